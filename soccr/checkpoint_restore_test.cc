@@ -1,0 +1,466 @@
+// End-to-end checkpoint and restore of live connections, in a private
+// network namespace per test. Every byte is checked on both sides.
+
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <random>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "soccr/soccr.h"
+#include "soccr/testing/netns.h"
+#include "soccr/testing/tcp_pair.h"
+
+namespace soccr {
+namespace {
+
+using ::soccr::testing::ConnectedPair;
+using ::soccr::testing::Family;
+using ::soccr::testing::Pattern;
+using ::soccr::testing::ReadExactly;
+using ::soccr::testing::TcpPair;
+using ::soccr::testing::WriteAll;
+using ::testing::HasSubstr;
+
+#define ASSERT_OK(expr)                                  \
+  do {                                                   \
+    const absl::Status assert_ok_status = (expr);        \
+    ASSERT_TRUE(assert_ok_status.ok()) << assert_ok_status; \
+  } while (0)
+
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)                 \
+  auto lhs##_or = (expr);                               \
+  ASSERT_TRUE(lhs##_or.ok()) << lhs##_or.status();      \
+  auto lhs = *std::move(lhs##_or)
+
+struct tcp_info TcpInfo(BorrowedFd fd) {
+  struct tcp_info ti = {};
+  socklen_t len = sizeof(ti);
+  ::getsockopt(fd.get(), SOL_TCP, TCP_INFO, &ti, &len);
+  return ti;
+}
+
+int GetIntOpt(BorrowedFd fd, int level, int name) {
+  int v = 0;
+  socklen_t len = sizeof(v);
+  ::getsockopt(fd.get(), level, name, &v, &len);
+  return v;
+}
+
+// Checkpoints the connection on `fd` and closes it silently.
+absl::StatusOr<ConnectionState> CheckpointAndClose(OwnedFd fd,
+                                                   CheckpointOptions options = {}) {
+  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd.borrow());
+  if (!paused.ok()) return paused.status();
+  absl::StatusOr<ConnectionState> state = Checkpoint(*paused, options);
+  if (!state.ok()) return state.status();
+  std::move(*paused).LeaveInRepairMode();
+  fd.reset();  // In repair mode: nothing reaches the peer.
+  return state;
+}
+
+absl::StatusOr<OwnedFd> RestoreAndResume(const ConnectionState& state) {
+  absl::StatusOr<RestoredSocket> restored = Restore(state);
+  if (!restored.ok()) return restored.status();
+  return std::move(*restored).Resume();
+}
+
+// Sends `data` from `from` to `to`, reading as it goes (so that any amount
+// fits through), and checks every byte.
+void ExpectDelivered(BorrowedFd from, BorrowedFd to, const std::string& data) {
+  std::string got;
+  size_t sent = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (got.size() < data.size()) {
+    ASSERT_LT(absl::Now(), deadline)
+        << got.size() << " of " << data.size() << " bytes delivered";
+    if (sent < data.size()) {
+      ASSERT_OK_AND_ASSIGN(
+          n, soccr::testing::WriteSome(from, absl::string_view(data).substr(sent)));
+      sent += n;
+    }
+    ASSERT_OK_AND_ASSIGN(chunk, soccr::testing::ReadAvailable(to, 1 << 20));
+    if (chunk.empty()) absl::SleepFor(absl::Microseconds(100));
+    got += chunk;
+  }
+  EXPECT_TRUE(got == data) << "bytes differ";
+}
+
+// Both directions: `n` new bytes each way, checked.
+void ExpectTrafficBothWays(BorrowedFd a, BorrowedFd b, size_t n, uint64_t seed) {
+  ExpectDelivered(a, b, Pattern(n, seed));
+  ExpectDelivered(b, a, Pattern(n, seed + 1));
+}
+
+class CheckpointRestoreTest : public soccr::testing::NetnsTest,
+                              public ::testing::WithParamInterface<Family> {};
+
+INSTANTIATE_TEST_SUITE_P(
+    Families, CheckpointRestoreTest,
+    ::testing::Values(Family::kV4, Family::kV6, Family::kMapped),
+    [](const ::testing::TestParamInfo<Family>& info) {
+      return soccr::testing::FamilyName(info.param);
+    });
+
+TEST_P(CheckpointRestoreTest, EmptyQueues) {
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
+  ExpectTrafficBothWays(pair.client.borrow(), pair.server.borrow(), 1000, 1);
+  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
+  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.client.borrow()));
+  const struct tcp_info before = TcpInfo(pair.client.borrow());
+
+  ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
+  EXPECT_EQ(state.state, TcpState::kEstablished);
+  EXPECT_EQ(state.inq_len, 0u);
+  EXPECT_EQ(state.outq_len, 0u);
+  EXPECT_TRUE(state.window.has_value());
+  EXPECT_EQ(state.local.is_v4_mapped(), GetParam() == Family::kMapped);
+
+  ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
+  const struct tcp_info after = TcpInfo(client.borrow());
+  EXPECT_EQ(after.tcpi_state, before.tcpi_state);
+  EXPECT_EQ(after.tcpi_options & 7, before.tcpi_options & 7);
+  EXPECT_EQ(after.tcpi_snd_wscale, before.tcpi_snd_wscale);
+  EXPECT_EQ(after.tcpi_rcv_wscale, before.tcpi_rcv_wscale);
+  ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 100000, 2);
+}
+
+TEST_P(CheckpointRestoreTest, DataInBothQueues) {
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
+  // 100 KB from the server sit unread in the client's receive queue.
+  const std::string to_client = Pattern(100000, 10);
+  ASSERT_OK(WriteAll(pair.server.borrow(), to_client));
+  ASSERT_OK(soccr::testing::WaitInq(pair.client.borrow(), to_client.size()));
+  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
+  // The server reads nothing, so the client's writes fill the server's
+  // receive queue and then stay in the client's send queue, unsent.
+  const std::string to_server = Pattern(8 << 20, 11);
+  ASSERT_OK_AND_ASSIGN(
+      written, soccr::testing::WriteSome(pair.client.borrow(), to_server));
+  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.client.borrow()));
+  const int client_outq = soccr::testing::OutqLen(pair.client.borrow());
+  ASSERT_GT(client_outq, 0) << "nothing stayed in the send queue";
+  const int server_inq = soccr::testing::InqLen(pair.server.borrow());
+  ASSERT_EQ(static_cast<size_t>(server_inq + client_outq), written);
+
+  ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
+  EXPECT_EQ(state.inq_len, to_client.size());
+  EXPECT_TRUE(state.recv_queue.view() == to_client);
+  EXPECT_EQ(state.outq_len, static_cast<uint32_t>(client_outq));
+  EXPECT_EQ(state.unsent_len, state.outq_len);
+  EXPECT_TRUE(state.send_queue.view() ==
+              absl::string_view(to_server).substr(server_inq, client_outq));
+
+  ASSERT_OK_AND_ASSIGN(restored, Restore(state));
+  // Before the resume, the unsent bytes are held back: the kernel has none.
+  EXPECT_EQ(soccr::testing::OutqLen(restored.fd()), 0);
+  EXPECT_EQ(soccr::testing::InqLen(restored.fd()), static_cast<int>(to_client.size()));
+  ASSERT_OK_AND_ASSIGN(client, std::move(restored).Resume());
+
+  ASSERT_OK_AND_ASSIGN(server_got, ReadExactly(pair.server.borrow(), written));
+  EXPECT_TRUE(server_got == to_server.substr(0, written)) << "server bytes differ";
+  ASSERT_OK_AND_ASSIGN(client_got, ReadExactly(client.borrow(), to_client.size()));
+  EXPECT_TRUE(client_got == to_client) << "client bytes differ";
+  ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 300000, 12);
+}
+
+TEST_P(CheckpointRestoreTest, SentButUnacknowledgedData) {
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
+  // The server drops every packet: what the client sends stays in flight.
+  ASSERT_OK(soccr::testing::DropIncoming(pair.server.borrow()));
+  const std::string data = Pattern(20000, 20);
+  ASSERT_OK(WriteAll(pair.client.borrow(), data));
+  absl::SleepFor(absl::Milliseconds(50));
+  const int in_flight = soccr::testing::OutqLen(pair.client.borrow()) -
+                        soccr::testing::UnsentLen(pair.client.borrow());
+  ASSERT_GT(in_flight, 0);
+
+  ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
+  EXPECT_EQ(state.outq_len, data.size());
+  EXPECT_EQ(state.outq_len - state.unsent_len, static_cast<uint32_t>(in_flight));
+  EXPECT_TRUE(state.send_queue.view() == data);
+
+  ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
+  ASSERT_OK(soccr::testing::AcceptIncoming(pair.server.borrow()));
+  // The restored socket retransmits what was in flight.
+  ASSERT_OK_AND_ASSIGN(got, ReadExactly(pair.server.borrow(), data.size()));
+  EXPECT_TRUE(got == data);
+  ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 5000, 21);
+}
+
+TEST_P(CheckpointRestoreTest, RestoresWindowAndOptionsExactly) {
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
+  ExpectTrafficBothWays(pair.client.borrow(), pair.server.borrow(), 200000, 30);
+  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
+  ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
+  ASSERT_TRUE(state.window.has_value());
+
+  ASSERT_OK_AND_ASSIGN(restored, Restore(state));
+  ASSERT_OK_AND_ASSIGN(again, Checkpoint(restored.paused()));
+  EXPECT_EQ(again.window, state.window);
+  EXPECT_EQ(again.options, state.options);
+  EXPECT_EQ(again.inq_seq, state.inq_seq);
+  EXPECT_EQ(again.outq_seq, state.outq_seq);
+  EXPECT_EQ(again.local, state.local);
+  EXPECT_EQ(again.peer, state.peer);
+  // The timestamp clock carries on from where it was.
+  EXPECT_GE(again.timestamp - state.timestamp, 0u);
+  EXPECT_LT(again.timestamp - state.timestamp, 60000u);
+  ASSERT_OK_AND_ASSIGN(client, std::move(restored).Resume());
+  ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 1000, 31);
+}
+
+TEST_P(CheckpointRestoreTest, SocketOptionsCarryOver) {
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
+  const BorrowedFd c = pair.client.borrow();
+  const int one = 1, idle = 77, lowat = 12345, sndbuf = 100000;
+  ASSERT_EQ(::setsockopt(c.get(), SOL_TCP, TCP_NODELAY, &one, 4), 0);
+  ASSERT_EQ(::setsockopt(c.get(), SOL_SOCKET, SO_KEEPALIVE, &one, 4), 0);
+  ASSERT_EQ(::setsockopt(c.get(), SOL_TCP, TCP_KEEPIDLE, &idle, 4), 0);
+  ASSERT_EQ(::setsockopt(c.get(), SOL_TCP, TCP_NOTSENT_LOWAT, &lowat, 4), 0);
+  ASSERT_EQ(::setsockopt(c.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, 4), 0);
+  const int sndbuf_before = GetIntOpt(c, SOL_SOCKET, SO_SNDBUF);
+
+  ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
+  ASSERT_TRUE(state.buffers.has_value());
+  EXPECT_TRUE(state.buffers->sndbuf_locked);
+  EXPECT_FALSE(state.buffers->rcvbuf_locked);
+  ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
+  const BorrowedFd r = client.borrow();
+  EXPECT_EQ(GetIntOpt(r, SOL_TCP, TCP_NODELAY), 1);
+  EXPECT_EQ(GetIntOpt(r, SOL_SOCKET, SO_KEEPALIVE), 1);
+  EXPECT_EQ(GetIntOpt(r, SOL_TCP, TCP_KEEPIDLE), 77);
+  EXPECT_EQ(GetIntOpt(r, SOL_TCP, TCP_NOTSENT_LOWAT), 12345);
+  EXPECT_EQ(GetIntOpt(r, SOL_SOCKET, SO_SNDBUF), sndbuf_before);
+  // bind() to a specific non-mapped IPv6 address turns IPV6_V6ONLY on by
+  // itself; a mapped connection must keep it off.
+  if (GetParam() == Family::kMapped) {
+    EXPECT_EQ(GetIntOpt(r, SOL_IPV6, IPV6_V6ONLY), 0);
+  }
+  ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 1000, 40);
+}
+
+// 64 MiB in each queue, with default buffers on the restoring side except
+// what the namespace's tcp_rmem/tcp_wmem give every new socket.
+TEST_P(CheckpointRestoreTest, SixtyFourMebibytesEachWay) {
+  constexpr size_t kSize = 64 << 20;
+  ASSERT_OK(soccr::testing::RaiseTcpBuffers(160 << 20, 256 << 20));
+  // A small server receive buffer keeps the client's data in its send queue.
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam(), 0, 64 << 10));
+  const std::string to_client = Pattern(kSize, 50);
+  const std::string to_server = Pattern(kSize + (16 << 20), 51);
+  // Fill the client's receive queue with 64 MiB.
+  ASSERT_OK(WriteAll(pair.server.borrow(), to_client, absl::Seconds(60)));
+  ASSERT_OK(soccr::testing::WaitInq(pair.client.borrow(), kSize));
+  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
+  // Fill the server's receive queue, and 64 MiB or more of the client's send
+  // queue behind it.
+  ASSERT_OK_AND_ASSIGN(
+      written, soccr::testing::WriteSome(pair.client.borrow(), to_server));
+  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.client.borrow()));
+  const int client_outq = soccr::testing::OutqLen(pair.client.borrow());
+  ASSERT_GE(client_outq, static_cast<int>(kSize));
+
+  ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
+  EXPECT_EQ(state.inq_len, kSize);
+  EXPECT_EQ(state.outq_len, static_cast<uint32_t>(client_outq));
+  ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
+
+  // The server reads what the client wrote, the client what the server did.
+  ASSERT_OK_AND_ASSIGN(server_got,
+                       ReadExactly(pair.server.borrow(), written, absl::Seconds(60)));
+  EXPECT_TRUE(server_got == to_server.substr(0, written)) << "server bytes differ";
+  ASSERT_OK_AND_ASSIGN(client_got,
+                       ReadExactly(client.borrow(), kSize, absl::Seconds(60)));
+  EXPECT_TRUE(client_got == to_client) << "client bytes differ";
+}
+
+TEST_P(CheckpointRestoreTest, RestoresInAnotherProcess) {
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
+  const std::string to_client = Pattern(50000, 60);
+  ASSERT_OK(WriteAll(pair.server.borrow(), to_client));
+  ASSERT_OK(soccr::testing::WaitInq(pair.client.borrow(), to_client.size()));
+  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
+  ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
+
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The restoring process: nothing but the state value crosses over.
+    pair.server.reset();
+    absl::StatusOr<OwnedFd> fd = RestoreAndResume(state);
+    if (!fd.ok()) _exit(10);
+    absl::StatusOr<std::string> got = ReadExactly(fd->borrow(), to_client.size());
+    if (!got.ok() || *got != to_client) _exit(11);
+    if (!WriteAll(fd->borrow(), Pattern(70000, 61)).ok()) _exit(12);
+    if (!soccr::testing::ExpectEof(fd->borrow()).ok()) _exit(13);
+    _exit(0);
+  }
+  ASSERT_OK_AND_ASSIGN(got, ReadExactly(pair.server.borrow(), 70000));
+  EXPECT_TRUE(got == Pattern(70000, 61));
+  ASSERT_EQ(::shutdown(pair.server.get(), SHUT_WR), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// The restored socket sends full-sized segments at once: TCP_MAXSEG before
+// connect() gives the kernel the MSS when it sizes segments.
+class MssTest : public soccr::testing::NetnsTest,
+                public ::testing::WithParamInterface<int> {};
+
+INSTANTIATE_TEST_SUITE_P(Mtus, MssTest, ::testing::Values(1500, 9000, 65536));
+
+TEST_P(MssTest, RestoredMssMatchesOriginal) {
+  const int mtu = GetParam();
+  if (mtu != 65536) ASSERT_OK(soccr::testing::SetLoopbackMtu(mtu));
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(Family::kV4));
+  ExpectTrafficBothWays(pair.client.borrow(), pair.server.borrow(), 4 << 20, 70);
+  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
+  const uint32_t original = TcpInfo(pair.client.borrow()).tcpi_snd_mss;
+  ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
+  ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
+  const uint32_t restored = TcpInfo(client.borrow()).tcpi_snd_mss;
+  // TCP_MAXSEG accepts at most 32767, less the 12 bytes of the timestamp
+  // option; on a 65536-byte loopback the original runs at 65483.
+  const uint32_t limit = 32767 - 12;
+  EXPECT_EQ(restored, std::min(original, limit))
+      << "mtu " << mtu << ": original " << original;
+  ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 100000, 71);
+}
+
+// Many checkpoint/restore cycles of one live stream, at random points.
+TEST_P(CheckpointRestoreTest, TwoHundredCyclesOfALiveStream) {
+  // Buffers start at their maximum, so a restored socket (which cannot use
+  // SO_RCVBUFFORCE in a user namespace) gets as much as the original had.
+  ASSERT_OK(soccr::testing::RaiseTcpBuffers(16 << 20, 16 << 20));
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
+  std::mt19937_64 rng(1234 + static_cast<int>(GetParam()));
+  OwnedFd client = std::move(pair.client);
+  const BorrowedFd server = pair.server.borrow();
+  std::string sent_up, got_up, sent_down, got_down;
+  uint64_t up_off = 0, down_off = 0;
+  for (int cycle = 0; cycle < 200; ++cycle) {
+    // A random mix of writes and partial reads in both directions, so the
+    // checkpoint catches data in both queues, sent and unsent.
+    const int steps = 1 + static_cast<int>(rng() % 4);
+    for (int i = 0; i < steps; ++i) {
+      const size_t up = rng() % 200000, down = rng() % 200000;
+      const std::string u = Pattern(up, 80, up_off);
+      ASSERT_OK_AND_ASSIGN(nu, soccr::testing::WriteSome(client.borrow(), u));
+      sent_up += u.substr(0, nu);
+      up_off += nu;
+      const std::string d = Pattern(down, 81, down_off);
+      ASSERT_OK_AND_ASSIGN(nd, soccr::testing::WriteSome(server, d));
+      sent_down += d.substr(0, nd);
+      down_off += nd;
+      ASSERT_OK_AND_ASSIGN(ru, soccr::testing::ReadAvailable(server, rng() % 300000));
+      got_up += ru;
+      ASSERT_OK_AND_ASSIGN(rd, soccr::testing::ReadAvailable(client.borrow(), rng() % 300000));
+      got_down += rd;
+    }
+    // The server must not have packets in flight toward a closed port.
+    ASSERT_OK(soccr::testing::WaitNothingInFlight(server));
+    ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(client)));
+    ASSERT_OK_AND_ASSIGN(restored, RestoreAndResume(state));
+    client = std::move(restored);
+  }
+  // Drain everything and compare.
+  ASSERT_OK_AND_ASSIGN(rest_up, ReadExactly(server, sent_up.size() - got_up.size()));
+  got_up += rest_up;
+  ASSERT_OK_AND_ASSIGN(rest_down,
+                       ReadExactly(client.borrow(), sent_down.size() - got_down.size()));
+  got_down += rest_down;
+  EXPECT_EQ(got_up.size(), sent_up.size());
+  EXPECT_TRUE(got_up == sent_up) << "client->server stream differs";
+  EXPECT_EQ(got_down.size(), sent_down.size());
+  EXPECT_TRUE(got_down == sent_down) << "server->client stream differs";
+  EXPECT_EQ(soccr::testing::InqLen(server), 0);
+}
+
+class ErrorsTest : public soccr::testing::NetnsTest {};
+
+TEST_F(ErrorsTest, PauseRejectsWhatIsNotAConnectedTcpSocket) {
+  OwnedFd udp(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  absl::StatusOr<PausedSocket> p = PausedSocket::Pause(udp.borrow());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("not a TCP socket"));
+
+  int pipefd[2];
+  ASSERT_EQ(::pipe(pipefd), 0);
+  OwnedFd r(pipefd[0]), w(pipefd[1]);
+  p = PausedSocket::Pause(r.borrow());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+
+  OwnedFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const SocketAddress a = SocketAddress::Loopback4(0);
+  ASSERT_EQ(::bind(listener.get(), a.sockaddr(), a.length()), 0);
+  ASSERT_EQ(::listen(listener.get(), 1), 0);
+  p = PausedSocket::Pause(listener.borrow());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("listening"));
+}
+
+TEST_F(ErrorsTest, DroppedPausedSocketResumesTheConnection) {
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(Family::kV4));
+  {
+    ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(pair.client.borrow()));
+    ASSERT_OK_AND_ASSIGN(state, Checkpoint(paused));
+  }
+  EXPECT_EQ(GetIntOpt(pair.client.borrow(), SOL_TCP, TCP_REPAIR), 0);
+  ExpectTrafficBothWays(pair.client.borrow(), pair.server.borrow(), 10000, 90);
+}
+
+TEST_F(ErrorsTest, InvalidStateIsRejectedBeforeAnySocketExists) {
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(Family::kV4));
+  ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(pair.client.borrow()));
+  ASSERT_OK_AND_ASSIGN(state, Checkpoint(paused));
+  const int fds = soccr::testing::CountOpenFds();
+  ConnectionState bad = state;
+  bad.options.snd_wscale = 200;
+  bad.options.window_scaling = true;
+  absl::StatusOr<RestoredSocket> r = Restore(bad);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("restore " + state.Endpoints() + ": options.snd_wscale 200"));
+  EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
+}
+
+TEST_F(ErrorsTest, RestoreWithoutRoomForTheQueueFailsFastNamingTheLimit) {
+  // Default tcp_rmem: new sockets start with 128 KiB, SO_RCVBUF is capped by
+  // net.core.rmem_max, and SO_RCVBUFFORCE is refused in a user namespace.
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(Family::kV4));
+  ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(pair.client.borrow()));
+  ASSERT_OK_AND_ASSIGN(state, Checkpoint(paused));
+  std::move(paused).LeaveInRepairMode();
+  pair.client.reset();
+  const int fds = soccr::testing::CountOpenFds();
+  ConnectionState big = state;
+  const std::string data = Pattern(64 << 20, 91);
+  big.recv_queue = QueueBytes::Copy(data);
+  big.inq_len = data.size();
+  big.inq_seq += data.size();
+  big.window.reset();
+  absl::StatusOr<RestoredSocket> r = Restore(big);
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition)
+      << r.status();
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("net.core.rmem_max"));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("net.ipv4.tcp_rmem"));
+  EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
+  // The failed attempt left nothing behind: the real restore still works.
+  ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
+  ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 10000, 92);
+}
+
+}  // namespace
+}  // namespace soccr

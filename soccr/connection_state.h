@@ -1,0 +1,144 @@
+// soccr/connection_state.h: everything needed to recreate a TCP connection.
+//
+// A ConnectionState is a plain value: Checkpoint() fills one from a paused
+// socket, Restore() builds a new socket from one, and the image format
+// stores one. A test harness may also build one from nothing (choose the
+// addresses and sequence numbers, leave the queues empty) to create a
+// connection without a handshake.
+//
+//   soccr::ConnectionState s;
+//   s.state = soccr::TcpState::kEstablished;
+//   s.local = soccr::SocketAddress::Loopback4(1000);
+//   s.peer = soccr::SocketAddress::Loopback4(2000);
+//   s.inq_seq = 1000;   // the next byte we expect from the peer
+//   s.outq_seq = 5000;  // the next byte we will send
+//
+// Sequence-number conventions are the kernel's (and libsoccr's): `inq_seq`
+// is rcv_nxt, the sequence number just past the last byte received, and
+// `outq_seq` is write_seq, just past the last byte written. The receive
+// queue therefore starts at inq_seq - inq_len, and the send queue (the
+// oldest unacknowledged byte) at outq_seq - outq_len.
+
+#ifndef SOCCR_CONNECTION_STATE_H_
+#define SOCCR_CONNECTION_STATE_H_
+
+#include <stdint.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "soccr/address.h"
+#include "soccr/queue_bytes.h"
+#include "soccr/socket_options.h"
+#include "soccr/tcp_state.h"
+
+namespace soccr {
+
+// Options negotiated in the handshake (restored with TCP_REPAIR_OPTIONS).
+struct TcpOptions {
+  bool sack = false;
+  bool timestamps = false;
+  bool window_scaling = false;
+  // Shift applied to the window the peer advertises (its scale), and to the
+  // window we advertise (ours). At most 14 (RFC 7323).
+  uint8_t snd_wscale = 0;
+  uint8_t rcv_wscale = 0;
+  // The largest segment the peer accepts (its MSS option; the kernel's
+  // mss_clamp). 0: unknown, leave the kernel's default.
+  uint32_t mss_clamp = 0;
+
+  friend bool operator==(const TcpOptions& a, const TcpOptions& b) {
+    return a.sack == b.sack && a.timestamps == b.timestamps &&
+           a.window_scaling == b.window_scaling &&
+           a.snd_wscale == b.snd_wscale && a.rcv_wscale == b.rcv_wscale &&
+           a.mss_clamp == b.mss_clamp;
+  }
+  friend bool operator!=(const TcpOptions& a, const TcpOptions& b) {
+    return !(a == b);
+  }
+};
+
+// Window parameters (TCP_REPAIR_WINDOW, Linux 4.8+), in bytes, unscaled.
+struct TcpWindow {
+  uint32_t snd_wl1 = 0;     // segment sequence of the last window update
+  uint32_t snd_wnd = 0;     // the peer's receive window
+  uint32_t max_window = 0;  // the largest window the peer has offered
+  uint32_t rcv_wnd = 0;     // our current receive window
+  uint32_t rcv_wup = 0;     // rcv_nxt at our last window update
+
+  friend bool operator==(const TcpWindow& a, const TcpWindow& b) {
+    return a.snd_wl1 == b.snd_wl1 && a.snd_wnd == b.snd_wnd &&
+           a.max_window == b.max_window && a.rcv_wnd == b.rcv_wnd &&
+           a.rcv_wup == b.rcv_wup;
+  }
+  friend bool operator!=(const TcpWindow& a, const TcpWindow& b) {
+    return !(a == b);
+  }
+};
+
+// Socket buffer sizes as getsockopt(SO_SNDBUF/SO_RCVBUF) reports them (the
+// kernel's doubled values), and whether the application fixed them
+// (SO_BUF_LOCK's bits; an unlocked buffer is autotuned).
+struct SocketBuffers {
+  uint32_t sndbuf = 0;
+  uint32_t rcvbuf = 0;
+  bool sndbuf_locked = false;
+  bool rcvbuf_locked = false;
+
+  friend bool operator==(const SocketBuffers& a, const SocketBuffers& b) {
+    return a.sndbuf == b.sndbuf && a.rcvbuf == b.rcvbuf &&
+           a.sndbuf_locked == b.sndbuf_locked &&
+           a.rcvbuf_locked == b.rcvbuf_locked;
+  }
+  friend bool operator!=(const SocketBuffers& a, const SocketBuffers& b) {
+    return !(a == b);
+  }
+};
+
+// The complete state of one TCP connection. See the file comment.
+struct ConnectionState {
+  TcpState state = TcpState::kClose;
+
+  SocketAddress local;
+  SocketAddress peer;
+
+  // Receive queue: bytes received and not yet read by the application.
+  uint32_t inq_seq = 0;  // rcv_nxt
+  uint32_t inq_len = 0;  // == recv_queue.size()
+  QueueBytes recv_queue;
+
+  // Send queue: bytes written and not yet acknowledged. Its last
+  // `unsent_len` bytes have not been sent at all yet.
+  uint32_t outq_seq = 0;    // write_seq
+  uint32_t outq_len = 0;    // == send_queue.size()
+  uint32_t unsent_len = 0;  // <= outq_len
+  QueueBytes send_queue;
+
+  TcpOptions options;
+  // The TCP timestamp clock as the peer sees it (TCP_TIMESTAMP); meaningful
+  // when options.timestamps.
+  uint32_t timestamp = 0;
+
+  // Absent when the kernel that took the checkpoint had no
+  // TCP_REPAIR_WINDOW (the C API's SOCCR_FLAGS_WINDOW).
+  std::optional<TcpWindow> window;
+
+  // Absent when the checkpoint did not save socket options.
+  std::optional<SocketBuffers> buffers;
+  std::vector<SocketOption> socket_options;
+
+  // "ESTABLISHED 10.0.0.1:80->10.0.0.2:4242 inq 10@1000 outq 20@5000 ..."
+  std::string ToString() const;
+  // "10.0.0.1:80->10.0.0.2:4242"
+  std::string Endpoints() const;
+
+  friend bool operator==(const ConnectionState& a, const ConnectionState& b);
+  friend bool operator!=(const ConnectionState& a, const ConnectionState& b) {
+    return !(a == b);
+  }
+};
+
+}  // namespace soccr
+
+#endif  // SOCCR_CONNECTION_STATE_H_

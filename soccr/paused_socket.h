@@ -1,0 +1,136 @@
+// soccr/paused_socket.h: TCP sockets in repair mode, as move-only handles.
+//
+// A PausedSocket is the only way to reach the operations that need repair
+// mode, and the only way to get one is to pause a socket (or restore one):
+//
+//   absl::StatusOr<soccr::PausedSocket> paused = soccr::PausedSocket::Pause(fd);
+//   if (!paused.ok()) return paused.status();    // the socket is untouched
+//   absl::StatusOr<soccr::ConnectionState> state = soccr::Checkpoint(*paused);
+//   if (!state.ok()) return state.status();      // dropping `paused` resumes
+//   std::move(*paused).LeaveInRepairMode();      // to migrate: closing `fd`
+//   ::close(fd);                                 // now sends nothing
+//
+//   absl::StatusOr<soccr::RestoredSocket> restored = soccr::Restore(*state);
+//   absl::StatusOr<soccr::OwnedFd> live = std::move(*restored).Resume();
+//
+// Ownership: a PausedSocket borrows its descriptor (the caller keeps it open
+// while the handle lives); a RestoredSocket owns the descriptor it created.
+//
+// Dropping a PausedSocket takes its socket out of repair mode, so the
+// connection carries on. Dropping a RestoredSocket closes its socket still
+// in repair mode, so nothing reaches the peer: a restore that is abandoned
+// never disturbs the connection it was recreating.
+//
+// Thread-safety: a handle may move between threads but is not for
+// concurrent use. Handles of different sockets are independent.
+
+#ifndef SOCCR_PAUSED_SOCKET_H_
+#define SOCCR_PAUSED_SOCKET_H_
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "soccr/fd.h"
+#include "soccr/sys/sys.h"
+
+namespace soccr {
+
+namespace internal {
+struct PendingResume;
+struct PausedSocketAccess;
+}  // namespace internal
+
+struct ResumeOptions {
+  // Leave repair mode with TCP_REPAIR_OFF, which sends the peer a window
+  // probe (its answer acknowledges what it has and resumes the flow at
+  // once). false: TCP_REPAIR_OFF_NO_WP, silently.
+  bool window_probe = true;
+};
+
+// A socket in repair mode that the caller owns. See the file comment.
+class PausedSocket {
+ public:
+  // Puts the TCP socket `fd` into repair mode (setsockopt TCP_REPAIR). The
+  // caller must keep `fd` open while the result lives and should stop the
+  // peer's packets from reaching it first (as with libsoccr_pause).
+  //
+  // Errors: PermissionDenied without CAP_NET_ADMIN in the socket's network
+  // namespace; InvalidArgument if `fd` is not a TCP socket;
+  // FailedPrecondition for a listening socket. On error the socket is as
+  // it was.
+  [[nodiscard]] static absl::StatusOr<PausedSocket> Pause(
+      BorrowedFd fd, const sys::Sys& sys = sys::LinuxSys());
+
+  PausedSocket(PausedSocket&& other) noexcept;
+  PausedSocket& operator=(PausedSocket&& other) noexcept;
+  PausedSocket(const PausedSocket&) = delete;
+  PausedSocket& operator=(const PausedSocket&) = delete;
+  // Takes the socket out of repair mode (with a window probe), unless it
+  // was resumed or left in repair mode already.
+  ~PausedSocket();
+
+  BorrowedFd fd() const { return fd_; }
+  const sys::Sys& sys() const { return *sys_; }
+
+  // Takes the socket out of repair mode: traffic may flow again. On error
+  // the socket is still paused and `*this` still holds it.
+  [[nodiscard]] absl::Status Resume(const ResumeOptions& options = {}) &&;
+
+  // Gives up the handle and leaves the socket in repair mode for good:
+  // closing it then sends neither FIN nor RST (to migrate a connection).
+  void LeaveInRepairMode() && { Disarm(); }
+
+ private:
+  friend class RestoredSocket;
+  friend struct internal::PausedSocketAccess;
+
+  PausedSocket(BorrowedFd fd, const sys::Sys* sys,
+               std::unique_ptr<internal::PendingResume> pending);
+  absl::Status ResumeImpl(const ResumeOptions& options);
+  // Stops the destructor from touching the socket.
+  void Disarm();
+  // Best-effort repair off, for the destructor and move-assignment.
+  void ReleaseRepair();
+
+  BorrowedFd fd_;
+  const sys::Sys* sys_ = nullptr;
+  std::unique_ptr<internal::PendingResume> pending_;
+};
+
+// A socket Restore() created, still in repair mode, owned by this handle.
+class RestoredSocket {
+ public:
+  RestoredSocket(RestoredSocket&&) noexcept = default;
+  RestoredSocket& operator=(RestoredSocket&& other) noexcept;
+  RestoredSocket(const RestoredSocket&) = delete;
+  RestoredSocket& operator=(const RestoredSocket&) = delete;
+  // Closes the socket still in repair mode: nothing reaches the peer.
+  ~RestoredSocket();
+
+  BorrowedFd fd() const { return fd_.borrow(); }
+  // For Checkpoint(): a restored socket can be checkpointed again before it
+  // is resumed.
+  const PausedSocket& paused() const { return paused_; }
+
+  // Leaves repair mode, queues the data the original had not sent yet, and
+  // hands over the live socket. On error the socket is back in repair mode
+  // and `*this` still owns it (drop it to close it silently, or retry).
+  [[nodiscard]] absl::StatusOr<OwnedFd> Resume(
+      const ResumeOptions& options = {}) &&;
+
+  // Hands over the socket still in repair mode. Unsent data the restore was
+  // holding is discarded; closing the result sends nothing.
+  [[nodiscard]] OwnedFd ReleaseInRepairMode() &&;
+
+ private:
+  friend struct internal::PausedSocketAccess;
+  RestoredSocket(OwnedFd fd, PausedSocket paused);
+
+  OwnedFd fd_;  // Declared first: destroyed after `paused_`.
+  PausedSocket paused_;
+};
+
+}  // namespace soccr
+
+#endif  // SOCCR_PAUSED_SOCKET_H_

@@ -1,0 +1,245 @@
+#include "soccr/restore.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "soccr/internal/buffers.h"
+#include "soccr/internal/error_context.h"
+#include "soccr/internal/paused_socket_access.h"
+#include "soccr/internal/pending_resume.h"
+#include "soccr/restore_plan.h"
+
+namespace soccr {
+namespace {
+
+using internal::BufferKind;
+using internal::ErrorContext;
+using sys::Op;
+
+// The receive buffer of a new socket with the kernel's default tcp_rmem.
+constexpr uint64_t kFreshSocketRcvbuf = 131072;
+
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78
+#endif
+
+absl::Status SetOptions(const sys::Sys& sys, BorrowedFd fd,
+                        const std::vector<SocketOption>& options,
+                        const ErrorContext& ctx) {
+  for (const SocketOption& o : options) {
+    const sys::Result<void> r = sys.SetSockOpt(
+        fd, o.level, o.name,
+        absl::Span<const uint8_t>(
+            reinterpret_cast<const uint8_t*>(o.value.data()), o.value.size()));
+    if (!r.ok()) {
+      return ctx.SysError(absl::StrCat("set ", SocketOptionToString(o)),
+                          Op::kSetSockOpt, r.err);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Writes `data` into the queue selected with TCP_REPAIR_QUEUE. The kernel
+// takes at most 17 pages per write into a receive queue and as much as the
+// send buffer allows into a send queue; the buffer was sized beforehand, so
+// a write that makes no progress is an error, never a wait.
+absl::Status WriteQueue(const sys::Sys& sys, BorrowedFd fd,
+                        absl::Span<const uint8_t> data, absl::string_view name,
+                        const ErrorContext& ctx) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const sys::Result<size_t> w = sys.Send(fd, data.subspan(done));
+    if (w.ok() && w.value > 0) {
+      done += w.value;
+      continue;
+    }
+    if (!w.ok() && w.err == EINTR) continue;
+    const std::string step = absl::StrCat("write ", name, " queue (", done,
+                                          " of ", data.size(), " bytes in)");
+    if (!w.ok()) return ctx.SysError(step, Op::kSend, w.err);
+    return ctx.Error(absl::StatusCode::kResourceExhausted,
+                     absl::StrCat(step, ": the kernel took no more"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetQueueSeq(const sys::Sys& sys, BorrowedFd fd,
+                         sys::RepairQueue queue, uint32_t seq,
+                         const ErrorContext& ctx) {
+  const bool send = queue == sys::RepairQueue::kSend;
+  const sys::Result<void> q = sys.SetRepairQueue(fd, queue);
+  if (!q.ok()) {
+    return ctx.SysError(send ? "select send queue" : "select recv queue",
+                        Op::kSetRepairQueue, q.err);
+  }
+  const sys::Result<void> r = sys.SetQueueSeq(fd, seq);
+  if (!r.ok()) {
+    return ctx.SysError(send ? "set send queue seq" : "set recv queue seq",
+                        Op::kSetQueueSeq, r.err);
+  }
+  return absl::OkStatus();
+}
+
+// bind(), falling back to IP_FREEBIND when the address is not (yet) local.
+absl::Status Bind(const sys::Sys& sys, BorrowedFd fd, const RestorePlan& plan,
+                  const ErrorContext& ctx) {
+  sys::Result<void> r = sys.Bind(fd, plan.local);
+  if (r.ok()) return absl::OkStatus();
+  if (r.err != EADDRNOTAVAIL) {
+    return ctx.SysError("bind local address", Op::kBind, r.err);
+  }
+  const int level = plan.family == AF_INET ? SOL_IP : SOL_IPV6;
+  const int name = plan.family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND;
+  const sys::Result<void> fb = sys.SetSockOptInt(fd, level, name, 1);
+  if (!fb.ok()) {
+    return ctx.SysError("set freebind for a non-local address",
+                        Op::kSetSockOpt, fb.err);
+  }
+  r = sys.Bind(fd, plan.local);
+  if (!r.ok()) {
+    return ctx.SysError("bind local address (freebind)", Op::kBind, r.err);
+  }
+  // Back to what the original had, unless it had freebind itself.
+  for (const SocketOption& o : plan.before_bind) {
+    if (o.level == level && o.name == name) return absl::OkStatus();
+  }
+  const sys::Result<void> back = sys.SetSockOptInt(fd, level, name, 0);
+  if (!back.ok()) {
+    return ctx.SysError("clear freebind", Op::kSetSockOpt, back.err);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<RestoredSocket> Restore(const ConnectionState& state,
+                                       const sys::Sys& sys) {
+  absl::StatusOr<RestorePlan> planned = PlanRestore(state);
+  if (!planned.ok()) return planned.status();
+  const RestorePlan& plan = *planned;
+  const ErrorContext ctx("restore", plan.local, plan.peer);
+
+  sys::Result<OwnedFd> sock =
+      sys.Socket(plan.family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (!sock.ok()) return ctx.SysError("create socket", Op::kSocket, sock.err);
+  // From here on, an early return closes the socket; it is in repair mode
+  // as soon as that succeeds, so closing it sends nothing.
+  OwnedFd fd = std::move(sock.value);
+  const BorrowedFd b = fd.borrow();
+
+  const sys::Result<void> on = sys.SetRepair(b, sys::RepairMode::kOn);
+  if (!on.ok()) {
+    return ctx.SysError(
+        on.err == EPERM ? "enter repair mode (needs CAP_NET_ADMIN in this "
+                          "network namespace)"
+                        : "enter repair mode",
+        Op::kSetRepair, on.err);
+  }
+  if (absl::Status s = SetOptions(sys, b, plan.before_bind, ctx); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          SetQueueSeq(sys, b, sys::RepairQueue::kSend, plan.send_seq, ctx);
+      !s.ok()) {
+    return s;
+  }
+  // The receive queue stays selected for its bytes below.
+  if (absl::Status s =
+          SetQueueSeq(sys, b, sys::RepairQueue::kRecv, plan.recv_seq, ctx);
+      !s.ok()) {
+    return s;
+  }
+  // connect() sizes segments from the MSS it knows; without this the
+  // connection starts at 536 bytes and stays there long after.
+  if (plan.user_mss != 0) {
+    const sys::Result<void> r =
+        sys.SetSockOptInt(b, SOL_TCP, TCP_MAXSEG, plan.user_mss);
+    if (!r.ok()) return ctx.SysError("set MSS", Op::kSetSockOpt, r.err);
+  }
+  if (absl::Status s = Bind(sys, b, plan, ctx); !s.ok()) return s;
+  // In repair mode connect() sends nothing: the socket is ESTABLISHED at once.
+  if (const sys::Result<void> r = sys.Connect(b, plan.peer); !r.ok()) {
+    return ctx.SysError("connect to peer", Op::kConnect, r.err);
+  }
+  if (!plan.repair_options.empty()) {
+    const sys::Result<void> r = sys.SetRepairOptions(b, plan.repair_options);
+    if (!r.ok()) {
+      return ctx.SysError("set TCP options", Op::kSetRepairOptions, r.err);
+    }
+  }
+  if (plan.timestamp.has_value()) {
+    const sys::Result<void> r = sys.SetTimestamp(b, *plan.timestamp);
+    if (!r.ok()) {
+      return ctx.SysError("set timestamp", Op::kSetTimestamp, r.err);
+    }
+  }
+
+  // The receive buffer holds the queue and, if it can, as much as the
+  // original's: the peer may send all the window it was offered at once. A
+  // fresh socket's buffer (tcp_rmem[1], 128 KiB by default) already covers
+  // the window of a connection that never grew one, so idle connections
+  // skip this.
+  auto pending = std::make_unique<internal::PendingResume>();
+  if (plan.min_rcvbuf > 0 || plan.wanted_rcvbuf > kFreshSocketRcvbuf) {
+    if (absl::Status s = internal::EnsureBuffer(
+            sys, b, BufferKind::kReceive, plan.min_rcvbuf, plan.wanted_rcvbuf,
+            plan.recv_data.size(), ctx, &pending->rcvbuf_raised);
+        !s.ok()) {
+      return s;
+    }
+  }
+  // The send buffer holds the whole send queue: the unsent part joins it on
+  // resume.
+  if (plan.min_sndbuf > 0) {
+    if (absl::Status s = internal::EnsureBuffer(
+            sys, b, BufferKind::kSend, plan.min_sndbuf, plan.min_sndbuf,
+            plan.sent_data.size() + plan.unsent_data.size(), ctx,
+            &pending->sndbuf_raised);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!plan.recv_data.empty()) {
+    if (absl::Status s =
+            WriteQueue(sys, b, plan.recv_data.span(), "recv", ctx);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!plan.sent_data.empty()) {
+    const sys::Result<void> q = sys.SetRepairQueue(b, sys::RepairQueue::kSend);
+    if (!q.ok()) {
+      return ctx.SysError("select send queue", Op::kSetRepairQueue, q.err);
+    }
+    if (absl::Status s =
+            WriteQueue(sys, b, plan.sent_data.span(), "send", ctx);
+        !s.ok()) {
+      return s;
+    }
+  }
+  // The window goes in while still in repair mode, so that nothing, the
+  // unsent data least of all, can leave before it is right.
+  if (plan.window.has_value()) {
+    const sys::Result<void> r = sys.SetRepairWindow(b, *plan.window);
+    if (!r.ok()) {
+      return ctx.SysError("set window", Op::kSetRepairWindow, r.err);
+    }
+  }
+  if (absl::Status s = SetOptions(sys, b, plan.in_repair, ctx); !s.ok()) {
+    return s;
+  }
+  internal::ApplyFinalBuffer(sys, b, BufferKind::kReceive, plan.final_buffers);
+
+  pending->unsent = plan.unsent_data;
+  pending->after_resume = plan.after_resume;
+  pending->final_buffers = plan.final_buffers;
+  return internal::PausedSocketAccess::MakeRestored(std::move(fd), sys,
+                                                    std::move(pending));
+}
+
+}  // namespace soccr

@@ -1,0 +1,352 @@
+#include "soccr/restore_plan.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "soccr/internal/error_context.h"
+
+namespace soccr {
+namespace {
+
+// The kernel's TCP_MIN_MSS: TCP_MAXSEG refuses anything smaller.
+constexpr int kMinUserMss = 88;
+// The largest TCP_MAXSEG accepts (MAX_TCP_WINDOW).
+constexpr int kMaxUserMss = 32767;
+// The smallest MSS the kernel sends with (TCP_MIN_SND_MSS).
+constexpr uint32_t kMinMssClamp = 48;
+
+// Sequence-space comparison: a is after b.
+bool SeqAfter(uint32_t a, uint32_t b) {
+  return static_cast<int32_t>(b - a) < 0;
+}
+
+uint64_t MaxWindow(bool scaling, uint8_t wscale) {
+  return uint64_t{65535} << (scaling ? wscale : 0);
+}
+
+absl::Status CheckState(const ConnectionState& s,
+                        const internal::ErrorContext& ctx) {
+  const uint32_t value = static_cast<uint32_t>(s.state);
+  if (!IsKnownTcpState(value)) {
+    return ctx.Error(absl::StatusCode::kInvalidArgument,
+                     absl::StrCat("state: ", value, " is not a TCP state"));
+  }
+  switch (s.state) {
+    case TcpState::kEstablished:
+      return absl::OkStatus();
+    case TcpState::kTimeWait:
+      return ctx.Error(absl::StatusCode::kUnimplemented,
+                       "TIME_WAIT connections cannot be restored: the "
+                       "kernel's repair interface cannot recreate one");
+    case TcpState::kSynRecv:
+    case TcpState::kNewSynRecv:
+      return ctx.Error(
+          absl::StatusCode::kUnimplemented,
+          absl::StrCat(TcpStateName(s.state),
+                       " connections (still in a listener's accept queue) "
+                       "cannot be restored: the kernel's repair interface "
+                       "cannot recreate them"));
+    default:
+      return ctx.Error(absl::StatusCode::kUnimplemented,
+                       absl::StrCat("restoring a ", TcpStateName(s.state),
+                                    " socket is not supported; soccr "
+                                    "restores ESTABLISHED connections"));
+  }
+}
+
+absl::Status CheckAddresses(const ConnectionState& s,
+                            const internal::ErrorContext& ctx) {
+  auto bad = [&](absl::string_view what) {
+    return ctx.Error(absl::StatusCode::kInvalidArgument, what);
+  };
+  if (s.local.empty()) return bad("local address is missing");
+  if (s.peer.empty()) return bad("peer address is missing");
+  if (s.local.family() != s.peer.family()) {
+    return bad(absl::StrCat("address family mismatch: local is ",
+                            s.local.family() == AF_INET ? "IPv4" : "IPv6",
+                            ", peer is ",
+                            s.peer.family() == AF_INET ? "IPv4" : "IPv6"));
+  }
+  if (s.local.is_v4_mapped() != s.peer.is_v4_mapped()) {
+    return bad(
+        "address family mismatch: one address is IPv4-mapped IPv6 and the "
+        "other is not");
+  }
+  if (s.local.port() == 0) return bad("local port is 0");
+  if (s.peer.port() == 0) return bad("peer port is 0");
+  return absl::OkStatus();
+}
+
+absl::Status CheckQueues(const ConnectionState& s,
+                         const internal::ErrorContext& ctx) {
+  auto bad = [&](absl::string_view what) {
+    return ctx.Error(absl::StatusCode::kInvalidArgument, what);
+  };
+  if (s.inq_len != s.recv_queue.size()) {
+    return bad(absl::StrCat("inq_len is ", s.inq_len,
+                            " but the receive queue holds ",
+                            s.recv_queue.size(), " bytes"));
+  }
+  if (s.outq_len != s.send_queue.size()) {
+    return bad(absl::StrCat("outq_len is ", s.outq_len,
+                            " but the send queue holds ", s.send_queue.size(),
+                            " bytes"));
+  }
+  if (s.inq_len > kMaxQueueBytes) {
+    return bad(absl::StrCat("inq_len ", s.inq_len, " exceeds ",
+                            kMaxQueueBytes));
+  }
+  if (s.outq_len > kMaxQueueBytes) {
+    return bad(absl::StrCat("outq_len ", s.outq_len, " exceeds ",
+                            kMaxQueueBytes));
+  }
+  if (s.unsent_len > s.outq_len) {
+    return bad(absl::StrCat("unsent_len ", s.unsent_len,
+                            " exceeds outq_len ", s.outq_len));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOptions(const ConnectionState& s,
+                          const internal::ErrorContext& ctx) {
+  auto bad = [&](absl::string_view what) {
+    return ctx.Error(absl::StatusCode::kInvalidArgument, what);
+  };
+  const TcpOptions& o = s.options;
+  if (o.snd_wscale > kMaxWindowScale) {
+    return bad(absl::StrCat("options.snd_wscale ", o.snd_wscale,
+                            " exceeds the maximum ", kMaxWindowScale));
+  }
+  if (o.rcv_wscale > kMaxWindowScale) {
+    return bad(absl::StrCat("options.rcv_wscale ", o.rcv_wscale,
+                            " exceeds the maximum ", kMaxWindowScale));
+  }
+  if (!o.window_scaling && (o.snd_wscale != 0 || o.rcv_wscale != 0)) {
+    return bad("options.snd_wscale/rcv_wscale are set but window scaling "
+               "is off");
+  }
+  if (o.mss_clamp != 0 && (o.mss_clamp < kMinMssClamp || o.mss_clamp > 65535)) {
+    return bad(absl::StrCat("options.mss_clamp ", o.mss_clamp,
+                            " is outside [", kMinMssClamp, ", 65535]"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckWindow(const ConnectionState& s,
+                         const internal::ErrorContext& ctx) {
+  if (!s.window.has_value()) return absl::OkStatus();
+  auto bad = [&](absl::string_view what) {
+    return ctx.Error(absl::StatusCode::kInvalidArgument, what);
+  };
+  const TcpWindow& w = *s.window;
+  const TcpOptions& o = s.options;
+  if (w.max_window < w.snd_wnd) {
+    return bad(absl::StrCat("window.max_window ", w.max_window,
+                            " is below window.snd_wnd ", w.snd_wnd));
+  }
+  if (w.max_window > MaxWindow(o.window_scaling, o.snd_wscale)) {
+    return bad(absl::StrCat("window.max_window ", w.max_window,
+                            " exceeds what window scale ", o.snd_wscale,
+                            " can express"));
+  }
+  if (w.rcv_wnd > MaxWindow(o.window_scaling, o.rcv_wscale)) {
+    return bad(absl::StrCat("window.rcv_wnd ", w.rcv_wnd,
+                            " exceeds what window scale ", o.rcv_wscale,
+                            " can express"));
+  }
+  if (SeqAfter(w.snd_wl1, s.inq_seq + w.rcv_wnd)) {
+    return bad(absl::StrCat("window.snd_wl1 ", w.snd_wl1,
+                            " is beyond inq_seq + rcv_wnd"));
+  }
+  if (SeqAfter(w.rcv_wup, s.inq_seq)) {
+    return bad(absl::StrCat("window.rcv_wup ", w.rcv_wup,
+                            " is beyond inq_seq ", s.inq_seq));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PlanSocketOptions(const ConnectionState& s,
+                               const internal::ErrorContext& ctx,
+                               RestorePlan& plan) {
+  if (s.buffers.has_value()) {
+    if (s.buffers->sndbuf > INT_MAX || s.buffers->rcvbuf > INT_MAX) {
+      return ctx.Error(absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("buffers: sndbuf ", s.buffers->sndbuf,
+                                    " or rcvbuf ", s.buffers->rcvbuf,
+                                    " exceeds ", INT_MAX));
+    }
+    plan.final_buffers = s.buffers;
+  }
+  std::set<std::pair<int, int>> seen;
+  for (const SocketOption& o : s.socket_options) {
+    if (absl::Status st = ValidateSocketOption(o, s.local.family()); !st.ok()) {
+      return ctx.Error(absl::StatusCode::kInvalidArgument, st.message());
+    }
+    if (!seen.insert({o.level, o.name}).second) {
+      return ctx.Error(
+          absl::StatusCode::kInvalidArgument,
+          absl::StrCat("socket option ",
+                       FindSocketOption(o.level, o.name)->label,
+                       " appears twice"));
+    }
+  }
+  // Apply in table order, whatever order the state lists them in.
+  for (const SockOptSpec& spec : SocketOptionTable()) {
+    for (const SocketOption& o : s.socket_options) {
+      if (o.level != spec.level || o.name != spec.name) continue;
+      switch (spec.phase) {
+        case SockOptPhase::kBeforeBind:
+          plan.before_bind.push_back(o);
+          break;
+        case SockOptPhase::kInRepair:
+          plan.in_repair.push_back(o);
+          break;
+        case SockOptPhase::kAfterResume:
+          plan.after_resume.push_back(o);
+          break;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+uint64_t BufferSizeForQueue(uint64_t bytes) {
+  if (bytes == 0) return 0;
+  // Each skb costs a few hundred bytes of bookkeeping on top of its data;
+  // the kernel writes at most 17 pages per skb into a repair queue, so 1/16
+  // covers it with room to spare, plus slack for a last small skb.
+  return bytes + bytes / 16 + (uint64_t{256} << 10);
+}
+
+absl::StatusOr<RestorePlan> PlanRestore(const ConnectionState& s) {
+  const internal::ErrorContext ctx("restore", s.local, s.peer);
+  if (absl::Status st = CheckState(s, ctx); !st.ok()) return st;
+  if (absl::Status st = CheckAddresses(s, ctx); !st.ok()) return st;
+  if (absl::Status st = CheckQueues(s, ctx); !st.ok()) return st;
+  if (absl::Status st = CheckOptions(s, ctx); !st.ok()) return st;
+  if (absl::Status st = CheckWindow(s, ctx); !st.ok()) return st;
+
+  RestorePlan plan;
+  plan.family = s.local.family();
+  plan.state = s.state;
+  plan.local = s.local;
+  plan.peer = s.peer;
+  plan.recv_seq = s.inq_seq - s.inq_len;
+  plan.send_seq = s.outq_seq - s.outq_len;
+  plan.recv_data = s.recv_queue;
+  const uint32_t sent_len = s.outq_len - s.unsent_len;
+  plan.sent_data = s.send_queue.Subrange(0, sent_len);
+  plan.unsent_data = s.send_queue.Subrange(sent_len, s.unsent_len);
+
+  const TcpOptions& o = s.options;
+  if (o.mss_clamp != 0) {
+    plan.repair_options.push_back({TCPOPT_MAXSEG, o.mss_clamp});
+    if (o.mss_clamp >= kMinUserMss) {
+      plan.user_mss = static_cast<int>(
+          o.mss_clamp < kMaxUserMss ? o.mss_clamp : kMaxUserMss);
+    }
+  }
+  if (o.window_scaling) {
+    plan.repair_options.push_back(
+        {TCPOPT_WINDOW, uint32_t{o.snd_wscale} | (uint32_t{o.rcv_wscale} << 16)});
+  }
+  if (o.sack) plan.repair_options.push_back({TCPOPT_SACK_PERMITTED, 0});
+  if (o.timestamps) {
+    plan.repair_options.push_back({TCPOPT_TIMESTAMP, 0});
+    plan.timestamp = s.timestamp;
+  }
+  if (s.window.has_value()) {
+    const TcpWindow& w = *s.window;
+    plan.window = tcp_repair_window{w.snd_wl1, w.snd_wnd, w.max_window,
+                                    w.rcv_wnd, w.rcv_wup};
+  }
+  plan.min_rcvbuf = BufferSizeForQueue(s.inq_len);
+  plan.min_sndbuf = BufferSizeForQueue(s.outq_len);
+  plan.wanted_rcvbuf = plan.min_rcvbuf;
+  if (s.buffers.has_value()) {
+    plan.wanted_rcvbuf =
+        std::max<uint64_t>(plan.wanted_rcvbuf, s.buffers->rcvbuf);
+  } else if (s.window.has_value()) {
+    // Size unknown: room for the queue and twice the window offered, the
+    // kernel's usual ratio of buffer to window.
+    plan.wanted_rcvbuf = std::max<uint64_t>(
+        plan.wanted_rcvbuf,
+        BufferSizeForQueue(s.inq_len) + 2 * uint64_t{s.window->rcv_wnd});
+  }
+  if (absl::Status st = PlanSocketOptions(s, ctx, plan); !st.ok()) return st;
+  return plan;
+}
+
+absl::Status CheckPlanInvariants(const ConnectionState& s,
+                                 const RestorePlan& plan) {
+  auto broken = [](absl::string_view what) {
+    return absl::InternalError(absl::StrCat("restore plan invariant: ", what));
+  };
+  if (plan.family != AF_INET && plan.family != AF_INET6) {
+    return broken("family");
+  }
+  if (plan.local.family() != plan.family || plan.peer.family() != plan.family) {
+    return broken("address families");
+  }
+  if (plan.local != s.local || plan.peer != s.peer) return broken("addresses");
+  if (plan.state != s.state) return broken("state");
+  if (plan.recv_data != s.recv_queue || plan.recv_data.size() != s.inq_len) {
+    return broken("receive queue bytes");
+  }
+  if (plan.recv_seq + s.inq_len != s.inq_seq) return broken("recv_seq");
+  if (plan.send_seq + s.outq_len != s.outq_seq) return broken("send_seq");
+  if (plan.sent_data.size() + plan.unsent_data.size() != s.outq_len ||
+      plan.unsent_data.size() != s.unsent_len) {
+    return broken("send queue split");
+  }
+  if (plan.sent_data != s.send_queue.Subrange(0, plan.sent_data.size()) ||
+      plan.unsent_data !=
+          s.send_queue.Subrange(plan.sent_data.size(), s.unsent_len)) {
+    return broken("send queue bytes");
+  }
+  if (plan.user_mss != 0 &&
+      (plan.user_mss < kMinUserMss || plan.user_mss > kMaxUserMss)) {
+    return broken("user_mss");
+  }
+  for (const tcp_repair_opt& opt : plan.repair_options) {
+    if (opt.opt_code == TCPOPT_WINDOW &&
+        ((opt.opt_val & 0xffff) > kMaxWindowScale ||
+         (opt.opt_val >> 16) > kMaxWindowScale)) {
+      return broken("window scale");
+    }
+    if (opt.opt_code == TCPOPT_MAXSEG && opt.opt_val > 65535) {
+      return broken("mss");
+    }
+  }
+  if (plan.window.has_value()) {
+    const tcp_repair_window& w = *plan.window;
+    if (w.max_window < w.snd_wnd) return broken("max_window < snd_wnd");
+    if (SeqAfter(w.rcv_wup, s.inq_seq)) return broken("rcv_wup");
+    if (SeqAfter(w.snd_wl1, s.inq_seq + w.rcv_wnd)) return broken("snd_wl1");
+  }
+  if (plan.min_rcvbuf < s.inq_len || plan.min_sndbuf < s.outq_len ||
+      plan.wanted_rcvbuf < plan.min_rcvbuf) {
+    return broken("buffer sizes");
+  }
+  size_t options = 0;
+  for (const auto* phase : {&plan.before_bind, &plan.in_repair,
+                            &plan.after_resume}) {
+    for (const SocketOption& o : *phase) {
+      if (!ValidateSocketOption(o, plan.family).ok()) {
+        return broken("socket option");
+      }
+      ++options;
+    }
+  }
+  if (options != s.socket_options.size()) return broken("socket options");
+  return absl::OkStatus();
+}
+
+}  // namespace soccr

@@ -1,0 +1,169 @@
+// The real kernel behind soccr::sys::Sys: each method is one system call.
+
+#include <errno.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "soccr/sys/sys.h"
+
+namespace soccr::sys {
+namespace {
+
+Result<void> FromRc(int rc) { return Result<void>{rc < 0 ? errno : 0}; }
+
+template <typename T>
+Result<T> GetTcp(BorrowedFd fd, int name) {
+  Result<T> r;
+  socklen_t len = sizeof(r.value);
+  if (::getsockopt(fd.get(), SOL_TCP, name, &r.value, &len) < 0) r.err = errno;
+  return r;
+}
+
+template <typename T>
+Result<void> SetTcp(BorrowedFd fd, int name, const T& value) {
+  return FromRc(::setsockopt(fd.get(), SOL_TCP, name, &value, sizeof(value)));
+}
+
+Result<int> Ioctl(BorrowedFd fd, unsigned long request) {
+  Result<int> r;
+  if (::ioctl(fd.get(), request, &r.value) < 0) r.err = errno;
+  return r;
+}
+
+Result<SocketAddress> Name(BorrowedFd fd, bool peer) {
+  struct sockaddr_storage ss = {};
+  socklen_t len = sizeof(ss);
+  auto* sa = reinterpret_cast<struct sockaddr*>(&ss);
+  const int rc = peer ? ::getpeername(fd.get(), sa, &len)
+                      : ::getsockname(fd.get(), sa, &len);
+  Result<SocketAddress> r;
+  if (rc < 0) {
+    r.err = errno;
+    return r;
+  }
+  if (auto a = SocketAddress::FromSockaddr(sa, len); a.ok()) r.value = *a;
+  return r;
+}
+
+class LinuxSysImpl final : public Sys {
+ public:
+  Result<OwnedFd> Socket(int domain, int type, int protocol) const override {
+    Result<OwnedFd> r;
+    r.value.reset(::socket(domain, type, protocol));
+    if (!r.value) r.err = errno;
+    return r;
+  }
+  Result<void> SetRepair(BorrowedFd fd, RepairMode mode) const override {
+    return SetTcp(fd, TCP_REPAIR, static_cast<int>(mode));
+  }
+  Result<void> SetRepairQueue(BorrowedFd fd,
+                              RepairQueue queue) const override {
+    return SetTcp(fd, TCP_REPAIR_QUEUE, static_cast<int>(queue));
+  }
+  Result<uint32_t> GetQueueSeq(BorrowedFd fd) const override {
+    return GetTcp<uint32_t>(fd, TCP_QUEUE_SEQ);
+  }
+  Result<void> SetQueueSeq(BorrowedFd fd, uint32_t seq) const override {
+    return SetTcp(fd, TCP_QUEUE_SEQ, seq);
+  }
+  Result<void> SetRepairOptions(
+      BorrowedFd fd,
+      absl::Span<const struct tcp_repair_opt> opts) const override {
+    return FromRc(::setsockopt(fd.get(), SOL_TCP, TCP_REPAIR_OPTIONS,
+                               opts.data(), opts.size() * sizeof(opts[0])));
+  }
+  Result<struct tcp_repair_window> GetRepairWindow(
+      BorrowedFd fd) const override {
+    return GetTcp<struct tcp_repair_window>(fd, TCP_REPAIR_WINDOW);
+  }
+  Result<void> SetRepairWindow(
+      BorrowedFd fd, const struct tcp_repair_window& window) const override {
+    return SetTcp(fd, TCP_REPAIR_WINDOW, window);
+  }
+  Result<uint32_t> GetTimestamp(BorrowedFd fd) const override {
+    return GetTcp<uint32_t>(fd, TCP_TIMESTAMP);
+  }
+  Result<void> SetTimestamp(BorrowedFd fd, uint32_t ts) const override {
+    return SetTcp(fd, TCP_TIMESTAMP, ts);
+  }
+  Result<struct tcp_info> GetTcpInfo(BorrowedFd fd) const override {
+    return GetTcp<struct tcp_info>(fd, TCP_INFO);
+  }
+  Result<int> GetInq(BorrowedFd fd) const override {
+    return Ioctl(fd, SIOCINQ);
+  }
+  Result<int> GetOutq(BorrowedFd fd) const override {
+    return Ioctl(fd, SIOCOUTQ);
+  }
+  Result<int> GetOutqNotSent(BorrowedFd fd) const override {
+    return Ioctl(fd, SIOCOUTQNSD);
+  }
+  Result<size_t> Peek(BorrowedFd fd, absl::Span<uint8_t> buf,
+                      int flags) const override {
+    Result<size_t> r;
+    const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(),
+                             MSG_PEEK | MSG_DONTWAIT | flags);
+    if (n < 0) {
+      r.err = errno;
+    } else {
+      r.value = static_cast<size_t>(n);
+    }
+    return r;
+  }
+  Result<size_t> Send(BorrowedFd fd, absl::Span<const uint8_t> data,
+                      int flags) const override {
+    Result<size_t> r;
+    const ssize_t n = ::send(fd.get(), data.data(), data.size(),
+                             MSG_DONTWAIT | MSG_NOSIGNAL | flags);
+    if (n < 0) {
+      r.err = errno;
+    } else {
+      r.value = static_cast<size_t>(n);
+    }
+    return r;
+  }
+  Result<void> Bind(BorrowedFd fd, const SocketAddress& addr) const override {
+    return FromRc(::bind(fd.get(), addr.sockaddr(), addr.length()));
+  }
+  Result<void> Connect(BorrowedFd fd,
+                       const SocketAddress& addr) const override {
+    return FromRc(::connect(fd.get(), addr.sockaddr(), addr.length()));
+  }
+  Result<void> Listen(BorrowedFd fd, int backlog) const override {
+    return FromRc(::listen(fd.get(), backlog));
+  }
+  Result<void> Shutdown(BorrowedFd fd, int how) const override {
+    return FromRc(::shutdown(fd.get(), how));
+  }
+  Result<SocketAddress> GetSockName(BorrowedFd fd) const override {
+    return Name(fd, /*peer=*/false);
+  }
+  Result<SocketAddress> GetPeerName(BorrowedFd fd) const override {
+    return Name(fd, /*peer=*/true);
+  }
+  Result<socklen_t> GetSockOpt(BorrowedFd fd, int level, int name,
+                               absl::Span<uint8_t> buf) const override {
+    Result<socklen_t> r;
+    r.value = static_cast<socklen_t>(buf.size());
+    if (::getsockopt(fd.get(), level, name, buf.data(), &r.value) < 0) {
+      r.err = errno;
+    }
+    return r;
+  }
+  Result<void> SetSockOpt(BorrowedFd fd, int level, int name,
+                          absl::Span<const uint8_t> value) const override {
+    return FromRc(
+        ::setsockopt(fd.get(), level, name, value.data(), value.size()));
+  }
+};
+
+}  // namespace
+
+const Sys& LinuxSys() {
+  static const LinuxSysImpl* const kSys = new LinuxSysImpl();
+  return *kSys;
+}
+
+}  // namespace soccr::sys

@@ -1,0 +1,53 @@
+#include "soccr/sys/sys.h"
+
+#include <string.h>
+
+namespace soccr::sys {
+
+absl::string_view OpName(Op op) {
+  switch (op) {
+    case Op::kSocket: return "socket";
+    case Op::kSetRepair: return "setsockopt(TCP_REPAIR)";
+    case Op::kSetRepairQueue: return "setsockopt(TCP_REPAIR_QUEUE)";
+    case Op::kGetQueueSeq: return "getsockopt(TCP_QUEUE_SEQ)";
+    case Op::kSetQueueSeq: return "setsockopt(TCP_QUEUE_SEQ)";
+    case Op::kSetRepairOptions: return "setsockopt(TCP_REPAIR_OPTIONS)";
+    case Op::kGetRepairWindow: return "getsockopt(TCP_REPAIR_WINDOW)";
+    case Op::kSetRepairWindow: return "setsockopt(TCP_REPAIR_WINDOW)";
+    case Op::kGetTimestamp: return "getsockopt(TCP_TIMESTAMP)";
+    case Op::kSetTimestamp: return "setsockopt(TCP_TIMESTAMP)";
+    case Op::kGetTcpInfo: return "getsockopt(TCP_INFO)";
+    case Op::kGetInq: return "ioctl(SIOCINQ)";
+    case Op::kGetOutq: return "ioctl(SIOCOUTQ)";
+    case Op::kGetOutqNotSent: return "ioctl(SIOCOUTQNSD)";
+    case Op::kPeek: return "recv(MSG_PEEK)";
+    case Op::kSend: return "send";
+    case Op::kBind: return "bind";
+    case Op::kConnect: return "connect";
+    case Op::kListen: return "listen";
+    case Op::kShutdown: return "shutdown";
+    case Op::kGetSockName: return "getsockname";
+    case Op::kGetPeerName: return "getpeername";
+    case Op::kGetSockOpt: return "getsockopt";
+    case Op::kSetSockOpt: return "setsockopt";
+  }
+  return "unknown call";
+}
+
+Result<int> Sys::GetSockOptInt(BorrowedFd fd, int level, int name) const {
+  int value = 0;
+  Result<socklen_t> r = GetSockOpt(
+      fd, level, name,
+      absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&value), sizeof(value)));
+  return Result<int>{value, r.err};
+}
+
+Result<void> Sys::SetSockOptInt(BorrowedFd fd, int level, int name,
+                                int value) const {
+  return SetSockOpt(fd, level, name,
+                    absl::Span<const uint8_t>(
+                        reinterpret_cast<const uint8_t*>(&value),
+                        sizeof(value)));
+}
+
+}  // namespace soccr::sys

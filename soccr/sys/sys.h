@@ -1,0 +1,176 @@
+// soccr/sys/sys.h: the raw kernel interface soccr is built on.
+//
+// One method per kernel operation, each saying which call it makes. A method
+// returns the call's value and errno and nothing else: no policy, no
+// retries, no logging. Everything above this layer takes a `const Sys&`
+// explicitly, so a test can pass a `FaultInjectingSys` that fails any chosen
+// call with any errno.
+//
+//   const soccr::sys::Sys& sys = soccr::sys::LinuxSys();
+//   soccr::sys::Result<uint32_t> seq = sys.GetQueueSeq(fd);
+//   if (!seq.ok()) return absl::ErrnoToStatus(seq.err, "get queue seq");
+//
+// Thread-safety: `LinuxSys()` is stateless and safe to share; a fake's
+// thread-safety is its own business.
+
+#ifndef SOCCR_SYS_SYS_H_
+#define SOCCR_SYS_SYS_H_
+
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <utility>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "soccr/address.h"
+#include "soccr/fd.h"
+
+namespace soccr::sys {
+
+// Result<T> is a kernel call's outcome: `value` when `err` is 0, otherwise
+// `err` holds errno and `value` is unspecified.
+template <typename T>
+struct [[nodiscard]] Result {
+  T value{};
+  int err = 0;
+  bool ok() const { return err == 0; }
+};
+
+template <>
+struct [[nodiscard]] Result<void> {
+  int err = 0;
+  bool ok() const { return err == 0; }
+};
+
+// TCP_REPAIR's values.
+enum class RepairMode : int {
+  kOn = TCP_REPAIR_ON,
+  kOff = TCP_REPAIR_OFF,
+  // Off, without the window probe TCP_REPAIR_OFF sends (Linux 4.14+).
+  kOffNoWindowProbe = TCP_REPAIR_OFF_NO_WP,
+};
+
+// TCP_REPAIR_QUEUE's values.
+enum class RepairQueue : int {
+  kNone = TCP_NO_QUEUE,
+  kRecv = TCP_RECV_QUEUE,
+  kSend = TCP_SEND_QUEUE,
+};
+
+// Names every kernel operation of `Sys`, for call logs and fault injection.
+enum class Op : int {
+  kSocket,
+  kSetRepair,
+  kSetRepairQueue,
+  kGetQueueSeq,
+  kSetQueueSeq,
+  kSetRepairOptions,
+  kGetRepairWindow,
+  kSetRepairWindow,
+  kGetTimestamp,
+  kSetTimestamp,
+  kGetTcpInfo,
+  kGetInq,
+  kGetOutq,
+  kGetOutqNotSent,
+  kPeek,
+  kSend,
+  kBind,
+  kConnect,
+  kListen,
+  kShutdown,
+  kGetSockName,
+  kGetPeerName,
+  kGetSockOpt,
+  kSetSockOpt,
+};
+inline constexpr int kNumOps = static_cast<int>(Op::kSetSockOpt) + 1;
+
+// The kernel call behind `op`, e.g. "setsockopt(TCP_REPAIR)".
+absl::string_view OpName(Op op);
+
+// The raw kernel interface. See the file comment.
+class Sys {
+ public:
+  virtual ~Sys() = default;
+
+  // socket(2).
+  virtual Result<OwnedFd> Socket(int domain, int type, int protocol) const = 0;
+
+  // setsockopt(SOL_TCP, TCP_REPAIR, mode).
+  virtual Result<void> SetRepair(BorrowedFd fd, RepairMode mode) const = 0;
+  // setsockopt(SOL_TCP, TCP_REPAIR_QUEUE, queue).
+  virtual Result<void> SetRepairQueue(BorrowedFd fd,
+                                      RepairQueue queue) const = 0;
+  // getsockopt(SOL_TCP, TCP_QUEUE_SEQ): for the selected repair queue, the
+  // sequence number after its last byte (rcv_nxt or write_seq).
+  virtual Result<uint32_t> GetQueueSeq(BorrowedFd fd) const = 0;
+  // setsockopt(SOL_TCP, TCP_QUEUE_SEQ): the selected queue's starting
+  // sequence number (closed sockets only).
+  virtual Result<void> SetQueueSeq(BorrowedFd fd, uint32_t seq) const = 0;
+  // setsockopt(SOL_TCP, TCP_REPAIR_OPTIONS, opts).
+  virtual Result<void> SetRepairOptions(
+      BorrowedFd fd, absl::Span<const struct tcp_repair_opt> opts) const = 0;
+  // getsockopt(SOL_TCP, TCP_REPAIR_WINDOW).
+  virtual Result<struct tcp_repair_window> GetRepairWindow(
+      BorrowedFd fd) const = 0;
+  // setsockopt(SOL_TCP, TCP_REPAIR_WINDOW).
+  virtual Result<void> SetRepairWindow(
+      BorrowedFd fd, const struct tcp_repair_window& window) const = 0;
+  // getsockopt(SOL_TCP, TCP_TIMESTAMP): the current timestamp value.
+  virtual Result<uint32_t> GetTimestamp(BorrowedFd fd) const = 0;
+  // setsockopt(SOL_TCP, TCP_TIMESTAMP): sets the timestamp offset so that
+  // the current timestamp value becomes `ts` (repair mode only).
+  virtual Result<void> SetTimestamp(BorrowedFd fd, uint32_t ts) const = 0;
+  // getsockopt(SOL_TCP, TCP_INFO). Fields the kernel does not fill are 0.
+  virtual Result<struct tcp_info> GetTcpInfo(BorrowedFd fd) const = 0;
+
+  // ioctl(SIOCINQ): bytes in the receive queue.
+  virtual Result<int> GetInq(BorrowedFd fd) const = 0;
+  // ioctl(SIOCOUTQ): bytes in the send queue, sent-unacked and unsent.
+  virtual Result<int> GetOutq(BorrowedFd fd) const = 0;
+  // ioctl(SIOCOUTQNSD): bytes in the send queue not yet sent.
+  virtual Result<int> GetOutqNotSent(BorrowedFd fd) const = 0;
+
+  // recv(2) with MSG_PEEK | MSG_DONTWAIT | `flags`: copies from the queue
+  // selected by TCP_REPAIR_QUEUE (or the receive queue) into `buf`.
+  virtual Result<size_t> Peek(BorrowedFd fd, absl::Span<uint8_t> buf,
+                              int flags = 0) const = 0;
+  // send(2) with MSG_DONTWAIT | MSG_NOSIGNAL | `flags`. In repair mode it
+  // writes into the queue selected by TCP_REPAIR_QUEUE.
+  virtual Result<size_t> Send(BorrowedFd fd, absl::Span<const uint8_t> data,
+                              int flags = 0) const = 0;
+
+  // bind(2), connect(2), listen(2), shutdown(2).
+  virtual Result<void> Bind(BorrowedFd fd, const SocketAddress& addr) const = 0;
+  virtual Result<void> Connect(BorrowedFd fd,
+                               const SocketAddress& addr) const = 0;
+  virtual Result<void> Listen(BorrowedFd fd, int backlog) const = 0;
+  virtual Result<void> Shutdown(BorrowedFd fd, int how) const = 0;
+  // getsockname(2), getpeername(2). The address is empty (AF_UNSPEC) for a
+  // family other than AF_INET/AF_INET6.
+  virtual Result<SocketAddress> GetSockName(BorrowedFd fd) const = 0;
+  virtual Result<SocketAddress> GetPeerName(BorrowedFd fd) const = 0;
+
+  // getsockopt(2) into `buf`; the value is the length the kernel returned.
+  virtual Result<socklen_t> GetSockOpt(BorrowedFd fd, int level, int name,
+                                       absl::Span<uint8_t> buf) const = 0;
+  // setsockopt(2).
+  virtual Result<void> SetSockOpt(BorrowedFd fd, int level, int name,
+                                  absl::Span<const uint8_t> value) const = 0;
+
+  // Conveniences over GetSockOpt/SetSockOpt for `int` options.
+  Result<int> GetSockOptInt(BorrowedFd fd, int level, int name) const;
+  Result<void> SetSockOptInt(BorrowedFd fd, int level, int name,
+                             int value) const;
+};
+
+// The real kernel. Stateless; lives forever.
+const Sys& LinuxSys();
+
+}  // namespace soccr::sys
+
+#endif  // SOCCR_SYS_SYS_H_
