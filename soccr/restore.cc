@@ -12,6 +12,7 @@
 #include "soccr/internal/error_context.h"
 #include "soccr/internal/paused_socket_access.h"
 #include "soccr/internal/pending_resume.h"
+#include "soccr/internal/restore_onto.h"
 #include "soccr/restore_plan.h"
 
 namespace soccr {
@@ -117,29 +118,12 @@ absl::Status Bind(const sys::Sys& sys, BorrowedFd fd, const RestorePlan& plan,
 
 }  // namespace
 
-absl::StatusOr<RestoredSocket> Restore(const ConnectionState& state,
-                                       const sys::Sys& sys) {
-  absl::StatusOr<RestorePlan> planned = PlanRestore(state);
-  if (!planned.ok()) return planned.status();
-  const RestorePlan& plan = *planned;
+namespace internal {
+
+absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
+    const sys::Sys& sys, BorrowedFd b, const RestorePlan& plan) {
   const ErrorContext ctx("restore", plan.local, plan.peer);
-
-  sys::Result<OwnedFd> sock =
-      sys.Socket(plan.family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-  if (!sock.ok()) return ctx.SysError("create socket", Op::kSocket, sock.err);
-  // From here on, an early return closes the socket; it is in repair mode
-  // as soon as that succeeds, so closing it sends nothing.
-  OwnedFd fd = std::move(sock.value);
-  const BorrowedFd b = fd.borrow();
-
-  const sys::Result<void> on = sys.SetRepair(b, sys::RepairMode::kOn);
-  if (!on.ok()) {
-    return ctx.SysError(
-        on.err == EPERM ? "enter repair mode (needs CAP_NET_ADMIN in this "
-                          "network namespace)"
-                        : "enter repair mode",
-        Op::kSetRepair, on.err);
-  }
+  auto pending = std::make_unique<PendingResume>();
   if (absl::Status s = SetOptions(sys, b, plan.before_bind, ctx); !s.ok()) {
     return s;
   }
@@ -184,9 +168,8 @@ absl::StatusOr<RestoredSocket> Restore(const ConnectionState& state,
   // fresh socket's buffer (tcp_rmem[1], 128 KiB by default) already covers
   // the window of a connection that never grew one, so idle connections
   // skip this.
-  auto pending = std::make_unique<internal::PendingResume>();
   if (plan.min_rcvbuf > 0 || plan.wanted_rcvbuf > kFreshSocketRcvbuf) {
-    if (absl::Status s = internal::EnsureBuffer(
+    if (absl::Status s = EnsureBuffer(
             sys, b, BufferKind::kReceive, plan.min_rcvbuf, plan.wanted_rcvbuf,
             plan.recv_data.size(), ctx, &pending->rcvbuf_raised);
         !s.ok()) {
@@ -196,7 +179,7 @@ absl::StatusOr<RestoredSocket> Restore(const ConnectionState& state,
   // The send buffer holds the whole send queue: the unsent part joins it on
   // resume.
   if (plan.min_sndbuf > 0) {
-    if (absl::Status s = internal::EnsureBuffer(
+    if (absl::Status s = EnsureBuffer(
             sys, b, BufferKind::kSend, plan.min_sndbuf, plan.min_sndbuf,
             plan.sent_data.size() + plan.unsent_data.size(), ctx,
             &pending->sndbuf_raised);
@@ -233,13 +216,42 @@ absl::StatusOr<RestoredSocket> Restore(const ConnectionState& state,
   if (absl::Status s = SetOptions(sys, b, plan.in_repair, ctx); !s.ok()) {
     return s;
   }
-  internal::ApplyFinalBuffer(sys, b, BufferKind::kReceive, plan.final_buffers);
+  ApplyFinalBuffer(sys, b, BufferKind::kReceive, plan.final_buffers);
 
   pending->unsent = plan.unsent_data;
   pending->after_resume = plan.after_resume;
   pending->final_buffers = plan.final_buffers;
+  return pending;
+}
+
+}  // namespace internal
+
+absl::StatusOr<RestoredSocket> Restore(const ConnectionState& state,
+                                       const sys::Sys& sys) {
+  absl::StatusOr<RestorePlan> planned = PlanRestore(state);
+  if (!planned.ok()) return planned.status();
+  const RestorePlan& plan = *planned;
+  const ErrorContext ctx("restore", plan.local, plan.peer);
+
+  sys::Result<OwnedFd> sock =
+      sys.Socket(plan.family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (!sock.ok()) return ctx.SysError("create socket", Op::kSocket, sock.err);
+  // From here on, an early return closes the socket; it is in repair mode
+  // as soon as that succeeds, so closing it sends nothing.
+  OwnedFd fd = std::move(sock.value);
+  const sys::Result<void> on = sys.SetRepair(fd.borrow(), sys::RepairMode::kOn);
+  if (!on.ok()) {
+    return ctx.SysError(
+        on.err == EPERM ? "enter repair mode (needs CAP_NET_ADMIN in this "
+                          "network namespace)"
+                        : "enter repair mode",
+        Op::kSetRepair, on.err);
+  }
+  absl::StatusOr<std::unique_ptr<internal::PendingResume>> pending =
+      internal::RestoreOnto(sys, fd.borrow(), plan);
+  if (!pending.ok()) return pending.status();
   return internal::PausedSocketAccess::MakeRestored(std::move(fd), sys,
-                                                    std::move(pending));
+                                                    *std::move(pending));
 }
 
 }  // namespace soccr

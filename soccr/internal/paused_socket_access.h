@@ -16,6 +16,12 @@ struct PausedSocketAccess {
   static const PendingResume* Pending(const PausedSocket& p) {
     return p.pending_.get();
   }
+  // Hands a paused socket (a caller's socket the C API restored onto) the
+  // work its resume must do.
+  static void SetPending(PausedSocket& p,
+                         std::unique_ptr<PendingResume> pending) {
+    p.pending_ = std::move(pending);
+  }
   static RestoredSocket MakeRestored(OwnedFd fd, const sys::Sys& sys,
                                      std::unique_ptr<PendingResume> pending) {
     PausedSocket paused(fd.borrow(), &sys, std::move(pending));

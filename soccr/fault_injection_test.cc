@@ -1,0 +1,237 @@
+// Every kernel call that checkpoint and restore make, made to fail in turn:
+// each time a clean error naming the call, no descriptor leaked, the
+// original connection still usable, and the peer none the wiser.
+
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "soccr/soccr.h"
+#include "soccr/sys/fault_injecting_sys.h"
+#include "soccr/testing/netns.h"
+#include "soccr/testing/tcp_pair.h"
+
+namespace soccr {
+namespace {
+
+using ::soccr::sys::FaultInjectingSys;
+using ::soccr::sys::Op;
+using ::soccr::testing::Pattern;
+using ::testing::HasSubstr;
+
+#define ASSERT_OK(expr)                                      \
+  do {                                                       \
+    const absl::Status assert_ok_status = (expr);            \
+    ASSERT_TRUE(assert_ok_status.ok()) << assert_ok_status;  \
+  } while (0)
+
+#define ASSERT_OK_AND_ASSIGN(lhs, expr)            \
+  auto lhs##_or = (expr);                          \
+  ASSERT_TRUE(lhs##_or.ok()) << lhs##_or.status(); \
+  auto lhs = *std::move(lhs##_or)
+
+int GetIntOpt(BorrowedFd fd, int level, int name) {
+  int v = -1;
+  socklen_t len = sizeof(v);
+  ::getsockopt(fd.get(), level, name, &v, &len);
+  return v;
+}
+
+// The peer's view: still connected, no error pending.
+void ExpectPeerUndisturbed(BorrowedFd peer) {
+  struct tcp_info ti = {};
+  socklen_t len = sizeof(ti);
+  ASSERT_EQ(::getsockopt(peer.get(), SOL_TCP, TCP_INFO, &ti, &len), 0);
+  EXPECT_EQ(ti.tcpi_state, static_cast<int>(TcpState::kEstablished));
+  EXPECT_EQ(GetIntOpt(peer, SOL_SOCKET, SO_ERROR), 0);
+}
+
+FaultInjectingSys::Call FailedCall(const FaultInjectingSys& sys) {
+  for (const FaultInjectingSys::Call& c : sys.calls()) {
+    if (c.failed) return c;
+  }
+  return {};
+}
+
+// Calls whose failure a restore tolerates by design: tuning applied after
+// the data, where the kernel clamps instead of refusing.
+bool BestEffort(const FaultInjectingSys::Call& c) {
+  if (c.op != Op::kSetSockOpt) return false;
+  if (c.level == SOL_TCP) return c.name == TCP_NOTSENT_LOWAT;
+  return c.level == SOL_SOCKET &&
+         (c.name == SO_SNDBUF || c.name == SO_RCVBUF ||
+          c.name == SO_SNDBUFFORCE || c.name == SO_RCVBUFFORCE ||
+          c.name == 72 /* SO_BUF_LOCK */);
+}
+
+class FaultInjectionTest : public soccr::testing::NetnsTest {
+ protected:
+  // A connection with bytes in every queue the checkpoint reads.
+  void SetUp() override {
+    soccr::testing::NetnsTest::SetUp();
+    ASSERT_OK_AND_ASSIGN(p, soccr::testing::ConnectedPair(
+                                soccr::testing::Family::kV4, 0, 64 << 10));
+    pair_ = std::move(p);
+    const int lowat = 1 << 20;
+    ASSERT_EQ(::setsockopt(pair_.client.get(), SOL_TCP, TCP_NOTSENT_LOWAT,
+                           &lowat, sizeof(lowat)),
+              0);
+    to_client_ = Pattern(30000, 1);
+    ASSERT_OK(soccr::testing::WriteAll(pair_.server.borrow(), to_client_));
+    ASSERT_OK(soccr::testing::WaitInq(pair_.client.borrow(), to_client_.size()));
+    ASSERT_OK(soccr::testing::WaitNothingInFlight(pair_.server.borrow()));
+    to_server_ = Pattern(1 << 20, 2);
+    ASSERT_OK_AND_ASSIGN(n, soccr::testing::WriteSome(pair_.client.borrow(),
+                                                      to_server_));
+    to_server_.resize(n);
+    ASSERT_OK(soccr::testing::WaitNothingInFlight(pair_.client.borrow()));
+    ASSERT_GT(soccr::testing::UnsentLen(pair_.client.borrow()), 0);
+  }
+
+  // Reads everything both ways through `client` and checks it.
+  void ExpectAllDelivered(BorrowedFd client) {
+    ASSERT_OK_AND_ASSIGN(up, soccr::testing::ReadExactly(pair_.server.borrow(),
+                                                         to_server_.size()));
+    EXPECT_TRUE(up == to_server_) << "client->server bytes differ";
+    ASSERT_OK_AND_ASSIGN(down,
+                         soccr::testing::ReadExactly(client, to_client_.size()));
+    EXPECT_TRUE(down == to_client_) << "server->client bytes differ";
+  }
+
+  soccr::testing::TcpPair pair_;
+  std::string to_client_;
+  std::string to_server_;
+};
+
+TEST_F(FaultInjectionTest, EveryCheckpointCallFailsCleanly) {
+  FaultInjectingSys sys;
+  const BorrowedFd fd = pair_.client.borrow();
+  {
+    ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(fd, sys));
+    ASSERT_OK_AND_ASSIGN(state, Checkpoint(paused));
+    ASSERT_OK(std::move(paused).Resume());
+  }
+  const std::vector<FaultInjectingSys::Call> clean = sys.calls();
+  ASSERT_GT(clean.size(), 15u);
+  const int fds = soccr::testing::CountOpenFds();
+
+  for (size_t i = 0; i < clean.size(); ++i) {
+    SCOPED_TRACE(absl::StrCat("failing call ", i, ": ", clean[i].ToString()));
+    sys.Reset();
+    sys.FailCallAt(i, EIO);
+    {
+      absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd, sys);
+      if (paused.ok()) {
+        absl::StatusOr<ConnectionState> state = Checkpoint(*paused);
+        if (state.ok()) {
+          // Only the resume itself is left to fail.
+          absl::Status resumed = std::move(*paused).Resume();
+          EXPECT_FALSE(resumed.ok());
+          EXPECT_THAT(std::string(resumed.message()),
+                      HasSubstr(std::string(sys::OpName(clean[i].op))));
+        } else {
+          EXPECT_THAT(std::string(state.status().message()),
+                      HasSubstr(std::string(sys::OpName(clean[i].op))));
+          EXPECT_THAT(std::string(state.status().message()),
+                      HasSubstr("Input/output error"));
+          // Until the addresses are known, the socket is named by its fd.
+          EXPECT_THAT(std::string(state.status().message()),
+                      HasSubstr(clean[i].op == Op::kGetSockName ||
+                                        clean[i].op == Op::kGetPeerName
+                                    ? "checkpoint fd "
+                                    : "checkpoint 127.0.0.1:"));
+        }
+      } else {
+        EXPECT_EQ(i, 0u);
+      }
+      // Dropping the handle resumes the socket if it is still paused.
+    }
+    EXPECT_EQ(FailedCall(sys).op, clean[i].op);
+    EXPECT_EQ(GetIntOpt(fd, SOL_TCP, TCP_REPAIR), 0) << "left in repair mode";
+    EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
+    ExpectPeerUndisturbed(pair_.server.borrow());
+  }
+  ExpectAllDelivered(fd);
+}
+
+TEST_F(FaultInjectionTest, EveryRestoreCallFailsCleanly) {
+  ConnectionState state;
+  {
+    ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(pair_.client.borrow()));
+    ASSERT_OK_AND_ASSIGN(s, Checkpoint(paused));
+    state = std::move(s);
+    std::move(paused).LeaveInRepairMode();
+    pair_.client.reset();
+  }
+  // A clean run, to learn every call a restore and its resume make.
+  FaultInjectingSys sys;
+  size_t restore_calls = 0;
+  {
+    ASSERT_OK_AND_ASSIGN(restored, Restore(state, sys));
+    restore_calls = sys.calls().size();
+    // Dropped unresumed: closed silently.
+  }
+  sys.Reset();
+  {
+    ASSERT_OK_AND_ASSIGN(restored, Restore(state, sys));
+    ASSERT_OK_AND_ASSIGN(again, Checkpoint(restored.paused()));
+    EXPECT_EQ(again.recv_queue, state.recv_queue);
+    EXPECT_EQ(again.send_queue, state.send_queue);
+  }
+  ASSERT_GT(restore_calls, 15u);
+  const int fds = soccr::testing::CountOpenFds();
+
+  size_t i = 0;
+  for (bool more = true; more; ++i) {
+    sys.Reset();
+    sys.FailCallAt(i, EIO);
+    absl::StatusOr<RestoredSocket> restored = Restore(state, sys);
+    if (!restored.ok()) {
+      const FaultInjectingSys::Call failed = FailedCall(sys);
+      SCOPED_TRACE(absl::StrCat("failing call ", i, ": ", failed.ToString()));
+      EXPECT_THAT(std::string(restored.status().message()),
+                  HasSubstr("restore " + state.Endpoints() + ": "));
+      EXPECT_THAT(std::string(restored.status().message()),
+                  HasSubstr(std::string(sys::OpName(failed.op))));
+      EXPECT_THAT(std::string(restored.status().message()),
+                  HasSubstr("Input/output error"));
+    } else {
+      absl::StatusOr<OwnedFd> live = std::move(*restored).Resume();
+      if (sys.calls().size() <= i) {
+        // Past the last call: nothing failed, and the connection is back.
+        ASSERT_TRUE(live.ok()) << live.status();
+        more = false;
+        ExpectAllDelivered(live->borrow());
+        break;
+      }
+      const FaultInjectingSys::Call failed = FailedCall(sys);
+      SCOPED_TRACE(absl::StrCat("failing call ", i, ": ", failed.ToString()));
+      if (!live.ok()) {
+        EXPECT_THAT(std::string(live.status().message()),
+                    HasSubstr(std::string(sys::OpName(failed.op))));
+        EXPECT_GE(restored->fd().get(), 0) << "the handle keeps the socket";
+      } else {
+        EXPECT_TRUE(BestEffort(failed))
+            << "a restore succeeded although " << failed.ToString() << " failed";
+        // Live again: take a fresh checkpoint for the next round.
+        ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(live->borrow()));
+        ASSERT_OK_AND_ASSIGN(s, Checkpoint(paused));
+        state = std::move(s);
+        std::move(paused).LeaveInRepairMode();
+      }
+    }
+    restored = absl::UnknownError("dropped");  // Close whatever is left.
+    EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
+    ExpectPeerUndisturbed(pair_.server.borrow());
+  }
+  EXPECT_GT(i, restore_calls);
+}
+
+}  // namespace
+}  // namespace soccr
