@@ -96,6 +96,12 @@ absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
   const int family = s.local.family();
   for (const SockOptSpec& spec : SocketOptionTable()) {
     if (!SocketOptionApplies(spec, family)) continue;
+    // TCP_REPAIR_ON overwrites sk_reuse with SK_FORCE_REUSE, so while paused
+    // SO_REUSEADDR reads 2 whatever the application set (and repair off
+    // clears it). Restoring that 2 would turn the restore's force-reuse into
+    // plain reuse before bind(), which then fails wherever another socket
+    // holds the port.
+    if (spec.level == SOL_SOCKET && spec.name == SO_REUSEADDR) continue;
     std::string value(spec.max_size, '\0');
     sys::Result<socklen_t> r = sys.GetSockOpt(
         fd, spec.level, spec.name,
