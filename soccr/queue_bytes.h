@@ -39,7 +39,9 @@ class QueueBytes {
 
   // New uninitialized storage of `size` bytes. `*writable` points at it; the
   // caller must fill it before sharing the result. Large buffers are
-  // allocated so that the kernel can hand out their pages in bulk.
+  // allocated so that the kernel can hand out their pages in bulk: from
+  // 1 MiB they are populated up front, from 2 MiB they are aligned to and
+  // backed by transparent huge pages where the kernel allows.
   static QueueBytes Allocate(size_t size, uint8_t** writable);
 
   const uint8_t* data() const { return data_; }
