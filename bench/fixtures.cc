@@ -1,0 +1,222 @@
+#include "bench/fixtures.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "soccr/checkpoint.h"
+#include "soccr/paused_socket.h"
+#include "soccr/testing/netns.h"
+
+namespace soccr::bench {
+namespace {
+
+absl::Status RaiseOpenFileLimit() {
+  struct rlimit lim = {};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    return absl::ErrnoToStatus(errno, "getrlimit(RLIMIT_NOFILE)");
+  }
+  lim.rlim_cur = lim.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    return absl::ErrnoToStatus(errno, "setrlimit(RLIMIT_NOFILE)");
+  }
+  return absl::OkStatus();
+}
+
+// /proc/self/task/<tid>/ns/net of the calling thread, opened.
+absl::StatusOr<OwnedFd> OpenThreadNetns() {
+  const std::string path =
+      absl::StrCat("/proc/self/task/", ::gettid(), "/ns/net");
+  OwnedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  return fd;
+}
+
+// The namespaces EnterBenchmarkNamespace made; they live as long as the
+// process.
+OwnedFd& DefaultNetns() {
+  static OwnedFd* const fd = new OwnedFd;
+  return *fd;
+}
+OwnedFd& LargeBufferNetns() {
+  static OwnedFd* const fd = new OwnedFd;
+  return *fd;
+}
+
+absl::Status Use(const OwnedFd& netns, absl::string_view name) {
+  if (!netns) {
+    return absl::FailedPreconditionError(
+        "EnterBenchmarkNamespace() has not run");
+  }
+  if (::setns(netns.get(), CLONE_NEWNET) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("setns(", name, ")"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status EnterBenchmarkNamespace() {
+  for (OwnedFd* netns : {&DefaultNetns(), &LargeBufferNetns()}) {
+    if (absl::Status s = testing::EnterPrivateNetns(); !s.ok()) return s;
+    if (absl::Status s = testing::SetSysctl("net/core/somaxconn", "65535");
+        !s.ok()) {
+      return s;
+    }
+    if (netns == &LargeBufferNetns()) {
+      if (absl::Status s = testing::RaiseTcpBuffers(kSocketBufferBytes,
+                                                    2 * kSocketBufferBytes);
+          !s.ok()) {
+        return s;
+      }
+    }
+    absl::StatusOr<OwnedFd> fd = OpenThreadNetns();
+    if (!fd.ok()) return fd.status();
+    *netns = *std::move(fd);
+  }
+  return RaiseOpenFileLimit();
+}
+
+absl::Status UseLargeBufferNamespace() {
+  return Use(LargeBufferNetns(), "large-buffer namespace");
+}
+
+absl::Status UseDefaultNamespace() {
+  return Use(DefaultNetns(), "default namespace");
+}
+
+absl::string_view PatternBytes(size_t n) {
+  static const std::string* const pattern =
+      new std::string(testing::Pattern(kMaxQueueBytes, 42));
+  return absl::string_view(*pattern).substr(0, n);
+}
+
+absl::StatusOr<testing::TcpPair> PairWithRecvQueue(absl::string_view data) {
+  absl::StatusOr<testing::TcpPair> pair =
+      testing::ConnectedPair(testing::Family::kV4);
+  if (!pair.ok()) return pair.status();
+  if (absl::Status s = testing::WriteAll(pair->server.borrow(), data);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = testing::WaitInq(pair->client.borrow(), data.size());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = testing::WaitNothingInFlight(pair->server.borrow());
+      !s.ok()) {
+    return s;
+  }
+  if (testing::InqLen(pair->client.borrow()) != static_cast<int>(data.size())) {
+    return absl::InternalError(absl::StrCat(
+        "receive queue holds ", testing::InqLen(pair->client.borrow()),
+        " bytes, not ", data.size()));
+  }
+  return pair;
+}
+
+absl::StatusOr<testing::TcpPair> PairWithSendQueue(absl::string_view data) {
+  // The server's small fixed receive buffer fills first; the rest stays in
+  // the client's send queue, unsent.
+  absl::StatusOr<testing::TcpPair> pair =
+      testing::ConnectedPair(testing::Family::kV4, 0, 64 << 10);
+  if (!pair.ok()) return pair.status();
+  const BorrowedFd client = pair->client.borrow();
+  // Write until exactly data.size() bytes stay queued once nothing is in
+  // flight: whatever the server's window absorbed is topped up.
+  size_t written = 0;
+  for (int round = 0; round < 20; ++round) {
+    if (absl::Status s = testing::WaitNothingInFlight(client); !s.ok()) {
+      return s;
+    }
+    const int outq = testing::OutqLen(client);
+    if (outq == static_cast<int>(data.size())) return pair;
+    if (outq > static_cast<int>(data.size())) break;
+    const size_t want = data.size() - static_cast<size_t>(outq);
+    absl::StatusOr<size_t> n =
+        testing::WriteSome(client, data.substr(written % data.size(), want));
+    if (!n.ok()) return n.status();
+    written += *n;
+  }
+  return absl::InternalError(absl::StrCat(
+      "could not leave exactly ", data.size(), " bytes in the send queue (",
+      testing::OutqLen(client), " there)"));
+}
+
+absl::StatusOr<IdleConnections> MakeIdleConnections(size_t n) {
+  IdleConnections out;
+  out.listener.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!out.listener) return absl::ErrnoToStatus(errno, "socket");
+  const SocketAddress any = SocketAddress::Loopback4(0);
+  if (::bind(out.listener.get(), any.sockaddr(), any.length()) != 0) {
+    return absl::ErrnoToStatus(errno, "bind");
+  }
+  if (::listen(out.listener.get(), static_cast<int>(n) + 16) != 0) {
+    return absl::ErrnoToStatus(errno, "listen");
+  }
+  struct sockaddr_in sin = {};
+  socklen_t len = sizeof(sin);
+  if (::getsockname(out.listener.get(), reinterpret_cast<sockaddr*>(&sin),
+                    &len) != 0) {
+    return absl::ErrnoToStatus(errno, "getsockname");
+  }
+  const SocketAddress server = SocketAddress::Loopback4(ntohs(sin.sin_port));
+  out.clients.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    OwnedFd c(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!c) return absl::ErrnoToStatus(errno, "socket");
+    if (::connect(c.get(), server.sockaddr(), server.length()) != 0) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("connect #", i));
+    }
+    out.clients.push_back(std::move(c));
+  }
+  return out;
+}
+
+absl::StatusOr<RestorableConnection> MakeRestorableConnection() {
+  absl::StatusOr<testing::TcpPair> pair =
+      testing::ConnectedPair(testing::Family::kV4);
+  if (!pair.ok()) return pair.status();
+  absl::StatusOr<PausedSocket> paused =
+      PausedSocket::Pause(pair->client.borrow());
+  if (!paused.ok()) return paused.status();
+  absl::StatusOr<ConnectionState> state = Checkpoint(*paused);
+  if (!state.ok()) return state.status();
+  std::move(*paused).LeaveInRepairMode();
+  pair->client.reset();
+  return RestorableConnection{*std::move(state), std::move(pair->server)};
+}
+
+ConnectionState WithRecvQueue(const ConnectionState& base,
+                              absl::string_view data) {
+  ConnectionState s = base;
+  s.recv_queue = QueueBytes::Copy(data);
+  s.inq_len = static_cast<uint32_t>(data.size());
+  return s;
+}
+
+ConnectionState WithSentQueue(const ConnectionState& base,
+                              absl::string_view data) {
+  ConnectionState s = base;
+  s.send_queue = QueueBytes::Copy(data);
+  s.outq_len = static_cast<uint32_t>(data.size());
+  s.unsent_len = 0;
+  return s;
+}
+
+void CloseSilently(OwnedFd fd) {
+  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd.borrow());
+  if (paused.ok()) std::move(*paused).LeaveInRepairMode();
+  fd.reset();
+}
+
+}  // namespace soccr::bench
