@@ -3,4 +3,4 @@
 # soccr_deps(), builds against //soccr and runs a test.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../examples/consumer"
-../../bazelw test //...
+../../bazelw test //:uses_soccr_test
