@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "soccr/checkpoint.h"
 #include "soccr/paused_socket.h"
-#include "soccr/testing/netns.h"
+#include "soccr/testing/private_netns.h"
 
 namespace soccr::bench {
 namespace {
