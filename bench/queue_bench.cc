@@ -27,6 +27,7 @@
 #include "soccr/paused_socket.h"
 #include "soccr/queue_bytes.h"
 #include "soccr/restore.h"
+#include "soccr/sys/counting_sys.h"
 #include "soccr/sys/sys.h"
 
 namespace soccr::bench {
@@ -225,6 +226,16 @@ void BM_Restore(benchmark::State& state, Queue queue) {
   const ConnectionState s =
       queue == Queue::kRecv ? WithRecvQueue(conn->state, PatternBytes(bytes))
                             : WithSentQueue(conn->state, PatternBytes(bytes));
+  // One untimed restore counts the kernel calls (the writes, above all: at
+  // most 17 pages each into a receive queue).
+  sys::CountingSys counting;
+  {
+    absl::StatusOr<RestoredSocket> r = Restore(s, counting);
+    if (!r.ok()) return state.SkipWithError(r.status().ToString().c_str());
+  }
+  state.counters["syscalls"] = static_cast<double>(counting.Total());
+  state.counters["writes"] =
+      static_cast<double>(counting.Count(sys::Op::kSend));
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<RestoredSocket> r = Restore(s);
