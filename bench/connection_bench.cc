@@ -72,6 +72,7 @@ void BM_IdleCheckpoint(benchmark::State& state) {
     std::move(*p).LeaveInRepairMode();  // Resumed below, not counted.
   }
   const uint64_t syscalls = counting.Total();
+  state.SetLabel(counting.ToString());
   if (!sys::LinuxSys().SetRepair(fd, sys::RepairMode::kOff).ok()) {
     return state.SkipWithError("cannot resume");
   }
@@ -110,6 +111,7 @@ void BM_IdleRestore(benchmark::State& state) {
     if (!r.ok()) return state.SkipWithError(r.status().ToString().c_str());
   }
   const uint64_t syscalls = counting.Total();
+  state.SetLabel(counting.ToString());
 
   for (auto _ : state) {
     const Clock::time_point start = Clock::now();
