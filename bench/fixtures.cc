@@ -125,31 +125,27 @@ absl::StatusOr<testing::TcpPair> PairWithRecvQueue(absl::string_view data) {
 }
 
 absl::StatusOr<testing::TcpPair> PairWithSendQueue(absl::string_view data) {
-  // The server's small fixed receive buffer fills first; the rest stays in
-  // the client's send queue, unsent.
   absl::StatusOr<testing::TcpPair> pair =
-      testing::ConnectedPair(testing::Family::kV4, 0, 64 << 10);
+      testing::ConnectedPair(testing::Family::kV4);
   if (!pair.ok()) return pair.status();
-  const BorrowedFd client = pair->client.borrow();
-  // Write until exactly data.size() bytes stay queued once nothing is in
-  // flight: whatever the server's window absorbed is topped up.
-  size_t written = 0;
-  for (int round = 0; round < 20; ++round) {
-    if (absl::Status s = testing::WaitNothingInFlight(client); !s.ok()) {
-      return s;
-    }
-    const int outq = testing::OutqLen(client);
-    if (outq == static_cast<int>(data.size())) return pair;
-    if (outq > static_cast<int>(data.size())) break;
-    const size_t want = data.size() - static_cast<size_t>(outq);
-    absl::StatusOr<size_t> n =
-        testing::WriteSome(client, data.substr(written % data.size(), want));
-    if (!n.ok()) return n.status();
-    written += *n;
+  // The server drops every packet, so nothing the client sends is ever
+  // acknowledged and its send queue keeps exactly what was written. (A
+  // server that merely reads nothing is not enough: when it collapses its
+  // receive queue to save memory its window reopens, and the client's queue
+  // shrinks under the benchmark.)
+  if (absl::Status s = testing::DropIncoming(pair->server.borrow()); !s.ok()) {
+    return s;
   }
-  return absl::InternalError(absl::StrCat(
-      "could not leave exactly ", data.size(), " bytes in the send queue (",
-      testing::OutqLen(client), " there)"));
+  const BorrowedFd client = pair->client.borrow();
+  absl::StatusOr<size_t> n = testing::WriteSome(client, data);
+  if (!n.ok()) return n.status();
+  if (*n != data.size() ||
+      testing::OutqLen(client) != static_cast<int>(data.size())) {
+    return absl::InternalError(absl::StrCat(
+        "could not leave ", data.size(), " bytes in the send queue (", *n,
+        " written, ", testing::OutqLen(client), " queued)"));
+  }
+  return pair;
 }
 
 absl::StatusOr<IdleConnections> MakeIdleConnections(size_t n) {

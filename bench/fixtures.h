@@ -55,9 +55,9 @@ absl::string_view PatternBytes(size_t n);
 [[nodiscard]] absl::StatusOr<testing::TcpPair> PairWithRecvQueue(
     absl::string_view data);
 
-// A loopback pair whose client's send queue holds exactly `data.size()`
-// bytes that the server's full receive window keeps unsent (the server reads
-// nothing); the client's receive queue is empty.
+// A loopback pair whose client's send queue holds exactly `data`, never to
+// be acknowledged (the server drops every packet); the client's receive
+// queue is empty.
 [[nodiscard]] absl::StatusOr<testing::TcpPair> PairWithSendQueue(
     absl::string_view data);
 
