@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <string>
@@ -207,6 +208,13 @@ ConnectionState WithSentQueue(const ConnectionState& base,
   s.outq_len = static_cast<uint32_t>(data.size());
   s.unsent_len = 0;
   return s;
+}
+
+double ThreadCpuSeconds() {
+  struct timespec ts = {};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 void CloseSilently(OwnedFd fd) {

@@ -88,6 +88,9 @@ ConnectionState WithRecvQueue(const ConnectionState& base,
 ConnectionState WithSentQueue(const ConnectionState& base,
                               absl::string_view data);
 
+// CPU time of the calling thread, kernel time included.
+double ThreadCpuSeconds();
+
 // Puts a live socket back into repair mode and closes it: nothing reaches
 // its peer, and its address is free for the next restore.
 void CloseSilently(OwnedFd fd);
