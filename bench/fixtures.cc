@@ -210,12 +210,17 @@ ConnectionState WithSentQueue(const ConnectionState& base,
   return s;
 }
 
-double ThreadCpuSeconds() {
+namespace {
+double CpuSeconds(clockid_t clock) {
   struct timespec ts = {};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  ::clock_gettime(clock, &ts);
   return static_cast<double>(ts.tv_sec) +
          static_cast<double>(ts.tv_nsec) * 1e-9;
 }
+}  // namespace
+
+double ThreadCpuSeconds() { return CpuSeconds(CLOCK_THREAD_CPUTIME_ID); }
+double ProcessCpuSeconds() { return CpuSeconds(CLOCK_PROCESS_CPUTIME_ID); }
 
 void CloseSilently(OwnedFd fd) {
   absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd.borrow());

@@ -88,8 +88,10 @@ ConnectionState WithRecvQueue(const ConnectionState& base,
 ConnectionState WithSentQueue(const ConnectionState& base,
                               absl::string_view data);
 
-// CPU time of the calling thread, kernel time included.
+// CPU time of the calling thread, and of all the process's threads,
+// kernel time included.
 double ThreadCpuSeconds();
+double ProcessCpuSeconds();
 
 // Puts a live socket back into repair mode and closes it: nothing reaches
 // its peer, and its address is free for the next restore.
