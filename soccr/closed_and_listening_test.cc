@@ -487,6 +487,27 @@ TEST_P(ClosedAndListeningTest, PausingAListenerChangesNothing) {
   ExpectConversation(client.borrow(), server.borrow());
 }
 
+// An accepted connection shares its port with the listener that accepted
+// it; its restore must bind that port while the listener still holds it,
+// and it keeps the SO_REUSEADDR it inherited.
+TEST_P(ClosedAndListeningTest, AcceptedConnectionRestoresBesideItsListener) {
+  ASSERT_OK_AND_ASSIGN(l, Listen(GetParam(), 4));
+  const int domain = GetParam() == Family::kV4 ? AF_INET : AF_INET6;
+  OwnedFd client(::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_EQ(
+      ::connect(client.get(), l.connect_to.sockaddr(), l.connect_to.length()),
+      0);
+  ASSERT_OK_AND_ASSIGN(server, AcceptWithin(l.fd.borrow(), absl::Seconds(1)));
+  ASSERT_EQ(GetIntOpt(server.borrow(), SOL_SOCKET, SO_REUSEADDR), 1);
+  ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(server)));
+  ASSERT_OK_AND_ASSIGN(restored, Restore(state));
+  ASSERT_OK_AND_ASSIGN(again, Checkpoint(restored.paused()));
+  ExpectSameState(state, again);
+  ASSERT_OK_AND_ASSIGN(fd, std::move(restored).Resume());
+  EXPECT_EQ(GetIntOpt(fd.borrow(), SOL_SOCKET, SO_REUSEADDR), 1);
+  ExpectConversation(client.borrow(), fd.borrow());
+}
+
 class RefusedStatesTest : public soccr::testing::NetnsTest {};
 
 TEST_F(RefusedStatesTest, MptcpSocketsAreUnimplemented) {
