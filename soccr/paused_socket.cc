@@ -32,39 +32,6 @@ void RestoreReuseAddr(const sys::Sys& sys, BorrowedFd fd, int reuse_addr) {
   }
 }
 
-// connect() without waiting for the handshake, whatever the descriptor's
-// blocking mode: O_NONBLOCK is set for the call and put back after.
-absl::Status ConnectWithoutWaiting(const sys::Sys& sys, BorrowedFd fd,
-                                   const SocketAddress& peer,
-                                   const ErrorContext& ctx) {
-  const sys::Result<int> flags = sys.GetFileFlags(fd);
-  if (!flags.ok()) {
-    return ctx.SysError("read the file flags", sys::Op::kGetFileFlags,
-                        flags.err);
-  }
-  const bool blocking = (flags.value & O_NONBLOCK) == 0;
-  if (blocking) {
-    const sys::Result<void> r = sys.SetFileFlags(fd, flags.value | O_NONBLOCK);
-    if (!r.ok()) {
-      return ctx.SysError("make connect() non-blocking", sys::Op::kSetFileFlags,
-                          r.err);
-    }
-  }
-  const sys::Result<void> c = sys.Connect(fd, peer);
-  absl::Status status;
-  if (!c.ok() && c.err != EINPROGRESS) {
-    status = ctx.SysError("send the SYN again", sys::Op::kConnect, c.err);
-  }
-  if (blocking) {
-    const sys::Result<void> r = sys.SetFileFlags(fd, flags.value);
-    if (!r.ok() && status.ok()) {
-      status =
-          ctx.SysError("restore the file flags", sys::Op::kSetFileFlags, r.err);
-    }
-  }
-  return status;
-}
-
 }  // namespace
 
 PausedSocket::PausedSocket(BorrowedFd fd, const sys::Sys* sys,
@@ -137,8 +104,11 @@ absl::StatusOr<PausedSocket> PausedSocket::Pause(BorrowedFd fd,
       // The kernel refuses listening sockets with EPERM too; they need no
       // repair mode.
       const sys::Result<struct tcp_info> info = sys.GetTcpInfo(fd);
-      if (info.ok() &&
-          info.value.tcpi_state == static_cast<uint8_t>(TcpState::kListen)) {
+      if (!info.ok()) {
+        return ctx.SysError("read the state (repair mode was refused)",
+                            sys::Op::kGetTcpInfo, info.err);
+      }
+      if (info.value.tcpi_state == static_cast<uint8_t>(TcpState::kListen)) {
         return PausedSocket(fd, &sys, nullptr, false, reuse.value);
       }
       return ctx.SysError(
@@ -201,12 +171,44 @@ absl::Status PausedSocket::ResumeImpl(const ResumeOptions& options) {
     return status;
   };
 
+  // SYN_SENT: connect() sends the SYN; it must not wait for the answer,
+  // whatever the descriptor's blocking mode, so O_NONBLOCK is set around it
+  // (and the flags to put back are kept until they are).
   if (p.connect) {
-    if (absl::Status s = ConnectWithoutWaiting(*sys_, fd_, p.peer, ctx);
-        !s.ok()) {
-      return fail(s);
+    const sys::Result<int> flags = sys_->GetFileFlags(fd_);
+    if (!flags.ok()) {
+      return fail(ctx.SysError("read the file flags", sys::Op::kGetFileFlags,
+                               flags.err));
+    }
+    if ((flags.value & O_NONBLOCK) == 0) {
+      const sys::Result<void> nb =
+          sys_->SetFileFlags(fd_, flags.value | O_NONBLOCK);
+      if (!nb.ok()) {
+        return fail(ctx.SysError("make connect() non-blocking",
+                                 sys::Op::kSetFileFlags, nb.err));
+      }
+      p.file_flags = flags.value;
+    }
+    const sys::Result<void> c = sys_->Connect(fd_, p.peer);
+    // EALREADY/EISCONN: a resume that failed after connect() already sent
+    // the SYN.
+    if (!c.ok() && c.err != EINPROGRESS && c.err != EALREADY &&
+        c.err != EISCONN) {
+      if (p.file_flags.has_value()) {
+        (void)sys_->SetFileFlags(fd_, *p.file_flags);
+        p.file_flags.reset();
+      }
+      return fail(ctx.SysError("send the SYN again", sys::Op::kConnect, c.err));
     }
     p.connect = false;
+  }
+  if (p.file_flags.has_value()) {
+    const sys::Result<void> r = sys_->SetFileFlags(fd_, *p.file_flags);
+    if (!r.ok()) {
+      return fail(ctx.SysError("restore the file flags after connect()",
+                               sys::Op::kSetFileFlags, r.err));
+    }
+    p.file_flags.reset();
   }
   if (p.listen_backlog.has_value()) {
     const sys::Result<void> l = sys_->Listen(fd_, *p.listen_backlog);

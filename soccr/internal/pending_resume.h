@@ -31,6 +31,9 @@ struct PendingResume {
   bool connect = false;
   SocketAddress peer;
   uint32_t syn_seq = 0;
+  // The file flags to put back once connect() has been called without
+  // blocking.
+  std::optional<int> file_flags;
   // LISTEN: listen() with this backlog.
   std::optional<int> listen_backlog;
 
