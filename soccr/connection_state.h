@@ -35,7 +35,8 @@
 // kernel retransmits it) when there is none. Other states:
 //
 //   SYN_SENT  outq_seq is the initial sequence number + 1 (where data would
-//             start); no data, no queues, no negotiated options yet.
+//             start); inq_seq is 0; no queues, no negotiated options, no
+//             window or timestamp yet.
 //   CLOSE     With a peer address: a connection that ended (reset, or both
 //             FINs exchanged) whose socket is still open. Only received data
 //             is left (outq_len is 0); inq_seq is the kernel's rcv_nxt as it
