@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <string.h>
 
 #include <string>
@@ -10,6 +11,7 @@
 #include "soccr/internal/error_context.h"
 #include "soccr/internal/paused_socket_access.h"
 #include "soccr/internal/pending_resume.h"
+#include "soccr/internal/state_steps.h"
 
 namespace soccr {
 namespace {
@@ -26,18 +28,48 @@ using sys::Op;
 
 absl::Status CheckCheckpointable(TcpState state, const ErrorContext& ctx) {
   switch (state) {
-    case TcpState::kEstablished:
-      return absl::OkStatus();
     case TcpState::kTimeWait:
       return ctx.Error(absl::StatusCode::kUnimplemented,
                        "TIME_WAIT connections cannot be checkpointed: the "
                        "kernel's repair interface cannot recreate one");
+    case TcpState::kSynRecv:
+    case TcpState::kNewSynRecv:
+      return ctx.Error(
+          absl::StatusCode::kUnimplemented,
+          absl::StrCat("a ", TcpStateName(state),
+                       " connection (a handshake still in progress, as with "
+                       "TCP Fast Open) cannot be checkpointed: the kernel's "
+                       "repair interface cannot recreate one"));
     default:
-      return ctx.Error(absl::StatusCode::kUnimplemented,
-                       absl::StrCat("checkpointing a ", TcpStateName(state),
-                                    " socket is not supported; soccr "
-                                    "checkpoints ESTABLISHED connections"));
+      return absl::OkStatus();
   }
+}
+
+// The peer's address of a connection in CLOSE or SYN_SENT, where
+// getpeername() says ENOTCONN: SO_PEERNAME still tells. Empty if there is
+// none (a socket never connected).
+absl::StatusOr<SocketAddress> PeerOfUnconnected(const sys::Sys& sys,
+                                                BorrowedFd fd, int family,
+                                                const ErrorContext& ctx) {
+  struct sockaddr_storage ss = {};
+  // The kernel refuses a buffer longer than the address.
+  const size_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                        : sizeof(struct sockaddr_in);
+  const sys::Result<socklen_t> r =
+      sys.GetSockOpt(fd, SOL_SOCKET, SO_PEERNAME,
+                     absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&ss), len));
+  if (!r.ok()) {
+    if (r.err == ENOTCONN) return SocketAddress();
+    return ctx.SysError("read peer address (SO_PEERNAME)", Op::kGetSockOpt,
+                        r.err);
+  }
+  absl::StatusOr<SocketAddress> a = SocketAddress::FromSockaddr(
+      reinterpret_cast<const struct sockaddr*>(&ss), r.value);
+  if (!a.ok()) {
+    return ctx.Error(absl::StatusCode::kInternal,
+                     absl::StrCat("SO_PEERNAME: ", a.status().message()));
+  }
+  return *a;
 }
 
 // Copies a queue selected with TCP_REPAIR_QUEUE. One byte of spare room
@@ -71,7 +103,10 @@ absl::StatusOr<QueueBytes> PeekQueue(const sys::Sys& sys, BorrowedFd fd,
   return bytes.Subrange(0, len);
 }
 
+// `reuse_addr`: SO_REUSEADDR as it was before repair mode, which reads as 2
+// (forced reuse) while it lasts; nullopt outside repair mode.
 absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
+                               std::optional<int> reuse_addr,
                                ConnectionState& s, const ErrorContext& ctx) {
   SocketBuffers b;
   sys::Result<int> sndbuf = sys.GetSockOptInt(fd, SOL_SOCKET, SO_SNDBUF);
@@ -96,12 +131,16 @@ absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
   const int family = s.local.family();
   for (const SockOptSpec& spec : SocketOptionTable()) {
     if (!SocketOptionApplies(spec, family)) continue;
-    // TCP_REPAIR_ON overwrites sk_reuse with SK_FORCE_REUSE, so while paused
-    // SO_REUSEADDR reads 2 whatever the application set (and repair off
-    // clears it). Restoring that 2 would turn the restore's force-reuse into
-    // plain reuse before bind(), which then fails wherever another socket
-    // holds the port.
-    if (spec.level == SOL_SOCKET && spec.name == SO_REUSEADDR) continue;
+    if (reuse_addr.has_value() && spec.level == SOL_SOCKET &&
+        spec.name == SO_REUSEADDR) {
+      if (*reuse_addr != 0) {
+        const int v = *reuse_addr;
+        s.socket_options.push_back(
+            {spec.level, spec.name,
+             std::string(reinterpret_cast<const char*>(&v), sizeof(v))});
+      }
+      continue;
+    }
     std::string value(spec.max_size, '\0');
     sys::Result<socklen_t> r = sys.GetSockOpt(
         fd, spec.level, spec.name,
@@ -123,48 +162,63 @@ absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
   return absl::OkStatus();
 }
 
-}  // namespace
+// A listener: its address, options and backlog. Connections waiting in
+// its accept queue would be lost.
+absl::Status SaveListener(const struct tcp_info& ti, ConnectionState& s,
+                          const ErrorContext& ctx) {
+  // For a listener the kernel reports the accept queue's length in
+  // tcpi_unacked and the backlog in tcpi_sacked.
+  if (ti.tcpi_unacked != 0) {
+    return ctx.Error(
+        absl::StatusCode::kFailedPrecondition,
+        absl::StrCat("the listening socket has ", ti.tcpi_unacked,
+                     " connection(s) waiting in its accept queue, which the "
+                     "kernel's repair interface cannot save or recreate: "
+                     "accept them first and checkpoint them as connections"));
+  }
+  s.listen_backlog = ti.tcpi_sacked;
+  return absl::OkStatus();
+}
 
-absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
-                                           const CheckpointOptions& options) {
-  const sys::Sys& sys = socket.sys();
-  const BorrowedFd fd = socket.fd();
-  ErrorContext ctx("checkpoint", fd);
-  if (!fd) {
-    return absl::FailedPreconditionError(
-        "checkpoint: the handle no longer holds a socket");
+// SYN_SENT: only the initial sequence number matters; nothing is
+// negotiated yet, and the queues are empty (the kernel reports none).
+absl::Status SaveSynSent(const sys::Sys& sys, BorrowedFd fd, ConnectionState& s,
+                         const ErrorContext& ctx) {
+  const sys::Result<void> q = sys.SetRepairQueue(fd, sys::RepairQueue::kSend);
+  if (!q.ok()) {
+    return ctx.SysError("select send queue", Op::kSetRepairQueue, q.err);
   }
-  ConnectionState s;
+  const sys::Result<uint32_t> seq = sys.GetQueueSeq(fd);
+  if (!seq.ok()) {
+    return ctx.SysError("read send queue sequence", Op::kGetQueueSeq, seq.err);
+  }
+  s.outq_seq = seq.value;  // the SYN's sequence number + 1
+  // Data sent with the SYN (TCP Fast Open) would be in the send queue. A
+  // one-byte peek finds it: the kernel copies whole buffers and fails with
+  // EFAULT when they do not fit.
+  uint8_t byte = 0;
+  const sys::Result<size_t> peek = sys.Peek(fd, absl::Span<uint8_t>(&byte, 1));
+  if ((peek.ok() && peek.value > 0) || (!peek.ok() && peek.err == EFAULT)) {
+    return ctx.Error(absl::StatusCode::kUnimplemented,
+                     "the SYN carries data (TCP Fast Open): a restore could "
+                     "not send it again with the SYN");
+  }
+  if (!peek.ok()) {
+    return ctx.SysError("read send queue", Op::kPeek, peek.err);
+  }
+  return absl::OkStatus();
+}
 
-  sys::Result<SocketAddress> local = sys.GetSockName(fd);
-  if (!local.ok()) {
-    return ctx.SysError("read local address", Op::kGetSockName, local.err);
-  }
-  sys::Result<SocketAddress> peer = sys.GetPeerName(fd);
-  if (!peer.ok()) {
-    return ctx.SysError("read peer address", Op::kGetPeerName, peer.err);
-  }
-  s.local = local.value;
-  s.peer = peer.value;
-  ctx.SetEndpoints(s.local, s.peer);
-
-  const sys::Result<struct tcp_info> info = sys.GetTcpInfo(fd);
-  if (!info.ok()) {
-    return ctx.SysError("read connection state", Op::kGetTcpInfo, info.err);
-  }
-  const struct tcp_info& ti = info.value;
-  if (!IsKnownTcpState(ti.tcpi_state)) {
-    return ctx.Error(absl::StatusCode::kInternal,
-                     absl::StrCat("the kernel reports unknown TCP state ",
-                                  ti.tcpi_state));
-  }
-  s.state = static_cast<TcpState>(ti.tcpi_state);
-  if (absl::Status st = CheckCheckpointable(s.state, ctx); !st.ok()) return st;
+// A connection in repair mode: any state from ESTABLISHED to CLOSE.
+absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
+                            const struct tcp_info& ti, ConnectionState& s,
+                            const ErrorContext& ctx) {
   if (ti.tcpi_options & TCPI_OPT_USEC_TS) {
     return ctx.Error(absl::StatusCode::kUnimplemented,
                      "the connection uses microsecond TCP timestamps, which "
                      "the kernel's repair interface cannot restore");
   }
+  if (s.state == TcpState::kSynSent) return SaveSynSent(sys, fd, s, ctx);
   s.options.sack = (ti.tcpi_options & TCPI_OPT_SACK) != 0;
   s.options.timestamps = (ti.tcpi_options & TCPI_OPT_TIMESTAMPS) != 0;
   s.options.window_scaling = (ti.tcpi_options & TCPI_OPT_WSCALE) != 0;
@@ -173,9 +227,16 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
     s.options.rcv_wscale = ti.tcpi_rcv_wscale;
   }
 
-  const sys::Result<int> outq = sys.GetOutq(fd);
-  if (!outq.ok()) {
-    return ctx.SysError("read send queue length", Op::kGetOutq, outq.err);
+  // A closed connection's send queue is gone (a reset purges it; after both
+  // FINs it was empty): the kernel's lengths would only count what was
+  // never acknowledged.
+  const bool closed = s.state == TcpState::kClose;
+  sys::Result<int> outq{0, 0};
+  if (!closed) {
+    outq = sys.GetOutq(fd);
+    if (!outq.ok()) {
+      return ctx.SysError("read send queue length", Op::kGetOutq, outq.err);
+    }
   }
   // Nothing queued means nothing unsent: skip the call.
   sys::Result<int> unsent{0, 0};
@@ -190,16 +251,23 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   if (!inq.ok()) {
     return ctx.SysError("read receive queue length", Op::kGetInq, inq.err);
   }
+  // SIOCOUTQ and SIOCOUTQNSD count our unacknowledged FIN, which is no
+  // byte of data (SIOCINQ leaves the peer's out).
+  const bool fin_in_outq =
+      internal::OurFinQueued(s.state) && !internal::OurFinAcked(s.state);
   if (outq.value < 0 || unsent.value < 0 || inq.value < 0 ||
-      unsent.value > outq.value) {
-    return ctx.Error(absl::StatusCode::kInternal,
-                     absl::StrCat("the kernel reports impossible queue "
-                                  "lengths: outq ",
-                                  outq.value, ", unsent ", unsent.value,
-                                  ", inq ", inq.value));
+      unsent.value > outq.value || (fin_in_outq && outq.value < 1)) {
+    return ctx.Error(
+        absl::StatusCode::kInternal,
+        absl::StrCat("the kernel reports impossible queue "
+                     "lengths in ",
+                     TcpStateName(s.state), ": outq ", outq.value, ", unsent ",
+                     unsent.value, ", inq ", inq.value));
   }
-  s.outq_len = static_cast<uint32_t>(outq.value);
-  s.unsent_len = static_cast<uint32_t>(unsent.value);
+  s.outq_len = static_cast<uint32_t>(outq.value - (fin_in_outq ? 1 : 0));
+  // The FIN is the last thing queued: if anything is unsent, it is.
+  s.unsent_len = static_cast<uint32_t>(
+      unsent.value - (fin_in_outq && unsent.value > 0 ? 1 : 0));
   s.inq_len = static_cast<uint32_t>(inq.value);
 
   // The receive queue: its end sequence number, then its bytes.
@@ -212,8 +280,9 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
     return ctx.SysError("read receive queue sequence", Op::kGetQueueSeq,
                         inq_seq.err);
   }
-  s.inq_seq = inq_seq.value;
-  absl::StatusOr<QueueBytes> recv = PeekQueue(sys, fd, s.inq_len, "receive", ctx);
+  s.inq_seq = inq_seq.value - (internal::PeerFinReceived(s.state) ? 1 : 0);
+  absl::StatusOr<QueueBytes> recv =
+      PeekQueue(sys, fd, s.inq_len, "receive", ctx);
   if (!recv.ok()) return recv.status();
   s.recv_queue = *std::move(recv);
 
@@ -227,7 +296,7 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
     return ctx.SysError("read send queue sequence", Op::kGetQueueSeq,
                         outq_seq.err);
   }
-  s.outq_seq = outq_seq.value;
+  s.outq_seq = outq_seq.value - (internal::OurFinQueued(s.state) ? 1 : 0);
   absl::StatusOr<QueueBytes> send = PeekQueue(sys, fd, s.outq_len, "send", ctx);
   if (!send.ok()) return send.status();
   s.send_queue = *std::move(send);
@@ -256,19 +325,40 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
     return ctx.SysError("read window", Op::kGetRepairWindow, w.err);
   }
 
-  if (options.socket_options) {
-    if (absl::Status st = SaveSocketOptions(sys, fd, s, ctx); !st.ok()) {
-      return st;
+  if (closed) {
+    // The error a reset left, if the application has not seen it. Reading
+    // it clears it, so look first: poll() shows it without clearing.
+    const sys::Result<short> ev = sys.Poll(fd, POLLERR);
+    if (!ev.ok()) {
+      return ctx.SysError("look for a pending error", Op::kPoll, ev.err);
+    }
+    if (ev.value & POLLERR) {
+      const sys::Result<int> err = sys.GetSockOptInt(fd, SOL_SOCKET, SO_ERROR);
+      if (!err.ok()) {
+        return ctx.SysError("read the pending error", Op::kGetSockOpt, err.err);
+      }
+      s.pending_error = static_cast<uint32_t>(err.value);
     }
   }
+  return absl::OkStatus();
+}
 
-  // A restored socket that is not resumed yet holds back what it applies on
-  // resume: its unsent data, the final buffer sizes and some options.
-  const internal::PendingResume* p =
-      internal::PausedSocketAccess::Pending(socket);
-  if (p != nullptr && options.socket_options) {
-    if (p->final_buffers.has_value()) s.buffers = p->final_buffers;
-    for (const SocketOption& pending : p->after_resume) {
+// What a restored socket that is not resumed yet holds back until then:
+// the state it will reach, its unsent data, the final buffer sizes and some
+// options.
+void MergePending(const internal::PendingResume& p,
+                  const CheckpointOptions& options, ConnectionState& s) {
+  s.state = p.state;
+  if (p.connect) {
+    s.peer = p.peer;
+    s.outq_seq = p.syn_seq + 1;
+  }
+  if (p.listen_backlog.has_value()) {
+    s.listen_backlog = static_cast<uint32_t>(*p.listen_backlog);
+  }
+  if (options.socket_options) {
+    if (p.final_buffers.has_value()) s.buffers = p.final_buffers;
+    for (const SocketOption& pending : p.after_resume) {
       bool replaced = false;
       for (SocketOption& o : s.socket_options) {
         if (o.level == pending.level && o.name == pending.name) {
@@ -279,16 +369,103 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
       if (!replaced) s.socket_options.push_back(pending);
     }
   }
-  if (p != nullptr && !p->unsent.empty()) {
+  if (!p.unsent.empty()) {
     uint8_t* out = nullptr;
     const size_t kernel_len = s.send_queue.size();
-    QueueBytes all = QueueBytes::Allocate(kernel_len + p->unsent.size(), &out);
+    QueueBytes all = QueueBytes::Allocate(kernel_len + p.unsent.size(), &out);
     if (kernel_len > 0) memcpy(out, s.send_queue.data(), kernel_len);
-    memcpy(out + kernel_len, p->unsent.data(), p->unsent.size());
+    memcpy(out + kernel_len, p.unsent.data(), p.unsent.size());
     s.send_queue = std::move(all);
-    s.outq_len += static_cast<uint32_t>(p->unsent.size());
-    s.unsent_len += static_cast<uint32_t>(p->unsent.size());
-    s.outq_seq += static_cast<uint32_t>(p->unsent.size());
+    s.outq_len += static_cast<uint32_t>(p.unsent.size());
+    s.unsent_len += static_cast<uint32_t>(p.unsent.size());
+    s.outq_seq += static_cast<uint32_t>(p.unsent.size());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
+                                           const CheckpointOptions& options) {
+  const sys::Sys& sys = socket.sys();
+  const BorrowedFd fd = socket.fd();
+  ErrorContext ctx("checkpoint", fd);
+  if (!fd) {
+    return absl::FailedPreconditionError(
+        "checkpoint: the handle no longer holds a socket");
+  }
+  ConnectionState s;
+
+  sys::Result<SocketAddress> local = sys.GetSockName(fd);
+  if (!local.ok()) {
+    return ctx.SysError("read local address", Op::kGetSockName, local.err);
+  }
+  s.local = local.value;
+
+  const sys::Result<struct tcp_info> info = sys.GetTcpInfo(fd);
+  if (!info.ok()) {
+    return ctx.SysError("read connection state", Op::kGetTcpInfo, info.err);
+  }
+  const struct tcp_info& ti = info.value;
+  if (!IsKnownTcpState(ti.tcpi_state)) {
+    return ctx.Error(
+        absl::StatusCode::kInternal,
+        absl::StrCat("the kernel reports unknown TCP state ", ti.tcpi_state));
+  }
+  s.state = static_cast<TcpState>(ti.tcpi_state);
+
+  switch (s.state) {
+    case TcpState::kListen:
+      break;
+    case TcpState::kClose:
+    case TcpState::kSynSent: {
+      absl::StatusOr<SocketAddress> peer =
+          PeerOfUnconnected(sys, fd, s.local.family(), ctx);
+      if (!peer.ok()) return peer.status();
+      s.peer = *peer;
+      break;
+    }
+    default: {
+      sys::Result<SocketAddress> peer = sys.GetPeerName(fd);
+      if (!peer.ok()) {
+        return ctx.SysError("read peer address", Op::kGetPeerName, peer.err);
+      }
+      s.peer = peer.value;
+      break;
+    }
+  }
+  ctx.SetEndpoints(s.local, s.peer);
+  if (absl::Status st = CheckCheckpointable(s.state, ctx); !st.ok()) return st;
+
+  const bool connection = s.state != TcpState::kListen && !s.peer.empty();
+  if (s.state == TcpState::kListen) {
+    if (absl::Status st = SaveListener(ti, s, ctx); !st.ok()) return st;
+  } else if (connection) {
+    if (!socket.in_repair_mode()) {
+      return ctx.Error(absl::StatusCode::kFailedPrecondition,
+                       absl::StrCat("the socket was paused as a listener, "
+                                    "without repair mode, and is now ",
+                                    TcpStateName(s.state)));
+    }
+    if (absl::Status st = SaveConnection(sys, fd, ti, s, ctx); !st.ok()) {
+      return st;
+    }
+  }
+
+  if (options.socket_options) {
+    std::optional<int> reuse_addr;
+    if (socket.in_repair_mode()) {
+      reuse_addr = internal::PausedSocketAccess::ReuseAddr(socket);
+    }
+    if (absl::Status st = SaveSocketOptions(sys, fd, reuse_addr, s, ctx);
+        !st.ok()) {
+      return st;
+    }
+  }
+
+  if (const internal::PendingResume* p =
+          internal::PausedSocketAccess::Pending(socket);
+      p != nullptr) {
+    MergePending(*p, options, s);
   }
   return s;
 }

@@ -1,10 +1,18 @@
 // soccr/checkpoint.h: saving the state of a paused TCP connection.
 //
-//   absl::StatusOr<soccr::PausedSocket> paused = soccr::PausedSocket::Pause(fd);
-//   absl::StatusOr<soccr::ConnectionState> state = soccr::Checkpoint(*paused);
+//   absl::StatusOr<soccr::PausedSocket> paused =
+//   soccr::PausedSocket::Pause(fd); absl::StatusOr<soccr::ConnectionState>
+//   state = soccr::Checkpoint(*paused);
 //
 // A checkpoint only reads: whatever happens, the socket is as it was, and
 // resuming it (or dropping the PausedSocket) lets the connection carry on.
+// (One exception, see Checkpoint(): a closed connection's pending error.)
+//
+// Every TCP socket a descriptor can show is saved the same way: connections
+// in ESTABLISHED, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING,
+// SYN_SENT and CLOSE (ended, with data maybe still unread), listeners, and
+// sockets never connected. soccr/connection_state.h says what each state
+// keeps; docs/tcp-states.md how each is restored.
 
 #ifndef SOCCR_CHECKPOINT_H_
 #define SOCCR_CHECKPOINT_H_
@@ -27,9 +35,17 @@ struct CheckpointOptions {
 // arrives meanwhile is detected (Unavailable: retry once it is blocked),
 // data that arrives after it is not in the checkpoint.
 //
-// Errors: Unimplemented for states the kernel cannot restore (TIME_WAIT,
-// ...) or soccr does not handle; the failing kernel call with errno
-// otherwise. Either way the socket is untouched.
+// A closed connection (CLOSE with a peer) may hold an error it has not
+// reported yet (ECONNRESET after a reset, ...). The kernel only tells it by
+// clearing it (SO_ERROR), so the checkpoint takes it from the original:
+// state.pending_error has it, and the restored socket reports it instead.
+// Nothing else changes on the original.
+//
+// Errors: Unimplemented for what the kernel's repair interface cannot
+// recreate (TIME_WAIT, SYN_RECV, data sent with a SYN, microsecond
+// timestamps); FailedPrecondition for a listener with connections waiting
+// in its accept queue (accept them first); the failing kernel call with
+// errno otherwise. Either way the socket is untouched.
 [[nodiscard]] absl::StatusOr<ConnectionState> Checkpoint(
     const PausedSocket& socket, const CheckpointOptions& options = {});
 

@@ -26,6 +26,12 @@ std::string ConnectionState::ToString() const {
                     " max_window=", window->max_window,
                     " rcv_wnd=", window->rcv_wnd, " rcv_wup=", window->rcv_wup);
   }
+  if (state == TcpState::kListen) {
+    absl::StrAppend(&s, " backlog ", listen_backlog);
+  }
+  if (pending_error != 0) {
+    absl::StrAppend(&s, " pending error ", pending_error);
+  }
   if (buffers.has_value()) {
     absl::StrAppend(&s, " sndbuf ", buffers->sndbuf,
                     buffers->sndbuf_locked ? " (locked)" : "", " rcvbuf ",
@@ -49,7 +55,9 @@ bool operator==(const ConnectionState& a, const ConnectionState& b) {
          a.outq_len == b.outq_len && a.unsent_len == b.unsent_len &&
          a.send_queue == b.send_queue && a.options == b.options &&
          a.timestamp == b.timestamp && a.window == b.window &&
-         a.buffers == b.buffers && a.socket_options == b.socket_options;
+         a.buffers == b.buffers && a.socket_options == b.socket_options &&
+         a.listen_backlog == b.listen_backlog &&
+         a.pending_error == b.pending_error;
 }
 
 }  // namespace soccr

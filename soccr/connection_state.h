@@ -13,11 +13,39 @@
 //   s.inq_seq = 1000;   // the next byte we expect from the peer
 //   s.outq_seq = 5000;  // the next byte we will send
 //
-// Sequence-number conventions are the kernel's (and libsoccr's): `inq_seq`
-// is rcv_nxt, the sequence number just past the last byte received, and
-// `outq_seq` is write_seq, just past the last byte written. The receive
-// queue therefore starts at inq_seq - inq_len, and the send queue (the
-// oldest unacknowledged byte) at outq_seq - outq_len.
+// Sequence-number conventions: `inq_seq` is the sequence number just past
+// the last byte of data received, `outq_seq` just past the last byte of data
+// written. The receive queue therefore starts at inq_seq - inq_len, and the
+// send queue (its oldest unacknowledged byte) at outq_seq - outq_len. Only
+// data counts: a FIN is not a byte of any queue, so where the kernel's own
+// numbers (rcv_nxt and write_seq, which libsoccr saves as they are) count
+// one, these do not, and the FIN's sequence number is inq_seq (the peer's)
+// or outq_seq (ours). Which FINs exist follows from `state`:
+//
+//   state        our FIN                 the peer's FIN
+//   ESTABLISHED  -                       -
+//   FIN_WAIT1    queued or sent, unacked -
+//   FIN_WAIT2    acknowledged            -
+//   CLOSE_WAIT   -                       received
+//   LAST_ACK     queued or sent, unacked received
+//   CLOSING      queued or sent, unacked received
+//
+// Whether our unacknowledged FIN was sent already is not saved: it is
+// queued behind unsent data when there is some, and counts as sent (the
+// kernel retransmits it) when there is none. Other states:
+//
+//   SYN_SENT  outq_seq is the initial sequence number + 1 (where data would
+//             start); inq_seq is 0; no queues, no negotiated options, no
+//             window or timestamp yet.
+//   CLOSE     With a peer address: a connection that ended (reset, or both
+//             FINs exchanged) whose socket is still open. Only received data
+//             is left (outq_len is 0); inq_seq is the kernel's rcv_nxt as it
+//             was, which may count the peer's FIN (the kernel does not say;
+//             a closed socket never receives again, so nothing depends on
+//             it). `pending_error` is the error it has not reported yet.
+//             Without a peer address: a socket never connected, bound to
+//             `local` (or not bound, if the local port is 0).
+//   LISTEN    `local` and `listen_backlog`; no peer, no queues.
 
 #ifndef SOCCR_CONNECTION_STATE_H_
 #define SOCCR_CONNECTION_STATE_H_
@@ -96,7 +124,9 @@ struct SocketBuffers {
   }
 };
 
-// The complete state of one TCP connection. See the file comment.
+// The complete state of one TCP socket: a connection in any state the
+// kernel lets a descriptor see, a listener, or a socket never connected. See
+// the file comment.
 struct ConnectionState {
   TcpState state = TcpState::kClose;
 
@@ -127,6 +157,14 @@ struct ConnectionState {
   // Absent when the checkpoint did not save socket options.
   std::optional<SocketBuffers> buffers;
   std::vector<SocketOption> socket_options;
+
+  // LISTEN only (0 otherwise): the backlog the listener was given, as the
+  // kernel holds it (listen()'s argument capped at net.core.somaxconn).
+  uint32_t listen_backlog = 0;
+  // CLOSE with a peer only (0 otherwise): the errno the socket reports next
+  // (SO_ERROR, and the next read or write), e.g. ECONNRESET after a reset.
+  // 0: none pending.
+  uint32_t pending_error = 0;
 
   // "ESTABLISHED 10.0.0.1:80->10.0.0.2:4242 inq 10@1000 outq 20@5000 ..."
   std::string ToString() const;

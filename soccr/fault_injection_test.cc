@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <set>
 #include <string>
 #include <utility>
 
@@ -43,12 +44,13 @@ int GetIntOpt(BorrowedFd fd, int level, int name) {
   return v;
 }
 
-// The peer's view: still connected, no error pending.
-void ExpectPeerUndisturbed(BorrowedFd peer) {
+// The peer's view: still in `state`, no error pending.
+void ExpectPeerUndisturbed(BorrowedFd peer,
+                           TcpState state = TcpState::kEstablished) {
   struct tcp_info ti = {};
   socklen_t len = sizeof(ti);
   ASSERT_EQ(::getsockopt(peer.get(), SOL_TCP, TCP_INFO, &ti, &len), 0);
-  EXPECT_EQ(ti.tcpi_state, static_cast<int>(TcpState::kEstablished));
+  EXPECT_EQ(ti.tcpi_state, static_cast<int>(state));
   EXPECT_EQ(GetIntOpt(peer, SOL_SOCKET, SO_ERROR), 0);
 }
 
@@ -65,9 +67,9 @@ bool BestEffort(const FaultInjectingSys::Call& c) {
   if (c.op != Op::kSetSockOpt) return false;
   if (c.level == SOL_TCP) return c.name == TCP_NOTSENT_LOWAT;
   return c.level == SOL_SOCKET &&
-         (c.name == SO_SNDBUF || c.name == SO_RCVBUF ||
-          c.name == SO_SNDBUFFORCE || c.name == SO_RCVBUFFORCE ||
-          c.name == 72 /* SO_BUF_LOCK */);
+         (c.name == SO_REUSEADDR || c.name == SO_SNDBUF ||
+          c.name == SO_RCVBUF || c.name == SO_SNDBUFFORCE ||
+          c.name == SO_RCVBUFFORCE || c.name == 72 /* SO_BUF_LOCK */);
 }
 
 class FaultInjectionTest : public soccr::testing::NetnsTest {
@@ -94,7 +96,8 @@ class FaultInjectionTest : public soccr::testing::NetnsTest {
     ASSERT_GT(soccr::testing::UnsentLen(pair_.client.borrow()), 0);
   }
 
-  // Reads everything both ways through `client` and checks it.
+  // Reads everything both ways through `client` and checks it (and both
+  // end-of-files for a half-closed connection).
   void ExpectAllDelivered(BorrowedFd client) {
     ASSERT_OK_AND_ASSIGN(up, soccr::testing::ReadExactly(pair_.server.borrow(),
                                                          to_server_.size()));
@@ -102,14 +105,35 @@ class FaultInjectionTest : public soccr::testing::NetnsTest {
     ASSERT_OK_AND_ASSIGN(down,
                          soccr::testing::ReadExactly(client, to_client_.size()));
     EXPECT_TRUE(down == to_client_) << "server->client bytes differ";
+    if (peer_state_ != TcpState::kEstablished) {
+      ASSERT_OK(soccr::testing::ExpectEof(pair_.server.borrow()));
+      ASSERT_OK(soccr::testing::ExpectEof(client));
+    }
   }
 
+  // Takes the client to LAST_ACK with its FIN queued behind unsent data:
+  // a restore then injects the server's FIN in repair mode and queues ours
+  // on resume.
+  void HalfClose() {
+    ASSERT_EQ(::shutdown(pair_.server.get(), SHUT_WR), 0);
+    ASSERT_OK(soccr::testing::WaitTcpState(
+        pair_.client.borrow(), static_cast<int>(TcpState::kCloseWait)));
+    ASSERT_EQ(::shutdown(pair_.client.get(), SHUT_WR), 0);
+    ASSERT_OK(soccr::testing::WaitNothingInFlight(pair_.server.borrow()));
+    peer_state_ = TcpState::kFinWait2;
+  }
+
+  void CheckpointFaults();
+  void RestoreFaults();
+
+  // The server's state while the client is paused.
+  TcpState peer_state_ = TcpState::kEstablished;
   soccr::testing::TcpPair pair_;
   std::string to_client_;
   std::string to_server_;
 };
 
-TEST_F(FaultInjectionTest, EveryCheckpointCallFailsCleanly) {
+void FaultInjectionTest::CheckpointFaults() {
   FaultInjectingSys sys;
   const BorrowedFd fd = pair_.client.borrow();
   {
@@ -143,24 +167,26 @@ TEST_F(FaultInjectionTest, EveryCheckpointCallFailsCleanly) {
           // Until the addresses are known, the socket is named by its fd.
           EXPECT_THAT(std::string(state.status().message()),
                       HasSubstr(clean[i].op == Op::kGetSockName ||
+                                        clean[i].op == Op::kGetTcpInfo ||
                                         clean[i].op == Op::kGetPeerName
                                     ? "checkpoint fd "
                                     : "checkpoint 127.0.0.1:"));
         }
       } else {
-        EXPECT_EQ(i, 0u);
+        // Pause reads SO_REUSEADDR, then enters repair mode.
+        EXPECT_LT(i, 2u);
       }
       // Dropping the handle resumes the socket if it is still paused.
     }
     EXPECT_EQ(FailedCall(sys).op, clean[i].op);
     EXPECT_EQ(GetIntOpt(fd, SOL_TCP, TCP_REPAIR), 0) << "left in repair mode";
     EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
-    ExpectPeerUndisturbed(pair_.server.borrow());
+    ExpectPeerUndisturbed(pair_.server.borrow(), peer_state_);
   }
   ExpectAllDelivered(fd);
 }
 
-TEST_F(FaultInjectionTest, EveryRestoreCallFailsCleanly) {
+void FaultInjectionTest::RestoreFaults() {
   ConnectionState state;
   {
     ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(pair_.client.borrow()));
@@ -183,15 +209,18 @@ TEST_F(FaultInjectionTest, EveryRestoreCallFailsCleanly) {
     ASSERT_OK_AND_ASSIGN(again, Checkpoint(restored.paused()));
     EXPECT_EQ(again.recv_queue, state.recv_queue);
     EXPECT_EQ(again.send_queue, state.send_queue);
+    EXPECT_EQ(again.state, state.state);
   }
   ASSERT_GT(restore_calls, 15u);
   const int fds = soccr::testing::CountOpenFds();
 
+  std::set<Op> failed_ops;
   size_t i = 0;
   for (bool more = true; more; ++i) {
     sys.Reset();
     sys.FailCallAt(i, EIO);
     absl::StatusOr<RestoredSocket> restored = Restore(state, sys);
+    failed_ops.insert(FailedCall(sys).op);
     if (!restored.ok()) {
       const FaultInjectingSys::Call failed = FailedCall(sys);
       SCOPED_TRACE(absl::StrCat("failing call ", i, ": ", failed.ToString()));
@@ -203,6 +232,7 @@ TEST_F(FaultInjectionTest, EveryRestoreCallFailsCleanly) {
                   HasSubstr("Input/output error"));
     } else {
       absl::StatusOr<OwnedFd> live = std::move(*restored).Resume();
+      failed_ops.insert(FailedCall(sys).op);
       if (sys.calls().size() <= i) {
         // Past the last call: nothing failed, and the connection is back.
         ASSERT_TRUE(live.ok()) << live.status();
@@ -216,21 +246,49 @@ TEST_F(FaultInjectionTest, EveryRestoreCallFailsCleanly) {
         EXPECT_THAT(std::string(live.status().message()),
                     HasSubstr(std::string(sys::OpName(failed.op))));
         EXPECT_GE(restored->fd().get(), 0) << "the handle keeps the socket";
+        // The handle still holds what is left to do: a retry finishes it.
+        live = std::move(*restored).Resume();
+        ASSERT_TRUE(live.ok()) << live.status();
       } else {
-        EXPECT_TRUE(BestEffort(failed))
-            << "a restore succeeded although " << failed.ToString() << " failed";
-        // Live again: take a fresh checkpoint for the next round.
-        ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(live->borrow()));
-        ASSERT_OK_AND_ASSIGN(s, Checkpoint(paused));
-        state = std::move(s);
-        std::move(paused).LeaveInRepairMode();
+        EXPECT_TRUE(BestEffort(failed)) << "a restore succeeded although "
+                                        << failed.ToString() << " failed";
       }
+      // Live again: take a fresh checkpoint for the next round.
+      EXPECT_EQ(soccr::testing::TcpStateNumber(live->borrow()),
+                static_cast<int>(state.state));
+      ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(live->borrow()));
+      ASSERT_OK_AND_ASSIGN(s, Checkpoint(paused));
+      state = std::move(s);
+      std::move(paused).LeaveInRepairMode();
     }
     restored = absl::UnknownError("dropped");  // Close whatever is left.
     EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
-    ExpectPeerUndisturbed(pair_.server.borrow());
+    ExpectPeerUndisturbed(pair_.server.borrow(), peer_state_);
   }
   EXPECT_GT(i, restore_calls);
+  if (peer_state_ != TcpState::kEstablished) {
+    // The peer's FIN injected in repair mode, ours queued on resume.
+    for (Op op : {Op::kSocket, Op::kSendTo, Op::kGetTcpInfo,
+                  Op::kSetRepairWindow, Op::kShutdown}) {
+      EXPECT_TRUE(failed_ops.count(op)) << sys::OpName(op) << " never failed";
+    }
+  }
+}
+
+TEST_F(FaultInjectionTest, EveryCheckpointCallFailsCleanly) {
+  CheckpointFaults();
+}
+
+TEST_F(FaultInjectionTest, EveryRestoreCallFailsCleanly) { RestoreFaults(); }
+
+TEST_F(FaultInjectionTest, EveryCheckpointCallOfAHalfClosedConnection) {
+  HalfClose();
+  CheckpointFaults();
+}
+
+TEST_F(FaultInjectionTest, EveryRestoreCallOfAHalfClosedConnection) {
+  HalfClose();
+  RestoreFaults();
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "soccr/paused_socket.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <utility>
@@ -9,18 +11,44 @@
 #include "soccr/internal/buffers.h"
 #include "soccr/internal/error_context.h"
 #include "soccr/internal/pending_resume.h"
+#include "soccr/internal/step_runner.h"
 #include "soccr/tcp_state.h"
 
 namespace soccr {
 
 using internal::ErrorContext;
 
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+namespace {
+
+// Best effort, for paths that cannot fail any more: SO_REUSEADDR as it was
+// before repair mode, which leaving repair mode clears.
+void RestoreReuseAddr(const sys::Sys& sys, BorrowedFd fd, int reuse_addr) {
+  if (reuse_addr != 0) {
+    (void)sys.SetSockOptInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+  }
+}
+
+}  // namespace
+
 PausedSocket::PausedSocket(BorrowedFd fd, const sys::Sys* sys,
-                           std::unique_ptr<internal::PendingResume> pending)
-    : fd_(fd), sys_(sys), pending_(std::move(pending)) {}
+                           std::unique_ptr<internal::PendingResume> pending,
+                           bool repair, int reuse_addr)
+    : fd_(fd),
+      sys_(sys),
+      pending_(std::move(pending)),
+      repair_(repair),
+      reuse_addr_(reuse_addr) {}
 
 PausedSocket::PausedSocket(PausedSocket&& other) noexcept
-    : fd_(other.fd_), sys_(other.sys_), pending_(std::move(other.pending_)) {
+    : fd_(other.fd_),
+      sys_(other.sys_),
+      pending_(std::move(other.pending_)),
+      repair_(other.repair_),
+      reuse_addr_(other.reuse_addr_) {
   other.Disarm();
 }
 
@@ -30,6 +58,8 @@ PausedSocket& PausedSocket::operator=(PausedSocket&& other) noexcept {
     fd_ = other.fd_;
     sys_ = other.sys_;
     pending_ = std::move(other.pending_);
+    repair_ = other.repair_;
+    reuse_addr_ = other.reuse_addr_;
     other.Disarm();
   }
   return *this;
@@ -43,10 +73,12 @@ void PausedSocket::Disarm() {
 }
 
 void PausedSocket::ReleaseRepair() {
-  if (fd_ && sys_ != nullptr) {
+  if (fd_ && sys_ != nullptr && repair_) {
     // Nowhere to report a failure from here: the descriptor is the caller's
     // and was most likely closed under us.
-    (void)sys_->SetRepair(fd_, sys::RepairMode::kOff);
+    if (sys_->SetRepair(fd_, sys::RepairMode::kOff).ok()) {
+      RestoreReuseAddr(*sys_, fd_, reuse_addr_);
+    }
   }
   Disarm();
 }
@@ -54,16 +86,30 @@ void PausedSocket::ReleaseRepair() {
 absl::StatusOr<PausedSocket> PausedSocket::Pause(BorrowedFd fd,
                                                  const sys::Sys& sys) {
   const ErrorContext ctx("pause", fd);
+  const sys::Result<int> reuse =
+      sys.GetSockOptInt(fd, SOL_SOCKET, SO_REUSEADDR);
+  if (!reuse.ok()) {
+    if (reuse.err == ENOTSOCK) {
+      return absl::InvalidArgumentError(
+          ctx.SysError("read SO_REUSEADDR (not a socket)", sys::Op::kGetSockOpt,
+                       reuse.err)
+              .message());
+    }
+    return ctx.SysError("read SO_REUSEADDR", sys::Op::kGetSockOpt, reuse.err);
+  }
   const sys::Result<void> r = sys.SetRepair(fd, sys::RepairMode::kOn);
-  if (r.ok()) return PausedSocket(fd, &sys, nullptr);
+  if (r.ok()) return PausedSocket(fd, &sys, nullptr, true, reuse.value);
   switch (r.err) {
     case EPERM: {
-      // The kernel refuses listening sockets with EPERM too; tell them apart.
+      // The kernel refuses listening sockets with EPERM too; they need no
+      // repair mode.
       const sys::Result<struct tcp_info> info = sys.GetTcpInfo(fd);
-      if (info.ok() &&
-          info.value.tcpi_state == static_cast<uint8_t>(TcpState::kListen)) {
-        return ctx.Error(absl::StatusCode::kFailedPrecondition,
-                         "a listening socket cannot enter repair mode");
+      if (!info.ok()) {
+        return ctx.SysError("read the state (repair mode was refused)",
+                            sys::Op::kGetTcpInfo, info.err);
+      }
+      if (info.value.tcpi_state == static_cast<uint8_t>(TcpState::kListen)) {
+        return PausedSocket(fd, &sys, nullptr, false, reuse.value);
       }
       return ctx.SysError(
           "enter repair mode (needs CAP_NET_ADMIN in the socket's network "
@@ -71,7 +117,20 @@ absl::StatusOr<PausedSocket> PausedSocket::Pause(BorrowedFd fd,
           sys::Op::kSetRepair, r.err);
     }
     case ENOPROTOOPT:
-    case EOPNOTSUPP:
+    case EOPNOTSUPP: {
+      const sys::Result<int> proto =
+          sys.GetSockOptInt(fd, SOL_SOCKET, SO_PROTOCOL);
+      if (proto.ok() && proto.value == IPPROTO_MPTCP) {
+        return ctx.Error(absl::StatusCode::kUnimplemented,
+                         "an MPTCP socket cannot be paused: the kernel has "
+                         "no repair mode for MPTCP (setsockopt(TCP_REPAIR) "
+                         "is refused), so its subflows cannot be saved");
+      }
+      return absl::InvalidArgumentError(
+          ctx.SysError("enter repair mode (not a TCP socket)",
+                       sys::Op::kSetRepair, r.err)
+              .message());
+    }
     case ENOTSOCK:
       return absl::InvalidArgumentError(
           ctx.SysError("enter repair mode (not a TCP socket)",
@@ -94,17 +153,73 @@ absl::Status PausedSocket::ResumeImpl(const ResumeOptions& options) {
         "resume: this handle no longer holds a socket");
   }
   const ErrorContext ctx("resume", fd_);
-  const sys::Result<void> off = sys_->SetRepair(
-      fd_, options.window_probe ? sys::RepairMode::kOff
-                                : sys::RepairMode::kOffNoWindowProbe);
-  if (!off.ok()) {
-    return ctx.SysError("leave repair mode", sys::Op::kSetRepair, off.err);
+  if (repair_) {
+    const sys::Result<void> off = sys_->SetRepair(
+        fd_, options.window_probe ? sys::RepairMode::kOff
+                                  : sys::RepairMode::kOffNoWindowProbe);
+    if (!off.ok()) {
+      return ctx.SysError("leave repair mode", sys::Op::kSetRepair, off.err);
+    }
+    RestoreReuseAddr(*sys_, fd_, reuse_addr_);
   }
   if (pending_ == nullptr) return absl::OkStatus();
+  internal::PendingResume& p = *pending_;
+  // On failure: back into repair mode, so that the caller still holds a
+  // paused socket, with what is left to do.
+  auto fail = [&](absl::Status status) {
+    if (repair_) (void)sys_->SetRepair(fd_, sys::RepairMode::kOn);
+    return status;
+  };
+
+  // SYN_SENT: connect() sends the SYN; it must not wait for the answer,
+  // whatever the descriptor's blocking mode, so O_NONBLOCK is set around it
+  // (and the flags to put back are kept until they are).
+  if (p.connect) {
+    const sys::Result<int> flags = sys_->GetFileFlags(fd_);
+    if (!flags.ok()) {
+      return fail(ctx.SysError("read the file flags", sys::Op::kGetFileFlags,
+                               flags.err));
+    }
+    if ((flags.value & O_NONBLOCK) == 0) {
+      const sys::Result<void> nb =
+          sys_->SetFileFlags(fd_, flags.value | O_NONBLOCK);
+      if (!nb.ok()) {
+        return fail(ctx.SysError("make connect() non-blocking",
+                                 sys::Op::kSetFileFlags, nb.err));
+      }
+      p.file_flags = flags.value;
+    }
+    const sys::Result<void> c = sys_->Connect(fd_, p.peer);
+    // EALREADY/EISCONN: a resume that failed after connect() already sent
+    // the SYN.
+    if (!c.ok() && c.err != EINPROGRESS && c.err != EALREADY &&
+        c.err != EISCONN) {
+      if (p.file_flags.has_value()) {
+        (void)sys_->SetFileFlags(fd_, *p.file_flags);
+        p.file_flags.reset();
+      }
+      return fail(ctx.SysError("send the SYN again", sys::Op::kConnect, c.err));
+    }
+    p.connect = false;
+  }
+  if (p.file_flags.has_value()) {
+    const sys::Result<void> r = sys_->SetFileFlags(fd_, *p.file_flags);
+    if (!r.ok()) {
+      return fail(ctx.SysError("restore the file flags after connect()",
+                               sys::Op::kSetFileFlags, r.err));
+    }
+    p.file_flags.reset();
+  }
+  if (p.listen_backlog.has_value()) {
+    const sys::Result<void> l = sys_->Listen(fd_, *p.listen_backlog);
+    if (!l.ok()) {
+      return fail(ctx.SysError("listen", sys::Op::kListen, l.err));
+    }
+    p.listen_backlog.reset();
+  }
 
   // The data the original had not sent: now a normal send, so it leaves
   // under the restored window. The restore sized the send buffer for it.
-  internal::PendingResume& p = *pending_;
   size_t done = 0;
   while (done < p.unsent.size()) {
     const sys::Result<size_t> w =
@@ -114,18 +229,26 @@ absl::Status PausedSocket::ResumeImpl(const ResumeOptions& options) {
       continue;
     }
     if (!w.ok() && w.err == EINTR) continue;
-    // Keep what was queued, hold the rest, and go back into repair mode so
-    // that the caller still has a paused socket.
+    // Keep what was queued and hold the rest.
     p.unsent = p.unsent.Subrange(done, p.unsent.size() - done);
-    (void)sys_->SetRepair(fd_, sys::RepairMode::kOn);
-    const std::string step = absl::StrCat(
-        "queue unsent data (", done, " bytes queued, ", p.unsent.size(),
-        " left)");
-    if (!w.ok()) return ctx.SysError(step, sys::Op::kSend, w.err);
-    return ctx.Error(absl::StatusCode::kResourceExhausted,
-                     absl::StrCat(step, ": the send buffer is full"));
+    const std::string step =
+        absl::StrCat("queue unsent data (", done, " bytes queued, ",
+                     p.unsent.size(), " left)");
+    if (!w.ok()) return fail(ctx.SysError(step, sys::Op::kSend, w.err));
+    return fail(ctx.Error(absl::StatusCode::kResourceExhausted,
+                          absl::StrCat(step, ": the send buffer is full")));
   }
   p.unsent = QueueBytes();
+
+  // Our FIN after that data (and for CLOSING the peer's FIN after ours).
+  if (p.steps_done < p.steps.size()) {
+    size_t n = 0;
+    absl::Status s = internal::RunStateSteps(
+        *sys_, fd_, absl::MakeConstSpan(p.steps).subspan(p.steps_done),
+        p.segment_params, /*in_repair=*/false, ctx, &n);
+    p.steps_done += n;
+    if (!s.ok()) return fail(s);
+  }
 
   // Tuning that must come after the data; the values were validated when
   // the restore was planned, and the kernel clamps rather than refuses them.

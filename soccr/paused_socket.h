@@ -3,11 +3,12 @@
 // A PausedSocket is the only way to reach the operations that need repair
 // mode, and the only way to get one is to pause a socket (or restore one):
 //
-//   absl::StatusOr<soccr::PausedSocket> paused = soccr::PausedSocket::Pause(fd);
-//   if (!paused.ok()) return paused.status();    // the socket is untouched
-//   absl::StatusOr<soccr::ConnectionState> state = soccr::Checkpoint(*paused);
-//   if (!state.ok()) return state.status();      // dropping `paused` resumes
-//   std::move(*paused).LeaveInRepairMode();      // to migrate: closing `fd`
+//   absl::StatusOr<soccr::PausedSocket> paused =
+//   soccr::PausedSocket::Pause(fd); if (!paused.ok()) return paused.status();
+//   // the socket is untouched absl::StatusOr<soccr::ConnectionState> state =
+//   soccr::Checkpoint(*paused); if (!state.ok()) return state.status();      //
+//   dropping `paused` resumes std::move(*paused).LeaveInRepairMode();      //
+//   to migrate: closing `fd`
 //   ::close(fd);                                 // now sends nothing
 //
 //   absl::StatusOr<soccr::RestoredSocket> restored = soccr::Restore(*state);
@@ -15,6 +16,14 @@
 //
 // Ownership: a PausedSocket borrows its descriptor (the caller keeps it open
 // while the handle lives); a RestoredSocket owns the descriptor it created.
+//
+// Every TCP socket a descriptor can show pauses the same way, so that a
+// caller checkpointing a whole process need not tell them apart: a
+// connection in any state (ESTABLISHED, half-closed, SYN_SENT, CLOSE after
+// a reset), a socket never connected, and a listener. The kernel refuses
+// repair mode to listeners (and they need none: no sequence numbers, no
+// queues of their own), so a listener's PausedSocket holds it as it is,
+// without repair mode, and its resume does nothing.
 //
 // Dropping a PausedSocket takes its socket out of repair mode, so the
 // connection carries on. Dropping a RestoredSocket closes its socket still
@@ -51,14 +60,18 @@ struct ResumeOptions {
 // A socket in repair mode that the caller owns. See the file comment.
 class PausedSocket {
  public:
-  // Puts the TCP socket `fd` into repair mode (setsockopt TCP_REPAIR). The
-  // caller must keep `fd` open while the result lives and should stop the
-  // peer's packets from reaching it first (as with libsoccr_pause).
+  // Puts the TCP socket `fd` into repair mode (setsockopt TCP_REPAIR), or,
+  // for a listening socket, holds it as it is. The caller must keep `fd`
+  // open while the result lives and should stop the peer's packets from
+  // reaching it first (as with libsoccr_pause).
+  //
+  // Leaving repair mode clears SO_REUSEADDR (a kernel quirk), so Pause()
+  // reads it first and the resume sets it again.
   //
   // Errors: PermissionDenied without CAP_NET_ADMIN in the socket's network
-  // namespace; InvalidArgument if `fd` is not a TCP socket;
-  // FailedPrecondition for a listening socket. On error the socket is as
-  // it was.
+  // namespace (listeners need none); InvalidArgument if `fd` is not a TCP
+  // socket; Unimplemented for an MPTCP socket (the kernel has no repair
+  // mode for MPTCP). On error the socket is as it was.
   [[nodiscard]] static absl::StatusOr<PausedSocket> Pause(
       BorrowedFd fd, const sys::Sys& sys = sys::LinuxSys());
 
@@ -72,13 +85,19 @@ class PausedSocket {
 
   BorrowedFd fd() const { return fd_; }
   const sys::Sys& sys() const { return *sys_; }
+  // False for a listener, which is held without repair mode (and for a
+  // restored listening or unconnected socket).
+  bool in_repair_mode() const { return repair_; }
 
   // Takes the socket out of repair mode: traffic may flow again. On error
   // the socket is still paused and `*this` still holds it.
   [[nodiscard]] absl::Status Resume(const ResumeOptions& options = {}) &&;
 
   // Gives up the handle and leaves the socket in repair mode for good:
-  // closing it then sends neither FIN nor RST (to migrate a connection).
+  // closing it then sends neither FIN nor RST (to migrate a connection). A
+  // listener, never in repair mode, is simply let go: closing it sends
+  // nothing either, as a checkpoint succeeds only when its accept queue is
+  // empty.
   void LeaveInRepairMode() && { Disarm(); }
 
  private:
@@ -86,7 +105,8 @@ class PausedSocket {
   friend struct internal::PausedSocketAccess;
 
   PausedSocket(BorrowedFd fd, const sys::Sys* sys,
-               std::unique_ptr<internal::PendingResume> pending);
+               std::unique_ptr<internal::PendingResume> pending, bool repair,
+               int reuse_addr);
   absl::Status ResumeImpl(const ResumeOptions& options);
   // Stops the destructor from touching the socket.
   void Disarm();
@@ -96,6 +116,10 @@ class PausedSocket {
   BorrowedFd fd_;
   const sys::Sys* sys_ = nullptr;
   std::unique_ptr<internal::PendingResume> pending_;
+  // Whether the socket is in repair mode because of this handle.
+  bool repair_ = true;
+  // SO_REUSEADDR from before repair mode, to set again after it.
+  int reuse_addr_ = 0;
 };
 
 // A socket Restore() created, still in repair mode, owned by this handle.
@@ -113,9 +137,13 @@ class RestoredSocket {
   // is resumed.
   const PausedSocket& paused() const { return paused_; }
 
-  // Leaves repair mode, queues the data the original had not sent yet, and
-  // hands over the live socket. On error the socket is back in repair mode
-  // and `*this` still owns it (drop it to close it silently, or retry).
+  // Leaves repair mode, queues the data the original had not sent yet,
+  // takes the last steps to the checkpointed state (our FIN after that
+  // data; connect() for SYN_SENT, which sends the SYN without waiting for
+  // the answer; listen() for a listener), and hands over the live socket.
+  // On error the socket is back in repair mode (if it was in it) and
+  // `*this` still owns it, with what is left to do: drop it to close it
+  // silently, or retry.
   [[nodiscard]] absl::StatusOr<OwnedFd> Resume(
       const ResumeOptions& options = {}) &&;
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 
 #include <memory>
 #include <utility>
@@ -13,13 +14,16 @@
 #include "soccr/internal/paused_socket_access.h"
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/restore_onto.h"
+#include "soccr/internal/step_runner.h"
 #include "soccr/restore_plan.h"
 
 namespace soccr {
 namespace {
 
+using internal::ApplyFinalBuffer;
 using internal::BufferKind;
 using internal::ErrorContext;
+using internal::PendingResume;
 using sys::Op;
 
 // The receive buffer of a new socket with the kernel's default tcp_rmem.
@@ -29,10 +33,30 @@ constexpr uint64_t kFreshSocketRcvbuf = 131072;
 #define IPV6_FREEBIND 78
 #endif
 
+bool IsReuseAddr(const SocketOption& o) {
+  return o.level == SOL_SOCKET && o.name == SO_REUSEADDR;
+}
+
+// The SO_REUSEADDR value among `options` (0 if absent).
+int ReuseAddrOf(const std::vector<SocketOption>& options) {
+  for (const SocketOption& o : options) {
+    if (IsReuseAddr(o) && o.value.size() == sizeof(int)) {
+      int v = 0;
+      memcpy(&v, o.value.data(), sizeof(v));
+      return v;
+    }
+  }
+  return 0;
+}
+
+// Sets `options`, except SO_REUSEADDR if `skip_reuse_addr`: in repair mode
+// it would replace the forced reuse that lets bind() share the port with,
+// say, the listener that accepted the original connection.
 absl::Status SetOptions(const sys::Sys& sys, BorrowedFd fd,
                         const std::vector<SocketOption>& options,
-                        const ErrorContext& ctx) {
+                        const ErrorContext& ctx, bool skip_reuse_addr = false) {
   for (const SocketOption& o : options) {
+    if (skip_reuse_addr && IsReuseAddr(o)) continue;
     const sys::Result<void> r = sys.SetSockOpt(
         fd, o.level, o.name,
         absl::Span<const uint8_t>(
@@ -116,6 +140,78 @@ absl::Status Bind(const sys::Sys& sys, BorrowedFd fd, const RestorePlan& plan,
   return absl::OkStatus();
 }
 
+// A listener or a socket never connected: no repair mode, just the address
+// and options (listen() is for the resume).
+absl::StatusOr<std::unique_ptr<PendingResume>> RestoreUnconnected(
+    const sys::Sys& sys, BorrowedFd b, const RestorePlan& plan,
+    const ErrorContext& ctx) {
+  // A caller's socket may come paused (the C API pauses before restoring):
+  // bind() must not use repair mode's forced address reuse.
+  const sys::Result<int> repair = sys.GetSockOptInt(b, SOL_TCP, TCP_REPAIR);
+  if (!repair.ok()) {
+    return ctx.SysError("read TCP_REPAIR", Op::kGetSockOpt, repair.err);
+  }
+  if (repair.value != 0) {
+    const sys::Result<void> off =
+        sys.SetRepair(b, sys::RepairMode::kOffNoWindowProbe);
+    if (!off.ok()) {
+      return ctx.SysError("leave repair mode", Op::kSetRepair, off.err);
+    }
+  }
+  auto pending = std::make_unique<PendingResume>();
+  pending->state = plan.state;
+  pending->reuse_addr = ReuseAddrOf(plan.before_bind);
+  if (absl::Status s = SetOptions(sys, b, plan.before_bind, ctx); !s.ok()) {
+    return s;
+  }
+  if (plan.bind) {
+    if (absl::Status s = Bind(sys, b, plan, ctx); !s.ok()) return s;
+  }
+  if (absl::Status s = SetOptions(sys, b, plan.in_repair, ctx); !s.ok()) {
+    return s;
+  }
+  ApplyFinalBuffer(sys, b, BufferKind::kReceive, plan.final_buffers);
+  if (plan.kind == RestoreKind::kListen) {
+    pending->listen_backlog = plan.listen_backlog;
+  }
+  pending->after_resume = plan.after_resume;
+  pending->final_buffers = plan.final_buffers;
+  return pending;
+}
+
+// SYN_SENT: the initial sequence number goes in now; connect() on resume
+// keeps it (tcp_v4_connect and tcp_v6_connect choose one only when it is
+// 0) and sends the SYN, as the original's next retransmission would.
+absl::StatusOr<std::unique_ptr<PendingResume>> RestoreSynSent(
+    const sys::Sys& sys, BorrowedFd b, const RestorePlan& plan,
+    const ErrorContext& ctx) {
+  auto pending = std::make_unique<PendingResume>();
+  pending->state = plan.state;
+  pending->reuse_addr = ReuseAddrOf(plan.before_bind);
+  if (absl::Status s = SetOptions(sys, b, plan.before_bind, ctx,
+                                  /*skip_reuse_addr=*/true);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          SetQueueSeq(sys, b, sys::RepairQueue::kSend, plan.send_seq, ctx);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = Bind(sys, b, plan, ctx); !s.ok()) return s;
+  if (absl::Status s = SetOptions(sys, b, plan.in_repair, ctx); !s.ok()) {
+    return s;
+  }
+  // The receive buffer decides the window scale the SYN offers.
+  ApplyFinalBuffer(sys, b, BufferKind::kReceive, plan.final_buffers);
+  pending->connect = true;
+  pending->peer = plan.peer;
+  pending->syn_seq = plan.send_seq;
+  pending->after_resume = plan.after_resume;
+  pending->final_buffers = plan.final_buffers;
+  return pending;
+}
+
 }  // namespace
 
 namespace internal {
@@ -123,8 +219,21 @@ namespace internal {
 absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
     const sys::Sys& sys, BorrowedFd b, const RestorePlan& plan) {
   const ErrorContext ctx("restore", plan.local, plan.peer);
+  switch (plan.kind) {
+    case RestoreKind::kListen:
+    case RestoreKind::kUnconnected:
+      return RestoreUnconnected(sys, b, plan, ctx);
+    case RestoreKind::kSynSent:
+      return RestoreSynSent(sys, b, plan, ctx);
+    case RestoreKind::kConnection:
+      break;
+  }
   auto pending = std::make_unique<PendingResume>();
-  if (absl::Status s = SetOptions(sys, b, plan.before_bind, ctx); !s.ok()) {
+  pending->state = plan.state;
+  pending->reuse_addr = ReuseAddrOf(plan.before_bind);
+  if (absl::Status s = SetOptions(sys, b, plan.before_bind, ctx,
+                                  /*skip_reuse_addr=*/true);
+      !s.ok()) {
     return s;
   }
   if (absl::Status s =
@@ -206,9 +315,17 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
     }
   }
   // The window goes in while still in repair mode, so that nothing, the
-  // unsent data least of all, can leave before it is right.
+  // unsent data least of all, can leave before it is right. Until the
+  // state steps are done it must also let the peer's FIN in: the saved
+  // window was taken with the kernel's rcv_nxt past that FIN, and the
+  // kernel refuses an rcv_wup beyond its rcv_nxt.
   if (plan.window.has_value()) {
-    const sys::Result<void> r = sys.SetRepairWindow(b, *plan.window);
+    tcp_repair_window w = *plan.window;
+    if (!plan.repair_steps.empty() || !plan.resume_steps.empty()) {
+      w.rcv_wup = plan.recv_seq + static_cast<uint32_t>(plan.recv_data.size());
+      if (w.rcv_wnd == 0) w.rcv_wnd = 1;
+    }
+    const sys::Result<void> r = sys.SetRepairWindow(b, w);
     if (!r.ok()) {
       return ctx.SysError("set window", Op::kSetRepairWindow, r.err);
     }
@@ -218,7 +335,29 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
   }
   ApplyFinalBuffer(sys, b, BufferKind::kReceive, plan.final_buffers);
 
+  // FINs and resets, which the repair interface cannot set.
+  const PeerSegmentParams params = PeerSegmentParamsFor(plan);
+  if (!plan.repair_steps.empty()) {
+    size_t done = 0;
+    if (absl::Status s = RunStateSteps(sys, b, plan.repair_steps, params,
+                                       /*in_repair=*/true, ctx, &done);
+        !s.ok()) {
+      return s;
+    }
+    // Injected segments moved the window (and our ACK of a FIN moved
+    // rcv_wup): put back exactly what was saved.
+    if (plan.window.has_value()) {
+      const sys::Result<void> r = sys.SetRepairWindow(b, *plan.window);
+      if (!r.ok()) {
+        return ctx.SysError("set window after the state steps",
+                            Op::kSetRepairWindow, r.err);
+      }
+    }
+  }
+
   pending->unsent = plan.unsent_data;
+  pending->steps = plan.resume_steps;
+  pending->segment_params = params;
   pending->after_resume = plan.after_resume;
   pending->final_buffers = plan.final_buffers;
   return pending;
@@ -237,9 +376,15 @@ absl::StatusOr<RestoredSocket> Restore(const ConnectionState& state,
       sys.Socket(plan.family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
   if (!sock.ok()) return ctx.SysError("create socket", Op::kSocket, sock.err);
   // From here on, an early return closes the socket; it is in repair mode
-  // as soon as that succeeds, so closing it sends nothing.
+  // as soon as that succeeds, so closing it sends nothing. Listeners and
+  // sockets never connected need no repair mode: they send nothing until
+  // resumed either.
   OwnedFd fd = std::move(sock.value);
-  const sys::Result<void> on = sys.SetRepair(fd.borrow(), sys::RepairMode::kOn);
+  const bool repair = plan.kind == RestoreKind::kConnection ||
+                      plan.kind == RestoreKind::kSynSent;
+  const sys::Result<void> on =
+      repair ? sys.SetRepair(fd.borrow(), sys::RepairMode::kOn)
+             : sys::Result<void>{};
   if (!on.ok()) {
     return ctx.SysError(
         on.err == EPERM ? "enter repair mode (needs CAP_NET_ADMIN in this "
@@ -250,8 +395,8 @@ absl::StatusOr<RestoredSocket> Restore(const ConnectionState& state,
   absl::StatusOr<std::unique_ptr<internal::PendingResume>> pending =
       internal::RestoreOnto(sys, fd.borrow(), plan);
   if (!pending.ok()) return pending.status();
-  return internal::PausedSocketAccess::MakeRestored(std::move(fd), sys,
-                                                    *std::move(pending));
+  return internal::PausedSocketAccess::MakeRestored(
+      std::move(fd), sys, *std::move(pending), repair);
 }
 
 }  // namespace soccr

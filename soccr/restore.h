@@ -1,4 +1,4 @@
-// soccr/restore.h: recreating a TCP connection from its state.
+// soccr/restore.h: recreating a TCP socket from its state.
 //
 //   absl::StatusOr<soccr::RestoredSocket> restored = soccr::Restore(state);
 //   if (!restored.ok()) return restored.status();  // nothing left behind
@@ -6,7 +6,17 @@
 //   absl::StatusOr<soccr::OwnedFd> fd = std::move(*restored).Resume();
 //
 // Restore never blocks: queue bytes go into the kernel with non-blocking
-// writes into buffers sized for them beforehand.
+// writes into buffers sized for them beforehand, and the few packets a
+// restore injects (below) are waited for within a bound of 500 ms.
+//
+// What the repair interface cannot set, a restore makes happen. Our FIN:
+// shutdown(SHUT_WR) in repair mode (the kernel takes it as sent and
+// retransmits it after the resume), or on resume when it must follow data
+// not sent yet. What the peer sent (its FIN, its ACK of our FIN, a reset):
+// a segment injected from a raw socket to the restored socket's own
+// address, with the packet mark kInjectedPacketMark (0xC114, libsoccr's
+// SOCCR_MARK) so that a caller's packet filter can let it through. That
+// needs CAP_NET_RAW, and the local address must be local by then.
 
 #ifndef SOCCR_RESTORE_H_
 #define SOCCR_RESTORE_H_
@@ -19,20 +29,34 @@
 namespace soccr {
 
 // Creates a socket in repair mode and gives it `state`: addresses, sequence
-// numbers, options, timestamp, window, both queues and socket options. The
-// result is still paused; its Resume() lets traffic flow and queues the data
-// the original had not sent yet (so that it leaves under the restored
-// window and MSS).
+// numbers, options, timestamp, window, both queues, socket options and the
+// TCP state. The result is still paused; its Resume() lets traffic flow and
+// queues the data the original had not sent yet (so that it leaves under the
+// restored window and MSS), then our FIN if it follows that data.
+//
+// Per state: a connection is ESTABLISHED at once, then taken through the
+// steps to its state (see above); TCP_INFO reports the checkpointed state
+// once resumed (before, for a FIN that follows unsent data, the state before
+// it). SYN_SENT: the initial sequence number is set now and Resume() calls
+// connect() without blocking, which sends the SYN again. LISTEN: bound now
+// (no repair mode), listen() on Resume(). A socket never connected: bound
+// if it was (no repair mode). CLOSE after a connection: its unread data and
+// pending error are back, and reads and writes fail as they did.
 //
 // The state is checked first (see PlanRestore): InvalidArgument names the
-// inconsistent field before any socket exists. FailedPrecondition when a
-// queue needs a bigger socket buffer than the process may set (the message
-// names the sysctl to raise). Otherwise the failing step, kernel call and
-// errno. On any error the new socket is closed silently, in repair mode.
+// inconsistent field before any socket exists; Unimplemented for TIME_WAIT,
+// SYN_RECV and pending errors other than ECONNRESET and EPIPE.
+// FailedPrecondition when a queue needs a bigger socket buffer than the
+// process may set (the message names the sysctl to raise). Unavailable if an
+// injected segment did not reach the socket in time. Otherwise the failing
+// step, kernel call and errno. On any error the new socket is closed
+// silently (in repair mode, or before it could send anything).
 //
-// Needs CAP_NET_ADMIN in the current network namespace. The local address
-// need not be configured yet: if bind() finds it missing, the restore binds
-// with IP_FREEBIND (as a migrated connection's address may arrive later).
+// Needs CAP_NET_ADMIN in the current network namespace (and CAP_NET_RAW for
+// the states that inject segments). The local address need not be
+// configured yet: if bind() finds it missing, the restore binds with
+// IP_FREEBIND (as a migrated connection's address may arrive later) -- but
+// injected segments only reach a local address.
 [[nodiscard]] absl::StatusOr<RestoredSocket> Restore(
     const ConnectionState& state, const sys::Sys& sys = sys::LinuxSys());
 

@@ -1,5 +1,6 @@
 #include "soccr/restore_plan.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <string.h>
 
@@ -9,6 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "soccr/internal/error_context.h"
+#include "soccr/internal/state_steps.h"
+#include "soccr/restore_plan.h"
 
 namespace soccr {
 namespace {
@@ -29,6 +32,20 @@ uint64_t MaxWindow(bool scaling, uint8_t wscale) {
   return uint64_t{65535} << (scaling ? wscale : 0);
 }
 
+RestoreKind KindOf(const ConnectionState& s) {
+  switch (s.state) {
+    case TcpState::kListen:
+      return RestoreKind::kListen;
+    case TcpState::kSynSent:
+      return RestoreKind::kSynSent;
+    case TcpState::kClose:
+      return s.peer.empty() ? RestoreKind::kUnconnected
+                            : RestoreKind::kConnection;
+    default:
+      return RestoreKind::kConnection;
+  }
+}
+
 absl::Status CheckState(const ConnectionState& s,
                         const internal::ErrorContext& ctx) {
   const uint32_t value = static_cast<uint32_t>(s.state);
@@ -37,8 +54,6 @@ absl::Status CheckState(const ConnectionState& s,
                      absl::StrCat("state: ", value, " is not a TCP state"));
   }
   switch (s.state) {
-    case TcpState::kEstablished:
-      return absl::OkStatus();
     case TcpState::kTimeWait:
       return ctx.Error(absl::StatusCode::kUnimplemented,
                        "TIME_WAIT connections cannot be restored: the "
@@ -52,19 +67,58 @@ absl::Status CheckState(const ConnectionState& s,
                        "cannot be restored: the kernel's repair interface "
                        "cannot recreate them"));
     default:
-      return ctx.Error(absl::StatusCode::kUnimplemented,
-                       absl::StrCat("restoring a ", TcpStateName(s.state),
-                                    " socket is not supported; soccr "
-                                    "restores ESTABLISHED connections"));
+      break;
   }
+  const bool closed_connection = s.state == TcpState::kClose && !s.peer.empty();
+  if (s.pending_error != 0 && !closed_connection) {
+    return ctx.Error(
+        absl::StatusCode::kInvalidArgument,
+        absl::StrCat("pending_error is ", s.pending_error,
+                     " but only a "
+                     "closed connection (CLOSE with a peer) carries one"));
+  }
+  if (closed_connection && s.pending_error != 0 &&
+      s.pending_error != ECONNRESET && s.pending_error != EPIPE) {
+    return ctx.Error(
+        absl::StatusCode::kUnimplemented,
+        absl::StrCat("pending_error ", s.pending_error, " (",
+                     strerror(static_cast<int>(s.pending_error)),
+                     ") cannot be recreated: a restore makes the kernel "
+                     "set an error only by injecting a reset, which gives "
+                     "ECONNRESET or EPIPE; clear pending_error to restore "
+                     "the socket without it"));
+  }
+  if (s.state != TcpState::kListen && s.listen_backlog != 0) {
+    return ctx.Error(absl::StatusCode::kInvalidArgument,
+                     absl::StrCat("listen_backlog is ", s.listen_backlog,
+                                  " but the socket is not listening"));
+  }
+  if (s.listen_backlog > INT_MAX) {
+    return ctx.Error(absl::StatusCode::kInvalidArgument,
+                     absl::StrCat("listen_backlog ", s.listen_backlog,
+                                  " exceeds ", INT_MAX));
+  }
+  return absl::OkStatus();
 }
 
-absl::Status CheckAddresses(const ConnectionState& s,
+absl::Status CheckAddresses(const ConnectionState& s, RestoreKind kind,
                             const internal::ErrorContext& ctx) {
   auto bad = [&](absl::string_view what) {
     return ctx.Error(absl::StatusCode::kInvalidArgument, what);
   };
   if (s.local.empty()) return bad("local address is missing");
+  if (kind == RestoreKind::kListen || kind == RestoreKind::kUnconnected) {
+    if (!s.peer.empty()) {
+      return bad(absl::StrCat("a ", TcpStateName(s.state),
+                              " socket without a connection has no peer "
+                              "address, but peer is ",
+                              s.peer.ToString()));
+    }
+    if (kind == RestoreKind::kListen && s.local.port() == 0) {
+      return bad("local port is 0, but a listening socket is bound");
+    }
+    return absl::OkStatus();
+  }
   if (s.peer.empty()) return bad("peer address is missing");
   if (s.local.family() != s.peer.family()) {
     return bad(absl::StrCat("address family mismatch: local is ",
@@ -82,7 +136,7 @@ absl::Status CheckAddresses(const ConnectionState& s,
   return absl::OkStatus();
 }
 
-absl::Status CheckQueues(const ConnectionState& s,
+absl::Status CheckQueues(const ConnectionState& s, RestoreKind kind,
                          const internal::ErrorContext& ctx) {
   auto bad = [&](absl::string_view what) {
     return ctx.Error(absl::StatusCode::kInvalidArgument, what);
@@ -106,8 +160,23 @@ absl::Status CheckQueues(const ConnectionState& s,
                             kMaxQueueBytes));
   }
   if (s.unsent_len > s.outq_len) {
-    return bad(absl::StrCat("unsent_len ", s.unsent_len,
-                            " exceeds outq_len ", s.outq_len));
+    return bad(absl::StrCat("unsent_len ", s.unsent_len, " exceeds outq_len ",
+                            s.outq_len));
+  }
+  if (kind != RestoreKind::kConnection && (s.inq_len != 0 || s.outq_len != 0)) {
+    return bad(absl::StrCat("a ", TcpStateName(s.state),
+                            " socket has no queued data, but inq_len is ",
+                            s.inq_len, " and outq_len ", s.outq_len));
+  }
+  if (s.state == TcpState::kFinWait2 && s.outq_len != 0) {
+    return bad(absl::StrCat(
+        "outq_len is ", s.outq_len,
+        " in FIN_WAIT2, where the peer has acknowledged our FIN and so "
+        "everything before it"));
+  }
+  if (s.state == TcpState::kClose && s.outq_len != 0) {
+    return bad(absl::StrCat("outq_len is ", s.outq_len,
+                            " but a closed connection sends nothing more"));
   }
   return absl::OkStatus();
 }
@@ -159,13 +228,15 @@ absl::Status CheckWindow(const ConnectionState& s,
                             " exceeds what window scale ", o.rcv_wscale,
                             " can express"));
   }
-  if (SeqAfter(w.snd_wl1, s.inq_seq + w.rcv_wnd)) {
+  // The kernel checks these against its rcv_nxt, which counts a FIN.
+  const uint32_t rcv_nxt = internal::KernelRcvNxt(s);
+  if (SeqAfter(w.snd_wl1, rcv_nxt + w.rcv_wnd)) {
     return bad(absl::StrCat("window.snd_wl1 ", w.snd_wl1,
                             " is beyond inq_seq + rcv_wnd"));
   }
-  if (SeqAfter(w.rcv_wup, s.inq_seq)) {
-    return bad(absl::StrCat("window.rcv_wup ", w.rcv_wup,
-                            " is beyond inq_seq ", s.inq_seq));
+  if (SeqAfter(w.rcv_wup, rcv_nxt)) {
+    return bad(absl::StrCat("window.rcv_wup ", w.rcv_wup, " is beyond inq_seq ",
+                            s.inq_seq));
   }
   return absl::OkStatus();
 }
@@ -228,22 +299,44 @@ uint64_t BufferSizeForQueue(uint64_t bytes) {
 absl::StatusOr<RestorePlan> PlanRestore(const ConnectionState& s) {
   const internal::ErrorContext ctx("restore", s.local, s.peer);
   if (absl::Status st = CheckState(s, ctx); !st.ok()) return st;
-  if (absl::Status st = CheckAddresses(s, ctx); !st.ok()) return st;
-  if (absl::Status st = CheckQueues(s, ctx); !st.ok()) return st;
+  const RestoreKind kind = KindOf(s);
+  if (absl::Status st = CheckAddresses(s, kind, ctx); !st.ok()) return st;
+  if (absl::Status st = CheckQueues(s, kind, ctx); !st.ok()) return st;
   if (absl::Status st = CheckOptions(s, ctx); !st.ok()) return st;
-  if (absl::Status st = CheckWindow(s, ctx); !st.ok()) return st;
+  if (kind == RestoreKind::kConnection) {
+    if (absl::Status st = CheckWindow(s, ctx); !st.ok()) return st;
+  }
 
   RestorePlan plan;
+  plan.kind = kind;
   plan.family = s.local.family();
   plan.state = s.state;
   plan.local = s.local;
   plan.peer = s.peer;
-  plan.recv_seq = s.inq_seq - s.inq_len;
+  if (absl::Status st = PlanSocketOptions(s, ctx, plan); !st.ok()) return st;
+  switch (kind) {
+    case RestoreKind::kListen:
+      plan.listen_backlog = static_cast<int>(s.listen_backlog);
+      return plan;
+    case RestoreKind::kUnconnected:
+      plan.bind = s.local.port() != 0;
+      return plan;
+    case RestoreKind::kSynSent:
+      // connect() sends its SYN with write_seq as the sequence number and
+      // counts the SYN; data would start at outq_seq.
+      plan.send_seq = s.outq_seq - 1;
+      return plan;
+    case RestoreKind::kConnection:
+      break;
+  }
+
   plan.send_seq = s.outq_seq - s.outq_len;
   plan.recv_data = s.recv_queue;
   const uint32_t sent_len = s.outq_len - s.unsent_len;
   plan.sent_data = s.send_queue.Subrange(0, sent_len);
   plan.unsent_data = s.send_queue.Subrange(sent_len, s.unsent_len);
+  // recv_seq too: it depends on the FINs.
+  internal::PlanStateSteps(s, plan);
 
   const TcpOptions& o = s.options;
   if (o.mss_clamp != 0) {
@@ -262,10 +355,14 @@ absl::StatusOr<RestorePlan> PlanRestore(const ConnectionState& s) {
     plan.repair_options.push_back({TCPOPT_TIMESTAMP, 0});
     plan.timestamp = s.timestamp;
   }
+  const uint8_t snd_shift = o.window_scaling ? o.snd_wscale : 0;
+  plan.peer_window = static_cast<uint16_t>(65535 >> snd_shift);
   if (s.window.has_value()) {
     const TcpWindow& w = *s.window;
     plan.window = tcp_repair_window{w.snd_wl1, w.snd_wnd, w.max_window,
                                     w.rcv_wnd, w.rcv_wup};
+    plan.peer_window = static_cast<uint16_t>(
+        std::min<uint32_t>(w.snd_wnd >> snd_shift, 65535));
   }
   plan.min_rcvbuf = BufferSizeForQueue(s.inq_len);
   plan.min_sndbuf = BufferSizeForQueue(s.outq_len);
@@ -280,7 +377,6 @@ absl::StatusOr<RestorePlan> PlanRestore(const ConnectionState& s) {
         plan.wanted_rcvbuf,
         BufferSizeForQueue(s.inq_len) + 2 * uint64_t{s.window->rcv_wnd});
   }
-  if (absl::Status st = PlanSocketOptions(s, ctx, plan); !st.ok()) return st;
   return plan;
 }
 
@@ -292,24 +388,54 @@ absl::Status CheckPlanInvariants(const ConnectionState& s,
   if (plan.family != AF_INET && plan.family != AF_INET6) {
     return broken("family");
   }
-  if (plan.local.family() != plan.family || plan.peer.family() != plan.family) {
+  if (plan.kind != KindOf(s)) return broken("kind");
+  const bool connected = plan.kind == RestoreKind::kConnection ||
+                         plan.kind == RestoreKind::kSynSent;
+  if (plan.local.family() != plan.family ||
+      (connected && plan.peer.family() != plan.family) ||
+      (!connected && !plan.peer.empty())) {
     return broken("address families");
   }
   if (plan.local != s.local || plan.peer != s.peer) return broken("addresses");
   if (plan.state != s.state) return broken("state");
-  if (plan.recv_data != s.recv_queue || plan.recv_data.size() != s.inq_len) {
-    return broken("receive queue bytes");
+  if (plan.listen_backlog != (plan.kind == RestoreKind::kListen
+                                  ? static_cast<int>(s.listen_backlog)
+                                  : 0)) {
+    return broken("listen_backlog");
   }
-  if (plan.recv_seq + s.inq_len != s.inq_seq) return broken("recv_seq");
-  if (plan.send_seq + s.outq_len != s.outq_seq) return broken("send_seq");
-  if (plan.sent_data.size() + plan.unsent_data.size() != s.outq_len ||
-      plan.unsent_data.size() != s.unsent_len) {
-    return broken("send queue split");
+  if (plan.bind !=
+      (plan.kind != RestoreKind::kUnconnected || s.local.port() != 0)) {
+    return broken("bind");
   }
-  if (plan.sent_data != s.send_queue.Subrange(0, plan.sent_data.size()) ||
-      plan.unsent_data !=
-          s.send_queue.Subrange(plan.sent_data.size(), s.unsent_len)) {
-    return broken("send queue bytes");
+  if (plan.kind != RestoreKind::kConnection) {
+    // Nothing of a connection: no queues, no repaired options or window.
+    if (!plan.recv_data.empty() || !plan.sent_data.empty() ||
+        !plan.unsent_data.empty() || !plan.repair_options.empty() ||
+        plan.timestamp.has_value() || plan.window.has_value() ||
+        plan.user_mss != 0 || plan.min_rcvbuf != 0 || plan.min_sndbuf != 0 ||
+        plan.wanted_rcvbuf != 0) {
+      return broken("connection data for a socket without a connection");
+    }
+    if (plan.kind == RestoreKind::kSynSent && plan.send_seq + 1 != s.outq_seq) {
+      return broken("initial sequence number");
+    }
+  } else {
+    if (plan.recv_data != s.recv_queue || plan.recv_data.size() != s.inq_len) {
+      return broken("receive queue bytes");
+    }
+    if (plan.send_seq + s.outq_len != s.outq_seq) return broken("send_seq");
+    if (plan.sent_data.size() + plan.unsent_data.size() != s.outq_len ||
+        plan.unsent_data.size() != s.unsent_len) {
+      return broken("send queue split");
+    }
+    if (plan.sent_data != s.send_queue.Subrange(0, plan.sent_data.size()) ||
+        plan.unsent_data !=
+            s.send_queue.Subrange(plan.sent_data.size(), s.unsent_len)) {
+      return broken("send queue bytes");
+    }
+  }
+  if (absl::Status st = internal::CheckStateSteps(s, plan); !st.ok()) {
+    return st;
   }
   if (plan.user_mss != 0 &&
       (plan.user_mss < kMinUserMss || plan.user_mss > kMaxUserMss)) {
@@ -327,9 +453,14 @@ absl::Status CheckPlanInvariants(const ConnectionState& s,
   }
   if (plan.window.has_value()) {
     const tcp_repair_window& w = *plan.window;
+    const uint32_t rcv_nxt = internal::KernelRcvNxt(s);
     if (w.max_window < w.snd_wnd) return broken("max_window < snd_wnd");
-    if (SeqAfter(w.rcv_wup, s.inq_seq)) return broken("rcv_wup");
-    if (SeqAfter(w.snd_wl1, s.inq_seq + w.rcv_wnd)) return broken("snd_wl1");
+    if (SeqAfter(w.rcv_wup, rcv_nxt)) return broken("rcv_wup");
+    if (SeqAfter(w.snd_wl1, rcv_nxt + w.rcv_wnd)) return broken("snd_wl1");
+    const uint8_t shift = s.options.window_scaling ? s.options.snd_wscale : 0;
+    if (plan.peer_window != std::min<uint32_t>(w.snd_wnd >> shift, 65535)) {
+      return broken("peer_window");
+    }
   }
   if (plan.min_rcvbuf < s.inq_len || plan.min_sndbuf < s.outq_len ||
       plan.wanted_rcvbuf < plan.min_rcvbuf) {
@@ -347,6 +478,22 @@ absl::Status CheckPlanInvariants(const ConnectionState& s,
   }
   if (options != s.socket_options.size()) return broken("socket options");
   return absl::OkStatus();
+}
+
+absl::string_view StateStepName(StateStep::Kind kind) {
+  switch (kind) {
+    case StateStep::Kind::kShutdownWrite:
+      return "shutdown(SHUT_WR)";
+    case StateStep::Kind::kPeerFin:
+      return "the peer's FIN";
+    case StateStep::Kind::kPeerAckOfFin:
+      return "the peer's ACK of our FIN";
+    case StateStep::Kind::kPeerReset:
+      return "the peer's reset";
+    case StateStep::Kind::kClearError:
+      return "clear the socket error";
+  }
+  return "unknown step";
 }
 
 }  // namespace soccr

@@ -3,7 +3,8 @@
 //
 // Restore() runs PlanRestore() first, so invalid input is rejected before
 // any socket exists. The plan is a plain value, which lets tests and fuzzers
-// check every invariant of it:
+// check every invariant of it (CheckPlanInvariants replays the plan's state
+// steps on a model of the kernel's state machine):
 //
 //   absl::StatusOr<soccr::RestorePlan> plan = soccr::PlanRestore(state);
 //   if (!plan.ok()) ...  // InvalidArgument naming the field, or Unimplemented
@@ -20,18 +21,68 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "soccr/connection_state.h"
 
 namespace soccr {
 
+// How a socket is recreated.
+enum class RestoreKind : uint8_t {
+  // In repair mode: connect() without a handshake, the queues, options,
+  // window; then the state steps. Every state with a connection, and CLOSE
+  // with a peer.
+  kConnection,
+  // SYN_SENT: the initial sequence number is set in repair mode, and the
+  // resume calls connect() (non-blocking), which sends the SYN.
+  kSynSent,
+  // LISTEN: bind() now, listen() on resume. No repair mode.
+  kListen,
+  // CLOSE without a peer: bind() if it was bound. No repair mode.
+  kUnconnected,
+};
+
+// One step from ESTABLISHED towards a connection's state. The repair
+// interface cannot express FINs and resets, so a restore makes them happen:
+// our FIN with shutdown(SHUT_WR), the peer's segments by injecting them
+// (see soccr/internal/tcp_segment.h).
+struct StateStep {
+  enum class Kind : uint8_t {
+    kShutdownWrite,  // shutdown(SHUT_WR): our FIN
+    kPeerFin,        // the peer's FIN (with ACK)
+    kPeerAckOfFin,   // the peer's ACK of our FIN
+    kPeerReset,      // the peer's RST
+    kClearError,     // getsockopt(SO_ERROR): clears the error a reset left
+  };
+  Kind kind = Kind::kShutdownWrite;
+  // For the peer's segments: their sequence and acknowledgment numbers.
+  uint32_t seq = 0;
+  uint32_t ack = 0;
+  // The state the socket is in after the step.
+  TcpState state_after = TcpState::kClose;
+
+  friend bool operator==(const StateStep& a, const StateStep& b) {
+    return a.kind == b.kind && a.seq == b.seq && a.ack == b.ack &&
+           a.state_after == b.state_after;
+  }
+};
+
+// "shutdown(SHUT_WR)", "peer FIN", ...
+absl::string_view StateStepName(StateStep::Kind kind);
+
 struct RestorePlan {
+  RestoreKind kind = RestoreKind::kConnection;
   int family = 0;  // AF_INET or AF_INET6
   TcpState state = TcpState::kClose;
   SocketAddress local;
-  SocketAddress peer;
+  SocketAddress peer;  // empty for kListen and kUnconnected
+  // Whether to bind() `local` (false only for an unbound kUnconnected).
+  bool bind = true;
+  // kListen: listen()'s backlog.
+  int listen_backlog = 0;
 
-  // TCP_QUEUE_SEQ values: where each queue starts.
-  uint32_t recv_seq = 0;  // inq_seq - inq_len
+  // TCP_QUEUE_SEQ values: where each queue starts (kConnection), and for
+  // kSynSent the initial sequence number (send_seq, outq_seq - 1).
+  uint32_t recv_seq = 0;  // inq_seq - inq_len (minus one before a FIN+RST)
   uint32_t send_seq = 0;  // outq_seq - outq_len
 
   // Written in repair mode into the receive queue.
@@ -67,7 +118,24 @@ struct RestorePlan {
   std::vector<SocketOption> before_bind;
   std::vector<SocketOption> in_repair;
   std::vector<SocketOption> after_resume;
+
+  // kConnection: the steps from ESTABLISHED to `state`. `repair_steps` run
+  // in repair mode once the queues and window are in; `resume_steps` run
+  // on resume after the unsent data is queued, because our FIN must follow
+  // that data (and, for CLOSING, the peer's FIN must follow our FIN).
+  std::vector<StateStep> repair_steps;
+  std::vector<StateStep> resume_steps;
+  // The window field of injected segments: the peer's last advertised
+  // window as the kernel would read it back (snd_wnd >> snd_wscale), so
+  // that injecting does not change what we may send.
+  uint16_t peer_window = 0;
 };
+
+// The packet mark (SO_MARK) of the segments a restore injects as if the
+// peer had sent them (a FIN, an ACK of our FIN, a reset): a caller that
+// blocks the connection's traffic while it migrates must let packets with
+// this mark through. libsoccr's SOCCR_MARK.
+inline constexpr uint32_t kInjectedPacketMark = 0xC114;
 
 // Largest queue soccr restores: the kernel's queue lengths are ints.
 inline constexpr uint32_t kMaxQueueBytes = 0x7fffffff;
@@ -79,13 +147,15 @@ inline constexpr uint8_t kMaxWindowScale = 14;
 uint64_t BufferSizeForQueue(uint64_t bytes);
 
 // Validates `state` and plans its restore. InvalidArgument names the first
-// inconsistent field; Unimplemented says which state cannot be restored.
+// inconsistent field; Unimplemented says which state (or pending error)
+// cannot be restored.
 [[nodiscard]] absl::StatusOr<RestorePlan> PlanRestore(
     const ConnectionState& state);
 
 // Internal error if `plan` breaks an invariant PlanRestore(state) promises:
 // the queue pieces add up to the state's bytes in order, sequence numbers
-// line up, every option is valid, and so on. For tests and fuzzers.
+// line up, every option is valid, the state steps lead to the state with
+// the right sequence numbers, and so on. For tests and fuzzers.
 [[nodiscard]] absl::Status CheckPlanInvariants(const ConnectionState& state,
                                                const RestorePlan& plan);
 

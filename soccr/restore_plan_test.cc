@@ -1,7 +1,9 @@
 #include "soccr/restore_plan.h"
 
+#include <errno.h>
 #include <netinet/tcp.h>
 
+#include <random>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -10,7 +12,9 @@
 namespace soccr {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using Kind = StateStep::Kind;
 
 ConnectionState ValidState() {
   ConnectionState s;
@@ -176,6 +180,264 @@ TEST(PlanRestoreTest, ValidatesSocketOptions) {
   wrong_family.socket_options.push_back(
       {SOL_IPV6, IPV6_V6ONLY, std::string(reinterpret_cast<const char*>(&one), 4)});
   ExpectInvalid(wrong_family, "IPV6_V6ONLY does not apply");
+}
+
+// A valid state of `state`, with unsent data or not.
+ConnectionState StateIn(TcpState state, bool unsent) {
+  ConnectionState s = ValidState();
+  s.state = state;
+  if (!unsent) s.unsent_len = 0;
+  // The saved window counts a received FIN in rcv_wup.
+  if (state == TcpState::kCloseWait || state == TcpState::kLastAck ||
+      state == TcpState::kClosing) {
+    s.window->rcv_wup = s.inq_seq + 1;
+  }
+  return s;
+}
+
+RestorePlan PlanOk(const ConnectionState& s) {
+  absl::StatusOr<RestorePlan> plan = PlanRestore(s);
+  EXPECT_TRUE(plan.ok()) << plan.status();
+  if (!plan.ok()) return RestorePlan();
+  const absl::Status inv = CheckPlanInvariants(s, *plan);
+  EXPECT_TRUE(inv.ok()) << inv;
+  return *plan;
+}
+
+std::vector<Kind> Kinds(const std::vector<StateStep>& steps) {
+  std::vector<Kind> out;
+  for (const StateStep& s : steps) out.push_back(s.kind);
+  return out;
+}
+
+TEST(PlanRestoreTest, OurFinGoesAfterUnsentData) {
+  RestorePlan p = PlanOk(StateIn(TcpState::kFinWait1, false));
+  EXPECT_THAT(Kinds(p.repair_steps), ElementsAre(Kind::kShutdownWrite));
+  EXPECT_TRUE(p.resume_steps.empty());
+  p = PlanOk(StateIn(TcpState::kFinWait1, true));
+  EXPECT_TRUE(p.repair_steps.empty());
+  EXPECT_THAT(Kinds(p.resume_steps), ElementsAre(Kind::kShutdownWrite));
+  EXPECT_EQ(p.unsent_data.view(), "6789");
+
+  p = PlanOk(StateIn(TcpState::kLastAck, false));
+  EXPECT_THAT(Kinds(p.repair_steps),
+              ElementsAre(Kind::kPeerFin, Kind::kShutdownWrite));
+  p = PlanOk(StateIn(TcpState::kLastAck, true));
+  EXPECT_THAT(Kinds(p.repair_steps), ElementsAre(Kind::kPeerFin));
+  EXPECT_THAT(Kinds(p.resume_steps), ElementsAre(Kind::kShutdownWrite));
+
+  // CLOSING: our FIN came first, so the peer's follows it, after the data.
+  p = PlanOk(StateIn(TcpState::kClosing, false));
+  EXPECT_THAT(Kinds(p.repair_steps),
+              ElementsAre(Kind::kShutdownWrite, Kind::kPeerFin));
+  EXPECT_EQ(p.repair_steps[1].state_after, TcpState::kClosing);
+  p = PlanOk(StateIn(TcpState::kClosing, true));
+  EXPECT_TRUE(p.repair_steps.empty());
+  EXPECT_THAT(Kinds(p.resume_steps),
+              ElementsAre(Kind::kShutdownWrite, Kind::kPeerFin));
+}
+
+TEST(PlanRestoreTest, InjectedSegmentsHaveTheRightNumbers) {
+  ConnectionState s = StateIn(TcpState::kCloseWait, true);
+  RestorePlan p = PlanOk(s);
+  ASSERT_EQ(p.repair_steps.size(), 1u);
+  // The FIN right after the data, acknowledging only what was acknowledged.
+  EXPECT_EQ(p.repair_steps[0].seq, 5000u);
+  EXPECT_EQ(p.repair_steps[0].ack, 8990u);
+  EXPECT_EQ(p.recv_seq, 4995u);
+  EXPECT_EQ(p.peer_window, 65535 >> 7);
+
+  s = StateIn(TcpState::kFinWait2, false);
+  s.send_queue = QueueBytes();
+  s.outq_len = 0;
+  p = PlanOk(s);
+  ASSERT_EQ(p.repair_steps.size(), 2u);
+  EXPECT_EQ(p.repair_steps[1].kind, Kind::kPeerAckOfFin);
+  EXPECT_EQ(p.repair_steps[1].ack, 9001u) << "our FIN is 9000";
+  EXPECT_EQ(p.repair_steps[1].state_after, TcpState::kFinWait2);
+}
+
+TEST(PlanRestoreTest, ClosedConnectionsGetTheirPendingError) {
+  ConnectionState s = StateIn(TcpState::kClose, false);
+  s.send_queue = QueueBytes();
+  s.outq_len = 0;
+  RestorePlan p = PlanOk(s);
+  EXPECT_THAT(Kinds(p.repair_steps),
+              ElementsAre(Kind::kPeerReset, Kind::kClearError));
+  EXPECT_EQ(p.repair_steps[0].seq, 5000u);
+
+  s.pending_error = ECONNRESET;
+  p = PlanOk(s);
+  EXPECT_THAT(Kinds(p.repair_steps), ElementsAre(Kind::kPeerReset));
+
+  // EPIPE is what a reset in CLOSE_WAIT leaves: the FIN came first, and
+  // the kernel's rcv_nxt (inq_seq) counts it.
+  s.pending_error = EPIPE;
+  p = PlanOk(s);
+  EXPECT_THAT(Kinds(p.repair_steps),
+              ElementsAre(Kind::kPeerFin, Kind::kPeerReset));
+  EXPECT_EQ(p.recv_seq, 4994u);
+  EXPECT_EQ(p.repair_steps[0].seq, 4999u);
+  EXPECT_EQ(p.repair_steps[1].seq, 5000u);
+
+  s.pending_error = ETIMEDOUT;
+  absl::StatusOr<RestorePlan> bad = PlanRestore(s);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("pending_error 110"));
+}
+
+TEST(PlanRestoreTest, SocketsWithoutAConnection) {
+  ConnectionState syn;
+  syn.state = TcpState::kSynSent;
+  syn.local = SocketAddress::Loopback6(1000);
+  syn.peer = SocketAddress::Loopback6(2000);
+  syn.outq_seq = 0;  // ISN 0xffffffff
+  RestorePlan p = PlanOk(syn);
+  EXPECT_EQ(p.kind, RestoreKind::kSynSent);
+  EXPECT_EQ(p.send_seq, 0xffffffffu);
+
+  ConnectionState listen;
+  listen.state = TcpState::kListen;
+  listen.local = SocketAddress::Loopback4(80);
+  listen.listen_backlog = 128;
+  p = PlanOk(listen);
+  EXPECT_EQ(p.kind, RestoreKind::kListen);
+  EXPECT_EQ(p.listen_backlog, 128);
+  EXPECT_TRUE(p.bind);
+
+  ConnectionState unbound;
+  unbound.state = TcpState::kClose;
+  unbound.local = SocketAddress::Loopback4(0);
+  p = PlanOk(unbound);
+  EXPECT_EQ(p.kind, RestoreKind::kUnconnected);
+  EXPECT_FALSE(p.bind);
+}
+
+TEST(PlanRestoreTest, RejectsInconsistentStates) {
+  ConnectionState s = ValidState();
+  s.pending_error = ECONNRESET;
+  ExpectInvalid(s, "pending_error is 104 but only a closed connection");
+  s = ValidState();
+  s.listen_backlog = 5;
+  ExpectInvalid(s, "listen_backlog is 5 but the socket is not listening");
+  s = StateIn(TcpState::kFinWait2, false);
+  ExpectInvalid(s, "outq_len is 10 in FIN_WAIT2");
+  s = StateIn(TcpState::kClose, false);
+  ExpectInvalid(s, "closed connection sends nothing more");
+  s = ValidState();
+  s.state = TcpState::kListen;
+  ExpectInvalid(s, "has no peer address");
+  s.peer = SocketAddress();
+  ExpectInvalid(s, "has no queued data");
+  s = ValidState();
+  s.state = TcpState::kSynSent;
+  ExpectInvalid(s, "SYN_SENT socket has no queued data");
+  // A window with rcv_wup past the FIN is only right once the FIN is in.
+  s = ValidState();
+  s.window->rcv_wup = s.inq_seq + 1;
+  ExpectInvalid(s, "window.rcv_wup");
+}
+
+TEST(CheckPlanInvariantsTest, CatchesStepsThatDoNotReachTheState) {
+  const ConnectionState s = StateIn(TcpState::kClosing, false);
+  const RestorePlan good = PlanOk(s);
+
+  RestorePlan p = good;
+  std::swap(p.repair_steps[0], p.repair_steps[1]);  // LAST_ACK, not CLOSING
+  EXPECT_EQ(CheckPlanInvariants(s, p).code(), absl::StatusCode::kInternal);
+
+  p = good;
+  p.repair_steps[1].seq += 1;  // out of order: the kernel would not take it
+  EXPECT_EQ(CheckPlanInvariants(s, p).code(), absl::StatusCode::kInternal);
+
+  p = good;
+  p.repair_steps[1].ack += 1;  // would acknowledge unacknowledged data
+  EXPECT_EQ(CheckPlanInvariants(s, p).code(), absl::StatusCode::kInternal);
+
+  // Our FIN before data that was never sent.
+  const ConnectionState u = StateIn(TcpState::kFinWait1, true);
+  p = PlanOk(u);
+  p.repair_steps = p.resume_steps;
+  p.resume_steps.clear();
+  EXPECT_EQ(CheckPlanInvariants(u, p).code(), absl::StatusCode::kInternal);
+
+  ConnectionState c = StateIn(TcpState::kClose, false);
+  c.send_queue = QueueBytes();
+  c.outq_len = 0;
+  p = PlanOk(c);
+  p.repair_steps.pop_back();  // the reset's error would stay
+  EXPECT_EQ(CheckPlanInvariants(c, p).code(), absl::StatusCode::kInternal);
+}
+
+// Every state PlanRestore accepts gives a plan whose invariants hold.
+TEST(CheckPlanInvariantsTest, HoldForRandomStatesThePlannerAccepts) {
+  std::mt19937_64 rng(42);
+  auto pick = [&](uint64_t n) { return rng() % n; };
+  const uint32_t errors[] = {0, ECONNRESET, EPIPE, ETIMEDOUT};
+  const std::string bytes(64, 'q');
+  size_t accepted = 0;
+  size_t per_state[16] = {};
+  for (int i = 0; i < 200000; ++i) {
+    ConnectionState s;
+    s.state = static_cast<TcpState>(pick(14));
+    // Edge sequence numbers near the wrap, or anywhere.
+    auto seq = [&] {
+      return pick(2) ? static_cast<uint32_t>(rng())
+                     : static_cast<uint32_t>(pick(8)) - 4;
+    };
+    const bool v6 = pick(2);
+    const uint16_t lport = static_cast<uint16_t>(pick(3));
+    s.local = pick(8) == 0 ? SocketAddress()
+              : v6         ? SocketAddress::Loopback6(lport)
+                           : SocketAddress::Loopback4(lport);
+    s.peer = pick(3) == 0 ? SocketAddress()
+             : v6         ? SocketAddress::Loopback6(7)
+                          : SocketAddress::Loopback4(7);
+    s.inq_seq = seq();
+    s.outq_seq = seq();
+    if (pick(2)) {
+      s.inq_len = static_cast<uint32_t>(pick(5));
+      s.recv_queue = QueueBytes::Copy(bytes.substr(0, s.inq_len));
+    }
+    if (pick(2)) {
+      s.outq_len = static_cast<uint32_t>(pick(5));
+      s.send_queue = QueueBytes::Copy(bytes.substr(0, s.outq_len));
+      s.unsent_len = static_cast<uint32_t>(pick(s.outq_len + 1));
+    }
+    s.options.window_scaling = pick(2);
+    if (s.options.window_scaling) {
+      s.options.snd_wscale = static_cast<uint8_t>(pick(15));
+      s.options.rcv_wscale = static_cast<uint8_t>(pick(15));
+    }
+    s.options.timestamps = pick(2);
+    s.options.mss_clamp = pick(2) ? 1460 : 0;
+    if (pick(2)) {
+      TcpWindow w;
+      w.snd_wnd = static_cast<uint32_t>(pick(1 << 20));
+      w.max_window = w.snd_wnd + static_cast<uint32_t>(pick(3));
+      w.rcv_wnd = static_cast<uint32_t>(pick(3) * 1000);
+      w.rcv_wup = s.inq_seq + static_cast<uint32_t>(pick(3)) - 1;
+      w.snd_wl1 = s.inq_seq + static_cast<uint32_t>(pick(3)) - 1;
+      s.window = w;
+    }
+    s.pending_error = pick(3) ? 0 : errors[pick(4)];
+    s.listen_backlog = pick(3) ? 0 : static_cast<uint32_t>(pick(200));
+    absl::StatusOr<RestorePlan> plan = PlanRestore(s);
+    if (!plan.ok()) continue;
+    ++accepted;
+    ++per_state[static_cast<int>(s.state)];
+    const absl::Status inv = CheckPlanInvariants(s, *plan);
+    ASSERT_TRUE(inv.ok()) << inv << " for " << s.ToString();
+  }
+  // The generator reaches every restorable state, not just a few.
+  EXPECT_GT(accepted, 10000u);
+  for (TcpState st :
+       {TcpState::kEstablished, TcpState::kSynSent, TcpState::kFinWait1,
+        TcpState::kFinWait2, TcpState::kClose, TcpState::kCloseWait,
+        TcpState::kLastAck, TcpState::kListen, TcpState::kClosing}) {
+    EXPECT_GT(per_state[static_cast<int>(st)], 100u) << TcpStateName(st);
+  }
 }
 
 }  // namespace

@@ -16,15 +16,23 @@ struct PausedSocketAccess {
   static const PendingResume* Pending(const PausedSocket& p) {
     return p.pending_.get();
   }
+  // SO_REUSEADDR as it was before repair mode (which reads it as 2).
+  static int ReuseAddr(const PausedSocket& p) { return p.reuse_addr_; }
   // Hands a paused socket (a caller's socket the C API restored onto) the
   // work its resume must do.
   static void SetPending(PausedSocket& p,
                          std::unique_ptr<PendingResume> pending) {
+    if (pending != nullptr) p.reuse_addr_ = pending->reuse_addr;
     p.pending_ = std::move(pending);
   }
+  // `in_repair`: whether Restore() put the socket in repair mode (not for
+  // listening and unconnected sockets).
   static RestoredSocket MakeRestored(OwnedFd fd, const sys::Sys& sys,
-                                     std::unique_ptr<PendingResume> pending) {
-    PausedSocket paused(fd.borrow(), &sys, std::move(pending));
+                                     std::unique_ptr<PendingResume> pending,
+                                     bool in_repair = true) {
+    const int reuse_addr = pending != nullptr ? pending->reuse_addr : 0;
+    PausedSocket paused(fd.borrow(), &sys, std::move(pending), in_repair,
+                        reuse_addr);
     return RestoredSocket(std::move(fd), std::move(paused));
   }
 };

@@ -4,19 +4,51 @@
 #ifndef SOCCR_INTERNAL_PENDING_RESUME_H_
 #define SOCCR_INTERNAL_PENDING_RESUME_H_
 
+#include <stdint.h>
+
 #include <optional>
 #include <vector>
 
+#include "soccr/address.h"
 #include "soccr/connection_state.h"
+#include "soccr/internal/step_runner.h"
 #include "soccr/queue_bytes.h"
+#include "soccr/restore_plan.h"
 #include "soccr/socket_options.h"
+#include "soccr/tcp_state.h"
 
 namespace soccr::internal {
 
+// Each part is cleared (or counted done) once it has been done, so that a
+// resume that failed half-way continues where it stopped when retried.
 struct PendingResume {
+  // The state the socket is in once resumed; a checkpoint taken before the
+  // resume reports it.
+  TcpState state = TcpState::kEstablished;
+
+  // SYN_SENT: connect() to `peer` without blocking, which sends the SYN
+  // with `syn_seq` as its sequence number.
+  bool connect = false;
+  SocketAddress peer;
+  uint32_t syn_seq = 0;
+  // The file flags to put back once connect() has been called without
+  // blocking.
+  std::optional<int> file_flags;
+  // LISTEN: listen() with this backlog.
+  std::optional<int> listen_backlog;
+
   // Data the original had not sent yet: written once repair mode is off, so
   // that it leaves under the restored window and options.
   QueueBytes unsent;
+  // State steps that must follow the unsent data (our FIN, and for CLOSING
+  // the peer's FIN after it); `steps_done` of them are done.
+  std::vector<StateStep> steps;
+  size_t steps_done = 0;
+  PeerSegmentParams segment_params;
+
+  // SO_REUSEADDR as the original had it. Repair mode overrides the
+  // setting and leaving repair mode clears it, so it is set again then.
+  int reuse_addr = 0;
   // Applied after `unsent` is queued (TCP_NOTSENT_LOWAT would hold it back).
   std::vector<SocketOption> after_resume;
   // The checkpointed buffer sizes, if known.

@@ -115,6 +115,28 @@ Result<size_t> CountingSys::Send(BorrowedFd fd, absl::Span<const uint8_t> data,
   return real_.Send(fd, data, flags);
 }
 
+Result<size_t> CountingSys::SendTo(BorrowedFd fd,
+                                   absl::Span<const uint8_t> data,
+                                   const SocketAddress& dst) const {
+  Add(Op::kSendTo);
+  return real_.SendTo(fd, data, dst);
+}
+
+Result<short> CountingSys::Poll(BorrowedFd fd, short events) const {
+  Add(Op::kPoll);
+  return real_.Poll(fd, events);
+}
+
+Result<int> CountingSys::GetFileFlags(BorrowedFd fd) const {
+  Add(Op::kGetFileFlags);
+  return real_.GetFileFlags(fd);
+}
+
+Result<void> CountingSys::SetFileFlags(BorrowedFd fd, int flags) const {
+  Add(Op::kSetFileFlags);
+  return real_.SetFileFlags(fd, flags);
+}
+
 Result<void> CountingSys::Bind(BorrowedFd fd, const SocketAddress& addr) const {
   Add(Op::kBind);
   return real_.Bind(fd, addr);

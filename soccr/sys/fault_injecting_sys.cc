@@ -136,6 +136,28 @@ Result<size_t> FaultInjectingSys::Send(BorrowedFd fd,
   return real_.Send(fd, data, flags);
 }
 
+Result<size_t> FaultInjectingSys::SendTo(BorrowedFd fd,
+                                         absl::Span<const uint8_t> data,
+                                         const SocketAddress& dst) const {
+  if (int err = Intercept(Op::kSendTo)) return {0, err};
+  return real_.SendTo(fd, data, dst);
+}
+
+Result<short> FaultInjectingSys::Poll(BorrowedFd fd, short events) const {
+  if (int err = Intercept(Op::kPoll)) return {0, err};
+  return real_.Poll(fd, events);
+}
+
+Result<int> FaultInjectingSys::GetFileFlags(BorrowedFd fd) const {
+  if (int err = Intercept(Op::kGetFileFlags)) return {0, err};
+  return real_.GetFileFlags(fd);
+}
+
+Result<void> FaultInjectingSys::SetFileFlags(BorrowedFd fd, int flags) const {
+  if (int err = Intercept(Op::kSetFileFlags)) return {err};
+  return real_.SetFileFlags(fd, flags);
+}
+
 Result<void> FaultInjectingSys::Bind(BorrowedFd fd,
                                      const SocketAddress& addr) const {
   if (int err = Intercept(Op::kBind)) return {err};

@@ -71,6 +71,11 @@ class FaultInjectingSys final : public Sys {
                       int flags) const override;
   Result<size_t> Send(BorrowedFd fd, absl::Span<const uint8_t> data,
                       int flags) const override;
+  Result<size_t> SendTo(BorrowedFd fd, absl::Span<const uint8_t> data,
+                        const SocketAddress& dst) const override;
+  Result<short> Poll(BorrowedFd fd, short events) const override;
+  Result<int> GetFileFlags(BorrowedFd fd) const override;
+  Result<void> SetFileFlags(BorrowedFd fd, int flags) const override;
   Result<void> Bind(BorrowedFd fd, const SocketAddress& addr) const override;
   Result<void> Connect(BorrowedFd fd,
                        const SocketAddress& addr) const override;

@@ -1,7 +1,9 @@
 // The real kernel behind soccr::sys::Sys: each method is one system call.
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sockios.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -123,6 +125,38 @@ class LinuxSysImpl final : public Sys {
       r.value = static_cast<size_t>(n);
     }
     return r;
+  }
+  Result<size_t> SendTo(BorrowedFd fd, absl::Span<const uint8_t> data,
+                        const SocketAddress& dst) const override {
+    Result<size_t> r;
+    const ssize_t n =
+        ::sendto(fd.get(), data.data(), data.size(),
+                 MSG_DONTWAIT | MSG_NOSIGNAL, dst.sockaddr(), dst.length());
+    if (n < 0) {
+      r.err = errno;
+    } else {
+      r.value = static_cast<size_t>(n);
+    }
+    return r;
+  }
+  Result<short> Poll(BorrowedFd fd, short events) const override {
+    struct pollfd p = {fd.get(), events, 0};
+    Result<short> r;
+    if (::poll(&p, 1, 0) < 0) {
+      r.err = errno;
+    } else {
+      r.value = p.revents;
+    }
+    return r;
+  }
+  Result<int> GetFileFlags(BorrowedFd fd) const override {
+    Result<int> r;
+    r.value = ::fcntl(fd.get(), F_GETFL);
+    if (r.value < 0) r.err = errno;
+    return r;
+  }
+  Result<void> SetFileFlags(BorrowedFd fd, int flags) const override {
+    return FromRc(::fcntl(fd.get(), F_SETFL, flags));
   }
   Result<void> Bind(BorrowedFd fd, const SocketAddress& addr) const override {
     return FromRc(::bind(fd.get(), addr.sockaddr(), addr.length()));

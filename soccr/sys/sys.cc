@@ -30,6 +30,10 @@ absl::string_view OpName(Op op) {
     case Op::kGetPeerName: return "getpeername";
     case Op::kGetSockOpt: return "getsockopt";
     case Op::kSetSockOpt: return "setsockopt";
+    case Op::kSendTo: return "sendto";
+    case Op::kPoll: return "poll";
+    case Op::kGetFileFlags: return "fcntl(F_GETFL)";
+    case Op::kSetFileFlags: return "fcntl(F_SETFL)";
   }
   return "unknown call";
 }

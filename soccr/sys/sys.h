@@ -86,8 +86,12 @@ enum class Op : int {
   kGetPeerName,
   kGetSockOpt,
   kSetSockOpt,
+  kSendTo,
+  kPoll,
+  kGetFileFlags,
+  kSetFileFlags,
 };
-inline constexpr int kNumOps = static_cast<int>(Op::kSetSockOpt) + 1;
+inline constexpr int kNumOps = static_cast<int>(Op::kSetFileFlags) + 1;
 
 // The kernel call behind `op`, e.g. "setsockopt(TCP_REPAIR)".
 absl::string_view OpName(Op op);
@@ -143,6 +147,16 @@ class Sys {
   // writes into the queue selected by TCP_REPAIR_QUEUE.
   virtual Result<size_t> Send(BorrowedFd fd, absl::Span<const uint8_t> data,
                               int flags = 0) const = 0;
+
+  // sendto(2) with MSG_DONTWAIT | MSG_NOSIGNAL: for raw sockets, which
+  // inject a packet addressed to `dst`.
+  virtual Result<size_t> SendTo(BorrowedFd fd, absl::Span<const uint8_t> data,
+                                const SocketAddress& dst) const = 0;
+  // poll(2) of `fd` alone for `events`, without waiting: the revents.
+  virtual Result<short> Poll(BorrowedFd fd, short events) const = 0;
+  // fcntl(F_GETFL), fcntl(F_SETFL): the file status flags (O_NONBLOCK).
+  virtual Result<int> GetFileFlags(BorrowedFd fd) const = 0;
+  virtual Result<void> SetFileFlags(BorrowedFd fd, int flags) const = 0;
 
   // bind(2), connect(2), listen(2), shutdown(2).
   virtual Result<void> Bind(BorrowedFd fd, const SocketAddress& addr) const = 0;

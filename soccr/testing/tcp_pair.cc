@@ -5,6 +5,7 @@
 #include <linux/filter.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -254,6 +255,42 @@ absl::Status AcceptIncoming(BorrowedFd fd) {
   int unused = 0;
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof(unused)) != 0) {
     return absl::ErrnoToStatus(errno, "SO_DETACH_FILTER");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DropIncomingFin(BorrowedFd fd) {
+  // A TCP socket's filter sees the segment from its TCP header on: byte 13
+  // holds the flags, FIN is bit 0.
+  struct sock_filter drop_fin[] = {
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x01, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+  };
+  struct sock_fprog prog = {4, drop_fin};
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+                   sizeof(prog)) != 0) {
+    return absl::ErrnoToStatus(errno, "SO_ATTACH_FILTER");
+  }
+  return absl::OkStatus();
+}
+
+int TcpStateNumber(BorrowedFd fd) {
+  struct tcp_info ti = {};
+  socklen_t len = sizeof(ti);
+  if (::getsockopt(fd.get(), SOL_TCP, TCP_INFO, &ti, &len) != 0) return 0;
+  return ti.tcpi_state;
+}
+
+absl::Status WaitTcpState(BorrowedFd fd, int state, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (TcpStateNumber(fd) != state) {
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("TCP state is ", TcpStateNumber(fd), ", not ", state));
+    }
+    absl::SleepFor(absl::Milliseconds(1));
   }
   return absl::OkStatus();
 }

@@ -73,6 +73,16 @@ int UnsentLen(BorrowedFd fd);
 // filter), so that what its peer sends stays unacknowledged; and undoes it.
 [[nodiscard]] absl::Status DropIncoming(BorrowedFd fd);
 [[nodiscard]] absl::Status AcceptIncoming(BorrowedFd fd);
+// Makes `fd` drop only the segments that carry a FIN: data and ACKs still
+// pass, so the peer's FIN stays unacknowledged while everything else flows.
+// AcceptIncoming() undoes it.
+[[nodiscard]] absl::Status DropIncomingFin(BorrowedFd fd);
+
+// The kernel's TCP state of `fd` (TCP_INFO), as its number (0 on error).
+int TcpStateNumber(BorrowedFd fd);
+// Waits until `fd` is in TCP state `state`, up to `timeout`.
+[[nodiscard]] absl::Status WaitTcpState(
+    BorrowedFd fd, int state, absl::Duration timeout = absl::Seconds(10));
 
 // The number of open descriptors of this process.
 int CountOpenFds();
