@@ -102,8 +102,8 @@ absl::StatusOr<std::unique_ptr<libsoccr_sk>> Pause(int fd,
 }
 
 absl::Status Resume(std::unique_ptr<libsoccr_sk> sk) {
+  const int fd = sk->paused.fd().get();
   if (sk->restore == libsoccr_sk::Restore::kFailedPartWay) {
-    const int fd = sk->paused.fd().get();
     std::move(sk->paused).LeaveInRepairMode();
     return absl::FailedPreconditionError(absl::StrCat(
         "resume fd ", fd,
@@ -113,11 +113,15 @@ absl::Status Resume(std::unique_ptr<libsoccr_sk> sk) {
   }
   absl::Status s = std::move(sk->paused).Resume();
   if (!s.ok()) {
-    // Freeing the handle switches repair mode off regardless (best effort).
+    // Never half-resumed: data the application believes written would be
+    // missing from the stream. (Where queueing unsent data failed, the core
+    // has put the socket back into repair mode.)
+    std::move(sk->paused).LeaveInRepairMode();
     return absl::Status(
-        s.code(), absl::StrCat(s.message(),
-                               " (the socket was switched out of repair mode "
-                               "anyway; what was not queued is lost)"));
+        s.code(),
+        absl::StrCat(s.message(), "; fd ", fd,
+                     " stays in repair mode: close it (that sends nothing "
+                     "to the peer)"));
   }
   return absl::OkStatus();
 }

@@ -72,8 +72,8 @@ namespace soccr::c_api {
     int fd, const sys::Sys& sys = sys::LinuxSys());
 
 // libsoccr_resume: leaves repair mode and queues unsent data held by a
-// restore. After a restore that failed part-way, leaves the socket in repair
-// mode instead (so closing it sends nothing) and says so.
+// restore. If that fails, or a restore failed part-way, the socket is left
+// in repair mode (closing it sends nothing) and the error says so.
 [[nodiscard]] absl::Status Resume(std::unique_ptr<libsoccr_sk> sk);
 
 // libsoccr_release: leaves the socket in repair mode.

@@ -153,7 +153,10 @@ struct libsoccr_sk *libsoccr_pause(int fd);
 /*
  * libsoccr_resume takes the socket out of repair mode (after a restore it
  * then queues the data the original had not sent yet) and frees the handle
- * and every buffer the library still owns. NULL is ignored (and logged).
+ * and every buffer the library still owns. If that fails, or after a
+ * libsoccr_restore that failed, the socket is left in repair mode instead
+ * (logged): never half-resumed, and closing it sends nothing. NULL is
+ * ignored (and logged).
  */
 void libsoccr_resume(struct libsoccr_sk *sk);
 

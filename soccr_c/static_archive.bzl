@@ -45,7 +45,10 @@ def _static_archive_impl(ctx):
         mnemonic = "StaticArchive",
         progress_message = "Archiving %s" % out.short_path,
     )
-    return [DefaultInfo(files = depset([out]))]
+    return [DefaultInfo(
+        files = depset([out]),
+        runfiles = ctx.runfiles(files = [out]),
+    )]
 
 static_archive = rule(
     implementation = _static_archive_impl,
