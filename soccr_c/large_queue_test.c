@@ -1,9 +1,10 @@
 /*
  * Tens of MiB in both queues, restored through the C API onto a plain,
- * blocking socket whose buffers the caller never touched. libsoccr blocks
- * forever in send() there, or fails with ENOBUFS; soccr sizes the buffers
- * itself and never blocks, and where the process may not make them big
- * enough it fails at once, naming the sysctl to raise.
+ * blocking socket whose buffers the caller never touched (libsoccr's
+ * callers force the buffers to their maximum and set O_NONBLOCK first, or
+ * its send()s block or fail). soccr sizes the buffers itself and never
+ * blocks, and where the process may not make them big enough it fails at
+ * once, naming the sysctl to raise.
  *
  * A private namespace cannot use SO_*BUFFORCE, and net.core.*mem_max is not
  * writable from inside it, so the tests set net.ipv4.tcp_rmem/tcp_wmem (per

@@ -222,7 +222,8 @@ static void TestSetCallsWithMemExclFreedOnRelease(void) {
 }
 
 /* Without SOCCR_MEM_EXCL the caller's queue memory need only last until
- * libsoccr_restore returns (libsoccr needed it until resume): the caller
+ * libsoccr_restore returns, although the unsent part is queued only by
+ * libsoccr_resume (the library keeps its own copy of that): the caller
  * may scribble over it and free it before resuming, and the data the
  * original had not sent yet still arrives intact. */
 static void TestCallerMemoryIsOnlyNeededDuringRestore(void) {
