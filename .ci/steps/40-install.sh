@@ -4,6 +4,7 @@
 # libsoccr.so and again against libsoccr.a, and run both in a private user
 # and network namespace.
 set -euo pipefail
+trap 'echo "40-install.sh: failed at line $LINENO" >&2' ERR
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 tmp="$(mktemp -d)"
@@ -29,6 +30,12 @@ fi
   exit 1
 }
 
+# Every symbol it needs resolves against its declared dependencies.
+if ldd -r "$prefix/lib/libsoccr.so" 2>&1 | grep -i "undefined symbol"; then
+  echo "libsoccr.so has undefined symbols" >&2
+  exit 1
+fi
+
 # The header alone, as C99, C11 and C++ with every warning.
 for std in c99 c11; do
   echo '#include <soccr/soccr.h>' |
@@ -44,14 +51,16 @@ run() { unshare -Urn sh -c 'ip link set lo up && exec "$@"' sh "$@"; }
 # Shared: what `pkg-config --cflags --libs` gives.
 cc "${cflags[@]}" soccr_c/examples/migrate.c \
   $(pkg-config --cflags --libs libsoccr) -o "$tmp/migrate"
-ldd "$tmp/migrate" | grep -q "$prefix/lib/libsoccr.so"
+# (grep without -q: an early exit would kill ldd with SIGPIPE, and pipefail
+# would turn that into a failure.)
+ldd "$tmp/migrate" | grep "$prefix/lib/libsoccr.so" >/dev/null
 run "$tmp/migrate"
 
 # Static: libsoccr.a, with `pkg-config --static` for what it needs.
 cc "${cflags[@]}" soccr_c/examples/migrate.c $(pkg-config --cflags libsoccr) \
   $(pkg-config --static --libs libsoccr | sed 's/-lsoccr /-l:libsoccr.a /') \
   -o "$tmp/migrate_static"
-if ldd "$tmp/migrate_static" | grep -q libsoccr; then
+if ldd "$tmp/migrate_static" | grep libsoccr; then
   echo "migrate_static should not need libsoccr.so" >&2
   exit 1
 fi
