@@ -13,8 +13,8 @@
  *   int n = libsoccr_save(h, &data, sizeof(data));       // 68, or < 0
  *   char *inq = libsoccr_get_queue_bytes(h, TCP_RECV_QUEUE, SOCCR_MEM_EXCL);
  *   char *outq = libsoccr_get_queue_bytes(h, TCP_SEND_QUEUE, SOCCR_MEM_EXCL);
- *   union libsoccr_addr *self = libsoccr_get_addr(h, 1, 0);  // freed by h
- *   union libsoccr_addr *peer = libsoccr_get_addr(h, 0, 0);
+ *   union libsoccr_addr *self = libsoccr_get_addr(h, 1, SOCCR_MEM_EXCL);
+ *   union libsoccr_addr *peer = libsoccr_get_addr(h, 0, SOCCR_MEM_EXCL);
  *   libsoccr_release(h);  // leaves repair mode on: close(fd) sends nothing
  *
  *   // Restore, onto a plain new socket (no buffer sizing, no O_NONBLOCK):
@@ -22,10 +22,10 @@
  *   h = libsoccr_pause(sk);
  *   libsoccr_set_queue_bytes(h, TCP_RECV_QUEUE, inq, SOCCR_MEM_EXCL);
  *   libsoccr_set_queue_bytes(h, TCP_SEND_QUEUE, outq, SOCCR_MEM_EXCL);
- *   libsoccr_set_addr(h, 1, self, 0);
- *   libsoccr_set_addr(h, 0, peer, 0);
+ *   libsoccr_set_addr(h, 1, self, SOCCR_MEM_EXCL);  // the library's now
+ *   libsoccr_set_addr(h, 0, peer, SOCCR_MEM_EXCL);
  *   if (libsoccr_restore(h, &data, sizeof(data)) < 0) ...;  // logged why
- *   libsoccr_resume(h);   // queues the unsent data, frees inq and outq
+ *   libsoccr_resume(h);  // queues the unsent data, frees what it was given
  *
  * Errors: calls that return a pointer return NULL, calls that return int
  * return -1, and the reason (the step, the kernel call, errno and the
