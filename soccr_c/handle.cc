@@ -52,6 +52,15 @@ void Disown(libsoccr_sk& sk, void* p) {
   }
 }
 
+// The owner of `bytes` if the handle already holds them with
+// SOCCR_MEM_EXCL, for either queue: memory given twice is freed once.
+std::shared_ptr<const void> OwnerOf(const libsoccr_sk& sk, const char* bytes) {
+  for (const QueueInput* in : {&sk.inputs.recv, &sk.inputs.send}) {
+    if (in->bytes == bytes && in->owner != nullptr) return in->owner;
+  }
+  return nullptr;
+}
+
 // The socket a restore goes onto must be a new one of the right family.
 absl::Status CheckTargetSocket(const sys::Sys& sys, BorrowedFd fd,
                                const RestorePlan& plan,
@@ -216,11 +225,15 @@ absl::Status SetQueueBytes(libsoccr_sk& sk, int queue_id, char* bytes,
   }
   QueueInput in;
   in.bytes = bytes;
-  if ((flags & SOCCR_MEM_EXCL) != 0) {
-    // Ours now, and from malloc(): its true size can be checked against
-    // the length libsoccr_restore is given.
-    in.known_size = malloc_usable_size(bytes);
+  // Memory given with SOCCR_MEM_EXCL before stays the library's.
+  in.owner = OwnerOf(sk, bytes);
+  if (in.owner == nullptr && (flags & SOCCR_MEM_EXCL) != 0) {
     in.owner = std::shared_ptr<void>(bytes, FreeDeleter());
+  }
+  if (in.owner != nullptr) {
+    // Ours, and from malloc(): its true size can be checked against the
+    // length libsoccr_restore is given.
+    in.known_size = malloc_usable_size(bytes);
   }
   (*q == sys::RepairQueue::kRecv ? sk.inputs.recv : sk.inputs.send) =
       std::move(in);

@@ -40,7 +40,8 @@
  * to free() (by libsoccr_resume() or libsoccr_release() at the latest);
  * without the flag the caller keeps it and must keep it valid and unchanged
  * until libsoccr_restore() returns. A set call that fails takes nothing:
- * the caller still owns its buffer.
+ * the caller still owns its buffer. Memory once given with the flag stays
+ * the library's (given again, for either queue, it is freed once).
  *
  * Thread safety: a handle is for one thread at a time; different handles
  * may be used on different threads at once. libsoccr_set_log() may be
