@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "soccr/internal/state_steps.h"
 #include "soccr/restore_plan.h"
 #include "soccr/tcp_state.h"
 
@@ -117,10 +118,13 @@ struct libsoccr_sk_data SkDataFromState(const ConnectionState& s) {
   struct libsoccr_sk_data d;
   memset(&d, 0, sizeof(d));
   d.state = static_cast<uint32_t>(s.state);
+  // libsoccr saves the kernel's rcv_nxt and write_seq, which count a FIN;
+  // ConnectionState's sequence numbers end the data. The lengths count
+  // data only in both.
   d.inq_len = s.inq_len;
-  d.inq_seq = s.inq_seq;
+  d.inq_seq = s.inq_seq + (internal::PeerFinReceived(s.state) ? 1 : 0);
   d.outq_len = s.outq_len;
-  d.outq_seq = s.outq_seq;
+  d.outq_seq = s.outq_seq + (internal::OurFinQueued(s.state) ? 1 : 0);
   d.unsq_len = s.unsent_len;
   if (s.options.timestamps) d.opt_mask |= kOptTimestamps;
   if (s.options.sack) d.opt_mask |= kOptSack;
@@ -179,11 +183,15 @@ absl::StatusOr<ConnectionState> StateFromSkData(
 
   s.local = in.local;
   s.peer = in.peer;
-  s.inq_seq = d.inq_seq;
+  // The kernel's numbers (libsoccr's) count a FIN; ConnectionState's do not.
+  s.inq_seq = d.inq_seq - (internal::PeerFinReceived(s.state) ? 1 : 0);
   s.inq_len = d.inq_len;
-  s.outq_seq = d.outq_seq;
+  s.outq_seq = d.outq_seq - (internal::OurFinQueued(s.state) ? 1 : 0);
   s.outq_len = d.outq_len;
   s.unsent_len = d.unsq_len;
+  // libsoccr_sk_data has no field for a listener's backlog: the kernel's
+  // largest (listen() caps it at net.core.somaxconn).
+  if (s.state == TcpState::kListen) s.listen_backlog = SOMAXCONN;
   absl::StatusOr<QueueBytes> recv =
       QueueView(in.recv, d.inq_len, "receive", "inq_len", "TCP_RECV_QUEUE");
   if (!recv.ok()) return recv.status();

@@ -80,16 +80,21 @@ inline constexpr uint32_t kKnownDataFlags = SOCCR_FLAGS_WINDOW;
 union libsoccr_addr AddressToC(const SocketAddress& addr);
 
 // Fills libsoccr's struct from a checkpoint, with libsoccr's conventions:
-// opt_mask holds TCPI_OPT_* bits, flags SOCCR_FLAGS_WINDOW when the window
-// was saved (its fields are zero otherwise).
+// inq_seq and outq_seq are the kernel's rcv_nxt and write_seq, which count
+// a FIN received or queued (ConnectionState's end the data; the lengths
+// count data only in both), opt_mask holds TCPI_OPT_* bits, flags
+// SOCCR_FLAGS_WINDOW when the window was saved (its fields are zero
+// otherwise). What the struct has no field for is lost: socket options,
+// buffer sizes, a listener's backlog, a closed socket's pending error.
 struct libsoccr_sk_data SkDataFromState(const ConnectionState& state);
 
 // Builds the ConnectionState `data` and `inputs` describe, checking every
 // field that cannot be carried over as it is (unknown state numbers, flag
 // or option bits, window scales beyond 14, queues that were not given or
 // are shorter than the lengths claim). PlanRestore() checks the rest. The
-// queues refer to the caller's memory without copying it. `data` is
-// trusted to point at a whole struct (see CheckDataSize).
+// queues refer to the caller's memory without copying it. A listener gets
+// the backlog SOMAXCONN (the struct has none). `data` is trusted to point
+// at a whole struct (see CheckDataSize).
 [[nodiscard]] absl::StatusOr<ConnectionState> StateFromSkData(
     const struct libsoccr_sk_data& data, const RestoreInputs& inputs);
 

@@ -97,6 +97,50 @@ TEST(ConvertTest, IgnoresWhatLibsoccrIgnores) {
   EXPECT_EQ(back->timestamp, 0u);
 }
 
+// libsoccr's sequence numbers are the kernel's, which count a FIN received
+// (rcv_nxt) or queued (write_seq); ConnectionState's end the data.
+TEST(ConvertTest, FinsCountInLibsoccrsSequenceNumbers) {
+  struct Case {
+    TcpState state;
+    uint32_t peer_fin;
+    uint32_t our_fin;
+  };
+  for (const Case& c :
+       {Case{TcpState::kEstablished, 0, 0}, Case{TcpState::kFinWait1, 0, 1},
+        Case{TcpState::kFinWait2, 0, 1}, Case{TcpState::kCloseWait, 1, 0},
+        Case{TcpState::kLastAck, 1, 1}, Case{TcpState::kClosing, 1, 1}}) {
+    SCOPED_TRACE(TcpStateName(c.state));
+    ConnectionState s = SampleState();
+    s.state = c.state;
+    const libsoccr_sk_data d = SkDataFromState(s);
+    EXPECT_EQ(d.inq_seq, s.inq_seq + c.peer_fin);
+    EXPECT_EQ(d.outq_seq, s.outq_seq + c.our_fin);  // wraps through 0
+    EXPECT_EQ(d.inq_len, s.inq_len);
+    EXPECT_EQ(d.outq_len, s.outq_len);
+    EXPECT_EQ(d.unsq_len, s.unsent_len);
+    absl::StatusOr<ConnectionState> back = StateFromSkData(d, InputsFor(s));
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(*back, s);
+  }
+}
+
+TEST(ConvertTest, ListenerGetsTheLargestBacklog) {
+  ConnectionState s;
+  s.state = TcpState::kListen;
+  s.local = SocketAddress::Loopback6(8080);
+  s.listen_backlog = 7;
+  const libsoccr_sk_data d = SkDataFromState(s);
+  EXPECT_EQ(d.state, 10u);
+  RestoreInputs in;
+  in.local = s.local;
+  absl::StatusOr<ConnectionState> back = StateFromSkData(d, in);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->state, TcpState::kListen);
+  EXPECT_EQ(back->listen_backlog, static_cast<uint32_t>(SOMAXCONN));
+  EXPECT_TRUE(back->peer.empty());
+  EXPECT_TRUE(PlanRestore(*back).ok());
+}
+
 struct Rejection {
   const char* name;
   void (*mutate)(libsoccr_sk_data&, RestoreInputs&);

@@ -116,9 +116,9 @@ absl::Status Resume(std::unique_ptr<libsoccr_sk> sk) {
     std::move(sk->paused).LeaveInRepairMode();
     return absl::FailedPreconditionError(absl::StrCat(
         "resume fd ", fd,
-        ": its restore failed part-way, so the socket stays in repair mode: "
-        "close it (that sends nothing to the peer) and restore onto a new "
-        "socket"));
+        ": its restore failed part-way, so the socket is left as that left "
+        "it (a connection stays in repair mode): close it (that sends "
+        "nothing to the peer) and restore onto a new socket"));
   }
   absl::Status s = std::move(sk->paused).Resume();
   if (!s.ok()) {

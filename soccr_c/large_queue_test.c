@@ -122,7 +122,7 @@ static void TestNoRoomFailsFastNamingTheSysctl(void) {
    * closing it sends nothing. */
   ct_log_clear();
   libsoccr_resume(h);
-  EXPECT(ct_log_has(SOCCR_LOG_ERR, "stays in repair mode"));
+  EXPECT(ct_log_has(SOCCR_LOG_ERR, "a connection stays in repair mode"));
   EXPECT_EQ(ct_int_option(sk, SOL_TCP, TCP_REPAIR), 1);
   close(sk);
   EXPECT_EQ(ct_count_open_fds(), fds);

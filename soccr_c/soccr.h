@@ -144,10 +144,11 @@ struct libsoccr_sk_data {
 
 /*
  * libsoccr_pause puts the TCP socket `fd` into repair mode and returns a
- * handle on it, or NULL (not a TCP socket, a listening socket, or no
- * CAP_NET_ADMIN in the socket's network namespace). The caller keeps `fd`
- * and must keep it open until the handle is resumed or released; it should
- * stop the peer's packets from reaching the socket first.
+ * handle on it, or NULL (not a TCP socket, or no CAP_NET_ADMIN in the
+ * socket's network namespace). A listening socket, which the kernel keeps
+ * out of repair mode, is held as it is. The caller keeps `fd` and must keep
+ * it open until the handle is resumed or released; it should stop the
+ * peer's packets from reaching the socket first.
  */
 struct libsoccr_sk *libsoccr_pause(int fd);
 
@@ -215,12 +216,15 @@ int libsoccr_set_addr(struct libsoccr_sk *sk, int self,
 /*
  * libsoccr_restore gives the paused socket (a new, unconnected TCP socket of
  * the addresses' family) the connection in `data`, with the queues and
- * addresses set before. `data_size` must be at least sizeof(*data); bytes
- * beyond are ignored. The state is checked before the socket is touched.
- * Never blocks: queues of any size go in without the caller preparing the
- * socket (socket buffers are sized as needed; if the process may not, the
- * error names the sysctl to raise). Returns 0, or -1 with the socket still
- * in repair mode (release it and close it: nothing reaches the peer).
+ * addresses set before (a listener needs only its local address). Every
+ * state libsoccr_save reports can be restored; a listener gets the backlog
+ * SOMAXCONN, as libsoccr_sk_data has no field for it. `data_size` must be at
+ * least sizeof(*data); bytes beyond are ignored. The state is checked before
+ * the socket is touched. Never blocks: queues of any size go in without the
+ * caller preparing the socket (socket buffers are sized as needed; if the
+ * process may not, the error names the sysctl to raise). Returns 0, or -1 with
+ * the socket still in repair mode (release it and close it: nothing reaches the
+ * peer).
  */
 int libsoccr_restore(struct libsoccr_sk *sk, struct libsoccr_sk_data *data,
                      unsigned data_size);

@@ -208,6 +208,27 @@ int ct_read_exactly(int fd, char *out, size_t n) {
   return 0;
 }
 
+int ct_expect_eof(int fd) {
+  const long long deadline = now_ms() + CT_TIMEOUT_MS;
+  for (;;) {
+    char c;
+    const ssize_t r = recv(fd, &c, 1, MSG_DONTWAIT);
+    if (r == 0) return 0;
+    if (r > 0) {
+      fprintf(stderr, "data where end-of-file was expected\n");
+      return -1;
+    }
+    if (errno != EAGAIN && errno != EINTR) {
+      fprintf(stderr, "recv (waiting for end-of-file): %s\n", strerror(errno));
+      return -1;
+    }
+    if (wait_for(fd, POLLIN, deadline) != 0) {
+      fprintf(stderr, "no end-of-file in time\n");
+      return -1;
+    }
+  }
+}
+
 int ct_expect_stream(int fd, const char *want, size_t n) {
   size_t i;
   char *got = malloc(n ? n : 1);
@@ -227,8 +248,7 @@ int ct_expect_stream(int fd, const char *want, size_t n) {
   return 0;
 }
 
-/* Sends `n` bytes from `from` to `to`, reading as it goes. */
-static int deliver(int from, int to, size_t n, uint64_t seed) {
+int ct_deliver(int from, int to, size_t n, uint64_t seed) {
   const long long deadline = now_ms() + CT_TIMEOUT_MS;
   char *data = ct_pattern(n, seed, 0);
   char *got = malloc(n ? n : 1);
@@ -272,8 +292,8 @@ static int deliver(int from, int to, size_t n, uint64_t seed) {
 }
 
 int ct_traffic_both_ways(int a, int b, size_t n, uint64_t seed) {
-  if (deliver(a, b, n, seed) != 0) return -1;
-  return deliver(b, a, n, seed + 1);
+  if (ct_deliver(a, b, n, seed) != 0) return -1;
+  return ct_deliver(b, a, n, seed + 1);
 }
 
 static int ioctl_int(int fd, unsigned long request) {

@@ -55,6 +55,12 @@ int ct_read_exactly(int fd, char *out, size_t n);
 /* Reads `n` bytes and compares them with `want`; -1 (saying where they
  * differ) if they do not match. */
 int ct_expect_stream(int fd, const char *want, size_t n);
+/* Waits for end-of-file (recv returns 0); -1 if data or an error comes
+ * instead. */
+int ct_expect_eof(int fd);
+/* Sends `n` fresh bytes (pattern `seed`) from `from` to `to`, reading as it
+ * goes (so that any amount fits through), and checks every byte. */
+int ct_deliver(int from, int to, size_t n, uint64_t seed);
 /* Sends `n` fresh bytes from `a` to `b` and `n` from `b` to `a`, reading as
  * it goes, and checks every byte. */
 int ct_traffic_both_ways(int a, int b, size_t n, uint64_t seed);
