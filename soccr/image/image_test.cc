@@ -115,6 +115,16 @@ TEST(ImageTest, RoundTripsEveryField) {
   EXPECT_EQ(Serialize(states), img);
 }
 
+// Found by //fuzz:restore_plan_fuzzer: an empty string value as the last
+// bytes of the SOPT section was read as p[p.size()].
+TEST(ImageTest, RoundTripsAnEmptyStringOptionLast) {
+  ConnectionState s = FullState();
+  s.socket_options.push_back({SOL_SOCKET, SO_BINDTODEVICE, ""});
+  const std::string img = Serialize({s});
+  ASSERT_OK_AND_ASSIGN(states, ParseImage(Span(img)));
+  EXPECT_EQ(states, std::vector<ConnectionState>{s});
+}
+
 TEST(ImageTest, RoundTripsManyConnections) {
   ConnectionState mapped = MinimalState();
   mapped.local = SocketAddress::LoopbackMapped(5);

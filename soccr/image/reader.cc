@@ -177,7 +177,8 @@ absl::Status RecordDecoder::SocketOptions(Bytes p, ConnectionState& s) const {
       return Corrupt(where_, absl::StrCat("section SOPT: option ", i, " of ",
                                           len, " bytes runs past the section"));
     }
-    o.value.assign(reinterpret_cast<const char*>(&p[pos]), len);
+    // p.data() + pos, not &p[pos]: an empty last value sits at the end.
+    o.value.assign(reinterpret_cast<const char*>(p.data() + pos), len);
     pos += len;
     s.socket_options.push_back(std::move(o));
   }
