@@ -76,6 +76,7 @@ struct ImageReadOptions {
 };
 
 // A parsed image header and index. Cheap to copy (the bytes are shared).
+// Immutable: Read() may run on several threads at once.
 class ImageReader {
  public:
   // Checks the header and index of the image in `bytes` (their checksum,

@@ -276,8 +276,9 @@ TEST(ImageBadInputTest, ChecksumsNameWhatTheyCover) {
   ASSERT_OK_AND_ASSIGN(reader, ImageReader::Open(Span(bad), nullptr));
   EXPECT_TRUE(reader.Read(0).ok());
   // Without checksums the flipped byte reads through.
-  ASSERT_OK_AND_ASSIGN(states,
-                       ParseImage(Span(bad), {.verify_checksums = false}));
+  ImageReadOptions unchecked;
+  unchecked.verify_checksums = false;
+  ASSERT_OK_AND_ASSIGN(states, ParseImage(Span(bad), unchecked));
   EXPECT_NE(states[1].send_queue, FullState().send_queue);
   bad = img;
   bad[20] ^= 1;  // connection count
@@ -310,6 +311,31 @@ TEST(ImageBadInputTest, LaterMinorVersionSkipsUnknownOptionalSections) {
   EXPECT_EQ(reader.minor_version(), 7);
   ASSERT_OK_AND_ASSIGN(s, reader.Read(0));
   EXPECT_EQ(s, FullState());
+}
+
+// A later minor version may append fields to the header: header_length
+// grows, and a 1.0 reader skips them (they are still checksummed).
+TEST(ImageBadInputTest, LaterMinorVersionSkipsLongerHeader) {
+  const std::string good = Serialize({FullState(), MinimalState()});
+  std::string img =
+      good.substr(0, 40) + std::string("newfield") + good.substr(40);
+  fmt::Store16(At(img, 10), 2);   // minor
+  fmt::Store32(At(img, 16), 48);  // header length
+  fmt::Store64(At(img, 24), img.size());
+  for (size_t r = 0; r < 2; ++r) {
+    uint8_t* entry = At(img, 48 + 24 * r);
+    fmt::Store64(entry, fmt::Load64(entry) + 8);
+  }
+  FixChecksums(img);
+  ASSERT_OK_AND_ASSIGN(states, ParseImage(Span(img)));
+  EXPECT_EQ(states,
+            (std::vector<ConnectionState>{FullState(), MinimalState()}));
+  // Still covered by the header checksum.
+  img[44] ^= 1;
+  ExpectError(img, absl::StatusCode::kDataLoss, "header checksum mismatch");
+  // And a length that is not a multiple of 8 is corruption.
+  fmt::Store32(At(img, 16), 44);
+  ExpectError(img, absl::StatusCode::kDataLoss, "header length 44");
 }
 
 TEST(ImageBadInputTest, UnknownRequiredSectionIsUnimplementedAndNamed) {
