@@ -16,15 +16,23 @@ seconds="${SOCCR_FUZZ_SECONDS:-60}"
 # (and the next plain build would throw away this one).
 main_base="$(./bazelw info output_base 2>/dev/null)"
 fuzz_base="${SOCCR_FUZZ_OUTPUT_BASE:-${main_base}-fuzz}"
-bazel_fuzz() { ./bazelw --output_base="$fuzz_base" "$@"; }
+# --symlink_prefix=/: no bazel-* convenience links from this output base, so
+# the workspace's links keep pointing at the main one (a server that finds
+# another output base's links under the workspace descends into them).
+bazel_fuzz() {
+  local command="$1"
+  shift
+  ./bazelw --output_base="$fuzz_base" "$command" --symlink_prefix=/ "$@"
+}
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/soccr-fuzz.XXXXXX")"
 cleanup() {
-  bazel_fuzz shutdown >/dev/null 2>&1 || true
+  ./bazelw --output_base="$fuzz_base" shutdown >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
-mapfile -t runners < <(bazel_fuzz query --noshow_progress \
+# The query needs no toolchain: the main server answers it.
+mapfile -t runners < <(./bazelw query --noshow_progress \
   'attr(tags, "soccr_fuzzer_run", kind(sh_binary, //...))' 2>/dev/null)
 if ((${#runners[@]} == 0)); then
   echo "30-fuzz: no fuzzers found (bazel query failed?)" >&2
