@@ -1,5 +1,7 @@
 #include "fuzz/fuzz_input.h"
 
+#include <errno.h>
+
 #include <algorithm>
 #include <set>
 #include <utility>
@@ -82,8 +84,17 @@ std::string FuzzInput::Bytes(size_t max) {
 ConnectionState StateFromInput(FuzzInput& in) {
   const uint8_t raw = in.U8();
   ConnectionState s;
+  // Every state a checkpoint can produce, ESTABLISHED most often; raw: any
+  // byte at all.
+  static constexpr TcpState kStates[] = {
+      TcpState::kEstablished, TcpState::kEstablished, TcpState::kEstablished,
+      TcpState::kEstablished, TcpState::kEstablished, TcpState::kEstablished,
+      TcpState::kEstablished, TcpState::kEstablished, TcpState::kFinWait1,
+      TcpState::kFinWait2,    TcpState::kCloseWait,   TcpState::kLastAck,
+      TcpState::kClosing,     TcpState::kClose,       TcpState::kSynSent,
+      TcpState::kListen};
   const uint8_t state = in.U8();
-  s.state = (raw & 1) ? static_cast<TcpState>(state) : TcpState::kEstablished;
+  s.state = (raw & 1) ? static_cast<TcpState>(state) : kStates[state % 16];
 
   // Addresses: both of one kind, or (raw) any mix, empty included.
   const int kind = in.U8() % 4;
@@ -164,6 +175,20 @@ ConnectionState StateFromInput(FuzzInput& in) {
                               (locks & 1) != 0, (locks & 2) != 0};
   }
   SocketOptions(in, (raw & 32) != 0, s);
+
+  // The fields of some states only; raw (bit 0, with the state): any value.
+  const uint32_t backlog = in.U32();
+  const uint8_t error = in.U8();
+  if (raw & 1) {
+    s.listen_backlog = backlog;
+    s.pending_error = error;
+  } else {
+    if (s.state == TcpState::kListen) s.listen_backlog = backlog % 4096;
+    if (s.state == TcpState::kClose) {
+      static constexpr uint32_t kErrors[] = {0, ECONNRESET, EPIPE, ETIMEDOUT};
+      s.pending_error = kErrors[error % 4];
+    }
+  }
   return s;
 }
 

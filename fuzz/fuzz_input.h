@@ -40,8 +40,8 @@ class FuzzInput {
 // A state drawn from `in`. The first byte picks, per group of fields,
 // whether they are made consistent (so that PlanRestore accepts most states
 // from an all-zero input) or taken raw (so that every rejection is reached):
-// bit 0 state, 1 addresses, 2 queue lengths, 3 TCP options, 4 window,
-// 5 socket options.
+// bit 0 state (and the state-specific listen_backlog and pending_error),
+// 1 addresses, 2 queue lengths, 3 TCP options, 4 window, 5 socket options.
 ConnectionState StateFromInput(FuzzInput& in);
 
 }  // namespace soccr::fuzzing

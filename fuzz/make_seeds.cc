@@ -97,6 +97,19 @@ bool ImageSeeds(const std::string& dir) {
   empty_option.socket_options.push_back({SOL_SOCKET, SO_BINDTODEVICE, ""});
   seeds.push_back({"empty_string_option_last", Image({empty_option})});
 
+  ConnectionState listener;
+  listener.state = TcpState::kListen;
+  listener.local = SocketAddress::V4(0x0a000001, 80);
+  listener.listen_backlog = 128;
+  ConnectionState reset = Small();
+  reset.state = TcpState::kClose;
+  reset.recv_queue = QueueBytes::Copy(std::string("unread"));
+  reset.inq_len = 6;
+  reset.pending_error = 104;  // ECONNRESET
+  ConnectionState fin_wait1 = Full();
+  fin_wait1.state = TcpState::kFinWait1;
+  seeds.push_back({"other_states", Image({listener, reset, fin_wait1})});
+
   std::vector<RawRecord> records = SplitImage(Image({Full()}));
   records[0].sections.insert(records[0].sections.begin() + 1,
                              RawSection{fmt::Tag("XTRA"), 0, "optional"});

@@ -189,6 +189,10 @@ class Dumper {
         Payload(pos, vlen, "value");
         pos += vlen;
       }
+    } else if (tag == fmt::kTagListen && len == fmt::kListenSectionLength) {
+      U32(off, "listen backlog");
+    } else if (tag == fmt::kTagError && len == fmt::kErrorSectionLength) {
+      U32(off, "pending error (errno)");
     } else if (tag == fmt::kTagRecvQueue || tag == fmt::kTagSendQueue) {
       Payload(off, len, "queue bytes");
     } else {

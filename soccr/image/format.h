@@ -68,6 +68,8 @@ inline constexpr uint32_t kTagBuffers = Tag("BUFS");    // socket buffer sizes
 inline constexpr uint32_t kTagSockOpts = Tag("SOPT");   // socket options
 inline constexpr uint32_t kTagRecvQueue = Tag("RCVQ");  // receive queue bytes
 inline constexpr uint32_t kTagSendQueue = Tag("SNDQ");  // send queue bytes
+inline constexpr uint32_t kTagListen = Tag("LSTN");     // listen backlog
+inline constexpr uint32_t kTagError = Tag("SERR");      // pending error
 
 // Fixed section lengths.
 inline constexpr size_t kTcpSectionLength = 32;
@@ -76,6 +78,8 @@ inline constexpr size_t kAddressesSectionLength = 2 * kAddressLength;
 inline constexpr size_t kWindowSectionLength = 20;
 inline constexpr size_t kBuffersSectionLength = 12;
 inline constexpr size_t kSockOptHeaderLength = 12;  // level, name, length
+inline constexpr size_t kListenSectionLength = 4;
+inline constexpr size_t kErrorSectionLength = 4;
 
 // TCPS option bits.
 inline constexpr uint8_t kOptSack = 1;

@@ -8,6 +8,7 @@
 // "rewrites byte for byte" checks follow the writer: once it writes a
 // later version, they become "parses to the same state".
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -63,6 +64,8 @@ void ExpectSame(const ConnectionState& got, const ConnectionState& want) {
   EXPECT_EQ(got.window, want.window);
   EXPECT_EQ(got.buffers, want.buffers);
   EXPECT_EQ(got.socket_options, want.socket_options);
+  EXPECT_EQ(got.listen_backlog, want.listen_backlog);
+  EXPECT_EQ(got.pending_error, want.pending_error);
   // And nothing the fields above miss.
   EXPECT_EQ(got, want) << got.ToString();
 }
@@ -155,6 +158,91 @@ std::vector<ConnectionState> ThreeConnections() {
   return out;
 }
 
+// testdata/image/v1/other_states.soccr: a listener, a socket never
+// connected, and connections in CLOSE_WAIT, FIN_WAIT1 and CLOSE (after a
+// reset, with data unread), each as a checkpoint saw it.
+std::vector<ConnectionState> OtherStates() {
+  static constexpr uint8_t kLoopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                             0, 0, 0, 0, 0, 0, 0, 1};
+  const TcpOptions negotiated{true, true, true, 10, 10, 65495};
+  const SocketBuffers connected_buffers{3939840, 131072, false, false};
+  const std::vector<SocketOption> keepalive_reno = {
+      Int(SOL_TCP, TCP_KEEPIDLE, 7200),
+      Int(SOL_TCP, TCP_KEEPINTVL, 75),
+      Int(SOL_TCP, TCP_KEEPCNT, 9),
+      {SOL_TCP, TCP_CONGESTION, "reno"}};
+  auto with = [&](std::vector<SocketOption> before, SocketOption after) {
+    std::vector<SocketOption> all = std::move(before);
+    all.insert(all.end(), keepalive_reno.begin(), keepalive_reno.end());
+    all.push_back(std::move(after));
+    return all;
+  };
+  std::vector<ConnectionState> out(5);
+
+  ConnectionState& listener = out[0];
+  listener.state = TcpState::kListen;
+  listener.local = V4(56281);
+  listener.buffers = SocketBuffers{16384, 131072, false, false};
+  listener.socket_options = with({}, Int(SOL_IP, IP_TTL, 64));
+  listener.listen_backlog = 7;
+
+  ConnectionState& unconnected = out[1];
+  unconnected.state = TcpState::kClose;
+  unconnected.local = SocketAddress::V6(kLoopback6, 42833);
+  unconnected.buffers = SocketBuffers{16384, 131072, false, false};
+  unconnected.socket_options = with({Int(SOL_IPV6, IPV6_V6ONLY, 1)},
+                                    Int(SOL_IPV6, IPV6_UNICAST_HOPS, 64));
+
+  ConnectionState& close_wait = out[2];
+  close_wait.state = TcpState::kCloseWait;
+  close_wait.local = V4(43844);
+  close_wait.peer = V4(40305);
+  close_wait.inq_seq = 3719105029;
+  close_wait.inq_len = 40;
+  close_wait.recv_queue =
+      QueueBytes::Copy(GoldenText("golden close wait|", 40));
+  close_wait.outq_seq = 2886831790;
+  close_wait.options = negotiated;
+  close_wait.timestamp = 4002914236;
+  // rcv_wup is the kernel's rcv_nxt, which counts the peer's FIN.
+  close_wait.window = TcpWindow{3719105029, 65536, 65536, 65536, 3719105030};
+  close_wait.buffers = connected_buffers;
+  close_wait.socket_options = with({}, Int(SOL_IP, IP_TTL, 64));
+
+  ConnectionState& fin_wait1 = out[3];
+  fin_wait1.state = TcpState::kFinWait1;
+  fin_wait1.local = V4(57506);
+  fin_wait1.peer = V4(37375);
+  fin_wait1.inq_seq = 3027650405;
+  fin_wait1.outq_seq = 2283141309;
+  fin_wait1.outq_len = 30;
+  fin_wait1.send_queue = QueueBytes::Copy(GoldenText("golden fin wait 1|", 30));
+  fin_wait1.options = negotiated;
+  fin_wait1.timestamp = 2397497438;
+  fin_wait1.window = TcpWindow{3027650404, 65483, 65483, 65536, 3027650405};
+  fin_wait1.buffers = connected_buffers;
+  fin_wait1.socket_options = with({}, Int(SOL_IP, IP_TTL, 64));
+
+  ConnectionState& reset = out[4];
+  reset.state = TcpState::kClose;
+  reset.local = SocketAddress::V6(kLoopback6, 34924);
+  reset.peer = SocketAddress::V6(kLoopback6, 45877);
+  reset.inq_seq = 3980334683;
+  reset.inq_len = 50;
+  reset.recv_queue =
+      QueueBytes::Copy(GoldenText("golden unread before reset|", 50));
+  reset.outq_seq = 4292814683;
+  reset.options = negotiated;
+  reset.options.mss_clamp = 65476;
+  reset.timestamp = 3327958674;
+  reset.window = TcpWindow{3980334633, 65536, 65536, 65536, 3980334683};
+  reset.buffers = connected_buffers;
+  reset.socket_options = with({Int(SOL_IPV6, IPV6_V6ONLY, 0)},
+                              Int(SOL_IPV6, IPV6_UNICAST_HOPS, 64));
+  reset.pending_error = ECONNRESET;
+  return out;
+}
+
 struct Golden {
   std::string bytes;  // the file, for comparing
   std::vector<ConnectionState> states;
@@ -199,13 +287,27 @@ TEST_F(GoldenV1Test, ThreeConnections) {
   EXPECT_TRUE(again == golden.bytes);
 }
 
+TEST_F(GoldenV1Test, OtherStates) {
+  ASSERT_OK_AND_ASSIGN(golden, Load("other_states.soccr"));
+  const std::vector<ConnectionState> want = OtherStates();
+  ASSERT_EQ(golden.states.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE(TcpStateName(want[i].state));
+    ExpectSame(golden.states[i], want[i]);
+  }
+  ASSERT_OK_AND_ASSIGN(again, SerializeImage(golden.states));
+  EXPECT_TRUE(again == golden.bytes);
+}
+
 // The golden states still restore (into sockets that are then dropped, in
 // repair mode, so nothing is sent): the image holds all a restore needs.
 TEST_F(GoldenV1Test, Restores) {
   ASSERT_OK_AND_ASSIGN(one, Load("established_v4.soccr"));
   ASSERT_OK_AND_ASSIGN(three, Load("three_connections.soccr"));
+  ASSERT_OK_AND_ASSIGN(other, Load("other_states.soccr"));
   std::vector<ConnectionState> all = three.states;
   all.push_back(one.states[0]);
+  all.insert(all.end(), other.states.begin(), other.states.end());
   for (const ConnectionState& s : all) {
     absl::StatusOr<RestoredSocket> restored = Restore(s);
     EXPECT_TRUE(restored.ok()) << restored.status();

@@ -4,6 +4,7 @@
 #include "soccr/image/image.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/tcp.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -113,6 +114,47 @@ TEST(ImageTest, RoundTripsEveryField) {
   EXPECT_EQ(states[0].local.v6().sin6_scope_id, 3u);
   // The writer is canonical: the same state always gives the same bytes.
   EXPECT_EQ(Serialize(states), img);
+}
+
+// Every kind of socket a checkpoint can see, with the fields only some of
+// them have (the LSTN and SERR sections).
+TEST(ImageTest, RoundTripsEveryKindOfSocket) {
+  ConnectionState listener;
+  listener.state = TcpState::kListen;
+  listener.local = SocketAddress::Loopback6(80);
+  listener.listen_backlog = 128;
+  ConnectionState unbound;
+  unbound.state = TcpState::kClose;
+  unbound.local = SocketAddress::Loopback4(0);
+  ConnectionState syn_sent = MinimalState();
+  syn_sent.state = TcpState::kSynSent;
+  syn_sent.inq_seq = 0;
+  ConnectionState reset = MinimalState();
+  reset.state = TcpState::kClose;
+  reset.recv_queue = QueueBytes::Copy(std::string("unread"));
+  reset.inq_len = 6;
+  reset.pending_error = ECONNRESET;
+  ConnectionState fin_wait1 = FullState();
+  fin_wait1.state = TcpState::kFinWait1;
+  const std::vector<ConnectionState> in = {listener, unbound, syn_sent, reset,
+                                           fin_wait1};
+  const std::string img = Serialize(in);
+  ASSERT_OK_AND_ASSIGN(out, ParseImage(Span(img)));
+  EXPECT_EQ(out, in);
+  const std::vector<RawRecord> records = SplitImage(img);
+  std::vector<std::string> tags;
+  for (const RawSection& sec : records[0].sections) {
+    tags.push_back(fmt::TagName(sec.tag));
+  }
+  EXPECT_THAT(tags, ::testing::ElementsAre("TCPS", "ADDR", "LSTN"));
+  EXPECT_EQ(fmt::Load32(reinterpret_cast<const uint8_t*>(
+                records[0].sections[2].payload.data())),
+            128u);
+  tags.clear();
+  for (const RawSection& sec : records[3].sections) {
+    tags.push_back(fmt::TagName(sec.tag));
+  }
+  EXPECT_THAT(tags, ::testing::ElementsAre("TCPS", "ADDR", "SERR", "RCVQ"));
 }
 
 // Found by //fuzz:restore_plan_fuzzer: an empty string value as the last
@@ -499,6 +541,27 @@ TEST(ImageBadInputTest, MalformedSections) {
   memcpy(&img[RecordOffset(img, 0)], "CONX", 4);
   FixChecksums(img);
   ExpectError(img, absl::StatusCode::kDataLoss, "does not start with \"CONN\"");
+}
+
+TEST(ImageBadInputTest, ListenAndErrorSections) {
+  ConnectionState listener;
+  listener.state = TcpState::kListen;
+  listener.local = SocketAddress::Loopback4(80);
+  listener.listen_backlog = 5;
+  std::vector<RawRecord> records = SplitImage(Serialize({listener}));
+  records[0].sections[2].payload += "x";
+  ExpectError(BuildImage(records), absl::StatusCode::kDataLoss,
+              "section LSTN is 5 bytes, want 4");
+  // A backlog on a socket that is not listening: PlanRestore says so.
+  records = SplitImage(Serialize({listener}));
+  records[0].sections[2].tag = fmt::kTagError;
+  ExpectError(BuildImage(records), absl::StatusCode::kInvalidArgument,
+              "pending_error is 5 but only a closed connection");
+  std::string img = Serialize({listener});
+  img[SectionPayload(img, 0, fmt::kTagTcp)] =
+      static_cast<char>(TcpState::kEstablished);
+  FixChecksums(img);
+  EXPECT_EQ(ParseStatus(img).code(), absl::StatusCode::kInvalidArgument);
 }
 
 // Well formed, inconsistent: PlanRestore's own message, InvalidArgument.

@@ -193,7 +193,8 @@ absl::Status RecordDecoder::Section(uint32_t tag, uint32_t flags, Bytes p,
                                     ConnectionState& s) {
   const bool known = tag == fmt::kTagTcp || tag == fmt::kTagAddresses ||
                      tag == fmt::kTagWindow || tag == fmt::kTagBuffers ||
-                     tag == fmt::kTagSockOpts || tag == fmt::kTagRecvQueue ||
+                     tag == fmt::kTagSockOpts || tag == fmt::kTagListen ||
+                     tag == fmt::kTagError || tag == fmt::kTagRecvQueue ||
                      tag == fmt::kTagSendQueue;
   if (!known) {
     if ((flags & fmt::kSectionRequired) == 0) return absl::OkStatus();
@@ -235,6 +236,20 @@ absl::Status RecordDecoder::Section(uint32_t tag, uint32_t flags, Bytes p,
       return Buffers(p, s);
     case fmt::kTagSockOpts:
       return SocketOptions(p, s);
+    case fmt::kTagListen:
+      if (absl::Status st = WantLength(tag, p, fmt::kListenSectionLength);
+          !st.ok()) {
+        return st;
+      }
+      s.listen_backlog = fmt::Load32(&p[0]);
+      return absl::OkStatus();
+    case fmt::kTagError:
+      if (absl::Status st = WantLength(tag, p, fmt::kErrorSectionLength);
+          !st.ok()) {
+        return st;
+      }
+      s.pending_error = fmt::Load32(&p[0]);
+      return absl::OkStatus();
     case fmt::kTagRecvQueue:
       s.recv_queue = Queue(p);
       return absl::OkStatus();

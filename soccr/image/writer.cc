@@ -28,7 +28,7 @@ namespace fmt = image_format;
 // A new field in ConnectionState must get a place in the image format
 // (docs/image-format.md, a new section and minor version) and here; this
 // trips when the struct changes size so that it is not forgotten.
-static_assert(sizeof(ConnectionState) == 432,
+static_assert(sizeof(ConnectionState) == 440,
               "ConnectionState changed: serialize the new field in the "
               "image format (soccr/image/writer.cc, reader.cc, "
               "docs/image-format.md), then update this size");
@@ -137,6 +137,16 @@ std::vector<Section> EncodeSections(const ConnectionState& s) {
       w.Bytes(o.value);
     }
     sections.push_back(std::move(opts));
+  }
+  if (s.listen_backlog != 0) {
+    Section listen{fmt::kTagListen, {}, {}};
+    fmt::ByteWriter(&listen.encoded).U32(s.listen_backlog);
+    sections.push_back(std::move(listen));
+  }
+  if (s.pending_error != 0) {
+    Section error{fmt::kTagError, {}, {}};
+    fmt::ByteWriter(&error.encoded).U32(s.pending_error);
+    sections.push_back(std::move(error));
   }
   if (!s.recv_queue.empty()) {
     sections.push_back({fmt::kTagRecvQueue, {}, s.recv_queue});
