@@ -23,9 +23,20 @@ class FuzzInput {
  public:
   FuzzInput(const uint8_t* data, size_t size) : data_(data), size_(size) {}
 
+  // Little-endian. Each read is its own statement: the operands of `|` are
+  // unsequenced, and gcc and clang would read the bytes in different
+  // orders, so that a corpus meant different things to the two builds.
   uint8_t U8() { return pos_ < size_ ? data_[pos_++] : 0; }
-  uint16_t U16() { return static_cast<uint16_t>(U8() | U8() << 8); }
-  uint32_t U32() { return uint32_t{U16()} | uint32_t{U16()} << 16; }
+  uint16_t U16() {
+    const uint16_t lo = U8();
+    const uint16_t hi = U8();
+    return static_cast<uint16_t>(lo | hi << 8);
+  }
+  uint32_t U32() {
+    const uint32_t lo = U16();
+    const uint32_t hi = U16();
+    return lo | hi << 16;
+  }
   bool Bit() { return (U8() & 1) != 0; }
   // Up to `max` bytes, as many as the next byte says and the input has.
   std::string Bytes(size_t max);

@@ -172,6 +172,25 @@ bool PlanSeeds(const std::string& dir) {
   return Write(dir + "/restore_plan/zeros", std::string(200, '\0'));
 }
 
+// C API inputs (c_api_fuzzer.cc reads the argument checks, a mode byte, the
+// struct, two addresses and two queues): zeros, and bytes from a fixed
+// generator at a few lengths, with the mode byte (offset 15) cleared so the
+// struct is steered towards states the core accepts.
+bool CApiSeeds(const std::string& dir) {
+  if (!Write(dir + "/c_api/zeros", std::string(400, '\0'))) return false;
+  uint32_t x = 777;
+  for (int n : {100, 400, 1000, 5000}) {
+    std::string seed;
+    for (int i = 0; i < n; ++i) {
+      x = x * 1103515245 + 12345;
+      seed.push_back(static_cast<char>(x >> 16));
+    }
+    seed[15] = 0;
+    if (!Write(dir + "/c_api/random_" + std::to_string(n), seed)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 }  // namespace soccr
 
@@ -180,5 +199,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: make_seeds TESTDATA_FUZZ_DIR\n");
     return 2;
   }
-  return soccr::ImageSeeds(argv[1]) && soccr::PlanSeeds(argv[1]) ? 0 : 1;
+  return soccr::ImageSeeds(argv[1]) && soccr::PlanSeeds(argv[1]) &&
+                 soccr::CApiSeeds(argv[1])
+             ? 0
+             : 1;
 }
