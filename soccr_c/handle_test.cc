@@ -19,6 +19,7 @@
 #include "soccr/paused_socket.h"
 #include "soccr/sys/fault_injecting_sys.h"
 #include "soccr/testing/netns.h"
+#include "soccr/testing/status_macros.h"
 #include "soccr/testing/tcp_pair.h"
 
 namespace soccr::c_api {
@@ -27,17 +28,6 @@ namespace {
 using ::soccr::sys::FaultInjectingSys;
 using ::soccr::sys::Op;
 using ::testing::HasSubstr;
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const absl::Status assert_ok_status = (expr);           \
-    ASSERT_TRUE(assert_ok_status.ok()) << assert_ok_status; \
-  } while (0)
-
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)            \
-  auto lhs##_or = (expr);                          \
-  ASSERT_TRUE(lhs##_or.ok()) << lhs##_or.status(); \
-  auto lhs = *std::move(lhs##_or)
 
 int RepairMode(BorrowedFd fd) {
   int v = -1;

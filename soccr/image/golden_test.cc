@@ -21,14 +21,10 @@
 #include "soccr/image/image.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/netns.h"
+#include "soccr/testing/status_macros.h"
 
 namespace soccr {
 namespace {
-
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)            \
-  auto lhs##_or = (expr);                          \
-  ASSERT_TRUE(lhs##_or.ok()) << lhs##_or.status(); \
-  auto lhs = *std::move(lhs##_or)
 
 constexpr char kDir[] = "testdata/image/v1/";
 

@@ -15,22 +15,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "soccr/image/image.h"
+#include "soccr/testing/status_macros.h"
 
 namespace soccr {
 namespace {
 
 using ::testing::HasSubstr;
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const absl::Status assert_ok_status = (expr);           \
-    ASSERT_TRUE(assert_ok_status.ok()) << assert_ok_status; \
-  } while (0)
-
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)            \
-  auto lhs##_or = (expr);                          \
-  ASSERT_TRUE(lhs##_or.ok()) << lhs##_or.status(); \
-  auto lhs = *std::move(lhs##_or)
 
 std::string Bytes(size_t n, uint8_t seed) {
   std::string s(n, '\0');

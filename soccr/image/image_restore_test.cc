@@ -18,6 +18,7 @@
 #include "soccr/image/image.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/netns.h"
+#include "soccr/testing/status_macros.h"
 #include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
@@ -25,17 +26,6 @@ namespace {
 
 using ::soccr::testing::Family;
 using ::soccr::testing::Pattern;
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const absl::Status assert_ok_status = (expr);           \
-    ASSERT_TRUE(assert_ok_status.ok()) << assert_ok_status; \
-  } while (0)
-
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)            \
-  auto lhs##_or = (expr);                          \
-  ASSERT_TRUE(lhs##_or.ok()) << lhs##_or.status(); \
-  auto lhs = *std::move(lhs##_or)
 
 std::string TempPath(absl::string_view name) {
   const char* dir = getenv("TEST_TMPDIR");

@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "soccr/image/format.h"
 #include "soccr/image/raw_image.h"
+#include "soccr/testing/status_macros.h"
 
 namespace soccr {
 namespace {
@@ -32,11 +33,6 @@ using ::soccr::image_testing::SectionEntry;
 using ::soccr::image_testing::SectionPayload;
 using ::soccr::image_testing::SplitImage;
 using ::testing::HasSubstr;
-
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)            \
-  auto lhs##_or = (expr);                          \
-  ASSERT_TRUE(lhs##_or.ok()) << lhs##_or.status(); \
-  auto lhs = *std::move(lhs##_or)
 
 absl::Span<const uint8_t> Span(absl::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
