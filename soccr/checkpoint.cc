@@ -73,13 +73,16 @@ absl::StatusOr<SocketAddress> PeerOfUnconnected(const sys::Sys& sys,
 }
 
 // Copies a queue selected with TCP_REPAIR_QUEUE. One byte of spare room
-// shows whether the queue grew (the peer's traffic was not blocked).
+// shows whether the queue grew (the peer's traffic was not blocked). The
+// copy goes into `buffer` if the caller gave one.
 absl::StatusOr<QueueBytes> PeekQueue(const sys::Sys& sys, BorrowedFd fd,
                                      size_t len, absl::string_view name,
+                                     CheckpointBuffer* buffer,
                                      const ErrorContext& ctx) {
   if (len == 0) return QueueBytes();
   uint8_t* buf = nullptr;
-  QueueBytes bytes = QueueBytes::Allocate(len + 1, &buf);
+  QueueBytes bytes = buffer != nullptr ? buffer->Allocate(len + 1, &buf)
+                                       : QueueBytes::Allocate(len + 1, &buf);
   // A signal can cut a peek short; it reads from the start each time, so
   // trying again is safe.
   sys::Result<size_t> r;
@@ -209,10 +212,11 @@ absl::Status SaveSynSent(const sys::Sys& sys, BorrowedFd fd, ConnectionState& s,
   return absl::OkStatus();
 }
 
-// A connection in repair mode: any state from ESTABLISHED to CLOSE.
+// A connection in repair mode: any state from ESTABLISHED to CLOSE. The
+// queues are copied into `buffer` if the caller gave one.
 absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
-                            const struct tcp_info& ti, ConnectionState& s,
-                            const ErrorContext& ctx) {
+                            const struct tcp_info& ti, CheckpointBuffer* buffer,
+                            ConnectionState& s, const ErrorContext& ctx) {
   if (ti.tcpi_options & TCPI_OPT_USEC_TS) {
     return ctx.Error(absl::StatusCode::kUnimplemented,
                      "the connection uses microsecond TCP timestamps, which "
@@ -269,6 +273,10 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
   s.unsent_len = static_cast<uint32_t>(
       unsent.value - (fin_in_outq && unsent.value > 0 ? 1 : 0));
   s.inq_len = static_cast<uint32_t>(inq.value);
+  if (buffer != nullptr) {
+    // Both queues, each with its byte of spare room.
+    buffer->Prepare(size_t{s.inq_len} + s.outq_len + 2);
+  }
 
   // The receive queue: its end sequence number, then its bytes.
   sys::Result<void> q = sys.SetRepairQueue(fd, sys::RepairQueue::kRecv);
@@ -282,7 +290,7 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
   }
   s.inq_seq = inq_seq.value - (internal::PeerFinReceived(s.state) ? 1 : 0);
   absl::StatusOr<QueueBytes> recv =
-      PeekQueue(sys, fd, s.inq_len, "receive", ctx);
+      PeekQueue(sys, fd, s.inq_len, "receive", buffer, ctx);
   if (!recv.ok()) return recv.status();
   s.recv_queue = *std::move(recv);
 
@@ -297,7 +305,8 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
                         outq_seq.err);
   }
   s.outq_seq = outq_seq.value - (internal::OurFinQueued(s.state) ? 1 : 0);
-  absl::StatusOr<QueueBytes> send = PeekQueue(sys, fd, s.outq_len, "send", ctx);
+  absl::StatusOr<QueueBytes> send =
+      PeekQueue(sys, fd, s.outq_len, "send", buffer, ctx);
   if (!send.ok()) return send.status();
   s.send_queue = *std::move(send);
 
@@ -446,7 +455,8 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
                                     "without repair mode, and is now ",
                                     TcpStateName(s.state)));
     }
-    if (absl::Status st = SaveConnection(sys, fd, ti, s, ctx); !st.ok()) {
+    if (absl::Status st = SaveConnection(sys, fd, ti, options.buffer, s, ctx);
+        !st.ok()) {
       return st;
     }
   }

@@ -18,6 +18,7 @@
 #define SOCCR_CHECKPOINT_H_
 
 #include "absl/status/statusor.h"
+#include "soccr/checkpoint_buffer.h"
 #include "soccr/connection_state.h"
 #include "soccr/paused_socket.h"
 
@@ -27,13 +28,17 @@ struct CheckpointOptions {
   // Also save socket options (soccr/socket_options.h) and buffer sizes.
   // Costs a getsockopt per option; off gives exactly libsoccr's state.
   bool socket_options = true;
+  // Memory to copy the queues into, reused across checkpoints (see
+  // soccr/checkpoint_buffer.h); not owned, and used by one checkpoint at a
+  // time. nullptr: fresh memory for every checkpoint.
+  CheckpointBuffer* buffer = nullptr;
 };
 
 // Saves the complete state of the connection behind `socket`, both queues
 // included (the queue bytes are copied once, from the kernel into fresh
-// memory). The peer's packets should be blocked while it runs: data that
-// arrives meanwhile is detected (Unavailable: retry once it is blocked),
-// data that arrives after it is not in the checkpoint.
+// memory or into `options.buffer`). The peer's packets should be blocked
+// while it runs: data that arrives meanwhile is detected (Unavailable: retry
+// once it is blocked), data that arrives after it is not in the checkpoint.
 //
 // A closed connection (CLOSE with a peer) may hold an error it has not
 // reported yet (ECONNRESET after a reset, ...). The kernel only tells it by

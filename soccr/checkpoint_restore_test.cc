@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/netns.h"
+#include "soccr/testing/status_macros.h"
 #include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
@@ -32,17 +33,6 @@ using ::soccr::testing::ReadExactly;
 using ::soccr::testing::TcpPair;
 using ::soccr::testing::WriteAll;
 using ::testing::HasSubstr;
-
-#define ASSERT_OK(expr)                                  \
-  do {                                                   \
-    const absl::Status assert_ok_status = (expr);        \
-    ASSERT_TRUE(assert_ok_status.ok()) << assert_ok_status; \
-  } while (0)
-
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                 \
-  auto lhs##_or = (expr);                               \
-  ASSERT_TRUE(lhs##_or.ok()) << lhs##_or.status();      \
-  auto lhs = *std::move(lhs##_or)
 
 struct tcp_info TcpInfo(BorrowedFd fd) {
   struct tcp_info ti = {};

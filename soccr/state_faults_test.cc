@@ -22,6 +22,7 @@
 #include "soccr/sys/fault_injecting_sys.h"
 #include "soccr/testing/checkpoint_util.h"
 #include "soccr/testing/netns.h"
+#include "soccr/testing/status_macros.h"
 #include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
@@ -31,17 +32,6 @@ using ::soccr::sys::FaultInjectingSys;
 using ::soccr::sys::Op;
 using ::soccr::testing::TcpStateNumber;
 using ::testing::HasSubstr;
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const absl::Status assert_ok_status = (expr);           \
-    ASSERT_TRUE(assert_ok_status.ok()) << assert_ok_status; \
-  } while (0)
-
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)            \
-  auto lhs##_or = (expr);                          \
-  ASSERT_TRUE(lhs##_or.ok()) << lhs##_or.status(); \
-  auto lhs = *std::move(lhs##_or)
 
 int N(TcpState s) { return static_cast<int>(s); }
 

@@ -1,0 +1,69 @@
+// Fuzzes the image reader with arbitrary bytes.
+//
+// Properties: every error is DataLoss, Unimplemented or InvalidArgument
+// from the reader; with checksums skipped (so that mutations get past them)
+// every connection the reader accepts has its queues in place and survives
+// parse(serialize(x)) == x with stable bytes; and when the checksums hold,
+// the checked read agrees with the unchecked one.
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <memory>
+#include <vector>
+
+#include "fuzz/fuzz_check.h"
+#include "fuzz/round_trip.h"
+#include "soccr/image/image.h"
+
+namespace soccr::fuzzing {
+namespace {
+
+void FuzzImage(const uint8_t* data, size_t size) {
+  // As a restore would read an untrusted file: checksums verified.
+  absl::StatusOr<std::vector<ConnectionState>> verified =
+      ParseImage(absl::Span<const uint8_t>(data, size));
+  if (!verified.ok()) CheckImageError(verified.status());
+
+  auto owner = std::make_shared<const std::vector<uint8_t>>(data, data + size);
+  const absl::Span<const uint8_t> bytes(*owner);
+  ImageReadOptions unchecked;
+  unchecked.verify_checksums = false;
+  absl::StatusOr<ImageReader> reader =
+      ImageReader::Open(bytes, owner, unchecked);
+  if (!reader.ok()) {
+    CheckImageError(reader.status());
+    SOCCR_FUZZ_CHECK(!verified.ok()) << "only the checked read accepted it";
+    return;
+  }
+  std::vector<ConnectionState> accepted;
+  bool all = true;
+  for (size_t i = 0; i < reader->size(); ++i) {
+    absl::StatusOr<ConnectionState> s = reader->Read(i);
+    if (!s.ok()) {
+      CheckImageError(s.status());
+      all = false;
+      continue;
+    }
+    for (const QueueBytes* q : {&s->recv_queue, &s->send_queue}) {
+      SOCCR_FUZZ_CHECK(q->empty() || (q->data() >= bytes.data() &&
+                                      q->data() + q->size() <= bytes.end()))
+          << "a queue was copied or points outside the image";
+    }
+    CheckRoundTrip({*s});
+    accepted.push_back(*std::move(s));
+  }
+  if (all && !accepted.empty()) CheckRoundTrip(accepted);
+  if (verified.ok()) {
+    SOCCR_FUZZ_CHECK(all && *verified == accepted)
+        << "checked and unchecked reads disagree";
+  }
+}
+
+}  // namespace
+}  // namespace soccr::fuzzing
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  soccr::fuzzing::FuzzImage(data, size);
+  return 0;
+}

@@ -1,0 +1,128 @@
+// soccr/image/image.h: connection images, the on-disk form of
+// ConnectionStates (specified byte by byte in docs/image-format.md).
+//
+// Writing: straight from the checkpoint's queue buffers to a descriptor
+// (writev), with no copy of the queue bytes in between.
+//
+//   absl::Status st = soccr::WriteImage(fd.borrow(), {state_a, state_b});
+//
+// Reading: from a mapped file (or any buffer with an owner), in place: the
+// states' queues are views into the mapping until Restore() writes them
+// into the new socket. Reading one connection reads only its own bytes.
+//
+//   absl::StatusOr<soccr::MappedFile> file = soccr::MappedFile::Open(path);
+//   absl::StatusOr<soccr::ImageReader> image = soccr::ImageReader::Open(*file);
+//   absl::StatusOr<soccr::ConnectionState> s = image->Read(1);
+//   absl::StatusOr<soccr::RestoredSocket> r = soccr::Restore(*s);
+//
+// Images are untrusted input. Every error is one of:
+//   DataLoss        the bytes are not a well-formed image (truncated,
+//                   corrupted, wrong magic, lengths beyond the file,
+//                   overlapping or misplaced sections, bad checksum);
+//   Unimplemented   a later major format version, or a required section or
+//                   flag this reader does not know (named in the message);
+//   InvalidArgument the image is well formed but the state it holds is not
+//                   restorable, as PlanRestore() judges it (the message is
+//                   PlanRestore's);
+// with the connection's position in the image in the message. Nothing is
+// allocated by a length read from the image before the bytes it claims
+// are known to be there.
+
+#ifndef SOCCR_IMAGE_IMAGE_H_
+#define SOCCR_IMAGE_IMAGE_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "soccr/connection_state.h"
+#include "soccr/fd.h"
+#include "soccr/image/mapped_file.h"
+
+namespace soccr {
+
+// The format version this library writes (major.minor). It reads every
+// minor version of major 1.
+inline constexpr uint16_t kImageMajorVersion = 1;
+inline constexpr uint16_t kImageMinorVersion = 0;
+
+// Writes an image of `states` to `fd` (a file, pipe or socket; a
+// non-blocking one is waited on with poll). Queue bytes go from the states'
+// QueueBytes to the kernel without a copy. A socket whose peer has gone
+// gives EPIPE (never SIGPIPE); a pipe whose reader has gone raises SIGPIPE
+// as write(2) does, unless the process ignores it. Each state is checked with
+// PlanRestore first: an image holds only restorable states
+// (InvalidArgument otherwise, and nothing is written). A write error gives
+// the errno's code, with how many bytes were written; the descriptor may
+// then hold part of an image, which a reader rejects as truncated.
+[[nodiscard]] absl::Status WriteImage(BorrowedFd fd,
+                                      absl::Span<const ConnectionState> states);
+
+// The same image as bytes in memory.
+[[nodiscard]] absl::StatusOr<std::string> SerializeImage(
+    absl::Span<const ConnectionState> states);
+
+struct ImageReadOptions {
+  // Check the header's and each record's XXH3 checksum. Off only to inspect
+  // a damaged image or to let a fuzzer past the checksums: every other
+  // check still runs.
+  bool verify_checksums = true;
+};
+
+// A parsed image header and index. Cheap to copy (the bytes are shared).
+// Immutable: Read() may run on several threads at once.
+class ImageReader {
+ public:
+  // Checks the header and index of the image in `bytes` (their checksum,
+  // the version, that the records tile the file exactly). Reads nothing of
+  // the connection records yet.
+  //
+  // `owner` keeps `bytes` alive and unchanged: the states Read() returns
+  // refer to their queue bytes in place and share it. Without an owner,
+  // Read() copies the queue bytes instead, and `bytes` need only outlive
+  // the reader.
+  [[nodiscard]] static absl::StatusOr<ImageReader> Open(
+      absl::Span<const uint8_t> bytes, std::shared_ptr<const void> owner,
+      const ImageReadOptions& options = {});
+  // The image in a mapped file, read in place.
+  [[nodiscard]] static absl::StatusOr<ImageReader> Open(
+      const MappedFile& file, const ImageReadOptions& options = {});
+
+  uint16_t major_version() const { return major_; }
+  uint16_t minor_version() const { return minor_; }
+  // The number of connections in the image.
+  size_t size() const { return count_; }
+
+  // Parses connection `index` (< size()): checks its record's checksum and
+  // layout, decodes it, and validates the state with PlanRestore(). Touches
+  // the bytes of that record only.
+  [[nodiscard]] absl::StatusOr<ConnectionState> Read(size_t index) const;
+  // Every connection, in order; the first error stops it.
+  [[nodiscard]] absl::StatusOr<std::vector<ConnectionState>> ReadAll() const;
+
+ private:
+  ImageReader() = default;
+
+  absl::Span<const uint8_t> bytes_;
+  std::shared_ptr<const void> owner_;
+  ImageReadOptions options_;
+  uint16_t major_ = 0;
+  uint16_t minor_ = 0;
+  size_t count_ = 0;
+  size_t index_offset_ = 0;
+};
+
+// Parses a whole image from memory; the queue bytes are copied, so `bytes`
+// need not outlive the result.
+[[nodiscard]] absl::StatusOr<std::vector<ConnectionState>> ParseImage(
+    absl::Span<const uint8_t> bytes, const ImageReadOptions& options = {});
+
+}  // namespace soccr
+
+#endif  // SOCCR_IMAGE_IMAGE_H_

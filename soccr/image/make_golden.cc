@@ -1,0 +1,332 @@
+// make_golden: writes the golden images of the current format version from
+// real checkpoints of real connections, in a private network namespace.
+//
+//   ./bazelw run //soccr/image:make_golden -- $PWD/testdata/image/v1
+//
+// Run it once per format version, check the files in, and never again for
+// that version: golden_test loads them forever. The queue bytes are
+// GoldenText(), which golden_test spells out again on its own.
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "soccr/image/image.h"
+#include "soccr/soccr.h"
+#include "soccr/testing/netns.h"
+#include "soccr/testing/tcp_pair.h"
+
+namespace soccr {
+namespace {
+
+using ::soccr::testing::Family;
+
+// `label` repeated and cut to `n` bytes.
+std::string GoldenText(absl::string_view label, size_t n) {
+  std::string s;
+  while (s.size() < n) s.append(label.data(), label.size());
+  s.resize(n);
+  return s;
+}
+
+absl::Status Check(bool ok, absl::string_view what) {
+  return ok ? absl::OkStatus()
+            : absl::InternalError(absl::StrCat(what, " failed"));
+}
+
+absl::Status SetInt(BorrowedFd fd, int level, int name, int value) {
+  return Check(::setsockopt(fd.get(), level, name, &value, sizeof(value)) == 0,
+               absl::StrCat("setsockopt ", level, "/", name));
+}
+
+// Checkpoints `fd` and closes it silently. Its congestion control is
+// pinned to reno, which every kernel has built in, so that the golden state
+// restores anywhere (the namespace's default may be a module).
+absl::StatusOr<ConnectionState> Take(OwnedFd& fd, bool socket_options) {
+  if (::setsockopt(fd.get(), SOL_TCP, TCP_CONGESTION, "reno", 4) != 0) {
+    return absl::ErrnoToStatus(errno, "set TCP_CONGESTION");
+  }
+  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd.borrow());
+  if (!paused.ok()) return paused.status();
+  CheckpointOptions options;
+  options.socket_options = socket_options;
+  absl::StatusOr<ConnectionState> s = Checkpoint(*paused, options);
+  if (!s.ok()) return s.status();
+  std::move(*paused).LeaveInRepairMode();
+  fd.reset();
+  return s;
+}
+
+absl::StatusOr<ConnectionState> Take(soccr::testing::TcpPair& pair,
+                                     bool socket_options) {
+  return Take(pair.client, socket_options);
+}
+
+// A small IPv4 connection: a few bytes unread, a few in flight (the peer
+// drops them), socket options set.
+absl::StatusOr<ConnectionState> SmallV4() {
+  absl::StatusOr<soccr::testing::TcpPair> pair =
+      soccr::testing::ConnectedPair(Family::kV4);
+  if (!pair.ok()) return pair.status();
+  const BorrowedFd c = pair->client.borrow();
+  const std::string to_client = GoldenText("golden receive queue|", 21);
+  if (absl::Status st =
+          soccr::testing::WriteAll(pair->server.borrow(), to_client);
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = soccr::testing::WaitInq(c, to_client.size());
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st =
+          soccr::testing::WaitNothingInFlight(pair->server.borrow());
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = soccr::testing::DropIncoming(pair->server.borrow());
+      !st.ok()) {
+    return st;
+  }
+  for (absl::Status st : {SetInt(c, SOL_TCP, TCP_NODELAY, 1),
+                          SetInt(c, SOL_SOCKET, SO_KEEPALIVE, 1),
+                          SetInt(c, SOL_TCP, TCP_KEEPIDLE, 600)}) {
+    if (!st.ok()) return st;
+  }
+  const std::string to_server = GoldenText("golden send queue|", 27);
+  if (absl::Status st = soccr::testing::WriteAll(c, to_server); !st.ok()) {
+    return st;
+  }
+  absl::SleepFor(absl::Milliseconds(20));  // let it go out (and be dropped)
+  return Take(*pair, /*socket_options=*/true);
+}
+
+// A connection whose send queue is partly unsent: the server's receive
+// buffer is tiny and it reads nothing.
+absl::StatusOr<ConnectionState> WithUnsent(Family family,
+                                           absl::string_view label,
+                                           bool socket_options) {
+  absl::StatusOr<soccr::testing::TcpPair> pair =
+      soccr::testing::ConnectedPair(family, 0, /*server_rcvbuf=*/1024);
+  if (!pair.ok()) return pair.status();
+  const BorrowedFd c = pair->client.borrow();
+  const std::string to_client =
+      GoldenText(absl::StrCat(label, " receive|"), 300);
+  if (absl::Status st =
+          soccr::testing::WriteAll(pair->server.borrow(), to_client);
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = soccr::testing::WaitInq(c, to_client.size());
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st =
+          soccr::testing::WaitNothingInFlight(pair->server.borrow());
+      !st.ok()) {
+    return st;
+  }
+  const std::string to_server = GoldenText(absl::StrCat(label, " send|"), 6000);
+  absl::StatusOr<size_t> n = soccr::testing::WriteSome(c, to_server);
+  if (!n.ok()) return n.status();
+  if (absl::Status st = Check(*n == to_server.size(), "writing 6000 bytes");
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = soccr::testing::WaitNothingInFlight(c); !st.ok()) {
+    return st;
+  }
+  return Take(*pair, socket_options);
+}
+
+// A listener on 127.0.0.1 with backlog 7.
+absl::StatusOr<ConnectionState> Listener() {
+  OwnedFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const SocketAddress any = SocketAddress::Loopback4(0);
+  if (!fd || ::bind(fd.get(), any.sockaddr(), any.length()) != 0 ||
+      ::listen(fd.get(), 7) != 0) {
+    return absl::ErrnoToStatus(errno, "listen");
+  }
+  return Take(fd, /*socket_options=*/true);
+}
+
+// A socket bound to [::1] and never connected.
+absl::StatusOr<ConnectionState> Unconnected() {
+  OwnedFd fd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const SocketAddress any = SocketAddress::Loopback6(0);
+  if (!fd || ::bind(fd.get(), any.sockaddr(), any.length()) != 0) {
+    return absl::ErrnoToStatus(errno, "bind");
+  }
+  return Take(fd, /*socket_options=*/true);
+}
+
+// CLOSE_WAIT: the peer sent 40 bytes and its FIN; nothing read yet.
+absl::StatusOr<ConnectionState> CloseWait() {
+  absl::StatusOr<soccr::testing::TcpPair> pair =
+      soccr::testing::ConnectedPair(Family::kV4);
+  if (!pair.ok()) return pair.status();
+  const std::string data = GoldenText("golden close wait|", 40);
+  if (absl::Status st = soccr::testing::WriteAll(pair->server.borrow(), data);
+      !st.ok()) {
+    return st;
+  }
+  if (::shutdown(pair->server.get(), SHUT_WR) != 0) {
+    return absl::ErrnoToStatus(errno, "shutdown");
+  }
+  if (absl::Status st = soccr::testing::WaitTcpState(
+          pair->client.borrow(), static_cast<int>(TcpState::kCloseWait));
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st =
+          soccr::testing::WaitNothingInFlight(pair->server.borrow());
+      !st.ok()) {
+    return st;
+  }
+  return Take(*pair, /*socket_options=*/true);
+}
+
+// FIN_WAIT1: we sent 30 bytes and our FIN, and the peer dropped both.
+absl::StatusOr<ConnectionState> FinWait1() {
+  absl::StatusOr<soccr::testing::TcpPair> pair =
+      soccr::testing::ConnectedPair(Family::kV4);
+  if (!pair.ok()) return pair.status();
+  if (absl::Status st = soccr::testing::DropIncoming(pair->server.borrow());
+      !st.ok()) {
+    return st;
+  }
+  const std::string data = GoldenText("golden fin wait 1|", 30);
+  if (absl::Status st = soccr::testing::WriteAll(pair->client.borrow(), data);
+      !st.ok()) {
+    return st;
+  }
+  if (::shutdown(pair->client.get(), SHUT_WR) != 0) {
+    return absl::ErrnoToStatus(errno, "shutdown");
+  }
+  absl::SleepFor(absl::Milliseconds(20));  // let it go out (and be dropped)
+  if (soccr::testing::TcpStateNumber(pair->client.borrow()) !=
+      static_cast<int>(TcpState::kFinWait1)) {
+    return absl::InternalError("not in FIN_WAIT1");
+  }
+  return Take(*pair, /*socket_options=*/true);
+}
+
+// CLOSE after a reset, over IPv6, with 50 bytes unread: ECONNRESET pending.
+absl::StatusOr<ConnectionState> ClosedByReset() {
+  absl::StatusOr<soccr::testing::TcpPair> pair =
+      soccr::testing::ConnectedPair(Family::kV6);
+  if (!pair.ok()) return pair.status();
+  const std::string data = GoldenText("golden unread before reset|", 50);
+  if (absl::Status st = soccr::testing::WriteAll(pair->server.borrow(), data);
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st =
+          soccr::testing::WaitInq(pair->client.borrow(), data.size());
+      !st.ok()) {
+    return st;
+  }
+  const struct linger abort = {1, 0};
+  if (::setsockopt(pair->server.get(), SOL_SOCKET, SO_LINGER, &abort,
+                   sizeof(abort)) != 0) {
+    return absl::ErrnoToStatus(errno, "SO_LINGER");
+  }
+  pair->server.reset();  // sends a reset
+  if (absl::Status st = soccr::testing::WaitTcpState(
+          pair->client.borrow(), static_cast<int>(TcpState::kClose));
+      !st.ok()) {
+    return st;
+  }
+  return Take(*pair, /*socket_options=*/true);
+}
+
+// Writes a golden image, never over an existing one: a golden file is
+// written once, when its version is new, and kept forever.
+using States = absl::StatusOr<std::vector<ConnectionState>>;
+
+absl::Status Write(const std::string& path,
+                   const std::function<States()>& make) {
+  if (::access(path.c_str(), F_OK) == 0) {
+    printf("%s exists: left as it is\n", path.c_str());
+    return absl::OkStatus();
+  }
+  const States states = make();
+  if (!states.ok()) return states.status();
+  OwnedFd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  if (absl::Status st = WriteImage(fd.borrow(), *states); !st.ok()) return st;
+  for (const ConnectionState& s : *states) {
+    printf("%s: %s\n", path.c_str(), s.ToString().c_str());
+  }
+  return absl::OkStatus();
+}
+
+template <typename... F>
+States All(F... make) {
+  std::vector<ConnectionState> out;
+  for (auto* f : {make...}) {
+    absl::StatusOr<ConnectionState> s = f();
+    if (!s.ok()) return s.status();
+    out.push_back(*std::move(s));
+  }
+  return out;
+}
+
+States ThreeWithUnsent() {
+  std::vector<ConnectionState> three;
+  const std::pair<Family, const char*> kinds[] = {
+      {Family::kV4, "v4"}, {Family::kV6, "v6"}, {Family::kMapped, "mapped"}};
+  for (const auto& [family, label] : kinds) {
+    // The IPv6 one without socket options: what libsoccr's state holds.
+    absl::StatusOr<ConnectionState> s =
+        WithUnsent(family, label, family != Family::kV6);
+    if (!s.ok()) return s.status();
+    three.push_back(*std::move(s));
+  }
+  return three;
+}
+
+absl::Status Main(const std::string& dir) {
+  if (absl::Status st = soccr::testing::EnterPrivateNetns(); !st.ok()) {
+    return st;
+  }
+  for (const auto& [name, make] :
+       std::vector<std::pair<std::string, std::function<States()>>>{
+           {"established_v4.soccr", [] { return All(SmallV4); }},
+           {"three_connections.soccr", ThreeWithUnsent},
+           {"other_states.soccr",
+            [] {
+              return All(Listener, Unconnected, CloseWait, FinWait1,
+                         ClosedByReset);
+            }},
+       }) {
+    if (absl::Status st = Write(dir + "/" + name, make); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace soccr
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: make_golden OUTPUT_DIR\n");
+    return 2;
+  }
+  if (absl::Status st = soccr::Main(argv[1]); !st.ok()) {
+    fprintf(stderr, "make_golden: %s\n", st.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,320 @@
+#include "soccr_c/handle.h"
+
+#include <malloc.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "soccr/checkpoint.h"
+#include "soccr/internal/error_context.h"
+#include "soccr/internal/paused_socket_access.h"
+#include "soccr/internal/pending_resume.h"
+#include "soccr/internal/restore_onto.h"
+#include "soccr/restore_plan.h"
+#include "soccr/tcp_state.h"
+
+namespace soccr::c_api {
+namespace {
+
+using internal::ErrorContext;
+using sys::Op;
+
+const char* QueueName(sys::RepairQueue q) {
+  return q == sys::RepairQueue::kRecv ? "receive" : "send";
+}
+
+// A malloc() copy of `bytes`; at least one byte, so that an empty queue is
+// a valid pointer too.
+absl::StatusOr<char*> CopyOut(const QueueBytes& bytes, sys::RepairQueue q) {
+  char* out = static_cast<char*>(malloc(std::max<size_t>(bytes.size(), 1)));
+  if (out == nullptr) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot allocate ", bytes.size(), " bytes for the ",
+                     QueueName(q), " queue"));
+  }
+  if (!bytes.empty()) memcpy(out, bytes.data(), bytes.size());
+  return out;
+}
+
+// Gives up the library's ownership of `p` (one of sk.owned).
+void Disown(libsoccr_sk& sk, void* p) {
+  for (auto it = sk.owned.begin(); it != sk.owned.end(); ++it) {
+    if (it->get() == p) {
+      (void)it->release();
+      sk.owned.erase(it);
+      return;
+    }
+  }
+}
+
+// The owner of `bytes` if the handle already holds them with
+// SOCCR_MEM_EXCL, for either queue: memory given twice is freed once.
+std::shared_ptr<const void> OwnerOf(const libsoccr_sk& sk, const char* bytes) {
+  for (const QueueInput* in : {&sk.inputs.recv, &sk.inputs.send}) {
+    if (in->bytes == bytes && in->owner != nullptr) return in->owner;
+  }
+  return nullptr;
+}
+
+// The socket a restore goes onto must be a new one of the right family.
+absl::Status CheckTargetSocket(const sys::Sys& sys, BorrowedFd fd,
+                               const RestorePlan& plan,
+                               const ErrorContext& ctx) {
+  const sys::Result<int> domain = sys.GetSockOptInt(fd, SOL_SOCKET, SO_DOMAIN);
+  if (!domain.ok()) {
+    return ctx.SysError("read the socket's family", Op::kGetSockOpt,
+                        domain.err);
+  }
+  if (domain.value != plan.family) {
+    auto name = [](int family) {
+      return family == AF_INET    ? std::string("AF_INET")
+             : family == AF_INET6 ? std::string("AF_INET6")
+                                  : absl::StrCat("family ", family);
+    };
+    return ctx.Error(
+        absl::StatusCode::kInvalidArgument,
+        absl::StrCat("the socket is ", name(domain.value),
+                     " but the addresses are ", name(plan.family),
+                     ": create the socket with the addresses' family"));
+  }
+  const sys::Result<struct tcp_info> info = sys.GetTcpInfo(fd);
+  if (!info.ok()) {
+    return ctx.SysError("read the socket's state", Op::kGetTcpInfo, info.err);
+  }
+  if (info.value.tcpi_state != static_cast<uint8_t>(TcpState::kClose)) {
+    return ctx.Error(
+        absl::StatusCode::kFailedPrecondition,
+        absl::StrCat("the socket is ",
+                     TcpStateName(static_cast<TcpState>(info.value.tcpi_state)),
+                     ": a restore needs a new socket, never connected"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<libsoccr_sk>> Pause(int fd,
+                                                   const sys::Sys& sys) {
+  if (fd < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pause fd ", fd, ": not a descriptor"));
+  }
+  absl::StatusOr<PausedSocket> paused =
+      PausedSocket::Pause(BorrowedFd(fd), sys);
+  if (!paused.ok()) return paused.status();
+  return std::make_unique<libsoccr_sk>(*std::move(paused));
+}
+
+absl::Status Resume(std::unique_ptr<libsoccr_sk> sk) {
+  const int fd = sk->paused.fd().get();
+  if (sk->restore == libsoccr_sk::Restore::kFailedPartWay) {
+    std::move(sk->paused).LeaveInRepairMode();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "resume fd ", fd,
+        ": its restore failed part-way, so the socket is left as that left "
+        "it (a connection stays in repair mode): close it (that sends "
+        "nothing to the peer) and restore onto a new socket"));
+  }
+  absl::Status s = std::move(sk->paused).Resume();
+  if (!s.ok()) {
+    // Never half-resumed: data the application believes written would be
+    // missing from the stream. (Where queueing unsent data failed, the core
+    // has put the socket back into repair mode.)
+    std::move(sk->paused).LeaveInRepairMode();
+    return absl::Status(
+        s.code(),
+        absl::StrCat(s.message(), "; fd ", fd,
+                     " stays in repair mode: close it (that sends nothing "
+                     "to the peer)"));
+  }
+  return absl::OkStatus();
+}
+
+void Release(std::unique_ptr<libsoccr_sk> sk) {
+  std::move(sk->paused).LeaveInRepairMode();
+}
+
+absl::StatusOr<int> Save(libsoccr_sk& sk, struct libsoccr_sk_data* data,
+                         unsigned data_size) {
+  if (data == nullptr) return absl::InvalidArgumentError("data is NULL");
+  if (absl::Status s = CheckDataSize(data_size); !s.ok()) return s;
+  CheckpointOptions options;
+  options.socket_options = false;  // libsoccr_sk_data has no room for them
+  absl::StatusOr<ConnectionState> state = Checkpoint(sk.paused, options);
+  if (!state.ok()) return state.status();
+  const struct libsoccr_sk_data d = SkDataFromState(*state);
+  memcpy(data, &d, sizeof(d));
+  sk.saved = *std::move(state);
+  // Earlier buffers stay valid (and the library's) until resume/release.
+  sk.recv_out = nullptr;
+  sk.send_out = nullptr;
+  return static_cast<int>(sizeof(d));
+}
+
+absl::StatusOr<char*> GetQueueBytes(libsoccr_sk& sk, int queue_id,
+                                    unsigned flags) {
+  if (absl::Status s = CheckMemFlags(flags); !s.ok()) return s;
+  absl::StatusOr<sys::RepairQueue> q = QueueFromId(queue_id);
+  if (!q.ok()) return q.status();
+  if (!sk.saved.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "fd ", sk.paused.fd().get(),
+        ": no checkpoint to take the queue from: call libsoccr_save first"));
+  }
+  const bool recv = *q == sys::RepairQueue::kRecv;
+  char*& handed_out = recv ? sk.recv_out : sk.send_out;
+  if ((flags & SOCCR_MEM_EXCL) != 0) {
+    if (handed_out != nullptr) {
+      // The buffer handed out before becomes the caller's.
+      char* p = handed_out;
+      Disown(sk, p);
+      handed_out = nullptr;
+      return p;
+    }
+    return CopyOut(recv ? sk.saved->recv_queue : sk.saved->send_queue, *q);
+  }
+  if (handed_out != nullptr) return handed_out;
+  absl::StatusOr<char*> p =
+      CopyOut(recv ? sk.saved->recv_queue : sk.saved->send_queue, *q);
+  if (!p.ok()) return p.status();
+  sk.owned.emplace_back(*p);
+  handed_out = *p;
+  return handed_out;
+}
+
+absl::StatusOr<union libsoccr_addr*> GetAddr(libsoccr_sk& sk, int self,
+                                             unsigned flags) {
+  if (absl::Status s = CheckMemFlags(flags); !s.ok()) return s;
+  const BorrowedFd fd = sk.paused.fd();
+  const ErrorContext ctx("get address", fd);
+  const sys::Result<SocketAddress> a =
+      self ? sk.paused.sys().GetSockName(fd) : sk.paused.sys().GetPeerName(fd);
+  if (!a.ok()) {
+    return ctx.SysError(self ? "read local address" : "read peer address",
+                        self ? Op::kGetSockName : Op::kGetPeerName, a.err);
+  }
+  if (a.value.empty()) {
+    return ctx.Error(absl::StatusCode::kFailedPrecondition,
+                     "the address is neither IPv4 nor IPv6");
+  }
+  auto* out =
+      static_cast<union libsoccr_addr*>(malloc(sizeof(union libsoccr_addr)));
+  if (out == nullptr) {
+    return absl::ResourceExhaustedError("cannot allocate an address");
+  }
+  *out = AddressToC(a.value);
+  if ((flags & SOCCR_MEM_EXCL) == 0) sk.owned.emplace_back(out);
+  return out;
+}
+
+absl::Status SetQueueBytes(libsoccr_sk& sk, int queue_id, char* bytes,
+                           unsigned flags) {
+  if (absl::Status s = CheckMemFlags(flags); !s.ok()) return s;
+  absl::StatusOr<sys::RepairQueue> q = QueueFromId(queue_id);
+  if (!q.ok()) return q.status();
+  if (bytes == nullptr) return absl::InvalidArgumentError("bytes is NULL");
+  if (sk.restore != libsoccr_sk::Restore::kNotYet) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("fd ", sk.paused.fd().get(),
+                     ": libsoccr_restore has run on this handle already"));
+  }
+  QueueInput in;
+  in.bytes = bytes;
+  // Memory given with SOCCR_MEM_EXCL before stays the library's.
+  in.owner = OwnerOf(sk, bytes);
+  if (in.owner == nullptr && (flags & SOCCR_MEM_EXCL) != 0) {
+    in.owner = std::shared_ptr<void>(bytes, FreeDeleter());
+  }
+  if (in.owner != nullptr) {
+    // Ours, and from malloc(): its true size can be checked against the
+    // length libsoccr_restore is given.
+    in.known_size = malloc_usable_size(bytes);
+  }
+  (*q == sys::RepairQueue::kRecv ? sk.inputs.recv : sk.inputs.send) =
+      std::move(in);
+  return absl::OkStatus();
+}
+
+absl::Status SetAddr(libsoccr_sk& sk, int self, union libsoccr_addr* addr,
+                     unsigned flags) {
+  if (absl::Status s = CheckMemFlags(flags); !s.ok()) return s;
+  if (sk.restore != libsoccr_sk::Restore::kNotYet) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("fd ", sk.paused.fd().get(),
+                     ": libsoccr_restore has run on this handle already"));
+  }
+  absl::StatusOr<SocketAddress> a = AddressFromC(addr);
+  if (!a.ok()) return a.status();
+  (self ? sk.inputs.local : sk.inputs.peer) = *a;
+  if ((flags & SOCCR_MEM_EXCL) != 0) free(addr);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Restore(libsoccr_sk& sk,
+                                    const struct libsoccr_sk_data* data,
+                                    unsigned data_size) {
+  const BorrowedFd fd = sk.paused.fd();
+  if (data == nullptr) return absl::InvalidArgumentError("data is NULL");
+  if (absl::Status s = CheckDataSize(data_size); !s.ok()) return s;
+  switch (sk.restore) {
+    case libsoccr_sk::Restore::kNotYet:
+      break;
+    case libsoccr_sk::Restore::kDone:
+      return absl::FailedPreconditionError(absl::StrCat(
+          "restore fd ", fd.get(), ": this socket is restored already"));
+    case libsoccr_sk::Restore::kFailedPartWay:
+      return absl::FailedPreconditionError(absl::StrCat(
+          "restore fd ", fd.get(),
+          ": an earlier restore of this socket failed part-way: close it "
+          "and restore onto a new socket"));
+  }
+  const ErrorContext ctx("restore", sk.inputs.local, sk.inputs.peer);
+  absl::StatusOr<ConnectionState> state = StateFromSkData(*data, sk.inputs);
+  if (!state.ok()) {
+    return ctx.Error(state.status().code(), state.status().message());
+  }
+  absl::StatusOr<RestorePlan> plan = PlanRestore(*state);
+  if (!plan.ok()) {
+    std::string hint;
+    if (sk.inputs.local.empty()) {
+      absl::StrAppend(&hint,
+                      "; no local address was given "
+                      "(libsoccr_set_addr(sk, 1, ...))");
+    }
+    if (sk.inputs.peer.empty()) {
+      absl::StrAppend(&hint,
+                      "; no peer address was given "
+                      "(libsoccr_set_addr(sk, 0, ...))");
+    }
+    if (hint.empty()) return plan.status();
+    return absl::Status(plan.status().code(),
+                        absl::StrCat(plan.status().message(), hint));
+  }
+  const sys::Sys& sys = sk.paused.sys();
+  if (absl::Status s = CheckTargetSocket(sys, fd, *plan, ctx); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::unique_ptr<internal::PendingResume>> pending =
+      internal::RestoreOnto(sys, fd, *plan);
+  if (!pending.ok()) {
+    sk.restore = libsoccr_sk::Restore::kFailedPartWay;
+    return pending.status();
+  }
+  // Unsent data is queued only on resume. Memory the caller kept is only
+  // promised until libsoccr_restore returns: keep a copy of what is needed.
+  if (!(*pending)->unsent.empty() && sk.inputs.send.owner == nullptr) {
+    (*pending)->unsent = QueueBytes::Copy((*pending)->unsent.span());
+  }
+  internal::PausedSocketAccess::SetPending(sk.paused, *std::move(pending));
+  sk.restore = libsoccr_sk::Restore::kDone;
+  std::string summary = state->ToString();
+  sk.inputs = RestoreInputs();
+  return summary;
+}
+
+}  // namespace soccr::c_api

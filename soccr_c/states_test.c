@@ -1,0 +1,283 @@
+/*
+ * TCP states beyond ESTABLISHED through the libsoccr C API: whatever the
+ * C++ core checkpoints and restores, a libsoccr caller gets too, with
+ * libsoccr's sequence-number conventions (inq_seq and outq_seq are the
+ * kernel's rcv_nxt and write_seq, which count a FIN; the lengths count data
+ * only).
+ *
+ * Each test takes a baseline libsoccr_save of the client while it is still
+ * ESTABLISHED, brings it into the state, checkpoints it, closes it paused,
+ * restores it onto a plain new socket and plays the rest of the
+ * conversation: every byte both ways, and both end-of-files.
+ */
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <soccr/soccr.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "soccr_c/testing/harness.h"
+#include "soccr_c/testing/image.h"
+#include "soccr_c/testing/log_capture.h"
+#include "soccr_c/testing/tcp.h"
+
+static int tcp_state(int fd) {
+  struct tcp_info ti;
+  socklen_t len = sizeof(ti);
+  memset(&ti, 0, sizeof(ti));
+  if (getsockopt(fd, SOL_TCP, TCP_INFO, &ti, &len) != 0) return -1;
+  return ti.tcpi_state;
+}
+
+static int wait_state(int fd, int state) {
+  int i;
+  for (i = 0; i < 60000 && tcp_state(fd) != state; ++i) usleep(1000);
+  return tcp_state(fd) == state ? 0 : -1;
+}
+
+/* libsoccr_save of a live socket, which carries on afterwards. */
+static int baseline(int fd, struct libsoccr_sk_data *d) {
+  struct libsoccr_sk *h = libsoccr_pause(fd);
+  int n;
+  if (h == NULL) return -1;
+  n = libsoccr_save(h, d, sizeof(*d));
+  libsoccr_resume(h);
+  return n == (int)sizeof(*d) ? 0 : -1;
+}
+
+/* The server's FIN reaches the client, which has unread data and unsent
+ * data of its own: CLOSE_WAIT. */
+static void close_wait(enum ct_family family) {
+  const size_t to_client_len = 5000;
+  char *to_client = ct_pattern(to_client_len, 1, 0);
+  char *to_server = ct_pattern(1 << 20, 2, 0);
+  struct libsoccr_sk_data d0;
+  struct ct_image img;
+  int client, server, restored;
+  long written;
+
+  ct_log_capture(SOCCR_LOG_ERR);
+  CHECK(ct_connected_pair(family, 32 << 10, &client, &server) == 0);
+  CHECK(ct_write_all(server, to_client, to_client_len) == 0);
+  CHECK(ct_wait_inq(client, to_client_len) == 0);
+  written = ct_write_some(client, to_server, 1 << 20);
+  CHECK(written > 0);
+  CHECK(ct_wait_nothing_in_flight(client) == 0);
+  CHECK(ct_unsent(client) > 0);
+  CHECK(baseline(client, &d0) == 0);
+  CHECK(shutdown(server, SHUT_WR) == 0);
+  CHECK(wait_state(client, TCP_CLOSE_WAIT) == 0);
+  CHECK(ct_wait_nothing_in_flight(server) == 0);
+
+  CHECK(ct_checkpoint(client, &img) == 0);
+  close(client);
+  EXPECT_EQ(img.data.state, TCP_CLOSE_WAIT);
+  EXPECT_EQ(img.data.inq_len, to_client_len);
+  /* The peer's FIN counts in libsoccr's inq_seq (the kernel's rcv_nxt). */
+  EXPECT_EQ(img.data.inq_seq, d0.inq_seq + 1);
+  EXPECT_EQ(img.data.outq_seq, d0.outq_seq);
+  EXPECT(img.data.unsq_len > 0);
+
+  restored = ct_restore(&img, 0);
+  if (restored < 0) ct_log_dump();
+  CHECK(restored >= 0);
+  EXPECT_EQ(tcp_state(restored), TCP_CLOSE_WAIT);
+  /* The client reads what it had, then the server's end-of-file... */
+  EXPECT(ct_expect_stream(restored, to_client, to_client_len) == 0);
+  EXPECT(ct_expect_eof(restored) == 0);
+  /* ...and keeps sending: all it wrote, more, then its own FIN. */
+  EXPECT(ct_expect_stream(server, to_server, (size_t)written) == 0);
+  EXPECT(ct_deliver(restored, server, 70000, 3) == 0);
+  CHECK(shutdown(restored, SHUT_WR) == 0);
+  EXPECT(ct_expect_eof(server) == 0);
+  EXPECT_EQ(ct_log_count(0), 0);
+  close(restored);
+  close(server);
+  ct_image_free(&img);
+  free(to_client);
+  free(to_server);
+}
+
+static void TestCloseWaitV4(void) { close_wait(CT_V4); }
+static void TestCloseWaitV6(void) { close_wait(CT_V6); }
+static void TestCloseWaitMapped(void) { close_wait(CT_MAPPED); }
+
+/* The client's FIN was sent and acknowledged: FIN_WAIT2. */
+static void fin_wait2(enum ct_family family) {
+  char *to_server = ct_pattern(3000, 4, 0);
+  char *more = ct_pattern(100000, 5, 0);
+  struct libsoccr_sk_data d0;
+  struct ct_image img;
+  int client, server, restored;
+
+  ct_log_capture(SOCCR_LOG_ERR);
+  CHECK(ct_connected_pair(family, 0, &client, &server) == 0);
+  CHECK(ct_write_all(client, to_server, 3000) == 0);
+  CHECK(ct_wait_inq(server, 3000) == 0);
+  CHECK(ct_wait_nothing_in_flight(client) == 0);
+  CHECK(baseline(client, &d0) == 0);
+  CHECK(shutdown(client, SHUT_WR) == 0);
+  CHECK(wait_state(client, TCP_FIN_WAIT2) == 0);
+  CHECK(ct_wait_nothing_in_flight(server) == 0);
+
+  CHECK(ct_checkpoint(client, &img) == 0);
+  close(client);
+  EXPECT_EQ(img.data.state, TCP_FIN_WAIT2);
+  /* Our FIN counts in libsoccr's outq_seq (the kernel's write_seq), not in
+   * the lengths. */
+  EXPECT_EQ(img.data.outq_seq, d0.outq_seq + 1);
+  EXPECT_EQ(img.data.outq_len, 0);
+  EXPECT_EQ(img.data.unsq_len, 0);
+  EXPECT_EQ(img.data.inq_seq, d0.inq_seq);
+
+  restored = ct_restore(&img, SOCCR_MEM_EXCL);
+  if (restored < 0) ct_log_dump();
+  CHECK(restored >= 0);
+  EXPECT_EQ(tcp_state(restored), TCP_FIN_WAIT2);
+  EXPECT(ct_expect_stream(server, to_server, 3000) == 0);
+  EXPECT(ct_expect_eof(server) == 0);
+  /* The server still talks to the restored client, then closes. */
+  EXPECT(ct_write_all(server, more, 100000) == 0);
+  EXPECT(ct_expect_stream(restored, more, 100000) == 0);
+  CHECK(shutdown(server, SHUT_WR) == 0);
+  EXPECT(ct_expect_eof(restored) == 0);
+  EXPECT_EQ(ct_log_count(0), 0);
+  close(restored);
+  close(server);
+  ct_image_free(&img);
+  free(to_server);
+  free(more);
+}
+
+static void TestFinWait2V4(void) { fin_wait2(CT_V4); }
+static void TestFinWait2V6(void) { fin_wait2(CT_V6); }
+static void TestFinWait2Mapped(void) { fin_wait2(CT_MAPPED); }
+
+/* The client closed its side with data still unsent: its FIN waits behind
+ * that data (FIN_WAIT1), and after the restore it still leaves last. */
+static void fin_wait1(enum ct_family family) {
+  char *to_server = ct_pattern(1 << 20, 6, 0);
+  struct libsoccr_sk_data d0;
+  struct ct_image img;
+  int client, server, restored;
+  long written;
+
+  ct_log_capture(SOCCR_LOG_ERR);
+  CHECK(ct_connected_pair(family, 32 << 10, &client, &server) == 0);
+  written = ct_write_some(client, to_server, 1 << 20);
+  CHECK(written > 0);
+  CHECK(ct_wait_nothing_in_flight(client) == 0);
+  CHECK(ct_unsent(client) > 0);
+  CHECK(baseline(client, &d0) == 0);
+  CHECK(shutdown(client, SHUT_WR) == 0);
+  CHECK(wait_state(client, TCP_FIN_WAIT1) == 0);
+
+  CHECK(ct_checkpoint(client, &img) == 0);
+  close(client);
+  EXPECT_EQ(img.data.state, TCP_FIN_WAIT1);
+  EXPECT_EQ(img.data.outq_seq, d0.outq_seq + 1);
+  EXPECT_EQ(img.data.outq_len, d0.outq_len);
+  EXPECT_EQ(img.data.unsq_len, d0.unsq_len);
+
+  restored = ct_restore(&img, 0);
+  if (restored < 0) ct_log_dump();
+  CHECK(restored >= 0);
+  EXPECT_EQ(tcp_state(restored), TCP_FIN_WAIT1);
+  EXPECT(ct_expect_stream(server, to_server, (size_t)written) == 0);
+  EXPECT(ct_expect_eof(server) == 0);
+  CHECK(shutdown(server, SHUT_WR) == 0);
+  EXPECT(ct_expect_eof(restored) == 0);
+  EXPECT_EQ(ct_log_count(0), 0);
+  close(restored);
+  close(server);
+  ct_image_free(&img);
+  free(to_server);
+}
+
+static void TestFinWait1BehindUnsentDataV4(void) { fin_wait1(CT_V4); }
+static void TestFinWait1BehindUnsentDataV6(void) { fin_wait1(CT_V6); }
+static void TestFinWait1BehindUnsentDataMapped(void) { fin_wait1(CT_MAPPED); }
+
+/* A listener (which libsoccr could not pause) moves to a new socket and
+ * accepts connections there. */
+static void listener(int domain) {
+  struct libsoccr_sk_data data;
+  struct libsoccr_sk *h;
+  union libsoccr_addr *self;
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+  int sk, moved, client, accepted;
+
+  ct_log_capture(SOCCR_LOG_ERR);
+  sk = socket(domain, SOCK_STREAM, 0);
+  memset(&ss, 0, sizeof(ss));
+  ss.ss_family = (sa_family_t)domain;
+  if (domain == AF_INET) {
+    ((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  } else {
+    ((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+  }
+  CHECK(bind(sk, (struct sockaddr *)&ss,
+             domain == AF_INET ? sizeof(struct sockaddr_in)
+                               : sizeof(struct sockaddr_in6)) == 0);
+  CHECK(listen(sk, 8) == 0);
+
+  h = libsoccr_pause(sk);
+  CHECK(h != NULL);
+  CHECK_EQ(libsoccr_save(h, &data, sizeof(data)), sizeof(data));
+  EXPECT_EQ(data.state, TCP_LISTEN);
+  EXPECT_EQ(data.inq_len, 0);
+  EXPECT_EQ(data.outq_len, 0);
+  self = libsoccr_get_addr(h, 1, SOCCR_MEM_EXCL);
+  CHECK(self != NULL);
+  EXPECT(libsoccr_get_addr(h, 0, 0) == NULL); /* no peer */
+  EXPECT(ct_log_has(SOCCR_LOG_ERR, "getpeername"));
+  ct_log_clear();
+  libsoccr_release(h);
+  close(sk);
+
+  moved = socket(domain, SOCK_STREAM, 0);
+  h = libsoccr_pause(moved);
+  CHECK(h != NULL);
+  CHECK(libsoccr_set_addr(h, 1, self, SOCCR_MEM_EXCL) == 0);
+  EXPECT_EQ(libsoccr_restore(h, &data, sizeof(data)), 0);
+  libsoccr_resume(h);
+  if (ct_log_count(0) != 0) ct_log_dump();
+  EXPECT_EQ(tcp_state(moved), TCP_LISTEN);
+
+  /* It accepts connections on the same address. */
+  client = socket(domain, SOCK_STREAM, 0);
+  CHECK(getsockname(moved, (struct sockaddr *)&ss, &len) == 0);
+  CHECK(connect(client, (struct sockaddr *)&ss, len) == 0);
+  accepted = accept(moved, NULL, NULL);
+  CHECK(accepted >= 0);
+  EXPECT(ct_traffic_both_ways(client, accepted, 10000, 7) == 0);
+  EXPECT_EQ(ct_log_count(0), 0);
+  close(accepted);
+  close(client);
+  close(moved);
+}
+
+static void TestListenerV4(void) { listener(AF_INET); }
+static void TestListenerV6(void) { listener(AF_INET6); }
+
+int main(int argc, char **argv) {
+  static const struct ct_test tests[] = {
+      CT_TEST(TestCloseWaitV4),
+      CT_TEST(TestCloseWaitV6),
+      CT_TEST(TestCloseWaitMapped),
+      CT_TEST(TestFinWait2V4),
+      CT_TEST(TestFinWait2V6),
+      CT_TEST(TestFinWait2Mapped),
+      CT_TEST(TestFinWait1BehindUnsentDataV4),
+      CT_TEST(TestFinWait1BehindUnsentDataV6),
+      CT_TEST(TestFinWait1BehindUnsentDataMapped),
+      CT_TEST(TestListenerV4),
+      CT_TEST(TestListenerV6),
+  };
+  return ct_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
