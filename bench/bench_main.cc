@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   const soccr::bench::Config config =
       smoke ? soccr::bench::Config::Smoke() : soccr::bench::Config::Full();
   soccr::bench::RegisterQueueBenchmarks(config);
+  soccr::bench::RegisterImageBenchmarks(config);
   soccr::bench::RegisterConnectionBenchmarks(config);
 
   benchmark::Initialize(&argc, argv);

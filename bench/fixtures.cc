@@ -52,6 +52,10 @@ OwnedFd& LargeBufferNetns() {
   static OwnedFd* const fd = new OwnedFd;
   return *fd;
 }
+OwnedFd& RestoreTargetNetns() {
+  static OwnedFd* const fd = new OwnedFd;
+  return *fd;
+}
 
 absl::Status Use(const OwnedFd& netns, absl::string_view name) {
   if (!netns) {
@@ -67,13 +71,14 @@ absl::Status Use(const OwnedFd& netns, absl::string_view name) {
 }  // namespace
 
 absl::Status EnterBenchmarkNamespace() {
-  for (OwnedFd* netns : {&DefaultNetns(), &LargeBufferNetns()}) {
+  for (OwnedFd* netns :
+       {&DefaultNetns(), &RestoreTargetNetns(), &LargeBufferNetns()}) {
     if (absl::Status s = testing::EnterPrivateNetns(); !s.ok()) return s;
     if (absl::Status s = testing::SetSysctl("net/core/somaxconn", "65535");
         !s.ok()) {
       return s;
     }
-    if (netns == &LargeBufferNetns()) {
+    if (netns != &DefaultNetns()) {
       if (absl::Status s = testing::RaiseTcpBuffers(kSocketBufferBytes,
                                                     2 * kSocketBufferBytes);
           !s.ok()) {
@@ -93,6 +98,32 @@ absl::Status UseLargeBufferNamespace() {
 
 absl::Status UseDefaultNamespace() {
   return Use(DefaultNetns(), "default namespace");
+}
+
+absl::Status UseRestoreTargetNamespace() {
+  return Use(RestoreTargetNetns(), "restore target namespace");
+}
+
+absl::StatusOr<const testing::TcpPair*> PairCache::Get(Queue queue,
+                                                       size_t bytes) {
+  if (absl::Status s = UseLargeBufferNamespace(); !s.ok()) return s;
+  if (pair_.has_value() && queue_ == queue && bytes_ == bytes) {
+    return &*pair_;
+  }
+  pair_.reset();  // Frees the previous queue first.
+  absl::StatusOr<testing::TcpPair> p =
+      queue == Queue::kRecv ? PairWithRecvQueue(PatternBytes(bytes))
+                            : PairWithSendQueue(PatternBytes(bytes));
+  if (!p.ok()) return p.status();
+  pair_ = *std::move(p);
+  queue_ = queue;
+  bytes_ = bytes;
+  return &*pair_;
+}
+
+PairCache& SharedPairCache() {
+  static PairCache* const cache = new PairCache;
+  return *cache;
 }
 
 absl::string_view PatternBytes(size_t n) {

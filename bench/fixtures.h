@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -41,10 +42,31 @@ inline constexpr size_t kMaxQueueBytes = size_t{256} << 20;
 // both with a backlog (somaxconn) for 10,000 connections.
 [[nodiscard]] absl::Status EnterBenchmarkNamespace();
 
-// Moves the calling thread into one of the two namespaces (setns). Threads
-// it starts afterwards inherit it.
+// Moves the calling thread into one of the namespaces (setns). Threads it
+// starts afterwards inherit it. The restore target is a second
+// large-buffer namespace: a connection checkpointed in the first can be
+// restored there while its original still exists (as on another host).
 [[nodiscard]] absl::Status UseLargeBufferNamespace();
 [[nodiscard]] absl::Status UseDefaultNamespace();
+[[nodiscard]] absl::Status UseRestoreTargetNamespace();
+
+enum class Queue { kRecv, kSend };
+
+// Filling a queue of 256 MiB over loopback takes a while, and Google
+// Benchmark calls a benchmark function several times: the last pair made
+// (in the large-buffer namespace) is kept for the next call that wants the
+// same queue. Get() leaves the calling thread in that namespace.
+class PairCache {
+ public:
+  absl::StatusOr<const testing::TcpPair*> Get(Queue queue, size_t bytes);
+  void Clear() { pair_.reset(); }
+
+ private:
+  std::optional<testing::TcpPair> pair_;
+  Queue queue_ = Queue::kRecv;
+  size_t bytes_ = 0;
+};
+PairCache& SharedPairCache();
 
 // The first `n` bytes of one fixed pseudo-random pattern (made once, up to
 // kMaxQueueBytes).

@@ -2,11 +2,12 @@
 // of each queue separately, against a memcpy between warm buffers of the
 // same size in the same run.
 //
-// Besides the public API (Checkpoint*, Restore*), two benchmarks take the
-// drain apart: PeekWarm* is the kernel's copy alone, into a buffer reused
-// and so already faulted in (what a checkpoint into a reusable buffer can
-// reach), and FreshBuffer is what a fresh buffer for the bytes costs
-// (QueueBytes::Allocate plus its release).
+// CheckpointReused* checkpoints into a CheckpointBuffer reused across
+// checkpoints. Besides the public API (Checkpoint*, Restore*), two
+// benchmarks take the drain apart: PeekWarm* is the kernel's copy alone,
+// into a buffer reused and so already faulted in (what a checkpoint into a
+// reusable buffer can reach), and FreshBuffer is what a fresh buffer for
+// the bytes costs (QueueBytes::Allocate plus its release).
 
 #include <stdint.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "bench/registry.h"
 #include "benchmark/benchmark.h"
 #include "soccr/checkpoint.h"
+#include "soccr/checkpoint_buffer.h"
 #include "soccr/paused_socket.h"
 #include "soccr/queue_bytes.h"
 #include "soccr/restore.h"
@@ -33,42 +35,9 @@
 namespace soccr::bench {
 namespace {
 
-enum class Queue { kRecv, kSend };
-
 const char* QueueName(Queue q) { return q == Queue::kRecv ? "Recv" : "Send"; }
 
-// Filling a queue of 256 MiB over loopback takes a while, and Google
-// Benchmark calls a benchmark function several times: the last pair made is
-// kept for the next call that wants the same queue.
-class PairCache {
- public:
-  absl::StatusOr<const testing::TcpPair*> Get(Queue queue, size_t bytes) {
-    if (absl::Status s = UseLargeBufferNamespace(); !s.ok()) return s;
-    if (pair_.has_value() && queue_ == queue && bytes_ == bytes) {
-      return &*pair_;
-    }
-    pair_.reset();  // Frees the previous queue first.
-    absl::StatusOr<testing::TcpPair> p =
-        queue == Queue::kRecv ? PairWithRecvQueue(PatternBytes(bytes))
-                              : PairWithSendQueue(PatternBytes(bytes));
-    if (!p.ok()) return p.status();
-    pair_ = *std::move(p);
-    queue_ = queue;
-    bytes_ = bytes;
-    return &*pair_;
-  }
-  void Clear() { pair_.reset(); }
-
- private:
-  std::optional<testing::TcpPair> pair_;
-  Queue queue_ = Queue::kRecv;
-  size_t bytes_ = 0;
-};
-
-PairCache& Cache() {
-  static PairCache* const cache = new PairCache;
-  return *cache;
-}
+PairCache& Cache() { return SharedPairCache(); }
 
 void SetBytes(benchmark::State& state, size_t bytes) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
@@ -117,6 +86,38 @@ void BM_Checkpoint(benchmark::State& state, Queue queue) {
     absl::StatusOr<ConnectionState> s = Checkpoint(*paused);
     if (!s.ok()) {
       state.SkipWithError(s.status().ToString().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(s->recv_queue.data());
+    benchmark::DoNotOptimize(s->send_queue.data());
+  }
+  SetBytes(state, bytes);
+}
+
+// Checkpoint() into a CheckpointBuffer reused from one checkpoint to the
+// next (CheckpointOptions::buffer): the public API's way to the PeekWarm
+// figures. Each iteration's state is dropped before the next, so the buffer
+// reuses its memory.
+void BM_CheckpointReused(benchmark::State& state, Queue queue) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  absl::StatusOr<const testing::TcpPair*> pair = Cache().Get(queue, bytes);
+  if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
+  absl::StatusOr<PausedSocket> paused =
+      PausedSocket::Pause((*pair)->client.borrow());
+  if (!paused.ok()) {
+    return state.SkipWithError(paused.status().ToString().c_str());
+  }
+  CheckpointBuffer buffer;
+  CheckpointOptions options;
+  options.buffer = &buffer;
+  for (auto _ : state) {
+    absl::StatusOr<ConnectionState> s = Checkpoint(*paused, options);
+    if (!s.ok()) {
+      state.SkipWithError(s.status().ToString().c_str());
+      break;
+    }
+    if (s->recv_queue.size() + s->send_queue.size() != bytes) {
+      state.SkipWithError("the checkpoint found another number of bytes");
       break;
     }
     benchmark::DoNotOptimize(s->recv_queue.data());
@@ -271,6 +272,10 @@ void RegisterQueueBenchmarks(const Config& config) {
     for (int64_t n : config.queue_bytes) {
       benchmark::RegisterBenchmark(
           absl::StrCat("Checkpoint", QueueName(q)).c_str(), BM_Checkpoint, q)
+          ->Arg(n);
+      benchmark::RegisterBenchmark(
+          absl::StrCat("CheckpointReused", QueueName(q)).c_str(),
+          BM_CheckpointReused, q)
           ->Arg(n);
       benchmark::RegisterBenchmark(
           absl::StrCat("PeekWarm", QueueName(q)).c_str(), BM_PeekWarm, q)

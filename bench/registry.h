@@ -7,12 +7,14 @@
 //   soccr::bench::Config config = soccr::bench::Config::Full();
 //   soccr::bench::RegisterQueueBenchmarks(config);
 //   soccr::bench::RegisterConnectionBenchmarks(config);
+//   soccr::bench::RegisterImageBenchmarks(config);
 //
 // Naming convention, relied on by bench/report.py: a throughput benchmark
 // is "<Name>/<bytes>" and reports bytes_per_second; "Memcpy/<bytes>" is the
 // reference every other "<Name>/<bytes>" is divided by. A per-connection
-// benchmark reports the counter "s_per_conn". New families (the image
-// benchmarks) follow the same rules and need no change to the report.
+// benchmark reports the counter "s_per_conn". New families follow the same
+// rules and need no change to the report (add them to report.py's list of
+// expected families so that --check notices one going missing).
 
 #ifndef SOCCR_BENCH_REGISTRY_H_
 #define SOCCR_BENCH_REGISTRY_H_
@@ -41,6 +43,8 @@ struct Config {
 void RegisterQueueBenchmarks(const Config& config);
 // Idle connections: checkpoint, restore, both, and batches.
 void RegisterConnectionBenchmarks(const Config& config);
+// Images: write, read, and checkpoint -> image -> restore.
+void RegisterImageBenchmarks(const Config& config);
 
 }  // namespace soccr::bench
 

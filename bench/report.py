@@ -28,8 +28,9 @@ import sys
 
 # Families bench/ registers; --check wants each of them in the run.
 THROUGHPUT_FAMILIES = [
-    "CheckpointRecv", "CheckpointSend", "PeekWarmRecv", "PeekWarmSend",
-    "FreshBuffer", "RestoreRecv", "RestoreSend",
+    "CheckpointRecv", "CheckpointSend", "CheckpointReusedRecv",
+    "CheckpointReusedSend", "PeekWarmRecv", "PeekWarmSend", "FreshBuffer",
+    "RestoreRecv", "RestoreSend", "ImageWrite", "ImageRead", "EndToEnd",
 ]
 PER_CONN_FAMILIES = ["IdleCheckpoint", "IdleRestore", "IdleMigrate",
                      "BatchMigrate"]
@@ -231,8 +232,9 @@ def main():
     out.append("## Targets (issue 6)")
     out.append("")
     lo, hi = TARGET_SIZES
-    for f in ("CheckpointRecv", "CheckpointSend", "RestoreRecv",
-              "RestoreSend", "PeekWarmRecv", "PeekWarmSend"):
+    for f in ("CheckpointRecv", "CheckpointSend", "CheckpointReusedRecv",
+              "CheckpointReusedSend", "RestoreRecv", "RestoreSend",
+              "PeekWarmRecv", "PeekWarmSend"):
         rs = [(n, r) for (g, n), r in ratios.items()
               if g == f and lo <= n <= hi]
         if not rs:
