@@ -39,7 +39,10 @@ class QueueBytes {
 
   // New uninitialized storage of `size` bytes. `*writable` points at it; the
   // caller must fill it before sharing the result. Large buffers are
-  // allocated so that the kernel can hand out their pages in bulk.
+  // allocated so that the kernel can hand out their pages in bulk: from
+  // 1 MiB they come from mmap, populated up front; from 2 MiB, where the
+  // kernel gives transparent huge pages on request, they are aligned to
+  // them and faulted in 2 MiB at a time as they are filled.
   static QueueBytes Allocate(size_t size, uint8_t** writable);
 
   const uint8_t* data() const { return data_; }

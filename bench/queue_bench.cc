@@ -1,0 +1,294 @@
+// Throughput of moving queue bytes: checkpoint (drain) and restore (refill)
+// of each queue separately, against a memcpy between warm buffers of the
+// same size in the same run.
+//
+// CheckpointReused* checkpoints into a CheckpointBuffer reused across
+// checkpoints. Besides the public API (Checkpoint*, Restore*), two
+// benchmarks take the drain apart: PeekWarm* is the kernel's copy alone,
+// into a buffer reused and so already faulted in (what a checkpoint into a
+// reusable buffer can reach), and FreshBuffer is what a fresh buffer for
+// the bytes costs (QueueBytes::Allocate plus its release).
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "bench/fixtures.h"
+#include "bench/registry.h"
+#include "benchmark/benchmark.h"
+#include "soccr/checkpoint.h"
+#include "soccr/checkpoint_buffer.h"
+#include "soccr/paused_socket.h"
+#include "soccr/queue_bytes.h"
+#include "soccr/restore.h"
+#include "soccr/sys/counting_sys.h"
+#include "soccr/sys/sys.h"
+
+namespace soccr::bench {
+namespace {
+
+const char* QueueName(Queue q) { return q == Queue::kRecv ? "Recv" : "Send"; }
+
+PairCache& Cache() { return SharedPairCache(); }
+
+void SetBytes(benchmark::State& state, size_t bytes) {
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(bytes));
+}
+
+void BM_Memcpy(benchmark::State& state) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  std::vector<uint8_t> src(bytes, 1);
+  std::vector<uint8_t> dst(bytes, 2);  // Both faulted in and warm.
+  for (auto _ : state) {
+    memcpy(dst.data(), src.data(), bytes);
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  SetBytes(state, bytes);
+}
+
+// Checkpoint() of a connection with `bytes` in one queue and nothing in the
+// other, as a caller would run it (socket options included).
+void BM_Checkpoint(benchmark::State& state, Queue queue) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  absl::StatusOr<const testing::TcpPair*> pair = Cache().Get(queue, bytes);
+  if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
+  absl::StatusOr<PausedSocket> paused =
+      PausedSocket::Pause((*pair)->client.borrow());
+  if (!paused.ok()) {
+    return state.SkipWithError(paused.status().ToString().c_str());
+  }
+  {
+    absl::StatusOr<ConnectionState> first = Checkpoint(*paused);
+    if (!first.ok()) {
+      return state.SkipWithError(first.status().ToString().c_str());
+    }
+    const size_t got = queue == Queue::kRecv ? first->recv_queue.size()
+                                             : first->send_queue.size();
+    if (got != bytes ||
+        first->recv_queue.size() + first->send_queue.size() != bytes) {
+      return state.SkipWithError(
+          absl::StrCat("checkpoint found ", first->recv_queue.size(), "+",
+                       first->send_queue.size(), " bytes, not ", bytes)
+              .c_str());
+    }
+  }
+  for (auto _ : state) {
+    absl::StatusOr<ConnectionState> s = Checkpoint(*paused);
+    if (!s.ok()) {
+      state.SkipWithError(s.status().ToString().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(s->recv_queue.data());
+    benchmark::DoNotOptimize(s->send_queue.data());
+  }
+  SetBytes(state, bytes);
+}
+
+// Checkpoint() into a CheckpointBuffer reused from one checkpoint to the
+// next (CheckpointOptions::buffer): the public API's way to the PeekWarm
+// figures. Each iteration's state is dropped before the next, so the buffer
+// reuses its memory.
+void BM_CheckpointReused(benchmark::State& state, Queue queue) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  absl::StatusOr<const testing::TcpPair*> pair = Cache().Get(queue, bytes);
+  if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
+  absl::StatusOr<PausedSocket> paused =
+      PausedSocket::Pause((*pair)->client.borrow());
+  if (!paused.ok()) {
+    return state.SkipWithError(paused.status().ToString().c_str());
+  }
+  CheckpointBuffer buffer;
+  CheckpointOptions options;
+  options.buffer = &buffer;
+  for (auto _ : state) {
+    absl::StatusOr<ConnectionState> s = Checkpoint(*paused, options);
+    if (!s.ok()) {
+      state.SkipWithError(s.status().ToString().c_str());
+      break;
+    }
+    if (s->recv_queue.size() + s->send_queue.size() != bytes) {
+      state.SkipWithError("the checkpoint found another number of bytes");
+      break;
+    }
+    benchmark::DoNotOptimize(s->recv_queue.data());
+    benchmark::DoNotOptimize(s->send_queue.data());
+  }
+  SetBytes(state, bytes);
+}
+
+// The kernel's copy of one queue (recv with MSG_PEEK in repair mode) into a
+// buffer that is reused, so already faulted in.
+void BM_PeekWarm(benchmark::State& state, Queue queue) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  absl::StatusOr<const testing::TcpPair*> pair = Cache().Get(queue, bytes);
+  if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
+  const BorrowedFd fd = (*pair)->client.borrow();
+  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd);
+  if (!paused.ok()) {
+    return state.SkipWithError(paused.status().ToString().c_str());
+  }
+  const sys::Sys& sys = sys::LinuxSys();
+  if (!sys.SetRepairQueue(fd, queue == Queue::kRecv ? sys::RepairQueue::kRecv
+                                                    : sys::RepairQueue::kSend)
+           .ok()) {
+    return state.SkipWithError("setsockopt(TCP_REPAIR_QUEUE) failed");
+  }
+  std::vector<uint8_t> buf(bytes + 1, 0);
+  for (auto _ : state) {
+    const sys::Result<size_t> r = sys.Peek(fd, absl::MakeSpan(buf));
+    if (!r.ok() || r.value != bytes) {
+      state.SkipWithError(
+          absl::StrCat("peek returned ", r.value, " errno ", r.err).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(buf.data());
+  }
+  SetBytes(state, bytes);
+}
+
+// The last 64 KiB of a receive queue of `bytes`, peeked at an offset
+// (SO_PEEK_OFF): the copy is the same whatever the queue's length, so what
+// grows with it is the kernel walking the queue from its head to find the
+// skb to copy from. A full peek does that walk once per skb, which is why
+// draining a receive queue gets slower than linear. Reports time only.
+void BM_PeekRecvTail(benchmark::State& state) {
+  constexpr size_t kTail = 64 << 10;
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  if (bytes < kTail) return state.SkipWithError("queue smaller than the tail");
+  absl::StatusOr<const testing::TcpPair*> pair =
+      Cache().Get(Queue::kRecv, bytes);
+  if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
+  const BorrowedFd fd = (*pair)->client.borrow();
+  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd);
+  if (!paused.ok()) {
+    return state.SkipWithError(paused.status().ToString().c_str());
+  }
+  const sys::Sys& sys = sys::LinuxSys();
+  if (!sys.SetRepairQueue(fd, sys::RepairQueue::kRecv).ok()) {
+    return state.SkipWithError("setsockopt(TCP_REPAIR_QUEUE) failed");
+  }
+  const int offset = static_cast<int>(bytes - kTail);
+  if (!sys.SetSockOptInt(fd, SOL_SOCKET, SO_PEEK_OFF, offset).ok()) {
+    return state.SkipWithError("SO_PEEK_OFF is not supported for TCP here");
+  }
+  std::vector<uint8_t> buf(kTail, 0);
+  for (auto _ : state) {
+    // A peek with SO_PEEK_OFF set moves the offset on; put it back.
+    const sys::Result<void> off =
+        sys.SetSockOptInt(fd, SOL_SOCKET, SO_PEEK_OFF, offset);
+    const sys::Result<size_t> r = sys.Peek(fd, absl::MakeSpan(buf));
+    if (!off.ok() || !r.ok() || r.value != kTail) {
+      state.SkipWithError(
+          absl::StrCat("peek returned ", r.value, " errno ", r.err).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(buf.data());
+  }
+  (void)sys.SetSockOptInt(fd, SOL_SOCKET, SO_PEEK_OFF, -1);
+}
+
+// What a fresh buffer for `bytes` costs: QueueBytes::Allocate (as a
+// checkpoint makes one per queue), a write to each 4 KiB page (the page
+// faults the kernel's copy would take where Allocate did not populate), and
+// its release.
+void BM_FreshBuffer(benchmark::State& state) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  for (auto _ : state) {
+    uint8_t* out = nullptr;
+    QueueBytes q = QueueBytes::Allocate(bytes + 1, &out);
+    for (size_t off = 0; off < bytes; off += 4096) out[off] = 1;
+    benchmark::DoNotOptimize(out);
+    benchmark::ClobberMemory();
+  }
+  SetBytes(state, bytes);
+}
+
+// Restore() of a connection whose only data is `bytes` in one queue (a send
+// queue all sent and unacknowledged, so written in repair mode). Timed (CPU
+// time of this thread) from the call to its return; closing the restored
+// socket is not.
+void BM_Restore(benchmark::State& state, Queue queue) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  Cache().Clear();  // A queue of 256 MiB held meanwhile skews the figures.
+  if (absl::Status st = UseLargeBufferNamespace(); !st.ok()) {
+    return state.SkipWithError(st.ToString().c_str());
+  }
+  absl::StatusOr<RestorableConnection> conn = MakeRestorableConnection();
+  if (!conn.ok()) return state.SkipWithError(conn.status().ToString().c_str());
+  const ConnectionState s =
+      queue == Queue::kRecv ? WithRecvQueue(conn->state, PatternBytes(bytes))
+                            : WithSentQueue(conn->state, PatternBytes(bytes));
+  // One untimed restore counts the kernel calls (the writes, above all: at
+  // most 17 pages each into a receive queue).
+  sys::CountingSys counting;
+  {
+    absl::StatusOr<RestoredSocket> r = Restore(s, counting);
+    if (!r.ok()) return state.SkipWithError(r.status().ToString().c_str());
+  }
+  state.counters["syscalls"] = static_cast<double>(counting.Total());
+  state.counters["writes"] =
+      static_cast<double>(counting.Count(sys::Op::kSend));
+  for (auto _ : state) {
+    const double start = ThreadCpuSeconds();
+    absl::StatusOr<RestoredSocket> r = Restore(s);
+    const double end = ThreadCpuSeconds();
+    if (!r.ok()) {
+      state.SkipWithError(r.status().ToString().c_str());
+      break;
+    }
+    state.SetIterationTime(end - start);
+  }
+  SetBytes(state, bytes);
+}
+
+}  // namespace
+
+void RegisterQueueBenchmarks(const Config& config) {
+  // Apply() takes a plain function pointer, so the sizes are added here.
+  auto with_sizes = [&](benchmark::internal::Benchmark* b) {
+    for (int64_t n : config.queue_bytes) b->Arg(n);
+    return b;
+  };
+  // Throughput is bytes over the benchmark thread's CPU time, kernel time
+  // included (Google Benchmark's default; ThreadCpuSeconds() for the
+  // manually timed restores). None of this work ever blocks, so on a quiet
+  // machine that equals wall-clock time; on a shared one it leaves out the
+  // time other processes held the CPU.
+  with_sizes(benchmark::RegisterBenchmark("Memcpy", BM_Memcpy));
+  with_sizes(benchmark::RegisterBenchmark("FreshBuffer", BM_FreshBuffer));
+  // Per queue and size, the benchmarks that share one filled connection run
+  // one after the other, so it is built once (see PairCache).
+  for (Queue q : {Queue::kRecv, Queue::kSend}) {
+    for (int64_t n : config.queue_bytes) {
+      benchmark::RegisterBenchmark(
+          absl::StrCat("Checkpoint", QueueName(q)).c_str(), BM_Checkpoint, q)
+          ->Arg(n);
+      benchmark::RegisterBenchmark(
+          absl::StrCat("CheckpointReused", QueueName(q)).c_str(),
+          BM_CheckpointReused, q)
+          ->Arg(n);
+      benchmark::RegisterBenchmark(
+          absl::StrCat("PeekWarm", QueueName(q)).c_str(), BM_PeekWarm, q)
+          ->Arg(n);
+      if (q == Queue::kRecv) {
+        benchmark::RegisterBenchmark("PeekRecvTail", BM_PeekRecvTail)->Arg(n);
+      }
+    }
+    with_sizes(
+        benchmark::RegisterBenchmark(
+            absl::StrCat("Restore", QueueName(q)).c_str(), BM_Restore, q))
+        ->UseManualTime();
+  }
+}
+
+}  // namespace soccr::bench

@@ -1,0 +1,23 @@
+#include "bench/registry.h"
+
+namespace soccr::bench {
+
+Config Config::Full() {
+  Config c;
+  for (int64_t n = int64_t{64} << 10; n <= int64_t{256} << 20; n *= 4) {
+    c.queue_bytes.push_back(n);
+  }
+  c.batch_connections = {1000, 10000};
+  c.batch_threads = {1, 2};
+  return c;
+}
+
+Config Config::Smoke() {
+  Config c;
+  c.queue_bytes = {int64_t{64} << 10, int64_t{256} << 10};
+  c.batch_connections = {64};
+  c.batch_threads = {1, 2};
+  return c;
+}
+
+}  // namespace soccr::bench

@@ -1,0 +1,51 @@
+// bench/registry.h: what each benchmark file registers, and with which sizes.
+//
+// The benchmarks are registered at run time, not with BENCHMARK() at static
+// initialization, so that one binary serves both the full suite and the CI
+// smoke run (`--smoke`: small sizes only):
+//
+//   soccr::bench::Config config = soccr::bench::Config::Full();
+//   soccr::bench::RegisterQueueBenchmarks(config);
+//   soccr::bench::RegisterConnectionBenchmarks(config);
+//   soccr::bench::RegisterImageBenchmarks(config);
+//
+// Naming convention, relied on by bench/report.py: a throughput benchmark
+// is "<Name>/<bytes>" and reports bytes_per_second; "Memcpy/<bytes>" is the
+// reference every other "<Name>/<bytes>" is divided by. A per-connection
+// benchmark reports the counter "s_per_conn". New families follow the same
+// rules and need no change to the report (add them to report.py's list of
+// expected families so that --check notices one going missing).
+
+#ifndef SOCCR_BENCH_REGISTRY_H_
+#define SOCCR_BENCH_REGISTRY_H_
+
+#include <stdint.h>
+
+#include <vector>
+
+namespace soccr::bench {
+
+struct Config {
+  // Queue sizes for the throughput benchmarks (Memcpy included).
+  std::vector<int64_t> queue_bytes;
+  // Connection counts for the batch benchmarks.
+  std::vector<int64_t> batch_connections;
+  // Thread counts for the batch benchmarks.
+  std::vector<int64_t> batch_threads;
+
+  // 64 KiB to 256 MiB in steps of 4; batches of 1,000 and 10,000.
+  static Config Full();
+  // A few iterations' worth: 64 and 256 KiB; a batch of 64.
+  static Config Smoke();
+};
+
+// Memcpy, checkpoint (drain) and restore (refill) of each queue.
+void RegisterQueueBenchmarks(const Config& config);
+// Idle connections: checkpoint, restore, both, and batches.
+void RegisterConnectionBenchmarks(const Config& config);
+// Images: write, read, and checkpoint -> image -> restore.
+void RegisterImageBenchmarks(const Config& config);
+
+}  // namespace soccr::bench
+
+#endif  // SOCCR_BENCH_REGISTRY_H_

@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""Turns soccr_bench's JSON into a Markdown report of ratios.
+
+    bench/report.py bench.json > bench.md          # the report
+    bench/report.py --check bench.json > bench.md  # ... and fail (exit 1)
+                                                   # unless every ratio is sane
+
+Conventions (bench/registry.h): a throughput benchmark is named
+"<Family>/<bytes>" and reports bytes_per_second; "Memcpy/<bytes>" is the
+reference, and every other family's ratio at a size is its bytes/s over
+Memcpy's at the same size in the same run. A per-connection benchmark reports
+the counter s_per_conn (and syscalls). With --benchmark_repetitions the
+medians are used.
+
+--check verifies that the run is usable, not that it is fast: no benchmark
+failed, every expected family is there, and every ratio and per-connection
+time is finite and positive. Targets are reported, never enforced: the
+machines are shared and noisy.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import sys
+
+# Families bench/ registers; --check wants each of them in the run.
+THROUGHPUT_FAMILIES = [
+    "CheckpointRecv", "CheckpointSend", "CheckpointReusedRecv",
+    "CheckpointReusedSend", "PeekWarmRecv", "PeekWarmSend", "FreshBuffer",
+    "RestoreRecv", "RestoreSend", "ImageWrite", "ImageRead", "EndToEnd",
+]
+PER_CONN_FAMILIES = ["IdleCheckpoint", "IdleRestore", "IdleMigrate",
+                     "BatchMigrate"]
+TIME_ONLY_FAMILIES = ["PeekRecvTail"]
+
+# The issue's targets (each a ratio or figure measured in one run).
+TARGET_RATIO = 0.6
+TARGET_SIZES = (1 << 20, 64 << 20)  # 1-64 MiB, inclusive
+TARGET_IDLE_US = 18.0
+TARGET_BATCH_MS = 100.0
+LIBSOCCR_CHECKPOINT_CALLS = 14  # 12 + getsockname/getpeername by the caller
+LIBSOCCR_RESTORE_CALLS = 12  # 11 + socket()
+
+SUFFIXES = ("/manual_time", "/real_time")
+
+
+def base_name(row):
+    name = row.get("run_name") or row["name"]
+    for s in SUFFIXES:
+        if name.endswith(s):
+            name = name[: -len(s)]
+    return name
+
+
+def to_seconds(value, unit):
+    return value * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+
+
+def pick_rows(benchmarks):
+    """name -> row, preferring medians when the run had repetitions."""
+    medians = [b for b in benchmarks
+               if b.get("run_type") == "aggregate"
+               and b.get("aggregate_name") == "median"]
+    rows = medians if medians else [
+        b for b in benchmarks if b.get("run_type", "iteration") == "iteration"]
+    out = {}
+    for b in rows:
+        out[base_name(b)] = b
+    return out
+
+
+def human_bytes(n):
+    for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n} B"
+
+
+def sane(x):
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+def machine_lines(context):
+    lines = []
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    lines.append(f"- CPU: {cpu}, {os.cpu_count()} CPUs "
+                 f"(benchmark saw {context.get('num_cpus', '?')} at "
+                 f"{context.get('mhz_per_cpu', '?')} MHz)")
+    lines.append(f"- Kernel: {platform.release()}")
+    load = context.get("load_avg")
+    if load:
+        lines.append("- Load average at start: " +
+                     ", ".join(f"{x:.2f}" for x in load))
+    lines.append(f"- Date: {context.get('date', '?')}")
+    if context.get("library_build_type") == "debug":
+        lines.append("- Google Benchmark library: Debian's build reports "
+                     "\"debug\" (affects only the harness, not soccr, which "
+                     "is built with -c opt)")
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("json")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 unless the run is complete and sane")
+    ap.add_argument("--partial", action="store_true",
+                    help="with --check: a run of some families only (a "
+                         "--benchmark_filter) is complete")
+    args = ap.parse_args()
+
+    with open(args.json) as f:
+        data = json.load(f)
+    benchmarks = data.get("benchmarks", [])
+    problems = []
+    for b in benchmarks:
+        if b.get("error_occurred"):
+            problems.append(f"{b['name']} failed: {b.get('error_message')}")
+    rows = pick_rows(benchmarks)
+
+    # Throughput: family -> {bytes: bytes_per_second}.
+    throughput = {}
+    per_conn = {}
+    time_only = {}
+    for name, row in rows.items():
+        family, _, arg = name.partition("/")
+        if "s_per_conn" in row:
+            per_conn[name] = row
+        elif "bytes_per_second" in row and re.fullmatch(r"\d+", arg):
+            throughput.setdefault(family, {})[int(arg)] = row["bytes_per_second"]
+        elif re.fullmatch(r"\d+", arg):
+            time_only.setdefault(family, {})[int(arg)] = to_seconds(
+                row["real_time"], row.get("time_unit", "ns"))
+
+    memcpy = throughput.get("Memcpy", {})
+    if not memcpy and (throughput or not args.partial):
+        problems.append("no Memcpy reference in the run")
+    families = [f for f in THROUGHPUT_FAMILIES if f in throughput] + sorted(
+        f for f in throughput if f not in THROUGHPUT_FAMILIES + ["Memcpy"])
+    for f in THROUGHPUT_FAMILIES + PER_CONN_FAMILIES + TIME_ONLY_FAMILIES:
+        present = (f in throughput or f in time_only or
+                   any(n.split("/")[0] == f for n in per_conn))
+        if not present and not args.partial:
+            problems.append(f"family {f} missing from the run")
+
+    out = []
+    out.append("# soccr benchmarks")
+    out.append("")
+    out.extend(machine_lines(data.get("context", {})))
+    reps = "medians of repetitions" if any(
+        b.get("aggregate_name") == "median" for b in benchmarks) else \
+        "single runs"
+    out.append(f"- Figures: {reps}")
+    out.append("")
+
+    # Table 1: ratios to memcpy.
+    sizes = sorted(memcpy)
+    out.append("## Throughput, as a ratio to memcpy at the same size")
+    out.append("")
+    out.append("| size | memcpy GB/s | " +
+               " | ".join(families) + " |")
+    out.append("|---:|---:|" + "---:|" * len(families))
+    ratios = {}
+    for n in sizes:
+        cells = [human_bytes(n), f"{memcpy[n] / 1e9:.2f}"]
+        for f in families:
+            bps = throughput[f].get(n)
+            if bps is None:
+                cells.append("")
+                continue
+            r = bps / memcpy[n] if memcpy[n] else float("nan")
+            ratios[(f, n)] = r
+            if not sane(r):
+                problems.append(f"{f}/{n}: ratio {r} is not finite and > 0")
+            cells.append(f"{r:.2f} ({bps / 1e9:.2f} GB/s)")
+        out.append("| " + " | ".join(cells) + " |")
+    for f in families:
+        for n in throughput[f]:
+            if n not in memcpy:
+                problems.append(f"{f}/{n} has no Memcpy/{n} to compare with")
+    out.append("")
+
+    if time_only:
+        out.append("## Time only")
+        out.append("")
+        for f, by_size in sorted(time_only.items()):
+            out.append(f"- {f}: " + ", ".join(
+                f"{human_bytes(n)} {t * 1e6:.1f} µs"
+                for n, t in sorted(by_size.items())))
+            for n, t in by_size.items():
+                if not sane(t):
+                    problems.append(f"{f}/{n}: time {t} is not sane")
+        out.append("")
+
+    # Table 2: per connection.
+    out.append("## Per connection")
+    out.append("")
+    out.append("| benchmark | µs per connection | syscalls per connection "
+               "| whole batch ms | CPU µs per connection (all threads) |")
+    out.append("|---|---:|---:|---:|---:|")
+    per_us = {}
+    for name in sorted(per_conn, key=lambda n: (n.split("/")[0], n)):
+        row = per_conn[name]
+        s = row["s_per_conn"]
+        if not sane(s):
+            problems.append(f"{name}: s_per_conn {s} is not finite and > 0")
+        per_us[name] = s * 1e6
+        batch = ""
+        m = re.search(r"conns:(\d+)", name)
+        if m:
+            batch = f"{s * int(m.group(1)) * 1e3:.1f}"
+        calls = row.get("syscalls", float("nan"))
+        cpu = row.get("cpu_s_per_conn")
+        cpu_cell = f"{cpu * 1e6:.2f}" if cpu is not None else ""
+        out.append(f"| {name} | {s * 1e6:.2f} | {calls:.1f} | {batch} "
+                   f"| {cpu_cell} |")
+    out.append("")
+
+    # Targets: reported, not enforced.
+    out.append("## Targets (issue 6)")
+    out.append("")
+    lo, hi = TARGET_SIZES
+    for f in ("CheckpointRecv", "CheckpointSend", "CheckpointReusedRecv",
+              "CheckpointReusedSend", "RestoreRecv", "RestoreSend",
+              "PeekWarmRecv", "PeekWarmSend"):
+        rs = [(n, r) for (g, n), r in ratios.items()
+              if g == f and lo <= n <= hi]
+        if not rs:
+            continue
+        worst = min(rs, key=lambda x: x[1])
+        verdict = "met" if worst[1] >= TARGET_RATIO else "NOT met"
+        out.append(f"- {f}, 1-64 MiB, >= {TARGET_RATIO} of memcpy: "
+                   f"{verdict} (lowest {worst[1]:.2f} at "
+                   f"{human_bytes(worst[0])})")
+    for opt in ("1", "0"):
+        c = per_us.get(f"IdleCheckpoint/options:{opt}")
+        r = per_us.get(f"IdleRestore/options:{opt}")
+        if c is not None and r is not None:
+            verdict = "met" if c + r < TARGET_IDLE_US else "NOT met"
+            out.append(f"- Idle checkpoint + restore (options:{opt}) under "
+                       f"{TARGET_IDLE_US:.0f} µs: {verdict} ({c:.2f} + "
+                       f"{r:.2f} = {c + r:.2f} µs)")
+    migrate = per_conn.get("IdleMigrate/options:0", {}).get("syscalls")
+    if migrate is not None:
+        total = LIBSOCCR_CHECKPOINT_CALLS + LIBSOCCR_RESTORE_CALLS
+        verdict = "met" if migrate <= total else \
+            f"NOT met by {migrate - total:.0f}"
+        out.append(f"- Syscalls for a whole idle move (pause, checkpoint, "
+                   f"restore, resume; same state as libsoccr): {verdict} "
+                   f"({migrate:.0f} vs libsoccr's "
+                   f"{LIBSOCCR_CHECKPOINT_CALLS} + {LIBSOCCR_RESTORE_CALLS}; "
+                   f"soccr/syscall_budget_test.cc lists the differences)")
+    for name, row in sorted(per_conn.items()):
+        m = re.match(r"BatchMigrate/conns:10000/threads:(\d+)/options:(\d)",
+                     name)
+        if m:
+            ms = row["s_per_conn"] * 10000 * 1e3
+            verdict = "met" if ms < TARGET_BATCH_MS else "NOT met"
+            cpu = row.get("cpu_s_per_conn")
+            work = (f"; CPU work {cpu * 10000 * 1e3:.1f} ms over all "
+                    f"threads" if cpu is not None else "")
+            out.append(f"- 10,000 connections checkpointed, closed, restored "
+                       f"and resumed under {TARGET_BATCH_MS:.0f} ms "
+                       f"({m.group(1)} threads, options:{m.group(2)}): "
+                       f"{verdict} ({ms:.1f} ms wall-clock{work})")
+    out.append("")
+
+    if problems:
+        out.append("## Problems")
+        out.append("")
+        out.extend(f"- {p}" for p in problems)
+        out.append("")
+    print("\n".join(out))
+    if args.check and problems:
+        for p in problems:
+            print(f"report.py: {p}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+#include "soccr/batch.h"
+
+#include <utility>
+
+#include "soccr/internal/parallel.h"
+#include "soccr/restore.h"
+
+namespace soccr {
+
+int BatchThreads(size_t n, const BatchOptions& options) {
+  return internal::ThreadsFor(n, options.threads, options.min_per_thread);
+}
+
+std::vector<absl::StatusOr<PausedCheckpoint>> CheckpointMany(
+    absl::Span<const BorrowedFd> fds, const BatchOptions& options,
+    const sys::Sys& sys) {
+  std::vector<absl::StatusOr<PausedCheckpoint>> out(fds.size());
+  internal::ParallelFor(
+      fds.size(), options.threads, options.min_per_thread, [&](size_t i) {
+        absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fds[i], sys);
+        if (!paused.ok()) {
+          out[i] = paused.status();
+          return;
+        }
+        absl::StatusOr<ConnectionState> state =
+            Checkpoint(*paused, options.checkpoint);
+        if (!state.ok()) {
+          out[i] = state.status();  // `paused` resumes the socket.
+          return;
+        }
+        out[i] = PausedCheckpoint{*std::move(paused), *std::move(state)};
+      });
+  return out;
+}
+
+std::vector<absl::StatusOr<ConnectionState>> CheckpointAndCloseMany(
+    absl::Span<OwnedFd> fds, const BatchOptions& options, const sys::Sys& sys) {
+  std::vector<absl::StatusOr<ConnectionState>> out(fds.size());
+  internal::ParallelFor(
+      fds.size(), options.threads, options.min_per_thread, [&](size_t i) {
+        absl::StatusOr<PausedSocket> paused =
+            PausedSocket::Pause(fds[i].borrow(), sys);
+        if (!paused.ok()) {
+          out[i] = paused.status();
+          return;
+        }
+        absl::StatusOr<ConnectionState> state =
+            Checkpoint(*paused, options.checkpoint);
+        if (!state.ok()) {
+          out[i] = state.status();  // `paused` resumes the socket.
+          return;
+        }
+        std::move(*paused).LeaveInRepairMode();
+        fds[i].reset();  // In repair mode: closing sends nothing.
+        out[i] = *std::move(state);
+      });
+  return out;
+}
+
+std::vector<absl::StatusOr<RestoredSocket>> RestoreMany(
+    absl::Span<const ConnectionState> states, const BatchOptions& options,
+    const sys::Sys& sys) {
+  std::vector<absl::StatusOr<RestoredSocket>> out(states.size());
+  internal::ParallelFor(states.size(), options.threads, options.min_per_thread,
+                        [&](size_t i) { out[i] = Restore(states[i], sys); });
+  return out;
+}
+
+std::vector<absl::StatusOr<OwnedFd>> RestoreAndResumeMany(
+    absl::Span<const ConnectionState> states, const BatchOptions& options,
+    const sys::Sys& sys) {
+  std::vector<absl::StatusOr<OwnedFd>> out(states.size());
+  internal::ParallelFor(
+      states.size(), options.threads, options.min_per_thread, [&](size_t i) {
+        absl::StatusOr<RestoredSocket> restored = Restore(states[i], sys);
+        if (!restored.ok()) {
+          out[i] = restored.status();
+          return;
+        }
+        // On failure `restored` still owns the socket and closes it, in
+        // repair mode, when it goes out of scope.
+        out[i] = std::move(*restored).Resume(options.resume);
+      });
+  return out;
+}
+
+}  // namespace soccr

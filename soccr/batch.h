@@ -1,0 +1,90 @@
+// soccr/batch.h: checkpoint and restore many connections at once, spread
+// over threads.
+//
+// Moving an idle connection costs a few dozen system calls and no copying,
+// so moving thousands is bound by how many CPUs make those calls. These
+// functions do what the single-connection API does, for each connection, on
+// every CPU the process may use, and report each connection's outcome on
+// its own:
+//
+//   // Out: checkpoint, then close each socket silently.
+//   std::vector<absl::StatusOr<soccr::ConnectionState>> states =
+//       soccr::CheckpointAndCloseMany(absl::MakeSpan(fds));
+//   // In (elsewhere, with the peers' packets held back meanwhile):
+//   std::vector<absl::StatusOr<soccr::OwnedFd>> live =
+//       soccr::RestoreAndResumeMany(ok_states);
+//
+// Result i always belongs to input i. One connection's failure never
+// affects another's. Worker threads are started per call and joined before
+// it returns; they inherit the calling thread's network namespace, so
+// sockets are made where a serial Restore() would make them.
+
+#ifndef SOCCR_BATCH_H_
+#define SOCCR_BATCH_H_
+
+#include <stddef.h>
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "soccr/checkpoint.h"
+#include "soccr/connection_state.h"
+#include "soccr/fd.h"
+#include "soccr/paused_socket.h"
+#include "soccr/sys/sys.h"
+
+namespace soccr {
+
+struct BatchOptions {
+  // Threads to use, the calling thread included. 0: one per CPU this thread
+  // may run on.
+  int threads = 0;
+  // Fewer threads are used when each would get fewer connections than this:
+  // starting a thread costs about as much as moving a few connections.
+  size_t min_per_thread = 32;
+  CheckpointOptions checkpoint;
+  ResumeOptions resume;
+};
+
+// The number of threads a batch of `n` connections uses with `options`.
+int BatchThreads(size_t n, const BatchOptions& options);
+
+// A connection that was paused and checkpointed.
+struct PausedCheckpoint {
+  PausedSocket socket;
+  ConnectionState state;
+};
+
+// For each socket: PausedSocket::Pause, then Checkpoint. A success keeps its
+// socket paused in the result (drop it to resume, or LeaveInRepairMode to
+// migrate); a failure leaves its socket as it was. The sockets must be
+// distinct and stay open while the results live.
+[[nodiscard]] std::vector<absl::StatusOr<PausedCheckpoint>> CheckpointMany(
+    absl::Span<const BorrowedFd> fds, const BatchOptions& options = {},
+    const sys::Sys& sys = sys::LinuxSys());
+
+// For migration: checkpoints each socket and, if that succeeds, closes it
+// in repair mode (nothing reaches the peer) and leaves fds[i] empty. A
+// socket whose checkpoint fails is left as it was, still live and still in
+// fds[i].
+[[nodiscard]] std::vector<absl::StatusOr<ConnectionState>>
+CheckpointAndCloseMany(absl::Span<OwnedFd> fds,
+                       const BatchOptions& options = {},
+                       const sys::Sys& sys = sys::LinuxSys());
+
+// Restore() of each state. The sockets are still paused; see Restore() for
+// the errors. A failed restore leaves nothing behind.
+[[nodiscard]] std::vector<absl::StatusOr<RestoredSocket>> RestoreMany(
+    absl::Span<const ConnectionState> states, const BatchOptions& options = {},
+    const sys::Sys& sys = sys::LinuxSys());
+
+// Restore() and then Resume(options.resume) of each state: live sockets. A
+// connection whose resume fails is closed silently, in repair mode.
+[[nodiscard]] std::vector<absl::StatusOr<OwnedFd>> RestoreAndResumeMany(
+    absl::Span<const ConnectionState> states, const BatchOptions& options = {},
+    const sys::Sys& sys = sys::LinuxSys());
+
+}  // namespace soccr
+
+#endif  // SOCCR_BATCH_H_

@@ -1,0 +1,124 @@
+// QueueBytes: storage of every size, sharing, and the large-buffer paths
+// (populated mmap from 1 MiB; from 2 MiB, where the kernel gives
+// transparent huge pages on request, huge-page aligned).
+
+#include "soccr/queue_bytes.h"
+
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace soccr {
+namespace {
+
+// Whether every page of [data, data + size) is resident (mincore).
+bool AllResident(const uint8_t* data, size_t size) {
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t start = reinterpret_cast<uintptr_t>(data) & ~(page - 1);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(data) + size;
+  std::vector<unsigned char> vec((end - start + page - 1) / page);
+  if (::mincore(reinterpret_cast<void*>(start), end - start, vec.data()) != 0) {
+    return false;
+  }
+  for (unsigned char v : vec) {
+    if ((v & 1) == 0) return false;
+  }
+  return true;
+}
+
+// THP "always" or "madvise": a region that asks gets huge pages.
+bool HugePagesOnRequest() {
+  std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::stringstream mode;
+  mode << f.rdbuf();
+  return mode.str().find("[always]") != std::string::npos ||
+         mode.str().find("[madvise]") != std::string::npos;
+}
+
+// Whether `size` takes the huge-page path on this machine.
+bool HugePath(size_t size) { return size >= (2 << 20) && HugePagesOnRequest(); }
+
+class AllocateTest : public ::testing::TestWithParam<size_t> {};
+
+INSTANTIATE_TEST_SUITE_P(Sizes, AllocateTest,
+                         ::testing::Values(1, 4095, 65536, (1 << 20) - 1,
+                                           1 << 20, (2 << 20) - 1, 2 << 20,
+                                           (3 << 20) + 1, 64 << 20));
+
+TEST_P(AllocateTest, GivesWritableStorageOfTheSize) {
+  const size_t n = GetParam();
+  uint8_t* out = nullptr;
+  QueueBytes q = QueueBytes::Allocate(n, &out);
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(q.data(), out);
+  EXPECT_EQ(q.size(), n);
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(i * 7 + 3);
+  for (size_t i = 0; i < n; i += 4093) {
+    ASSERT_EQ(q.data()[i], static_cast<uint8_t>(i * 7 + 3)) << i;
+  }
+  EXPECT_EQ(q.data()[n - 1], static_cast<uint8_t>((n - 1) * 7 + 3));
+}
+
+TEST_P(AllocateTest, LargeStorageIsPopulatedUpFront) {
+  const size_t n = GetParam();
+  if (n < (1 << 20)) GTEST_SKIP() << "heap storage, faulted in on use";
+  if (HugePath(n)) GTEST_SKIP() << "huge pages, faulted in as filled";
+  uint8_t* out = nullptr;
+  QueueBytes q = QueueBytes::Allocate(n, &out);
+  EXPECT_TRUE(AllResident(q.data(), q.size()));
+}
+
+TEST_P(AllocateTest, HugePageSizedStorageIsAlignedForHugePages) {
+  const size_t n = GetParam();
+  if (!HugePath(n)) GTEST_SKIP() << "no huge pages for this size here";
+  uint8_t* out = nullptr;
+  QueueBytes q = QueueBytes::Allocate(n, &out);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(q.data()) % (2 << 20), 0u);
+}
+
+TEST(QueueBytesTest, EmptyAllocation) {
+  uint8_t* out = reinterpret_cast<uint8_t*>(1);
+  QueueBytes q = QueueBytes::Allocate(0, &out);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q, QueueBytes());
+}
+
+TEST(QueueBytesTest, CopiesShareStorageAndOutliveTheOriginal) {
+  const std::string data(3 << 20, 'x');
+  QueueBytes copy;
+  {
+    QueueBytes q = QueueBytes::Copy(data);
+    copy = q;
+    EXPECT_EQ(copy.data(), q.data());
+  }
+  EXPECT_EQ(copy.view(), data);  // The mapping lives as long as a copy.
+  QueueBytes sub = copy.Subrange(1 << 20, 10);
+  EXPECT_EQ(sub.view(), std::string(10, 'x'));
+  EXPECT_EQ(sub.data(), copy.data() + (1 << 20));
+}
+
+TEST(QueueBytesTest, SubrangeIsClamped) {
+  QueueBytes q = QueueBytes::Copy(absl::string_view("abcdef"));
+  EXPECT_EQ(q.Subrange(4, 100).view(), "ef");
+  EXPECT_TRUE(q.Subrange(100, 1).empty());
+}
+
+TEST(QueueBytesTest, EqualityIsByContent) {
+  EXPECT_EQ(QueueBytes::Copy(absl::string_view("abc")),
+            QueueBytes::Copy(absl::string_view("abc")));
+  EXPECT_NE(QueueBytes::Copy(absl::string_view("abc")),
+            QueueBytes::Copy(absl::string_view("abd")));
+  EXPECT_NE(QueueBytes::Copy(absl::string_view("abc")),
+            QueueBytes::Copy(absl::string_view("ab")));
+}
+
+}  // namespace
+}  // namespace soccr

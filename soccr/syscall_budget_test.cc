@@ -1,0 +1,108 @@
+// How many kernel calls an idle connection costs, counted with CountingSys
+// under the namespace's default sysctls, against libsoccr's (CRIU's
+// soccr/soccr.c): a checkpoint is 12 calls there (TCP_REPAIR on, TCP_INFO,
+// three queue ioctls, TCP_MAXSEG, TCP_TIMESTAMP, TCP_REPAIR_WINDOW, and
+// TCP_REPAIR_QUEUE + TCP_QUEUE_SEQ per queue) plus getsockname and
+// getpeername by the caller: 14. A restore is socket() plus 11 (TCP_REPAIR
+// on, bind, TCP_REPAIR_QUEUE + TCP_QUEUE_SEQ per queue, connect,
+// TCP_REPAIR_OPTIONS, TCP_TIMESTAMP, TCP_REPAIR_WINDOW, TCP_REPAIR off):
+// 12.
+//
+// soccr saving the same state (no socket options) differs by two calls,
+// each for something libsoccr gets wrong, and saves one:
+// - Pause reads SO_REUSEADDR first: repair mode overwrites it (and leaving
+//   repair mode clears it), so libsoccr loses it; soccr puts it back.
+// - Restore sets TCP_MAXSEG before connect(): without it the kernel sizes
+//   segments from the 536-byte default, and libsoccr's restored
+//   connections start that way.
+// - The checkpoint skips SIOCOUTQNSD when the send queue is empty.
+
+#include <string>
+#include <utility>
+
+#include "gtest/gtest.h"
+#include "soccr/soccr.h"
+#include "soccr/sys/counting_sys.h"
+#include "soccr/testing/netns.h"
+#include "soccr/testing/tcp_pair.h"
+
+namespace soccr {
+namespace {
+
+using ::soccr::sys::CountingSys;
+using ::soccr::sys::Op;
+
+constexpr uint64_t kLibsoccrCheckpointCalls = 14;
+constexpr uint64_t kLibsoccrRestoreCalls = 12;
+constexpr uint64_t kPauseReuseAddrCall = 1;
+constexpr uint64_t kRestoreMssCall = 1;
+constexpr uint64_t kSkippedOutqNotSentCall = 1;
+
+class SyscallBudgetTest : public soccr::testing::NetnsTest {};
+
+TEST_F(SyscallBudgetTest, IdleConnectionCostsWhatLibsoccrDoesPlusItsFixes) {
+  absl::StatusOr<soccr::testing::TcpPair> pair =
+      soccr::testing::ConnectedPair(soccr::testing::Family::kV4);
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  CheckpointOptions libsoccr_state;
+  libsoccr_state.socket_options = false;
+
+  CountingSys checkpoint_calls;
+  absl::StatusOr<PausedSocket> paused =
+      PausedSocket::Pause(pair->client.borrow(), checkpoint_calls);
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  absl::StatusOr<ConnectionState> state = Checkpoint(*paused, libsoccr_state);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(checkpoint_calls.Count(Op::kPeek), 0u)
+      << "empty queues are not read";
+  EXPECT_EQ(checkpoint_calls.Count(Op::kGetOutqNotSent), 0u);
+  EXPECT_LE(
+      checkpoint_calls.Total(),
+      kLibsoccrCheckpointCalls + kPauseReuseAddrCall - kSkippedOutqNotSentCall)
+      << checkpoint_calls.ToString();
+  std::move(*paused).LeaveInRepairMode();
+  pair->client.reset();
+
+  CountingSys restore_calls;
+  absl::StatusOr<RestoredSocket> restored = Restore(*state, restore_calls);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  absl::StatusOr<OwnedFd> live = std::move(*restored).Resume();
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ(restore_calls.Count(Op::kSocket), 1u);
+  EXPECT_EQ(restore_calls.Count(Op::kSend), 0u)
+      << "empty queues are not written";
+  EXPECT_LE(restore_calls.Total(), kLibsoccrRestoreCalls + kRestoreMssCall)
+      << restore_calls.ToString();
+}
+
+TEST_F(SyscallBudgetTest, CountsEveryCallOfAnOperation) {
+  absl::StatusOr<soccr::testing::TcpPair> pair =
+      soccr::testing::ConnectedPair(soccr::testing::Family::kV4);
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  const std::string data = soccr::testing::Pattern(100000, 5);
+  ASSERT_TRUE(soccr::testing::WriteAll(pair->server.borrow(), data).ok());
+  ASSERT_TRUE(soccr::testing::WaitInq(pair->client.borrow(), data.size()).ok());
+
+  CountingSys calls;
+  absl::StatusOr<PausedSocket> paused =
+      PausedSocket::Pause(pair->client.borrow(), calls);
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  // SO_REUSEADDR (which repair mode overwrites), then TCP_REPAIR on.
+  EXPECT_EQ(calls.Count(Op::kGetSockOpt), 1u);
+  EXPECT_EQ(calls.Count(Op::kSetRepair), 1u);
+  EXPECT_EQ(calls.Total(), 2u);
+  absl::StatusOr<ConnectionState> state = Checkpoint(*paused);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(calls.Count(Op::kPeek), 1u) << "one peek reads the whole queue";
+  EXPECT_EQ(calls.Count(Op::kSetRepairQueue), 2u);
+  EXPECT_EQ(calls.Count(Op::kGetQueueSeq), 2u);
+  EXPECT_NE(calls.ToString().find("recv(MSG_PEEK) 1"), std::string::npos)
+      << calls.ToString();
+  calls.Reset();
+  EXPECT_EQ(calls.Total(), 0u);
+  ASSERT_TRUE(std::move(*paused).Resume().ok());
+  EXPECT_EQ(calls.Count(Op::kSetRepair), 1u);
+}
+
+}  // namespace
+}  // namespace soccr
