@@ -5,8 +5,7 @@
 namespace soccr::internal {
 
 ErrorContext::ErrorContext(absl::string_view operation, BorrowedFd fd)
-    : operation_(operation),
-      prefix_(absl::StrCat(operation, " fd ", fd.get())) {}
+    : operation_(operation), fd_(fd) {}
 
 ErrorContext::ErrorContext(absl::string_view operation,
                            const SocketAddress& local,
@@ -17,19 +16,26 @@ ErrorContext::ErrorContext(absl::string_view operation,
 
 void ErrorContext::SetEndpoints(const SocketAddress& local,
                                 const SocketAddress& peer) {
-  prefix_ = absl::StrCat(operation_, " ", local.ToString(), "->",
-                         peer.ToString());
+  has_endpoints_ = true;
+  local_ = local;
+  peer_ = peer;
+}
+
+std::string ErrorContext::prefix() const {
+  if (!has_endpoints_) return absl::StrCat(operation_, " fd ", fd_.get());
+  return absl::StrCat(operation_, " ", local_.ToString(), "->",
+                      peer_.ToString());
 }
 
 absl::Status ErrorContext::SysError(absl::string_view step, sys::Op op,
                                     int err) const {
   return absl::ErrnoToStatus(
-      err, absl::StrCat(prefix_, ": ", step, ": ", sys::OpName(op)));
+      err, absl::StrCat(prefix(), ": ", step, ": ", sys::OpName(op)));
 }
 
 absl::Status ErrorContext::Error(absl::StatusCode code,
                                  absl::string_view what) const {
-  return absl::Status(code, absl::StrCat(prefix_, ": ", what));
+  return absl::Status(code, absl::StrCat(prefix(), ": ", what));
 }
 
 }  // namespace soccr::internal

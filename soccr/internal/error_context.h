@@ -28,7 +28,9 @@ class ErrorContext {
                const SocketAddress& peer);
 
   void SetEndpoints(const SocketAddress& local, const SocketAddress& peer);
-  const std::string& prefix() const { return prefix_; }
+  // "restore 10.0.0.1:80->10.0.0.2:4242". Formatted only when asked for (on
+  // an error), so that the common, successful path pays nothing for it.
+  std::string prefix() const;
 
   // A failed kernel call: the status code follows errno.
   absl::Status SysError(absl::string_view step, sys::Op op, int err) const;
@@ -37,7 +39,10 @@ class ErrorContext {
 
  private:
   std::string operation_;
-  std::string prefix_;
+  BorrowedFd fd_;
+  bool has_endpoints_ = false;
+  SocketAddress local_;
+  SocketAddress peer_;
 };
 
 }  // namespace soccr::internal
