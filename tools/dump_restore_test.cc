@@ -20,6 +20,7 @@
 #include "soccr/soccr.h"
 #include "soccr/testing/checkpoint_util.h"
 #include "soccr/testing/netns.h"
+#include "soccr/testing/status_macros.h"
 #include "soccr/testing/tcp_pair.h"
 #include "tools/image_file.h"
 #include "tools/testing/run_program.h"
@@ -33,11 +34,6 @@ using testing::Pattern;
 using testing::ProgramResult;
 using testing::RunProgram;
 using testing::SoccrPath;
-
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)            \
-  auto lhs##_or = (expr);                          \
-  ASSERT_TRUE(lhs##_or.ok()) << lhs##_or.status(); \
-  auto lhs = *std::move(lhs##_or)
 
 constexpr size_t kDown = 1000;      // server -> client, left unread
 constexpr size_t kUp = 8 << 20;     // client -> server, mostly stuck
@@ -60,13 +56,13 @@ class DumpRestoreTest : public testing::NetnsTest {
     ASSERT_OK_AND_ASSIGN(
         pair, testing::ConnectedPair(testing::Family::kV4, 0, 256 << 10));
     pair_ = std::move(pair);
-    ASSERT_TRUE(testing::WriteAll(server(), Pattern(kDown, 1)).ok());
-    ASSERT_TRUE(testing::WaitInq(client(), kDown).ok());
+    ASSERT_OK(testing::WriteAll(server(), Pattern(kDown, 1)));
+    ASSERT_OK(testing::WaitInq(client(), kDown));
     ASSERT_OK_AND_ASSIGN(written,
                          testing::WriteSome(client(), Pattern(kUp, 2)));
     up_written_ = written;
     ASSERT_LT(up_written_, kUp);
-    ASSERT_TRUE(testing::WaitNothingInFlight(client()).ok());
+    ASSERT_OK(testing::WaitNothingInFlight(client()));
     server_inq_ = testing::InqLen(server());
   }
 
@@ -147,15 +143,14 @@ class DumpRestoreTest : public testing::NetnsTest {
       EXPECT_TRUE(up.ok()) << up.status();
       if (up.ok()) {
         EXPECT_TRUE(*up == Pattern(kUp, 2)) << "the client's stream differs";
-        EXPECT_TRUE(
-            testing::WriteAll(server(), Pattern(kMoreDown, 1, kDown)).ok());
+        EXPECT_OK(testing::WriteAll(server(), Pattern(kMoreDown, 1, kDown)));
       }
     }
     ASSERT_OK_AND_ASSIGN(result, running->Wait());
     EXPECT_TRUE(live) << "fd3_peer never got the connection";
     EXPECT_EQ(result.exit_status, 0) << result.err;
     EXPECT_THAT(result.out, HasSubstr("all as expected"));
-    EXPECT_TRUE(testing::ExpectEof(server()).ok());
+    EXPECT_OK(testing::ExpectEof(server()));
   }
 
   std::string dir_;
@@ -190,13 +185,13 @@ TEST_F(DumpRestoreTest, DefaultResumesTheOriginalAndTheImageRestores) {
   EXPECT_TRUE(down == Pattern(kDown, 1));
   ASSERT_OK_AND_ASSIGN(up, testing::ReadExactly(server(), up_written_));
   EXPECT_TRUE(up == Pattern(up_written_, 2));
-  ASSERT_TRUE(testing::WriteAll(server(), "and back").ok());
+  ASSERT_OK(testing::WriteAll(server(), "and back"));
   ASSERT_OK_AND_ASSIGN(back, testing::ReadExactly(client(), 8));
   EXPECT_EQ(back, "and back");
 
   // And the image restores to the same state (in a namespace of its own:
   // the original still holds its addresses here).
-  ASSERT_TRUE(testing::EnterPrivateNetns().ok());
+  ASSERT_OK(testing::EnterPrivateNetns());
   ASSERT_OK_AND_ASSIGN(restored, Restore(state));
   ASSERT_OK_AND_ASSIGN(again, Checkpoint(restored.paused()));
   testing::ExpectSameState(state, again);
