@@ -74,6 +74,7 @@ absl::StatusOr<DumpResult> DumpConnection(const DumpOptions& options,
   result.image_bytes = *size;
 
   const bool in_repair = paused->in_repair_mode();
+  result.repair = in_repair;
   switch (options.after) {
     case AfterDump::kResume:
       if (absl::Status s = std::move(*paused).Resume(); !s.ok()) {

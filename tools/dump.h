@@ -60,6 +60,9 @@ struct DumpOptions {
 
 struct DumpResult {
   ConnectionState state;
+  // Whether the socket was in repair mode (not for a listener or a socket
+  // never connected, which are held as they are).
+  bool repair = true;
   uint64_t image_bytes = 0;
   absl::Duration checkpoint_time;  // pause and checkpoint
   absl::Duration write_time;       // the image, written and flushed to disk

@@ -299,6 +299,26 @@ TEST_F(DumpRestoreTest, RefusesAProcessThatIsGone) {
   EXPECT_THAT(r.err, HasSubstr("pidfd_open: No such process"));
 }
 
+TEST_F(DumpRestoreTest, ListenerIsSavedAndCloseStopsIt) {
+  OwnedFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const SocketAddress addr = SocketAddress::Loopback4(0);
+  ASSERT_EQ(::bind(listener.get(), addr.sockaddr(), addr.length()), 0);
+  ASSERT_EQ(::listen(listener.get(), 3), 0);
+  ASSERT_OK_AND_ASSIGN(r, Dump({}, listener.get()));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("original  a listener: never in repair mode, "
+                               "carries on\n"));
+  ASSERT_OK_AND_ASSIGN(state, ReadImage());
+  EXPECT_EQ(state.state, TcpState::kListen);
+  EXPECT_EQ(state.listen_backlog, 3u);
+
+  ASSERT_OK_AND_ASSIGN(r2, Dump({"--close"}, listener.get()));
+  ASSERT_EQ(r2.exit_status, 0) << r2.err;
+  EXPECT_THAT(r2.out, HasSubstr("(but stopped listening, --close)"));
+  EXPECT_EQ(::accept(listener.get(), nullptr, nullptr), -1);
+  EXPECT_EQ(errno, EINVAL);
+}
+
 TEST_F(DumpRestoreTest, UsageErrors) {
   for (const std::vector<std::string>& argv :
        std::vector<std::vector<std::string>>{

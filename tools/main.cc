@@ -254,6 +254,14 @@ int RunDump() {
          Millis(r->write_time).c_str());
   printf("  paused    for %s (checkpoint %s)\n", Millis(r->paused_time).c_str(),
          Millis(r->checkpoint_time).c_str());
+  if (!r->repair) {
+    printf("  original  %s: never in repair mode, carries on%s\n",
+           s.state == TcpState::kListen ? "a listener" : "not connected",
+           options.after == AfterDump::kClose && s.state == TcpState::kListen
+               ? " (but stopped listening, --close)"
+               : "");
+    return cli::kExitOk;
+  }
   switch (options.after) {
     case AfterDump::kResume:
       printf("  original  resumed: the process carries on\n");

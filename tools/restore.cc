@@ -133,8 +133,8 @@ ExecFailure RestoreAndExec(const RestoreCommand& command, Progress& progress) {
   argv.push_back(nullptr);
   ::execv(program->c_str(), argv.data());
   const int err = errno;
-  // Back into repair mode before closing: the peer sees nothing, and the
-  // image can be restored again.
+  // Back into repair mode before closing: the peer gets neither FIN nor
+  // reset. (The connection ran since the resume, so the image may be stale.)
   const int on = TCP_REPAIR_ON;
   (void)::setsockopt(kRestoredFd, SOL_TCP, TCP_REPAIR, &on, sizeof(on));
   fd3.reset();

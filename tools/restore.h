@@ -53,7 +53,8 @@ struct ExecFailure {
 // resumes it, makes it descriptor 3 (not close-on-exec), and executes the
 // program in this process. Returns only on failure; if the exec itself
 // fails, the socket goes back into repair mode before it is closed, so the
-// peer sees nothing and the image can be restored again.
+// peer gets neither FIN nor reset (but the connection ran since the resume:
+// the image may no longer match it).
 ExecFailure RestoreAndExec(const RestoreCommand& command, Progress& progress);
 
 }  // namespace soccr
