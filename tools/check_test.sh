@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Drives `soccr check`: in a private namespace (every basic feature there),
+# without CAP_NET_ADMIN over the network namespace (repair mode missing,
+# exit status 1), and with lo down (no connection to probe with).
+#   check_test.sh SOCCR
+set -euo pipefail
+soccr="$1"
+source tools/testing/cli_test_lib.sh
+
+run 0 check --private-netns
+has_line "^Linux .*, CAP_NET_ADMIN yes, CAP_NET_RAW yes, network namespace net:\["
+for feature in "loopback connection" "repair mode \(TCP_REPAIR\)" \
+  "repair queues \(TCP_REPAIR_QUEUE\)" "repair options \(TCP_REPAIR_OPTIONS\)" \
+  "timestamps \(TCP_TIMESTAMP\)" "checkpoint and restore"; do
+  has_line "^ok      \* $feature  "
+done
+has_line "^ok        repair window \(TCP_REPAIR_WINDOW\) "
+has_line "^ok        repair off without window probe "
+has_line "^ok        raw packet injection \(CAP_NET_RAW\) +a CLOSE_WAIT connection restored, the peer's FIN injected with mark 0xc114$"
+# Without CAP_NET_ADMIN in the initial user namespace, FORCE is refused;
+# the line says what a restore does instead.
+has_line "^missing   raising buffers \(SO_\*BUFFORCE\) +setsockopt\(SO_SNDBUFFORCE\): Operation not permitted \(needs CAP_NET_ADMIN in the initial user namespace\)\. Restores fall back to SO_SNDBUF/SO_RCVBUF, capped by net\.core\.wmem_max=[0-9]+ "
+# Present or not depending on the kernel, but always a verdict with a reason.
+has_line "^(ok|missing)   TCP-AO repair \(TCP_AO_REPAIR\) +[^ ]"
+has "all basic features (*) are present: soccr can checkpoint and restore connections here"
+[[ "$(wc -l <"$tmp/out")" == 13 ]] || fail "want 13 lines: $(cat "$tmp/out")"
+
+# A user namespace of its own inside a network namespace that belongs to
+# the parent one: no CAP_NET_ADMIN (nor CAP_NET_RAW) over it.
+nested="$tmp/nested.sh"
+cat >"$nested" <<'SH'
+ip link set lo up && exec unshare -U "$@"
+SH
+status=0
+unshare -Urn sh "$nested" "$soccr" check >"$tmp/out" 2>"$tmp/err" || status=$?
+[[ "$status" == 1 ]] || fail "check without CAP_NET_ADMIN exited $status: $(cat "$tmp/out" "$tmp/err")"
+has_line "CAP_NET_ADMIN no, CAP_NET_RAW no"
+has_line "^ok      \* loopback connection "
+has_line "^missing \* repair mode \(TCP_REPAIR\) +setsockopt\(TCP_REPAIR\): Operation not permitted \(needs CAP_NET_ADMIN over this network namespace; \`soccr check --private-netns\` shows what the kernel supports\)$"
+has_line "^skipped \* repair queues \(TCP_REPAIR_QUEUE\) +needs repair mode$"
+has_line "^skipped \* checkpoint and restore +needs repair mode$"
+has_line "^missing   raw packet injection \(CAP_NET_RAW\) +socket\(AF_INET, SOCK_RAW\): Operation not permitted \(needs CAP_NET_RAW\); connections in FIN_WAIT1"
+has "basic features (*) missing: repair mode (TCP_REPAIR), repair queues (TCP_REPAIR_QUEUE), repair options (TCP_REPAIR_OPTIONS), timestamps (TCP_TIMESTAMP), checkpoint and restore; soccr cannot checkpoint and restore connections here"
+
+# A network namespace whose lo is down: nothing to probe with.
+status=0
+unshare -Urn "$soccr" check >"$tmp/out" 2>"$tmp/err" || status=$?
+[[ "$status" == 1 ]] || fail "check with lo down exited $status"
+has_line "^missing \* loopback connection +.*Network is unreachable \(is lo up in this network namespace\?\)$"
+has_line "^skipped \* repair mode \(TCP_REPAIR\) +needs a connection$"
+
+error 2 "unexpected argument \"now\"" check now
+error 2 "unknown flag --json" check --json
+echo "check_test: ok"

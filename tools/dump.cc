@@ -1,0 +1,106 @@
+#include "tools/dump.h"
+
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "soccr/soccr.h"
+#include "tools/image_file.h"
+#include "tools/pidfd.h"
+
+namespace soccr {
+namespace {
+
+absl::Status Prefixed(absl::string_view prefix, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(prefix, ": ", s.message()));
+}
+
+// Drops the connection of `fd`, which must be in repair mode (or a
+// listener), without a packet to the peer; then takes it out of repair
+// mode without a window probe, so that its owner sees ECONNABORTED rather
+// than repair mode's EPERM. See the file comment of dump.h.
+absl::Status DisconnectSilently(BorrowedFd fd, bool in_repair,
+                                absl::string_view what) {
+  struct sockaddr unspec = {};
+  unspec.sa_family = AF_UNSPEC;
+  if (::connect(fd.get(), &unspec, sizeof(unspec)) != 0) {
+    return absl::ErrnoToStatus(
+        errno, absl::StrCat(what,
+                            ": the image is written, but closing silently "
+                            "failed (the socket stays in repair mode): "
+                            "connect(AF_UNSPEC)"));
+  }
+  if (in_repair) {
+    const int off = TCP_REPAIR_OFF_NO_WP;
+    // Without TCP_REPAIR_OFF_NO_WP (Linux < 4.14) the socket just stays in
+    // repair mode: still silent, only the owner's errors differ.
+    (void)::setsockopt(fd.get(), SOL_TCP, TCP_REPAIR, &off, sizeof(off));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<DumpResult> DumpConnection(const DumpOptions& options,
+                                          Progress& progress) {
+  const std::string what =
+      absl::StrCat("fd ", options.fd, " of process ", options.pid);
+  absl::StatusOr<OwnedFd> copy = TakeDescriptor(options.pid, options.fd);
+  if (!copy.ok()) return copy.status();
+  if (absl::Status s = CheckTcpSocket(copy->borrow(), what); !s.ok()) return s;
+
+  DumpResult result;
+  progress.Step(absl::StrCat("pausing ", what));
+  const absl::Time paused_at = absl::Now();
+  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(copy->borrow());
+  if (!paused.ok()) return Prefixed(what, paused.status());
+  // From here until the end, dropping `paused` resumes the original: every
+  // early return leaves it usable.
+  absl::StatusOr<ConnectionState> state = Checkpoint(*paused);
+  if (!state.ok()) return Prefixed(what, state.status());
+  result.checkpoint_time = absl::Now() - paused_at;
+  progress.Step(absl::StrCat(
+      "writing ", options.output, " (",
+      FormatBytes(uint64_t{state->inq_len} + state->outq_len), " in queues)"));
+  const absl::Time write_start = absl::Now();
+  absl::StatusOr<uint64_t> size = WriteImageFile(options.output, {*state});
+  if (!size.ok()) return size.status();
+  result.write_time = absl::Now() - write_start;
+  result.image_bytes = *size;
+
+  const bool in_repair = paused->in_repair_mode();
+  result.repair = in_repair;
+  switch (options.after) {
+    case AfterDump::kResume:
+      if (absl::Status s = std::move(*paused).Resume(); !s.ok()) {
+        return Prefixed(
+            absl::StrCat(what, ": the image is written, but resuming failed"),
+            s);
+      }
+      break;
+    case AfterDump::kLeavePaused:
+      std::move(*paused).LeaveInRepairMode();
+      break;
+    case AfterDump::kClose:
+      std::move(*paused).LeaveInRepairMode();
+      if (state->state != TcpState::kClose || !state->peer.empty()) {
+        if (absl::Status s =
+                DisconnectSilently(copy->borrow(), in_repair, what);
+            !s.ok()) {
+          return s;
+        }
+      }
+      break;
+  }
+  result.paused_time = absl::Now() - paused_at;
+  progress.Clear();
+  result.state = *std::move(state);
+  return result;
+}
+
+}  // namespace soccr

@@ -1,0 +1,381 @@
+// soccr: the command-line tool. Checks what the kernel can do, inspects
+// images, checkpoints another process's connection, restores one for any
+// program, and demonstrates a live migration.
+//
+//   ./bazelw run //tools:soccr -- demo
+//   soccr check --private-netns
+//   soccr inspect --json conn.soccr
+//   soccr dump --pid 1234 --fd 5 -o conn.soccr --close
+//   soccr restore conn.soccr -- ./server --resume
+//
+// `soccr --help` lists the subcommands and the exit statuses; each
+// subcommand has its own --help.
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "soccr/tcp_state.h"
+#include "soccr/testing/private_netns.h"
+#include "tools/check.h"
+#include "tools/cli.h"
+#include "tools/demo.h"
+#include "tools/dump.h"
+#include "tools/inspect.h"
+#include "tools/progress.h"
+#include "tools/restore.h"
+
+ABSL_FLAG(bool, private_netns, false,
+          "Probe inside a new user and network namespace (only lo, up)\n"
+          "instead of the current ones: shows what the kernel supports\n"
+          "to an unprivileged user.");
+ABSL_FLAG(bool, json, false, "Print one JSON object instead of text.");
+ABSL_FLAG(bool, skip_checksums, false,
+          "Do not verify the XXH3 checksums (to look into a damaged\n"
+          "image; every other check still runs).");
+ABSL_FLAG(int32_t, pid, 0, "The process that owns the connection.");
+ABSL_FLAG(int32_t, fd, -1, "The connection's descriptor in that process.");
+ABSL_FLAG(std::string, output, "",
+          "The image file to write (replaced atomically if it exists).");
+ABSL_FLAG(bool, leave_paused, false,
+          "Leave the socket in repair mode: frozen, and closing it sends\n"
+          "nothing. Its addresses stay taken until its owner closes it.");
+ABSL_FLAG(bool, close, false,
+          "Disconnect the socket silently once the image is written: no\n"
+          "FIN, no RST; the owner's next read or write fails with\n"
+          "ECONNABORTED, and the addresses are free for a restore.");
+ABSL_FLAG(uint32_t, index, 0, "Which connection of the image to restore.");
+ABSL_FLAG(uint64_t, bytes, 8 << 20,
+          "Bytes to stream in each direction (64 KiB to 1 GiB).");
+ABSL_FLAG(std::string, image, "",
+          "Write the image here and keep it (default: a temporary\n"
+          "directory, removed afterwards).");
+
+namespace soccr {
+namespace {
+
+using cli::Command;
+
+const Command kCheck = {
+    "check",
+    "check [--private-netns]",
+    "probe what this kernel and this process can do",
+    "Probes, for real, what soccr needs from the kernel and the process in\n"
+    "the current network namespace: repair mode, repair queues, options,\n"
+    "window and timestamps, leaving repair mode without a window probe,\n"
+    "raising socket buffers, raw packet injection, TCP-AO repair, and a\n"
+    "whole checkpoint and restore of a loopback connection. One line per\n"
+    "feature: ok, missing (with the failing call, its errno and what that\n"
+    "means) or skipped. Exits 1 if a basic feature (*) is missing.",
+    {{"private_netns"}},
+    0,
+    0,
+};
+
+const Command kInspect = {
+    "inspect",
+    "inspect [--json] [--skip-checksums] IMAGE",
+    "show the connections in an image file",
+    "Reads IMAGE as a restore would, checksums and every field checked, and\n"
+    "shows the format version, the checksum status, and for each\n"
+    "connection its state, addresses, sequence numbers, queue sizes (with\n"
+    "their first bytes), negotiated options, window, buffers and socket\n"
+    "options. A damaged image gets the parser's precise error and exit\n"
+    "status 1.\n"
+    "\n"
+    "--json prints one object: path, file_bytes, format_version,\n"
+    "checksums_verified, and connections[], each with the fields of\n"
+    "soccr::ConnectionState (state, local, peer, inq_seq, inq_len,\n"
+    "outq_seq, outq_len, unsent_len, options, timestamp, window, buffers,\n"
+    "socket_options, listen_backlog, pending_error) plus\n"
+    "recv_queue_head_hex and send_queue_head_hex. Strings hold bytes:\n"
+    "anything outside printable ASCII is written as \\u00XX.",
+    {{"json"}, {"skip_checksums"}},
+    1,
+    1,
+};
+
+const Command kDump = {
+    "dump",
+    "dump --pid PID --fd FD -o IMAGE [--leave-paused | --close]",
+    "checkpoint another process's TCP connection into an image",
+    "Takes a copy of descriptor FD of process PID (pidfd_getfd: needs\n"
+    "ptrace access to it), pauses the connection (repair mode), checkpoints\n"
+    "it and writes IMAGE safely (a temporary file in the same directory,\n"
+    "fsync, rename). Needs CAP_NET_ADMIN over the socket's network\n"
+    "namespace.\n"
+    "\n"
+    "By default the connection then resumes and the process carries on\n"
+    "untouched. While it is paused the connection sends and acknowledges\n"
+    "nothing, and the owner's own reads and writes on it fail: stop the\n"
+    "owner (SIGSTOP, a cgroup freezer) if it may use the socket then. To\n"
+    "migrate, hold the peer's packets back (a firewall rule) and use\n"
+    "--close (or --leave-paused and let the owner exit): the original then\n"
+    "never sends a FIN or a reset, and `soccr restore` continues it.",
+    {{"pid", "PID", 0, true},
+     {"fd", "FD", 0, true},
+     {"output", "IMAGE", 'o', true},
+     {"leave_paused"},
+     {"close"}},
+    0,
+    0,
+};
+
+const Command kRestore = {
+    "restore",
+    "restore [--index N] IMAGE -- CMD [ARGS...]",
+    "restore a connection and run a program with it as fd 3",
+    "Restores connection N (default 0) of IMAGE, resumes it, and executes\n"
+    "CMD in this process with the live, blocking socket as descriptor 3\n"
+    "(the convention of libsoccr's tcp-constructor example); CMD finds its\n"
+    "addresses with getsockname/getpeername. Needs CAP_NET_ADMIN over the\n"
+    "current network namespace (and CAP_NET_RAW for half-closed\n"
+    "connections). CMD is looked up first (in PATH unless it has a '/'):\n"
+    "if it cannot run, nothing is restored (exit status 127 or 126).",
+    {{"index", "N"}},
+    1,
+    1,
+    /*takes_command=*/true,
+};
+
+const Command kDemo = {
+    "demo",
+    "demo [--bytes N] [--image PATH]",
+    "move a live connection between two processes, every byte checked",
+    "In a private user and network namespace (nothing on the host is\n"
+    "touched): a peer and a client stream to each other; mid-stream, with\n"
+    "data in both of the client's queues, the client's socket is\n"
+    "checkpointed into an image file and closed silently; a new process\n"
+    "restores it from the file; both streams finish and every byte is\n"
+    "compared on both sides. Prints the queue sizes, the checkpoint,\n"
+    "image and restore figures, and exits 1 on any difference.",
+    {{"bytes", "N"}, {"image", "PATH"}},
+    0,
+    0,
+};
+
+const Command* const kCommands[] = {&kCheck, &kInspect, &kDump, &kRestore,
+                                    &kDemo};
+
+std::string TopUsage() {
+  std::string s =
+      "usage: soccr SUBCOMMAND [FLAGS] [ARGS]\n"
+      "\n"
+      "soccr checkpoints and restores live TCP connections (Linux TCP repair\n"
+      "mode).\n"
+      "\n"
+      "subcommands:\n";
+  for (const Command* c : kCommands) {
+    absl::StrAppendFormat(&s, "  %-9s %s\n", c->name, c->summary);
+  }
+  absl::StrAppend(
+      &s,
+      "\n"
+      "`soccr SUBCOMMAND --help` describes a subcommand and its flags.\n"
+      "\n"
+      "exit status:\n"
+      "  0    success\n"
+      "  1    the operation failed (the reason is on stderr); check: a basic\n"
+      "       feature is missing; demo: a byte differs\n"
+      "  2    usage error: unknown subcommand or flag, bad value, missing or\n"
+      "       extra argument\n"
+      "  126  restore: CMD cannot be executed (nothing was restored)\n"
+      "  127  restore: CMD was not found (nothing was restored)\n");
+  return s;
+}
+
+// One line on stderr: "soccr dump: <message>".
+int Fail(absl::string_view command, const absl::Status& status,
+         int exit_status = cli::kExitFailed) {
+  const std::string message =
+      absl::StrReplaceAll(status.message(), {{"\n", " "}});
+  fprintf(stderr, "soccr %s: %s\n", std::string(command).c_str(),
+          message.c_str());
+  return exit_status;
+}
+
+std::string Millis(absl::Duration d) {
+  return absl::StrFormat("%.2f ms", absl::ToDoubleMilliseconds(d));
+}
+
+int RunCheck() {
+  if (absl::GetFlag(FLAGS_private_netns)) {
+    if (absl::Status s = testing::EnterPrivateNetns(); !s.ok()) {
+      return Fail("check", s);
+    }
+  }
+  const CheckReport report = RunChecks();
+  printf("%s", FormatCheckReport(report).c_str());
+  return report.BasicsPresent() ? cli::kExitOk : cli::kExitFailed;
+}
+
+int RunInspect(const cli::Args& args) {
+  Progress progress = Progress::OnStderr("soccr inspect");
+  absl::StatusOr<InspectedImage> image = InspectImage(
+      args.args[0], !absl::GetFlag(FLAGS_skip_checksums), progress);
+  if (!image.ok()) return Fail("inspect", image.status());
+  const std::string out =
+      absl::GetFlag(FLAGS_json) ? InspectJson(*image) : InspectText(*image);
+  fwrite(out.data(), 1, out.size(), stdout);
+  return cli::kExitOk;
+}
+
+int RunDump() {
+  if (absl::GetFlag(FLAGS_leave_paused) && absl::GetFlag(FLAGS_close)) {
+    return Fail("dump",
+                absl::InvalidArgumentError(
+                    "--leave-paused and --close exclude each other"),
+                cli::kExitUsage);
+  }
+  DumpOptions options;
+  options.pid = absl::GetFlag(FLAGS_pid);
+  options.fd = absl::GetFlag(FLAGS_fd);
+  options.output = absl::GetFlag(FLAGS_output);
+  options.after = absl::GetFlag(FLAGS_close)          ? AfterDump::kClose
+                  : absl::GetFlag(FLAGS_leave_paused) ? AfterDump::kLeavePaused
+                                                      : AfterDump::kResume;
+  Progress progress = Progress::OnStderr("soccr dump");
+  absl::StatusOr<DumpResult> r = DumpConnection(options, progress);
+  if (!r.ok()) return Fail("dump", r.status());
+  const ConnectionState& s = r->state;
+  printf("dumped fd %d of process %d: %s %s\n", options.fd, options.pid,
+         std::string(TcpStateName(s.state)).c_str(), s.Endpoints().c_str());
+  printf("  queues    receive %u bytes, send %u bytes (%u not sent yet)\n",
+         s.inq_len, s.outq_len, s.unsent_len);
+  printf("  image     %s, %s, written and flushed in %s\n",
+         options.output.c_str(), FormatBytes(r->image_bytes).c_str(),
+         Millis(r->write_time).c_str());
+  printf("  paused    for %s (checkpoint %s)\n", Millis(r->paused_time).c_str(),
+         Millis(r->checkpoint_time).c_str());
+  if (!r->repair) {
+    printf("  original  %s: never in repair mode, carries on%s\n",
+           s.state == TcpState::kListen ? "a listener" : "not connected",
+           options.after == AfterDump::kClose && s.state == TcpState::kListen
+               ? " (but stopped listening, --close)"
+               : "");
+    return cli::kExitOk;
+  }
+  switch (options.after) {
+    case AfterDump::kResume:
+      printf("  original  resumed: the process carries on\n");
+      break;
+    case AfterDump::kLeavePaused:
+      printf(
+          "  original  left in repair mode: frozen; closing it sends "
+          "nothing\n");
+      break;
+    case AfterDump::kClose:
+      printf(
+          "  original  closed silently: nothing sent to the peer; the "
+          "owner's next read or write fails with ECONNABORTED\n");
+      break;
+  }
+  return cli::kExitOk;
+}
+
+int RunRestore(const cli::Args& args) {
+  RestoreCommand command;
+  command.image = args.args[0];
+  command.index = absl::GetFlag(FLAGS_index);
+  command.argv = args.command;
+  Progress progress = Progress::OnStderr("soccr restore");
+  fflush(stdout);
+  const ExecFailure failure = RestoreAndExec(command, progress);
+  return Fail("restore", failure.status, failure.exit_status);
+}
+
+int RunDemo() {
+  constexpr uint64_t kMin = 64 << 10, kMax = 1 << 30;
+  if (absl::GetFlag(FLAGS_bytes) < kMin || absl::GetFlag(FLAGS_bytes) > kMax) {
+    return Fail("demo",
+                absl::InvalidArgumentError(
+                    absl::StrCat("--bytes must be between ", kMin,
+                                 " (64 KiB) and ", kMax, " (1 GiB)")),
+                cli::kExitUsage);
+  }
+  DemoOptions options;
+  options.bytes = absl::GetFlag(FLAGS_bytes);
+  options.image = absl::GetFlag(FLAGS_image);
+  Progress progress = Progress::OnStderr("soccr demo");
+  absl::StatusOr<DemoReport> r = soccr::RunDemo(options, progress);
+  if (!r.ok()) return Fail("demo", r.status());
+  auto both = [](uint64_t n) {
+    return absl::StrCat(FormatBytes(n), " (", n, " bytes)");
+  };
+  printf("soccr demo: a live TCP connection moved between two processes\n");
+  printf("  connection      %s, in a private network namespace\n",
+         r->endpoints.c_str());
+  printf("  receive queue   %s unread at the checkpoint\n",
+         both(r->inq_len).c_str());
+  printf("  send queue      %s, %s of it not sent yet\n",
+         both(r->outq_len).c_str(), FormatBytes(r->unsent_len).c_str());
+  printf("  checkpoint      %s (pause, both queues copied)\n",
+         Millis(r->checkpoint_time).c_str());
+  printf("  image           %s, written and flushed in %s%s%s\n",
+         both(r->image_bytes).c_str(), Millis(r->write_time).c_str(),
+         r->image_path.empty() ? " (removed afterwards)" : ", kept at ",
+         r->image_path.c_str());
+  printf(
+      "  restore         %s in process %d (image read, socket rebuilt, "
+      "resumed)\n",
+      Millis(r->restore_time).c_str(), r->restored_pid);
+  printf("  peer -> client  %s, every byte checked by the new process\n",
+         both(r->down_verified).c_str());
+  printf("  client -> peer  %s, every byte checked by the peer\n",
+         both(r->up_verified).c_str());
+  printf("OK: no byte lost, none duplicated\n");
+  return cli::kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  if (argc < 2) {
+    fprintf(stderr, "%s", TopUsage().c_str());
+    return cli::kExitUsage;
+  }
+  const absl::string_view name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    if (argc == 3) {
+      for (const Command* c : kCommands) {
+        if (c->name == argv[2]) {
+          printf("%s", cli::Usage(*c).c_str());
+          return cli::kExitOk;
+        }
+      }
+    }
+    printf("%s", TopUsage().c_str());
+    return cli::kExitOk;
+  }
+  const Command* command = nullptr;
+  for (const Command* c : kCommands) {
+    if (c->name == name) command = c;
+  }
+  if (command == nullptr) {
+    fprintf(stderr, "soccr: unknown subcommand \"%s\" (see: soccr --help)\n",
+            argv[1]);
+    return cli::kExitUsage;
+  }
+  absl::StatusOr<cli::Args> args =
+      cli::Parse(*command, absl::Span<const char* const>(argv + 2, argc - 2));
+  if (!args.ok()) return Fail(name, args.status(), cli::kExitUsage);
+  if (args->help) {
+    printf("%s", cli::Usage(*command).c_str());
+    return cli::kExitOk;
+  }
+  if (command == &kCheck) return RunCheck();
+  if (command == &kInspect) return RunInspect(*args);
+  if (command == &kDump) return RunDump();
+  if (command == &kRestore) return RunRestore(*args);
+  return RunDemo();
+}
+
+}  // namespace
+}  // namespace soccr
+
+int main(int argc, char** argv) { return soccr::Main(argc, argv); }

@@ -1,0 +1,145 @@
+#include "tools/restore.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "soccr/image/image.h"
+#include "soccr/restore.h"
+#include "tools/cli.h"
+#include "tools/image_file.h"
+
+namespace soccr {
+namespace {
+
+// The program execvp would run for `name`, or why there is none.
+ExecFailure NotRunnable(int status, absl::string_view name,
+                        absl::string_view why) {
+  return {status, absl::Status(status == cli::kExitNotFound
+                                   ? absl::StatusCode::kNotFound
+                                   : absl::StatusCode::kPermissionDenied,
+                               absl::StrCat(name, ": ", why))};
+}
+
+bool IsExecutableFile(const std::string& path, int* err) {
+  struct stat st = {};
+  if (::stat(path.c_str(), &st) != 0) {
+    *err = errno;
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    *err = EACCES;
+    return false;
+  }
+  if (::access(path.c_str(), X_OK) != 0) {
+    *err = errno;
+    return false;
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> FindProgram(const std::string& name,
+                                        ExecFailure* failure) {
+  int err = 0;
+  if (name.find('/') != std::string::npos) {
+    if (IsExecutableFile(name, &err)) return name;
+    *failure = NotRunnable(
+        err == ENOENT ? cli::kExitNotFound : cli::kExitCannotExecute, name,
+        ::strerror(err));
+    return failure->status;
+  }
+  const char* env = ::getenv("PATH");
+  const std::string path =
+      env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+  bool found_unrunnable = false;
+  for (absl::string_view dir : absl::StrSplit(path, ':')) {
+    const std::string candidate =
+        absl::StrCat(dir.empty() ? "." : dir, "/", name);
+    if (IsExecutableFile(candidate, &err)) return candidate;
+    if (err != ENOENT && err != ENOTDIR) found_unrunnable = true;
+  }
+  *failure = found_unrunnable ? NotRunnable(cli::kExitCannotExecute, name,
+                                            "found in PATH but not executable")
+                              : NotRunnable(cli::kExitNotFound, name,
+                                            "command not found in PATH");
+  return failure->status;
+}
+
+}  // namespace
+
+absl::StatusOr<RestoredSocket> RestoreFromImage(const std::string& path,
+                                                size_t index,
+                                                Progress& progress) {
+  absl::StatusOr<ImageFile> file = ImageFile::Read(path, progress);
+  if (!file.ok()) return file.status();
+  auto in_path = [&](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+  };
+  absl::StatusOr<ImageReader> image =
+      ImageReader::Open(file->bytes(), file->owner());
+  if (!image.ok()) return in_path(image.status());
+  absl::StatusOr<ConnectionState> state = image->Read(index);
+  if (!state.ok()) return in_path(state.status());
+  progress.Step(absl::StrCat(
+      "restoring ", state->Endpoints(), " (",
+      FormatBytes(uint64_t{state->inq_len} + state->outq_len), " in queues)"));
+  absl::StatusOr<RestoredSocket> restored = Restore(*state);
+  progress.Clear();
+  return restored;
+}
+
+ExecFailure RestoreAndExec(const RestoreCommand& command, Progress& progress) {
+  ExecFailure failure{cli::kExitFailed, absl::OkStatus()};
+  absl::StatusOr<std::string> program = FindProgram(command.argv[0], &failure);
+  if (!program.ok()) return failure;
+
+  absl::StatusOr<RestoredSocket> restored =
+      RestoreFromImage(command.image, command.index, progress);
+  if (!restored.ok()) return {cli::kExitFailed, restored.status()};
+  absl::StatusOr<OwnedFd> live = std::move(*restored).Resume();
+  if (!live.ok()) return {cli::kExitFailed, live.status()};
+
+  // Descriptor 3, open across exec. dup2 onto itself keeps close-on-exec,
+  // so clear it explicitly either way.
+  OwnedFd fd3;
+  if (live->get() == kRestoredFd) {
+    fd3 = *std::move(live);
+  } else {
+    if (::dup2(live->get(), kRestoredFd) < 0) {
+      return {cli::kExitFailed,
+              absl::ErrnoToStatus(errno, "restore: dup2 onto fd 3")};
+    }
+    fd3.reset(kRestoredFd);
+    live->reset();
+  }
+  if (::fcntl(kRestoredFd, F_SETFD, 0) != 0) {
+    return {cli::kExitFailed,
+            absl::ErrnoToStatus(errno, "restore: fcntl(F_SETFD) on fd 3")};
+  }
+
+  std::vector<char*> argv;
+  for (const std::string& a : command.argv) {
+    argv.push_back(const_cast<char*>(a.c_str()));
+  }
+  argv.push_back(nullptr);
+  ::execv(program->c_str(), argv.data());
+  const int err = errno;
+  // Back into repair mode before closing: the peer gets neither FIN nor
+  // reset. (The connection ran since the resume, so the image may be stale.)
+  const int on = TCP_REPAIR_ON;
+  (void)::setsockopt(kRestoredFd, SOL_TCP, TCP_REPAIR, &on, sizeof(on));
+  fd3.reset();
+  return {cli::kExitCannotExecute,
+          absl::ErrnoToStatus(err, absl::StrCat("execv ", *program))};
+}
+
+}  // namespace soccr
