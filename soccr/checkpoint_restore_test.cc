@@ -331,6 +331,32 @@ TEST_P(MssTest, RestoredMssMatchesOriginal) {
   ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 100000, 71);
 }
 
+// A peer that offers a small window: the kernel keeps segments to half of
+// it, and so must the restored socket, or it cannot send a full segment and
+// crawls at the pace of zero-window probes.
+TEST_P(MssTest, SmallPeerWindowKeepsSegmentsWithinHalfOfIt) {
+  const int mtu = GetParam();
+  if (mtu != 65536) ASSERT_OK(soccr::testing::SetLoopbackMtu(mtu));
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(Family::kV4, 0, 8 << 10));
+  // The server reads nothing yet: the client's stream waits, unsent.
+  const std::string data = Pattern(4 << 20, 72);
+  ASSERT_OK_AND_ASSIGN(n, soccr::testing::WriteSome(pair.client.borrow(), data));
+  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.client.borrow()));
+  const uint32_t original = TcpInfo(pair.client.borrow()).tcpi_snd_mss;
+  ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
+  ASSERT_TRUE(state.window.has_value());
+  ASSERT_GT(state.unsent_len, 0u);
+  ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
+  const uint32_t restored = TcpInfo(client.borrow()).tcpi_snd_mss;
+  EXPECT_LE(restored, state.window->max_window / 2);
+  EXPECT_EQ(restored, original) << "mtu " << mtu;
+  // All of it arrives, and the stream goes on.
+  ExpectDelivered(client.borrow(), pair.server.borrow(), "");
+  ASSERT_OK_AND_ASSIGN(got, ReadExactly(pair.server.borrow(), n));
+  EXPECT_TRUE(got == data.substr(0, n));
+  ExpectDelivered(client.borrow(), pair.server.borrow(), Pattern(1 << 20, 73));
+}
+
 // Many checkpoint/restore cycles of one live stream, at random points.
 TEST_P(CheckpointRestoreTest, TwoHundredCyclesOfALiveStream) {
   // Buffers start at their maximum, so a restored socket (which cannot use

@@ -20,6 +20,14 @@ namespace {
 constexpr int kMinUserMss = 88;
 // The largest TCP_MAXSEG accepts (MAX_TCP_WINDOW).
 constexpr int kMaxUserMss = 32767;
+// TCP_MSS_DEFAULT: below this window the kernel does not halve segments.
+constexpr uint32_t kDefaultMss = 536;
+// The timestamp option, aligned.
+constexpr uint32_t kTimestampBytes = 12;
+// Data per skb: at most 64 KiB (a TSO/GSO super-segment, or 17 pages when
+// written into a receive queue in repair mode), at least TCP_MIN_SND_MSS.
+constexpr uint64_t kLargeSkbPayload = 65536;
+constexpr uint64_t kMinSkbPayload = 48;
 // The smallest MSS the kernel sends with (TCP_MIN_SND_MSS).
 constexpr uint32_t kMinMssClamp = 48;
 
@@ -286,14 +294,50 @@ absl::Status PlanSocketOptions(const ConnectionState& s,
   return absl::OkStatus();
 }
 
+// TCP_MAXSEG for before connect(): the peer's MSS, within what the option
+// accepts, and no more than half the largest window the peer has offered.
+// The kernel never sizes segments above that half (tcp_bound_to_half_wnd),
+// but connect() applies the bound before the restored window exists; a
+// segment size above the window would leave the sender unable to send a
+// full segment, crawling at the pace of zero-window probes.
+int UserMss(const ConnectionState& s) {
+  const uint32_t clamp = s.options.mss_clamp;
+  if (clamp < static_cast<uint32_t>(kMinUserMss)) return 0;
+  uint32_t mss = std::min<uint32_t>(clamp, kMaxUserMss);
+  if (s.window.has_value() && s.window->max_window > kDefaultMss) {
+    // connect() reserves the 12 bytes of a timestamp option in the segment
+    // size (with net.ipv4.tcp_timestamps on), so this gives segments of
+    // exactly half the window, as the original had.
+    mss = std::min<uint32_t>(mss, s.window->max_window / 2 + kTimestampBytes);
+  }
+  return static_cast<int>(std::max<uint32_t>(mss, kMinUserMss));
+}
+
 }  // namespace
 
-uint64_t BufferSizeForQueue(uint64_t bytes) {
+uint64_t BufferSizeForQueue(uint64_t bytes, uint64_t skb_payload) {
   if (bytes == 0) return 0;
-  // Each skb costs a few hundred bytes of bookkeeping on top of its data;
-  // the kernel writes at most 17 pages per skb into a repair queue, so 1/16
-  // covers it with room to spare, plus slack for a last small skb.
-  return bytes + bytes / 16 + (uint64_t{256} << 10);
+  if (skb_payload == 0) skb_payload = 1;
+  // The kernel charges each skb about 830 bytes of bookkeeping on top of
+  // its data (measured with SO_MEMINFO on Linux 6.18); 1 KiB per skb, plus
+  // slack for the last, partly filled ones.
+  const uint64_t skbs = (bytes + skb_payload - 1) / skb_payload;
+  return bytes + skbs * 1024 + (uint64_t{256} << 10);
+}
+
+uint64_t SendBufferSizeForQueue(uint64_t sent, uint64_t unsent,
+                                const std::optional<TcpWindow>& window) {
+  if (sent + unsent == 0) return 0;
+  // The unsent part is written by an ordinary send once repair mode is off,
+  // in skbs no bigger than half the largest window the peer offered
+  // (rounded down to whole segments, so perhaps half that again); the sent
+  // part, written in repair mode before the window is restored, in skbs of
+  // up to 64 KiB.
+  const uint64_t max_window = window.has_value() ? window->max_window : 65535;
+  const uint64_t unsent_skb = std::max<uint64_t>(
+      kMinSkbPayload, std::min<uint64_t>(kLargeSkbPayload, max_window / 2) / 2);
+  return BufferSizeForQueue(sent, kLargeSkbPayload / 4) +
+         BufferSizeForQueue(unsent, unsent_skb);
 }
 
 absl::StatusOr<RestorePlan> PlanRestore(const ConnectionState& s) {
@@ -341,10 +385,7 @@ absl::StatusOr<RestorePlan> PlanRestore(const ConnectionState& s) {
   const TcpOptions& o = s.options;
   if (o.mss_clamp != 0) {
     plan.repair_options.push_back({TCPOPT_MAXSEG, o.mss_clamp});
-    if (o.mss_clamp >= kMinUserMss) {
-      plan.user_mss = static_cast<int>(
-          o.mss_clamp < kMaxUserMss ? o.mss_clamp : kMaxUserMss);
-    }
+    plan.user_mss = UserMss(s);
   }
   if (o.window_scaling) {
     plan.repair_options.push_back(
@@ -365,7 +406,8 @@ absl::StatusOr<RestorePlan> PlanRestore(const ConnectionState& s) {
         std::min<uint32_t>(w.snd_wnd >> snd_shift, 65535));
   }
   plan.min_rcvbuf = BufferSizeForQueue(s.inq_len);
-  plan.min_sndbuf = BufferSizeForQueue(s.outq_len);
+  plan.min_sndbuf = SendBufferSizeForQueue(plan.sent_data.size(),
+                                           plan.unsent_data.size(), s.window);
   plan.wanted_rcvbuf = plan.min_rcvbuf;
   if (s.buffers.has_value()) {
     plan.wanted_rcvbuf =

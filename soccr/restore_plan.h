@@ -96,7 +96,8 @@ struct RestorePlan {
 
   // TCP_MAXSEG set before connect(), so the kernel sizes segments from the
   // real MSS from the start (0: leave the default). TCP_MAXSEG accepts at
-  // most 32767.
+  // most 32767, and the value is kept to half the largest window the peer
+  // has offered, as the kernel keeps its own segments.
   int user_mss = 0;
   // TCP_REPAIR_OPTIONS, in one call.
   std::vector<struct tcp_repair_opt> repair_options;
@@ -142,9 +143,16 @@ inline constexpr uint32_t kMaxQueueBytes = 0x7fffffff;
 // Largest window scale (RFC 7323).
 inline constexpr uint8_t kMaxWindowScale = 14;
 
-// The socket buffer size (as getsockopt reports it) that holds a queue of
-// `bytes`, with room for the kernel's per-segment bookkeeping.
-uint64_t BufferSizeForQueue(uint64_t bytes);
+// The socket buffer size (as getsockopt reports it) that holds `bytes` of
+// queue in skbs carrying about `skb_payload` bytes each, with room for the
+// kernel's per-skb bookkeeping. The default fits a receive queue written in
+// repair mode (up to 17 pages per skb).
+uint64_t BufferSizeForQueue(uint64_t bytes, uint64_t skb_payload = 16384);
+// The send buffer that holds a send queue of `sent` bytes written in repair
+// mode and `unsent` bytes written on resume, under `window` (small windows
+// mean small skbs, each with the same bookkeeping).
+uint64_t SendBufferSizeForQueue(uint64_t sent, uint64_t unsent,
+                                const std::optional<TcpWindow>& window);
 
 // Validates `state` and plans its restore. InvalidArgument names the first
 // inconsistent field; Unimplemented says which state (or pending error)
