@@ -107,8 +107,8 @@ absl::Status Run() {
     fflush(stdout);
     if (write(ready[1], "R", 1) != 1) _exit(2);
     // Finish both streams: the rest of ours, then read all of the server's.
-    if (!soccr::testing::WriteAll(fd->borrow(), absl::string_view(up).substr(
-                                                    *up_written))
+    if (!soccr::testing::WriteAll(fd->borrow(),
+                                  absl::string_view(up).substr(*up_written))
              .ok()) {
       _exit(3);
     }
@@ -118,9 +118,10 @@ absl::Status Run() {
       fprintf(stderr, "client: the server's stream differs\n");
       _exit(4);
     }
-    printf("client        received all %zu bytes of the server's stream, "
-           "verified\n",
-           kDown);
+    printf(
+        "client        received all %zu bytes of the server's stream, "
+        "verified\n",
+        kDown);
     fflush(stdout);
     _exit(0);
   }
@@ -144,9 +145,10 @@ absl::Status Run() {
     return absl::InternalError("the restored client failed");
   }
   if (*got != up) return absl::DataLossError("the client's stream differs");
-  printf("server        received all %zu bytes of the client's stream, "
-         "verified\n",
-         kUp);
+  printf(
+      "server        received all %zu bytes of the client's stream, "
+      "verified\n",
+      kUp);
   printf("OK: no byte lost, none duplicated\n");
   return absl::OkStatus();
 }

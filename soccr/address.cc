@@ -65,8 +65,7 @@ absl::StatusOr<SocketAddress> SocketAddress::Parse(absl::string_view text) {
   if (!text.empty() && text.front() == '[') {
     const size_t close = text.find(']');
     if (close == absl::string_view::npos || close + 1 >= text.size() ||
-        text[close + 1] != ':' ||
-        !ParsePort(text.substr(close + 2), &port)) {
+        text[close + 1] != ':' || !ParsePort(text.substr(close + 2), &port)) {
       return absl::InvalidArgumentError(
           absl::StrCat("bad IPv6 address \"", text, "\": want [addr]:port"));
     }
@@ -106,24 +105,24 @@ absl::StatusOr<SocketAddress> SocketAddress::FromSockaddr(
   switch (sa->sa_family) {
     case AF_INET:
       if (len < static_cast<socklen_t>(sizeof(struct sockaddr_in))) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "AF_INET socket address of ", len, " bytes, want ",
-            sizeof(struct sockaddr_in)));
+        return absl::InvalidArgumentError(
+            absl::StrCat("AF_INET socket address of ", len, " bytes, want ",
+                         sizeof(struct sockaddr_in)));
       }
       memcpy(&a.storage_, sa, sizeof(struct sockaddr_in));
       return a;
     case AF_INET6:
       if (len < static_cast<socklen_t>(sizeof(struct sockaddr_in6))) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "AF_INET6 socket address of ", len, " bytes, want ",
-            sizeof(struct sockaddr_in6)));
+        return absl::InvalidArgumentError(
+            absl::StrCat("AF_INET6 socket address of ", len, " bytes, want ",
+                         sizeof(struct sockaddr_in6)));
       }
       memcpy(&a.storage_, sa, sizeof(struct sockaddr_in6));
       return a;
     default:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "socket address family ", sa->sa_family,
-          " is neither AF_INET nor AF_INET6"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("socket address family ", sa->sa_family,
+                       " is neither AF_INET nor AF_INET6"));
   }
 }
 

@@ -24,7 +24,8 @@ TEST(SocketAddressTest, ParsesAndPrintsIpv6AndMapped) {
   EXPECT_EQ(a->ToString(), "[::1]:4242");
   EXPECT_EQ(*a, SocketAddress::Loopback6(4242));
 
-  absl::StatusOr<SocketAddress> m = SocketAddress::Parse("[::ffff:127.0.0.1]:7");
+  absl::StatusOr<SocketAddress> m =
+      SocketAddress::Parse("[::ffff:127.0.0.1]:7");
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_TRUE(m->is_v4_mapped());
   EXPECT_EQ(*m, SocketAddress::LoopbackMapped(7));
@@ -32,9 +33,8 @@ TEST(SocketAddressTest, ParsesAndPrintsIpv6AndMapped) {
 }
 
 TEST(SocketAddressTest, RejectsGarbage) {
-  for (const char* bad : {"", "1.2.3.4", "1.2.3.4:", "1.2.3.4:65536",
-                          "[::1]", "[::1]:x", "[zz]:1", "300.1.1.1:1",
-                          "[::1:80"}) {
+  for (const char* bad : {"", "1.2.3.4", "1.2.3.4:", "1.2.3.4:65536", "[::1]",
+                          "[::1]:x", "[zz]:1", "300.1.1.1:1", "[::1:80"}) {
     EXPECT_EQ(SocketAddress::Parse(bad).status().code(),
               absl::StatusCode::kInvalidArgument)
         << bad;

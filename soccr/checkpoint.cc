@@ -99,8 +99,8 @@ absl::StatusOr<QueueBytes> PeekQueue(const sys::Sys& sys, BorrowedFd fd,
   if (r.value != len) {
     return ctx.Error(
         absl::StatusCode::kUnavailable,
-        absl::StrCat("the ", name, " queue changed while it was read (",
-                     len, " bytes expected, ", r.value,
+        absl::StrCat("the ", name, " queue changed while it was read (", len,
+                     " bytes expected, ", r.value,
                      " found): block the peer's packets while checkpointing"));
   }
   return bytes.Subrange(0, len);

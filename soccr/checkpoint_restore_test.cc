@@ -49,8 +49,8 @@ int GetIntOpt(BorrowedFd fd, int level, int name) {
 }
 
 // Checkpoints the connection on `fd` and closes it silently.
-absl::StatusOr<ConnectionState> CheckpointAndClose(OwnedFd fd,
-                                                   CheckpointOptions options = {}) {
+absl::StatusOr<ConnectionState> CheckpointAndClose(
+    OwnedFd fd, CheckpointOptions options = {}) {
   absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd.borrow());
   if (!paused.ok()) return paused.status();
   absl::StatusOr<ConnectionState> state = Checkpoint(*paused, options);
@@ -76,8 +76,8 @@ void ExpectDelivered(BorrowedFd from, BorrowedFd to, const std::string& data) {
     ASSERT_LT(absl::Now(), deadline)
         << got.size() << " of " << data.size() << " bytes delivered";
     if (sent < data.size()) {
-      ASSERT_OK_AND_ASSIGN(
-          n, soccr::testing::WriteSome(from, absl::string_view(data).substr(sent)));
+      ASSERT_OK_AND_ASSIGN(n, soccr::testing::WriteSome(
+                                  from, absl::string_view(data).substr(sent)));
       sent += n;
     }
     ASSERT_OK_AND_ASSIGN(chunk, soccr::testing::ReadAvailable(to, 1 << 20));
@@ -88,7 +88,8 @@ void ExpectDelivered(BorrowedFd from, BorrowedFd to, const std::string& data) {
 }
 
 // Both directions: `n` new bytes each way, checked.
-void ExpectTrafficBothWays(BorrowedFd a, BorrowedFd b, size_t n, uint64_t seed) {
+void ExpectTrafficBothWays(BorrowedFd a, BorrowedFd b, size_t n,
+                           uint64_t seed) {
   ExpectDelivered(a, b, Pattern(n, seed));
   ExpectDelivered(b, a, Pattern(n, seed + 1));
 }
@@ -96,12 +97,12 @@ void ExpectTrafficBothWays(BorrowedFd a, BorrowedFd b, size_t n, uint64_t seed) 
 class CheckpointRestoreTest : public soccr::testing::NetnsTest,
                               public ::testing::WithParamInterface<Family> {};
 
-INSTANTIATE_TEST_SUITE_P(
-    Families, CheckpointRestoreTest,
-    ::testing::Values(Family::kV4, Family::kV6, Family::kMapped),
-    [](const ::testing::TestParamInfo<Family>& info) {
-      return soccr::testing::FamilyName(info.param);
-    });
+INSTANTIATE_TEST_SUITE_P(Families, CheckpointRestoreTest,
+                         ::testing::Values(Family::kV4, Family::kV6,
+                                           Family::kMapped),
+                         [](const ::testing::TestParamInfo<Family>& info) {
+                           return soccr::testing::FamilyName(info.param);
+                         });
 
 TEST_P(CheckpointRestoreTest, EmptyQueues) {
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
@@ -155,12 +156,15 @@ TEST_P(CheckpointRestoreTest, DataInBothQueues) {
   ASSERT_OK_AND_ASSIGN(restored, Restore(state));
   // Before the resume, the unsent bytes are held back: the kernel has none.
   EXPECT_EQ(soccr::testing::OutqLen(restored.fd()), 0);
-  EXPECT_EQ(soccr::testing::InqLen(restored.fd()), static_cast<int>(to_client.size()));
+  EXPECT_EQ(soccr::testing::InqLen(restored.fd()),
+            static_cast<int>(to_client.size()));
   ASSERT_OK_AND_ASSIGN(client, std::move(restored).Resume());
 
   ASSERT_OK_AND_ASSIGN(server_got, ReadExactly(pair.server.borrow(), written));
-  EXPECT_TRUE(server_got == to_server.substr(0, written)) << "server bytes differ";
-  ASSERT_OK_AND_ASSIGN(client_got, ReadExactly(client.borrow(), to_client.size()));
+  EXPECT_TRUE(server_got == to_server.substr(0, written))
+      << "server bytes differ";
+  ASSERT_OK_AND_ASSIGN(client_got,
+                       ReadExactly(client.borrow(), to_client.size()));
   EXPECT_TRUE(client_got == to_client) << "client bytes differ";
   ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 300000, 12);
 }
@@ -178,7 +182,8 @@ TEST_P(CheckpointRestoreTest, SentButUnacknowledgedData) {
 
   ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
   EXPECT_EQ(state.outq_len, data.size());
-  EXPECT_EQ(state.outq_len - state.unsent_len, static_cast<uint32_t>(in_flight));
+  EXPECT_EQ(state.outq_len - state.unsent_len,
+            static_cast<uint32_t>(in_flight));
   EXPECT_TRUE(state.send_queue.view() == data);
 
   ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
@@ -268,9 +273,10 @@ TEST_P(CheckpointRestoreTest, SixtyFourMebibytesEachWay) {
   ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
 
   // The server reads what the client wrote, the client what the server did.
-  ASSERT_OK_AND_ASSIGN(server_got,
-                       ReadExactly(pair.server.borrow(), written, absl::Seconds(60)));
-  EXPECT_TRUE(server_got == to_server.substr(0, written)) << "server bytes differ";
+  ASSERT_OK_AND_ASSIGN(server_got, ReadExactly(pair.server.borrow(), written,
+                                               absl::Seconds(60)));
+  EXPECT_TRUE(server_got == to_server.substr(0, written))
+      << "server bytes differ";
   ASSERT_OK_AND_ASSIGN(client_got,
                        ReadExactly(client.borrow(), kSize, absl::Seconds(60)));
   EXPECT_TRUE(client_got == to_client) << "client bytes differ";
@@ -291,7 +297,8 @@ TEST_P(CheckpointRestoreTest, RestoresInAnotherProcess) {
     pair.server.reset();
     absl::StatusOr<OwnedFd> fd = RestoreAndResume(state);
     if (!fd.ok()) _exit(10);
-    absl::StatusOr<std::string> got = ReadExactly(fd->borrow(), to_client.size());
+    absl::StatusOr<std::string> got =
+        ReadExactly(fd->borrow(), to_client.size());
     if (!got.ok() || *got != to_client) _exit(11);
     if (!WriteAll(fd->borrow(), Pattern(70000, 61)).ok()) _exit(12);
     if (!soccr::testing::ExpectEof(fd->borrow()).ok()) _exit(13);
@@ -317,7 +324,8 @@ TEST_P(MssTest, RestoredMssMatchesOriginal) {
   const int mtu = GetParam();
   if (mtu != 65536) ASSERT_OK(soccr::testing::SetLoopbackMtu(mtu));
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(Family::kV4));
-  ExpectTrafficBothWays(pair.client.borrow(), pair.server.borrow(), 4 << 20, 70);
+  ExpectTrafficBothWays(pair.client.borrow(), pair.server.borrow(), 4 << 20,
+                        70);
   ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
   const uint32_t original = TcpInfo(pair.client.borrow()).tcpi_snd_mss;
   ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
@@ -340,7 +348,8 @@ TEST_P(MssTest, SmallPeerWindowKeepsSegmentsWithinHalfOfIt) {
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(Family::kV4, 0, 8 << 10));
   // The server reads nothing yet: the client's stream waits, unsent.
   const std::string data = Pattern(4 << 20, 72);
-  ASSERT_OK_AND_ASSIGN(n, soccr::testing::WriteSome(pair.client.borrow(), data));
+  ASSERT_OK_AND_ASSIGN(n,
+                       soccr::testing::WriteSome(pair.client.borrow(), data));
   ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.client.borrow()));
   const uint32_t original = TcpInfo(pair.client.borrow()).tcpi_snd_mss;
   ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
@@ -382,9 +391,11 @@ TEST_P(CheckpointRestoreTest, TwoHundredCyclesOfALiveStream) {
       ASSERT_OK_AND_ASSIGN(nd, soccr::testing::WriteSome(server, d));
       sent_down += d.substr(0, nd);
       down_off += nd;
-      ASSERT_OK_AND_ASSIGN(ru, soccr::testing::ReadAvailable(server, rng() % 300000));
+      ASSERT_OK_AND_ASSIGN(
+          ru, soccr::testing::ReadAvailable(server, rng() % 300000));
       got_up += ru;
-      ASSERT_OK_AND_ASSIGN(rd, soccr::testing::ReadAvailable(client.borrow(), rng() % 300000));
+      ASSERT_OK_AND_ASSIGN(
+          rd, soccr::testing::ReadAvailable(client.borrow(), rng() % 300000));
       got_down += rd;
     }
     // The server must not have packets in flight toward a closed port.
@@ -394,10 +405,12 @@ TEST_P(CheckpointRestoreTest, TwoHundredCyclesOfALiveStream) {
     client = std::move(restored);
   }
   // Drain everything and compare.
-  ASSERT_OK_AND_ASSIGN(rest_up, ReadExactly(server, sent_up.size() - got_up.size()));
+  ASSERT_OK_AND_ASSIGN(rest_up,
+                       ReadExactly(server, sent_up.size() - got_up.size()));
   got_up += rest_up;
-  ASSERT_OK_AND_ASSIGN(rest_down,
-                       ReadExactly(client.borrow(), sent_down.size() - got_down.size()));
+  ASSERT_OK_AND_ASSIGN(
+      rest_down,
+      ReadExactly(client.borrow(), sent_down.size() - got_down.size()));
   got_down += rest_down;
   EXPECT_EQ(got_up.size(), sent_up.size());
   EXPECT_TRUE(got_up == sent_up) << "client->server stream differs";
@@ -419,7 +432,8 @@ TEST_P(CheckpointRestoreTest, RestoreBindsNextToAnotherSocketOnItsPort) {
         << SocketOptionToString(o);
   }
   // Another socket takes the freed port, without SO_REUSEADDR.
-  OwnedFd squatter(::socket(state.local.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  OwnedFd squatter(
+      ::socket(state.local.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
   ASSERT_TRUE(squatter);
   if (GetParam() == Family::kMapped) {
     const int zero = 0;
@@ -427,8 +441,8 @@ TEST_P(CheckpointRestoreTest, RestoreBindsNextToAnotherSocketOnItsPort) {
                            sizeof(zero)),
               0);
   }
-  ASSERT_EQ(::bind(squatter.get(), state.local.sockaddr(), state.local.length()),
-            0)
+  ASSERT_EQ(
+      ::bind(squatter.get(), state.local.sockaddr(), state.local.length()), 0)
       << strerror(errno);
   ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
   ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 10000, 93);
@@ -469,8 +483,9 @@ TEST_F(ErrorsTest, InvalidStateIsRejectedBeforeAnySocketExists) {
   bad.options.window_scaling = true;
   absl::StatusOr<RestoredSocket> r = Restore(bad);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(r.status().message()),
-              HasSubstr("restore " + state.Endpoints() + ": options.snd_wscale 200"));
+  EXPECT_THAT(
+      std::string(r.status().message()),
+      HasSubstr("restore " + state.Endpoints() + ": options.snd_wscale 200"));
   EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
 }
 
@@ -492,8 +507,10 @@ TEST_F(ErrorsTest, RestoreWithoutRoomForTheQueueFailsFastNamingTheLimit) {
   absl::StatusOr<RestoredSocket> r = Restore(big);
   ASSERT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition)
       << r.status();
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("net.core.rmem_max"));
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("net.ipv4.tcp_rmem"));
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("net.core.rmem_max"));
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("net.ipv4.tcp_rmem"));
   EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
   // The failed attempt left nothing behind: the real restore still works.
   ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));

@@ -10,9 +10,9 @@ std::string ConnectionState::Endpoints() const {
 }
 
 std::string ConnectionState::ToString() const {
-  std::string s = absl::StrCat(
-      TcpStateName(state), " ", Endpoints(), " inq ", inq_len, "@", inq_seq,
-      " outq ", outq_len, "@", outq_seq, " (", unsent_len, " unsent)");
+  std::string s = absl::StrCat(TcpStateName(state), " ", Endpoints(), " inq ",
+                               inq_len, "@", inq_seq, " outq ", outq_len, "@",
+                               outq_seq, " (", unsent_len, " unsent)");
   absl::StrAppend(&s, " mss ", options.mss_clamp);
   if (options.window_scaling) {
     absl::StrAppend(&s, " wscale ", options.snd_wscale, "/",

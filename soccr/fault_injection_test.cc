@@ -76,11 +76,12 @@ class FaultInjectionTest : public soccr::testing::NetnsTest {
               0);
     to_client_ = Pattern(30000, 1);
     ASSERT_OK(soccr::testing::WriteAll(pair_.server.borrow(), to_client_));
-    ASSERT_OK(soccr::testing::WaitInq(pair_.client.borrow(), to_client_.size()));
+    ASSERT_OK(
+        soccr::testing::WaitInq(pair_.client.borrow(), to_client_.size()));
     ASSERT_OK(soccr::testing::WaitNothingInFlight(pair_.server.borrow()));
     to_server_ = Pattern(1 << 20, 2);
-    ASSERT_OK_AND_ASSIGN(n, soccr::testing::WriteSome(pair_.client.borrow(),
-                                                      to_server_));
+    ASSERT_OK_AND_ASSIGN(
+        n, soccr::testing::WriteSome(pair_.client.borrow(), to_server_));
     to_server_.resize(n);
     ASSERT_OK(soccr::testing::WaitNothingInFlight(pair_.client.borrow()));
     ASSERT_GT(soccr::testing::UnsentLen(pair_.client.borrow()), 0);
@@ -92,8 +93,8 @@ class FaultInjectionTest : public soccr::testing::NetnsTest {
     ASSERT_OK_AND_ASSIGN(up, soccr::testing::ReadExactly(pair_.server.borrow(),
                                                          to_server_.size()));
     EXPECT_TRUE(up == to_server_) << "client->server bytes differ";
-    ASSERT_OK_AND_ASSIGN(down,
-                         soccr::testing::ReadExactly(client, to_client_.size()));
+    ASSERT_OK_AND_ASSIGN(
+        down, soccr::testing::ReadExactly(client, to_client_.size()));
     EXPECT_TRUE(down == to_client_) << "server->client bytes differ";
     if (peer_state_ != TcpState::kEstablished) {
       ASSERT_OK(soccr::testing::ExpectEof(pair_.server.borrow()));

@@ -28,7 +28,8 @@ TEST(OwnedFdTest, MoveTransfersOwnership) {
   OwnedFd a(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   const int raw = a.get();
   OwnedFd b(std::move(a));
-  EXPECT_FALSE(a);  // NOLINT(bugprone-use-after-move): checking moved-from state.
+  EXPECT_FALSE(
+      a);  // NOLINT(bugprone-use-after-move): checking moved-from state.
   EXPECT_EQ(b.get(), raw);
   OwnedFd c;
   c = std::move(b);

@@ -280,7 +280,8 @@ RestoredSocket& RestoredSocket::operator=(RestoredSocket&& other) noexcept {
 
 RestoredSocket::~RestoredSocket() { paused_.Disarm(); }
 
-absl::StatusOr<OwnedFd> RestoredSocket::Resume(const ResumeOptions& options) && {
+absl::StatusOr<OwnedFd> RestoredSocket::Resume(
+    const ResumeOptions& options) && {
   if (absl::Status s = paused_.ResumeImpl(options); !s.ok()) return s;
   paused_.Disarm();
   return std::move(fd_);

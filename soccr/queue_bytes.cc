@@ -159,9 +159,8 @@ QueueBytes QueueBytes::Subrange(size_t offset, size_t length) const {
 }
 
 bool operator==(const QueueBytes& a, const QueueBytes& b) {
-  return a.size_ == b.size_ &&
-         (a.data_ == b.data_ || a.size_ == 0 ||
-          memcmp(a.data_, b.data_, a.size_) == 0);
+  return a.size_ == b.size_ && (a.data_ == b.data_ || a.size_ == 0 ||
+                                memcmp(a.data_, b.data_, a.size_) == 0);
 }
 
 }  // namespace soccr

@@ -122,8 +122,8 @@ absl::Status Bind(const sys::Sys& sys, BorrowedFd fd, const RestorePlan& plan,
   const int name = plan.family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND;
   const sys::Result<void> fb = sys.SetSockOptInt(fd, level, name, 1);
   if (!fb.ok()) {
-    return ctx.SysError("set freebind for a non-local address",
-                        Op::kSetSockOpt, fb.err);
+    return ctx.SysError("set freebind for a non-local address", Op::kSetSockOpt,
+                        fb.err);
   }
   r = sys.Bind(fd, plan.local);
   if (!r.ok()) {
@@ -297,8 +297,7 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
     }
   }
   if (!plan.recv_data.empty()) {
-    if (absl::Status s =
-            WriteQueue(sys, b, plan.recv_data.span(), "recv", ctx);
+    if (absl::Status s = WriteQueue(sys, b, plan.recv_data.span(), "recv", ctx);
         !s.ok()) {
       return s;
     }
@@ -308,8 +307,7 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
     if (!q.ok()) {
       return ctx.SysError("select send queue", Op::kSetRepairQueue, q.err);
     }
-    if (absl::Status s =
-            WriteQueue(sys, b, plan.sent_data.span(), "send", ctx);
+    if (absl::Status s = WriteQueue(sys, b, plan.sent_data.span(), "send", ctx);
         !s.ok()) {
       return s;
     }
@@ -386,11 +384,11 @@ absl::StatusOr<RestoredSocket> Restore(const ConnectionState& state,
       repair ? sys.SetRepair(fd.borrow(), sys::RepairMode::kOn)
              : sys::Result<void>{};
   if (!on.ok()) {
-    return ctx.SysError(
-        on.err == EPERM ? "enter repair mode (needs CAP_NET_ADMIN in this "
-                          "network namespace)"
-                        : "enter repair mode",
-        Op::kSetRepair, on.err);
+    return ctx.SysError(on.err == EPERM
+                            ? "enter repair mode (needs CAP_NET_ADMIN in this "
+                              "network namespace)"
+                            : "enter repair mode",
+                        Op::kSetRepair, on.err);
   }
   absl::StatusOr<std::unique_ptr<internal::PendingResume>> pending =
       internal::RestoreOnto(sys, fd.borrow(), plan);

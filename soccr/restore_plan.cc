@@ -160,12 +160,12 @@ absl::Status CheckQueues(const ConnectionState& s, RestoreKind kind,
                             " bytes"));
   }
   if (s.inq_len > kMaxQueueBytes) {
-    return bad(absl::StrCat("inq_len ", s.inq_len, " exceeds ",
-                            kMaxQueueBytes));
+    return bad(
+        absl::StrCat("inq_len ", s.inq_len, " exceeds ", kMaxQueueBytes));
   }
   if (s.outq_len > kMaxQueueBytes) {
-    return bad(absl::StrCat("outq_len ", s.outq_len, " exceeds ",
-                            kMaxQueueBytes));
+    return bad(
+        absl::StrCat("outq_len ", s.outq_len, " exceeds ", kMaxQueueBytes));
   }
   if (s.unsent_len > s.outq_len) {
     return bad(absl::StrCat("unsent_len ", s.unsent_len, " exceeds outq_len ",
@@ -204,12 +204,13 @@ absl::Status CheckOptions(const ConnectionState& s,
                             " exceeds the maximum ", kMaxWindowScale));
   }
   if (!o.window_scaling && (o.snd_wscale != 0 || o.rcv_wscale != 0)) {
-    return bad("options.snd_wscale/rcv_wscale are set but window scaling "
-               "is off");
+    return bad(
+        "options.snd_wscale/rcv_wscale are set but window scaling "
+        "is off");
   }
   if (o.mss_clamp != 0 && (o.mss_clamp < kMinMssClamp || o.mss_clamp > 65535)) {
-    return bad(absl::StrCat("options.mss_clamp ", o.mss_clamp,
-                            " is outside [", kMinMssClamp, ", 65535]"));
+    return bad(absl::StrCat("options.mss_clamp ", o.mss_clamp, " is outside [",
+                            kMinMssClamp, ", 65535]"));
   }
   return absl::OkStatus();
 }
@@ -254,10 +255,10 @@ absl::Status PlanSocketOptions(const ConnectionState& s,
                                RestorePlan& plan) {
   if (s.buffers.has_value()) {
     if (s.buffers->sndbuf > INT_MAX || s.buffers->rcvbuf > INT_MAX) {
-      return ctx.Error(absl::StatusCode::kInvalidArgument,
-                       absl::StrCat("buffers: sndbuf ", s.buffers->sndbuf,
-                                    " or rcvbuf ", s.buffers->rcvbuf,
-                                    " exceeds ", INT_MAX));
+      return ctx.Error(
+          absl::StatusCode::kInvalidArgument,
+          absl::StrCat("buffers: sndbuf ", s.buffers->sndbuf, " or rcvbuf ",
+                       s.buffers->rcvbuf, " exceeds ", INT_MAX));
     }
     plan.final_buffers = s.buffers;
   }
@@ -267,11 +268,10 @@ absl::Status PlanSocketOptions(const ConnectionState& s,
       return ctx.Error(absl::StatusCode::kInvalidArgument, st.message());
     }
     if (!seen.insert({o.level, o.name}).second) {
-      return ctx.Error(
-          absl::StatusCode::kInvalidArgument,
-          absl::StrCat("socket option ",
-                       FindSocketOption(o.level, o.name)->label,
-                       " appears twice"));
+      return ctx.Error(absl::StatusCode::kInvalidArgument,
+                       absl::StrCat("socket option ",
+                                    FindSocketOption(o.level, o.name)->label,
+                                    " appears twice"));
     }
   }
   // Apply in table order, whatever order the state lists them in.
@@ -389,7 +389,8 @@ absl::StatusOr<RestorePlan> PlanRestore(const ConnectionState& s) {
   }
   if (o.window_scaling) {
     plan.repair_options.push_back(
-        {TCPOPT_WINDOW, uint32_t{o.snd_wscale} | (uint32_t{o.rcv_wscale} << 16)});
+        {TCPOPT_WINDOW,
+         uint32_t{o.snd_wscale} | (uint32_t{o.rcv_wscale} << 16)});
   }
   if (o.sack) plan.repair_options.push_back({TCPOPT_SACK_PERMITTED, 0});
   if (o.timestamps) {
@@ -509,8 +510,8 @@ absl::Status CheckPlanInvariants(const ConnectionState& s,
     return broken("buffer sizes");
   }
   size_t options = 0;
-  for (const auto* phase : {&plan.before_bind, &plan.in_repair,
-                            &plan.after_resume}) {
+  for (const auto* phase :
+       {&plan.before_bind, &plan.in_repair, &plan.after_resume}) {
     for (const SocketOption& o : *phase) {
       if (!ValidateSocketOption(o, plan.family).ok()) {
         return broken("socket option");

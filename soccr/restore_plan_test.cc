@@ -151,11 +151,14 @@ TEST(PlanRestoreTest, ValidatesSocketOptions) {
   ConnectionState s = ValidState();
   const int one = 1;
   s.socket_options.push_back(
-      {SOL_TCP, TCP_NODELAY, std::string(reinterpret_cast<const char*>(&one), 4)});
+      {SOL_TCP, TCP_NODELAY,
+       std::string(reinterpret_cast<const char*>(&one), 4)});
   s.socket_options.push_back(
-      {SOL_SOCKET, SO_REUSEADDR, std::string(reinterpret_cast<const char*>(&one), 4)});
+      {SOL_SOCKET, SO_REUSEADDR,
+       std::string(reinterpret_cast<const char*>(&one), 4)});
   s.socket_options.push_back(
-      {SOL_TCP, TCP_NOTSENT_LOWAT, std::string(reinterpret_cast<const char*>(&one), 4)});
+      {SOL_TCP, TCP_NOTSENT_LOWAT,
+       std::string(reinterpret_cast<const char*>(&one), 4)});
   absl::StatusOr<RestorePlan> plan = PlanRestore(s);
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_TRUE(CheckPlanInvariants(s, *plan).ok());
@@ -178,7 +181,8 @@ TEST(PlanRestoreTest, ValidatesSocketOptions) {
 
   ConnectionState wrong_family = ValidState();
   wrong_family.socket_options.push_back(
-      {SOL_IPV6, IPV6_V6ONLY, std::string(reinterpret_cast<const char*>(&one), 4)});
+      {SOL_IPV6, IPV6_V6ONLY,
+       std::string(reinterpret_cast<const char*>(&one), 4)});
   ExpectInvalid(wrong_family, "IPV6_V6ONLY does not apply");
 }
 

@@ -16,15 +16,15 @@
 #ifndef SOCCR_SOCCR_H_
 #define SOCCR_SOCCR_H_
 
-#include "soccr/address.h"              // IWYU pragma: export
-#include "soccr/checkpoint.h"           // IWYU pragma: export
-#include "soccr/connection_state.h"     // IWYU pragma: export
-#include "soccr/fd.h"                   // IWYU pragma: export
-#include "soccr/paused_socket.h"        // IWYU pragma: export
-#include "soccr/queue_bytes.h"          // IWYU pragma: export
-#include "soccr/restore.h"              // IWYU pragma: export
-#include "soccr/restore_plan.h"         // IWYU pragma: export
-#include "soccr/socket_options.h"       // IWYU pragma: export
-#include "soccr/tcp_state.h"            // IWYU pragma: export
+#include "soccr/address.h"           // IWYU pragma: export
+#include "soccr/checkpoint.h"        // IWYU pragma: export
+#include "soccr/connection_state.h"  // IWYU pragma: export
+#include "soccr/fd.h"                // IWYU pragma: export
+#include "soccr/paused_socket.h"     // IWYU pragma: export
+#include "soccr/queue_bytes.h"       // IWYU pragma: export
+#include "soccr/restore.h"           // IWYU pragma: export
+#include "soccr/restore_plan.h"      // IWYU pragma: export
+#include "soccr/socket_options.h"    // IWYU pragma: export
+#include "soccr/tcp_state.h"         // IWYU pragma: export
 
 #endif  // SOCCR_SOCCR_H_

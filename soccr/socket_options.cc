@@ -43,13 +43,13 @@ const SockOptSpec kTable[] = {
      kIntSize},
     {SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT", K::kInt, P::kBeforeBind, 0, 0,
      kIntSize},
-    {SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE", K::kString,
-     P::kBeforeBind, 0, std::nullopt, IFNAMSIZ},
+    {SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE", K::kString, P::kBeforeBind,
+     0, std::nullopt, IFNAMSIZ},
     {SOL_SOCKET, SO_MARK, "SO_MARK", K::kInt, P::kBeforeBind, 0, 0, kIntSize},
     {SOL_IP, IP_FREEBIND, "IP_FREEBIND", K::kInt, P::kBeforeBind, AF_INET, 0,
      kIntSize},
-    {SOL_IP, IP_TRANSPARENT, "IP_TRANSPARENT", K::kInt, P::kBeforeBind,
-     AF_INET, 0, kIntSize},
+    {SOL_IP, IP_TRANSPARENT, "IP_TRANSPARENT", K::kInt, P::kBeforeBind, AF_INET,
+     0, kIntSize},
     {SOL_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", K::kInt, P::kBeforeBind, AF_INET6,
      std::nullopt, kIntSize},
     {SOL_IPV6, IPV6_FREEBIND, "IPV6_FREEBIND", K::kInt, P::kBeforeBind,
@@ -79,8 +79,8 @@ const SockOptSpec kTable[] = {
      std::nullopt, kIntSize},
     {SOL_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", K::kInt, P::kInRepair, 0,
      std::nullopt, kIntSize},
-    {SOL_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", K::kInt, P::kInRepair, 0,
-     0, kIntSize},
+    {SOL_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", K::kInt, P::kInRepair, 0, 0,
+     kIntSize},
     {SOL_TCP, TCP_THIN_LINEAR_TIMEOUTS, "TCP_THIN_LINEAR_TIMEOUTS", K::kInt,
      P::kInRepair, 0, 0, kIntSize},
     {SOL_TCP, TCP_CONGESTION, "TCP_CONGESTION", K::kString, P::kInRepair, 0,
@@ -92,8 +92,8 @@ const SockOptSpec kTable[] = {
      kIntSize},
     {SOL_IPV6, IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS", K::kInt, P::kInRepair,
      AF_INET6, std::nullopt, kIntSize},
-    {SOL_TCP, TCP_NOTSENT_LOWAT, "TCP_NOTSENT_LOWAT", K::kInt,
-     P::kAfterResume, 0, 0, kIntSize},
+    {SOL_TCP, TCP_NOTSENT_LOWAT, "TCP_NOTSENT_LOWAT", K::kInt, P::kAfterResume,
+     0, 0, kIntSize},
 };
 
 }  // namespace
@@ -121,8 +121,7 @@ bool IsDefaultSocketOptionValue(const SockOptSpec& spec,
     memcpy(&v, value.data(), sizeof(v));
     return v == *spec.int_default;
   }
-  return std::all_of(value.begin(), value.end(),
-                     [](char c) { return c == 0; });
+  return std::all_of(value.begin(), value.end(), [](char c) { return c == 0; });
 }
 
 std::string SocketOptionToString(const SocketOption& option) {
@@ -174,9 +173,9 @@ absl::Status ValidateSocketOption(const SocketOption& option, int family) {
   const size_t size = option.value.size();
   const bool fixed = spec->kind != SockOptKind::kString;
   if ((fixed && size != spec->max_size) || (!fixed && size > spec->max_size)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "socket option ", spec->label, " has ", size, " bytes, want ",
-        fixed ? "" : "at most ", spec->max_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("socket option ", spec->label, " has ", size,
+                     " bytes, want ", fixed ? "" : "at most ", spec->max_size));
   }
   return absl::OkStatus();
 }

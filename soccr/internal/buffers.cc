@@ -21,10 +21,11 @@ struct Names {
 
 Names NamesOf(BufferKind kind) {
   if (kind == BufferKind::kSend) {
-    return {SO_SNDBUF, SO_SNDBUFFORCE, "SO_SNDBUF", "SO_SNDBUFFORCE",
-            "send", "net.core.wmem_max", "net.ipv4.tcp_wmem"};
+    return {SO_SNDBUF,          SO_SNDBUFFORCE, "SO_SNDBUF",
+            "SO_SNDBUFFORCE",   "send",         "net.core.wmem_max",
+            "net.ipv4.tcp_wmem"};
   }
-  return {SO_RCVBUF, SO_RCVBUFFORCE, "SO_RCVBUF", "SO_RCVBUFFORCE",
+  return {SO_RCVBUF, SO_RCVBUFFORCE,      "SO_RCVBUF",        "SO_RCVBUFFORCE",
           "receive", "net.core.rmem_max", "net.ipv4.tcp_rmem"};
 }
 
@@ -94,7 +95,8 @@ absl::Status EnsureBuffer(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
           n.plain_name, " stops at ", got.value, " (", n.sysctl_max,
           " doubled) and ", n.force_name,
           " is not permitted (it needs CAP_NET_ADMIN in the initial user "
-          "namespace). Raise ", n.sysctl_max, " to at least ", HalfOf(needed),
+          "namespace). Raise ",
+          n.sysctl_max, " to at least ", HalfOf(needed),
           ", or the middle value of ", n.sysctl_tcp,
           " (the buffer new sockets start with) to at least ", needed,
           ", in the restoring network namespace"));

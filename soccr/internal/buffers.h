@@ -32,8 +32,7 @@ enum class BufferKind { kSend, kReceive };
 [[nodiscard]] absl::Status EnsureBuffer(const sys::Sys& sys, BorrowedFd fd,
                                         BufferKind kind, uint64_t needed,
                                         uint64_t wanted, uint64_t queue_bytes,
-                                        const ErrorContext& ctx,
-                                        bool* raised);
+                                        const ErrorContext& ctx, bool* raised);
 
 // Once a queue is in: gives the buffer its checkpointed size where the
 // original had fixed it (SO_*BUF). A buffer the original left to autotuning

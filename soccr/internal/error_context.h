@@ -2,7 +2,8 @@
 // where and why.
 //
 //   ErrorContext ctx("restore", state.local, state.peer);
-//   if (!r.ok()) return ctx.SysError("set recv queue seq", Op::kSetQueueSeq, r.err);
+//   if (!r.ok()) return ctx.SysError("set recv queue seq", Op::kSetQueueSeq,
+//   r.err);
 //   // -> PERMISSION_DENIED: restore 10.0.0.1:80->10.0.0.2:4242: set recv
 //   //    queue seq: setsockopt(TCP_QUEUE_SEQ): Operation not permitted
 

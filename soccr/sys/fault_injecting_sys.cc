@@ -68,8 +68,7 @@ Result<uint32_t> FaultInjectingSys::GetQueueSeq(BorrowedFd fd) const {
   return real_.GetQueueSeq(fd);
 }
 
-Result<void> FaultInjectingSys::SetQueueSeq(BorrowedFd fd,
-                                            uint32_t seq) const {
+Result<void> FaultInjectingSys::SetQueueSeq(BorrowedFd fd, uint32_t seq) const {
   if (int err = Intercept(Op::kSetQueueSeq)) return {err};
   return real_.SetQueueSeq(fd, seq);
 }
@@ -97,8 +96,7 @@ Result<uint32_t> FaultInjectingSys::GetTimestamp(BorrowedFd fd) const {
   return real_.GetTimestamp(fd);
 }
 
-Result<void> FaultInjectingSys::SetTimestamp(BorrowedFd fd,
-                                             uint32_t ts) const {
+Result<void> FaultInjectingSys::SetTimestamp(BorrowedFd fd, uint32_t ts) const {
   if (int err = Intercept(Op::kSetTimestamp)) return {err};
   return real_.SetTimestamp(fd, ts);
 }
@@ -198,8 +196,7 @@ Result<socklen_t> FaultInjectingSys::GetSockOpt(BorrowedFd fd, int level,
 }
 
 Result<void> FaultInjectingSys::SetSockOpt(
-    BorrowedFd fd, int level, int name,
-    absl::Span<const uint8_t> value) const {
+    BorrowedFd fd, int level, int name, absl::Span<const uint8_t> value) const {
   if (int err = Intercept(Op::kSetSockOpt, level, name)) return {err};
   return real_.SetSockOpt(fd, level, name, value);
 }

@@ -50,8 +50,7 @@ class FaultInjectingSys final : public Sys {
 
   Result<OwnedFd> Socket(int domain, int type, int protocol) const override;
   Result<void> SetRepair(BorrowedFd fd, RepairMode mode) const override;
-  Result<void> SetRepairQueue(BorrowedFd fd,
-                              RepairQueue queue) const override;
+  Result<void> SetRepairQueue(BorrowedFd fd, RepairQueue queue) const override;
   Result<uint32_t> GetQueueSeq(BorrowedFd fd) const override;
   Result<void> SetQueueSeq(BorrowedFd fd, uint32_t seq) const override;
   Result<void> SetRepairOptions(
@@ -77,8 +76,7 @@ class FaultInjectingSys final : public Sys {
   Result<int> GetFileFlags(BorrowedFd fd) const override;
   Result<void> SetFileFlags(BorrowedFd fd, int flags) const override;
   Result<void> Bind(BorrowedFd fd, const SocketAddress& addr) const override;
-  Result<void> Connect(BorrowedFd fd,
-                       const SocketAddress& addr) const override;
+  Result<void> Connect(BorrowedFd fd, const SocketAddress& addr) const override;
   Result<void> Listen(BorrowedFd fd, int backlog) const override;
   Result<void> Shutdown(BorrowedFd fd, int how) const override;
   Result<SocketAddress> GetSockName(BorrowedFd fd) const override;

@@ -60,8 +60,7 @@ class LinuxSysImpl final : public Sys {
   Result<void> SetRepair(BorrowedFd fd, RepairMode mode) const override {
     return SetTcp(fd, TCP_REPAIR, static_cast<int>(mode));
   }
-  Result<void> SetRepairQueue(BorrowedFd fd,
-                              RepairQueue queue) const override {
+  Result<void> SetRepairQueue(BorrowedFd fd, RepairQueue queue) const override {
     return SetTcp(fd, TCP_REPAIR_QUEUE, static_cast<int>(queue));
   }
   Result<uint32_t> GetQueueSeq(BorrowedFd fd) const override {

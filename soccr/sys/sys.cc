@@ -6,34 +6,62 @@ namespace soccr::sys {
 
 absl::string_view OpName(Op op) {
   switch (op) {
-    case Op::kSocket: return "socket";
-    case Op::kSetRepair: return "setsockopt(TCP_REPAIR)";
-    case Op::kSetRepairQueue: return "setsockopt(TCP_REPAIR_QUEUE)";
-    case Op::kGetQueueSeq: return "getsockopt(TCP_QUEUE_SEQ)";
-    case Op::kSetQueueSeq: return "setsockopt(TCP_QUEUE_SEQ)";
-    case Op::kSetRepairOptions: return "setsockopt(TCP_REPAIR_OPTIONS)";
-    case Op::kGetRepairWindow: return "getsockopt(TCP_REPAIR_WINDOW)";
-    case Op::kSetRepairWindow: return "setsockopt(TCP_REPAIR_WINDOW)";
-    case Op::kGetTimestamp: return "getsockopt(TCP_TIMESTAMP)";
-    case Op::kSetTimestamp: return "setsockopt(TCP_TIMESTAMP)";
-    case Op::kGetTcpInfo: return "getsockopt(TCP_INFO)";
-    case Op::kGetInq: return "ioctl(SIOCINQ)";
-    case Op::kGetOutq: return "ioctl(SIOCOUTQ)";
-    case Op::kGetOutqNotSent: return "ioctl(SIOCOUTQNSD)";
-    case Op::kPeek: return "recv(MSG_PEEK)";
-    case Op::kSend: return "send";
-    case Op::kBind: return "bind";
-    case Op::kConnect: return "connect";
-    case Op::kListen: return "listen";
-    case Op::kShutdown: return "shutdown";
-    case Op::kGetSockName: return "getsockname";
-    case Op::kGetPeerName: return "getpeername";
-    case Op::kGetSockOpt: return "getsockopt";
-    case Op::kSetSockOpt: return "setsockopt";
-    case Op::kSendTo: return "sendto";
-    case Op::kPoll: return "poll";
-    case Op::kGetFileFlags: return "fcntl(F_GETFL)";
-    case Op::kSetFileFlags: return "fcntl(F_SETFL)";
+    case Op::kSocket:
+      return "socket";
+    case Op::kSetRepair:
+      return "setsockopt(TCP_REPAIR)";
+    case Op::kSetRepairQueue:
+      return "setsockopt(TCP_REPAIR_QUEUE)";
+    case Op::kGetQueueSeq:
+      return "getsockopt(TCP_QUEUE_SEQ)";
+    case Op::kSetQueueSeq:
+      return "setsockopt(TCP_QUEUE_SEQ)";
+    case Op::kSetRepairOptions:
+      return "setsockopt(TCP_REPAIR_OPTIONS)";
+    case Op::kGetRepairWindow:
+      return "getsockopt(TCP_REPAIR_WINDOW)";
+    case Op::kSetRepairWindow:
+      return "setsockopt(TCP_REPAIR_WINDOW)";
+    case Op::kGetTimestamp:
+      return "getsockopt(TCP_TIMESTAMP)";
+    case Op::kSetTimestamp:
+      return "setsockopt(TCP_TIMESTAMP)";
+    case Op::kGetTcpInfo:
+      return "getsockopt(TCP_INFO)";
+    case Op::kGetInq:
+      return "ioctl(SIOCINQ)";
+    case Op::kGetOutq:
+      return "ioctl(SIOCOUTQ)";
+    case Op::kGetOutqNotSent:
+      return "ioctl(SIOCOUTQNSD)";
+    case Op::kPeek:
+      return "recv(MSG_PEEK)";
+    case Op::kSend:
+      return "send";
+    case Op::kBind:
+      return "bind";
+    case Op::kConnect:
+      return "connect";
+    case Op::kListen:
+      return "listen";
+    case Op::kShutdown:
+      return "shutdown";
+    case Op::kGetSockName:
+      return "getsockname";
+    case Op::kGetPeerName:
+      return "getpeername";
+    case Op::kGetSockOpt:
+      return "getsockopt";
+    case Op::kSetSockOpt:
+      return "setsockopt";
+    case Op::kSendTo:
+      return "sendto";
+    case Op::kPoll:
+      return "poll";
+    case Op::kGetFileFlags:
+      return "fcntl(F_GETFL)";
+    case Op::kSetFileFlags:
+      return "fcntl(F_SETFL)";
   }
   return "unknown call";
 }
@@ -48,10 +76,10 @@ Result<int> Sys::GetSockOptInt(BorrowedFd fd, int level, int name) const {
 
 Result<void> Sys::SetSockOptInt(BorrowedFd fd, int level, int name,
                                 int value) const {
-  return SetSockOpt(fd, level, name,
-                    absl::Span<const uint8_t>(
-                        reinterpret_cast<const uint8_t*>(&value),
-                        sizeof(value)));
+  return SetSockOpt(
+      fd, level, name,
+      absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(&value),
+                                sizeof(value)));
 }
 
 }  // namespace soccr::sys

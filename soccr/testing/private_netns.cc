@@ -41,8 +41,10 @@ absl::Status EnterUserNamespaceOnce() {
   }
   // Map ourselves to root inside, so /proc/sys/net files are writable.
   absl::Status s = WriteFile("/proc/self/setgroups", "deny");
-  if (s.ok()) s = WriteFile("/proc/self/uid_map", absl::StrCat("0 ", uid, " 1"));
-  if (s.ok()) s = WriteFile("/proc/self/gid_map", absl::StrCat("0 ", gid, " 1"));
+  if (s.ok())
+    s = WriteFile("/proc/self/uid_map", absl::StrCat("0 ", uid, " 1"));
+  if (s.ok())
+    s = WriteFile("/proc/self/gid_map", absl::StrCat("0 ", gid, " 1"));
   if (!s.ok()) return s;
   entered = true;
   return absl::OkStatus();
@@ -84,13 +86,15 @@ absl::Status SetLoopbackMtu(int mtu) {
   strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
   ifr.ifr_mtu = mtu;
   if (::ioctl(fd.get(), SIOCSIFMTU, &ifr) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("ioctl(SIOCSIFMTU, lo, ", mtu, ")"));
+    return absl::ErrnoToStatus(
+        errno, absl::StrCat("ioctl(SIOCSIFMTU, lo, ", mtu, ")"));
   }
   return absl::OkStatus();
 }
 
 absl::Status RaiseTcpBuffers(int64_t initial_bytes, int64_t max_bytes) {
-  const std::string value = absl::StrCat("4096 ", initial_bytes, " ", max_bytes);
+  const std::string value =
+      absl::StrCat("4096 ", initial_bytes, " ", max_bytes);
   if (absl::Status s = SetSysctl("net/ipv4/tcp_rmem", value); !s.ok()) return s;
   return SetSysctl("net/ipv4/tcp_wmem", value);
 }

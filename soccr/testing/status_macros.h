@@ -17,15 +17,15 @@
 #define SOCCR_STATUS_MACROS_CONCAT_INNER(a, b) a##b
 #define SOCCR_STATUS_MACROS_CONCAT(a, b) SOCCR_STATUS_MACROS_CONCAT_INNER(a, b)
 
-#define EXPECT_OK(expr)                                 \
-  do {                                                  \
-    const absl::Status expect_ok_status = (expr);       \
+#define EXPECT_OK(expr)                                     \
+  do {                                                      \
+    const absl::Status expect_ok_status = (expr);           \
     EXPECT_TRUE(expect_ok_status.ok()) << expect_ok_status; \
   } while (0)
 
-#define ASSERT_OK(expr)                                 \
-  do {                                                  \
-    const absl::Status assert_ok_status = (expr);       \
+#define ASSERT_OK(expr)                                     \
+  do {                                                      \
+    const absl::Status assert_ok_status = (expr);           \
     ASSERT_TRUE(assert_ok_status.ok()) << assert_ok_status; \
   } while (0)
 
@@ -35,9 +35,9 @@
   ASSERT_OK_AND_ASSIGN_IMPL(            \
       SOCCR_STATUS_MACROS_CONCAT(status_or_value_, __LINE__), lhs, expr)
 
-#define ASSERT_OK_AND_ASSIGN_IMPL(statusor, lhs, expr)   \
-  auto statusor = (expr);                                \
-  ASSERT_TRUE(statusor.ok()) << statusor.status();       \
+#define ASSERT_OK_AND_ASSIGN_IMPL(statusor, lhs, expr) \
+  auto statusor = (expr);                              \
+  ASSERT_TRUE(statusor.ok()) << statusor.status();     \
   auto lhs = *std::move(statusor)
 
 #endif  // SOCCR_TESTING_STATUS_MACROS_H_

@@ -73,9 +73,11 @@ absl::StatusOr<TcpPair> ConnectedPair(Family family, uint16_t port,
     }
   }
   if (::bind(listener.get(), bind_addr.sockaddr(), bind_addr.length()) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("bind ", bind_addr.ToString()));
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat("bind ", bind_addr.ToString()));
   }
-  if (::listen(listener.get(), 8) != 0) return absl::ErrnoToStatus(errno, "listen");
+  if (::listen(listener.get(), 8) != 0)
+    return absl::ErrnoToStatus(errno, "listen");
   struct sockaddr_storage ss = {};
   socklen_t len = sizeof(ss);
   ::getsockname(listener.get(), reinterpret_cast<struct sockaddr*>(&ss), &len);
@@ -98,8 +100,8 @@ absl::StatusOr<TcpPair> ConnectedPair(Family family, uint16_t port,
   if (!pair.client) return absl::ErrnoToStatus(errno, "socket");
   if (::connect(pair.client.get(), connect_addr.sockaddr(),
                 connect_addr.length()) != 0) {
-    return absl::ErrnoToStatus(errno,
-                               absl::StrCat("connect ", connect_addr.ToString()));
+    return absl::ErrnoToStatus(
+        errno, absl::StrCat("connect ", connect_addr.ToString()));
   }
   pair.server.reset(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!pair.server) return absl::ErrnoToStatus(errno, "accept");
@@ -110,7 +112,8 @@ std::string Pattern(size_t n, uint64_t seed, uint64_t offset) {
   std::string out(n, '\0');
   for (size_t i = 0; i < n; ++i) {
     // A cheap mix of position and seed: any shift or repeat shows.
-    uint64_t x = (offset + i) * 0x9E3779B97F4A7C15ull + seed * 0xD6E8FEB86659FD93ull;
+    uint64_t x =
+        (offset + i) * 0x9E3779B97F4A7C15ull + seed * 0xD6E8FEB86659FD93ull;
     x ^= x >> 29;
     out[i] = static_cast<char>(x ^ (x >> 17));
   }
@@ -129,7 +132,8 @@ absl::Status WriteAll(BorrowedFd fd, absl::string_view data,
       continue;
     }
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("send after ", done, " bytes"));
+      return absl::ErrnoToStatus(errno,
+                                 absl::StrCat("send after ", done, " bytes"));
     }
     struct pollfd p = {fd.get(), POLLOUT, 0};
     if (::poll(&p, 1, PollMs(deadline)) == 0 && absl::Now() >= deadline) {
@@ -162,16 +166,19 @@ absl::StatusOr<std::string> ReadExactly(BorrowedFd fd, size_t n,
   std::string out(n, '\0');
   size_t done = 0;
   while (done < n) {
-    const ssize_t r = ::recv(fd.get(), out.data() + done, n - done, MSG_DONTWAIT);
+    const ssize_t r =
+        ::recv(fd.get(), out.data() + done, n - done, MSG_DONTWAIT);
     if (r > 0) {
       done += static_cast<size_t>(r);
       continue;
     }
     if (r == 0) {
-      return absl::DataLossError(absl::StrCat("EOF after ", done, " of ", n, " bytes"));
+      return absl::DataLossError(
+          absl::StrCat("EOF after ", done, " of ", n, " bytes"));
     }
     if (errno != EAGAIN && errno != EINTR) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("recv after ", done, " bytes"));
+      return absl::ErrnoToStatus(errno,
+                                 absl::StrCat("recv after ", done, " bytes"));
     }
     struct pollfd p = {fd.get(), POLLIN, 0};
     if (::poll(&p, 1, PollMs(deadline)) == 0 && absl::Now() >= deadline) {
@@ -186,7 +193,8 @@ absl::StatusOr<std::string> ReadAvailable(BorrowedFd fd, size_t max) {
   std::string out(max, '\0');
   size_t done = 0;
   while (done < max) {
-    const ssize_t r = ::recv(fd.get(), out.data() + done, max - done, MSG_DONTWAIT);
+    const ssize_t r =
+        ::recv(fd.get(), out.data() + done, max - done, MSG_DONTWAIT);
     if (r > 0) {
       done += static_cast<size_t>(r);
       continue;
@@ -205,8 +213,10 @@ absl::Status ExpectEof(BorrowedFd fd, absl::Duration timeout) {
     char c;
     const ssize_t r = ::recv(fd.get(), &c, 1, MSG_DONTWAIT);
     if (r == 0) return absl::OkStatus();
-    if (r > 0) return absl::DataLossError("data where end-of-file was expected");
-    if (errno != EAGAIN && errno != EINTR) return absl::ErrnoToStatus(errno, "recv");
+    if (r > 0)
+      return absl::DataLossError("data where end-of-file was expected");
+    if (errno != EAGAIN && errno != EINTR)
+      return absl::ErrnoToStatus(errno, "recv");
     struct pollfd p = {fd.get(), POLLIN, 0};
     if (::poll(&p, 1, PollMs(deadline)) == 0 && absl::Now() >= deadline) {
       return absl::DeadlineExceededError("no end-of-file");
@@ -234,8 +244,8 @@ absl::Status WaitInq(BorrowedFd fd, size_t n, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (InqLen(fd) < static_cast<int>(n)) {
     if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("receive queue holds ", InqLen(fd), " of ", n, " bytes"));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "receive queue holds ", InqLen(fd), " of ", n, " bytes"));
     }
     absl::SleepFor(absl::Milliseconds(1));
   }
@@ -245,7 +255,8 @@ absl::Status WaitInq(BorrowedFd fd, size_t n, absl::Duration timeout) {
 absl::Status DropIncoming(BorrowedFd fd) {
   struct sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
   struct sock_fprog prog = {1, drop_all};
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) != 0) {
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+                   sizeof(prog)) != 0) {
     return absl::ErrnoToStatus(errno, "SO_ATTACH_FILTER");
   }
   return absl::OkStatus();
@@ -253,7 +264,8 @@ absl::Status DropIncoming(BorrowedFd fd) {
 
 absl::Status AcceptIncoming(BorrowedFd fd) {
   int unused = 0;
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof(unused)) != 0) {
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_DETACH_FILTER, &unused,
+                   sizeof(unused)) != 0) {
     return absl::ErrnoToStatus(errno, "SO_DETACH_FILTER");
   }
   return absl::OkStatus();

@@ -54,8 +54,8 @@ std::string Pattern(size_t n, uint64_t seed, uint64_t offset = 0);
 [[nodiscard]] absl::StatusOr<std::string> ReadAvailable(BorrowedFd fd,
                                                         size_t max);
 // Waits for end-of-file (recv returns 0), up to `timeout`.
-[[nodiscard]] absl::Status ExpectEof(BorrowedFd fd,
-                                     absl::Duration timeout = absl::Seconds(10));
+[[nodiscard]] absl::Status ExpectEof(
+    BorrowedFd fd, absl::Duration timeout = absl::Seconds(10));
 
 // SIOCINQ, SIOCOUTQ, SIOCOUTQNSD.
 int InqLen(BorrowedFd fd);
