@@ -95,9 +95,15 @@ struct RestorePlan {
   QueueBytes unsent_data;
 
   // TCP_MAXSEG set before connect(), so the kernel sizes segments from the
-  // real MSS from the start (0: leave the default). TCP_MAXSEG accepts at
-  // most 32767, and the value is kept to half the largest window the peer
-  // has offered, as the kernel keeps its own segments.
+  // real MSS from the start (0: leave the default). Without it connect()
+  // sizes them from the default 536-byte MSS, and TCP_REPAIR_OPTIONS' MSS
+  // does not resize them: a libsoccr restore starts at 524-byte segments
+  // and stays there for megabytes. The value is kept to half the largest
+  // window the peer has offered, as the kernel keeps its own segments
+  // (tcp_bound_to_half_wnd). TCP_MAXSEG accepts at most 32767: above that
+  // (a 65536-byte loopback) the socket starts at 32755-byte segments and
+  // the kernel brings them to the full size at the first write, when it
+  // recomputes the MSS from the path MTU and the restored MSS option.
   int user_mss = 0;
   // TCP_REPAIR_OPTIONS, in one call.
   std::vector<struct tcp_repair_opt> repair_options;
