@@ -20,11 +20,11 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "soccr/sys/sys.h"
+#include "soccr/sys/intercepting_sys.h"
 
 namespace soccr::sys {
 
-class FaultInjectingSys final : public Sys {
+class FaultInjectingSys final : public InterceptingSys {
  public:
   // One recorded call. `level` and `name` are set for Get/SetSockOpt.
   struct Call {
@@ -37,7 +37,8 @@ class FaultInjectingSys final : public Sys {
     std::string ToString() const;
   };
 
-  explicit FaultInjectingSys(const Sys& real = LinuxSys()) : real_(real) {}
+  explicit FaultInjectingSys(const Sys& real = LinuxSys())
+      : InterceptingSys(real) {}
 
   // Fails the call with this 0-based index (counted since the last Reset())
   // with errno `err`, without making it.
@@ -48,49 +49,10 @@ class FaultInjectingSys final : public Sys {
   void Reset();
   std::vector<Call> calls() const;
 
-  Result<OwnedFd> Socket(int domain, int type, int protocol) const override;
-  Result<void> SetRepair(BorrowedFd fd, RepairMode mode) const override;
-  Result<void> SetRepairQueue(BorrowedFd fd, RepairQueue queue) const override;
-  Result<uint32_t> GetQueueSeq(BorrowedFd fd) const override;
-  Result<void> SetQueueSeq(BorrowedFd fd, uint32_t seq) const override;
-  Result<void> SetRepairOptions(
-      BorrowedFd fd,
-      absl::Span<const struct tcp_repair_opt> opts) const override;
-  Result<struct tcp_repair_window> GetRepairWindow(
-      BorrowedFd fd) const override;
-  Result<void> SetRepairWindow(
-      BorrowedFd fd, const struct tcp_repair_window& window) const override;
-  Result<uint32_t> GetTimestamp(BorrowedFd fd) const override;
-  Result<void> SetTimestamp(BorrowedFd fd, uint32_t ts) const override;
-  Result<struct tcp_info> GetTcpInfo(BorrowedFd fd) const override;
-  Result<int> GetInq(BorrowedFd fd) const override;
-  Result<int> GetOutq(BorrowedFd fd) const override;
-  Result<int> GetOutqNotSent(BorrowedFd fd) const override;
-  Result<size_t> Peek(BorrowedFd fd, absl::Span<uint8_t> buf,
-                      int flags) const override;
-  Result<size_t> Send(BorrowedFd fd, absl::Span<const uint8_t> data,
-                      int flags) const override;
-  Result<size_t> SendTo(BorrowedFd fd, absl::Span<const uint8_t> data,
-                        const SocketAddress& dst) const override;
-  Result<short> Poll(BorrowedFd fd, short events) const override;
-  Result<int> GetFileFlags(BorrowedFd fd) const override;
-  Result<void> SetFileFlags(BorrowedFd fd, int flags) const override;
-  Result<void> Bind(BorrowedFd fd, const SocketAddress& addr) const override;
-  Result<void> Connect(BorrowedFd fd, const SocketAddress& addr) const override;
-  Result<void> Listen(BorrowedFd fd, int backlog) const override;
-  Result<void> Shutdown(BorrowedFd fd, int how) const override;
-  Result<SocketAddress> GetSockName(BorrowedFd fd) const override;
-  Result<SocketAddress> GetPeerName(BorrowedFd fd) const override;
-  Result<socklen_t> GetSockOpt(BorrowedFd fd, int level, int name,
-                               absl::Span<uint8_t> buf) const override;
-  Result<void> SetSockOpt(BorrowedFd fd, int level, int name,
-                          absl::Span<const uint8_t> value) const override;
-
  private:
   // Records the call; returns the errno to fail it with, or 0 to make it.
-  int Intercept(Op op, int level = 0, int name = 0) const;
+  int Intercept(Op op, int level, int name) const override;
 
-  const Sys& real_;
   mutable absl::Mutex mu_;
   mutable std::vector<Call> calls_ ABSL_GUARDED_BY(mu_);
   std::optional<size_t> fail_index_ ABSL_GUARDED_BY(mu_);
