@@ -72,6 +72,22 @@ absl::StatusOr<ConnectionState> Take(soccr::testing::TcpPair& pair,
   return Take(pair.client, socket_options);
 }
 
+// The server sends `data`, which stays unread in the client's receive
+// queue; returns once all of it is there and acknowledged.
+absl::Status ServerSendsUnread(const soccr::testing::TcpPair& pair,
+                               absl::string_view data) {
+  if (absl::Status st = soccr::testing::WriteAll(pair.server.borrow(), data);
+      !st.ok()) {
+    return st;
+  }
+  if (absl::Status st =
+          soccr::testing::WaitInq(pair.client.borrow(), data.size());
+      !st.ok()) {
+    return st;
+  }
+  return soccr::testing::WaitNothingInFlight(pair.server.borrow());
+}
+
 // A small IPv4 connection: a few bytes unread, a few in flight (the peer
 // drops them), socket options set.
 absl::StatusOr<ConnectionState> SmallV4() {
@@ -80,18 +96,7 @@ absl::StatusOr<ConnectionState> SmallV4() {
   if (!pair.ok()) return pair.status();
   const BorrowedFd c = pair->client.borrow();
   const std::string to_client = GoldenText("golden receive queue|", 21);
-  if (absl::Status st =
-          soccr::testing::WriteAll(pair->server.borrow(), to_client);
-      !st.ok()) {
-    return st;
-  }
-  if (absl::Status st = soccr::testing::WaitInq(c, to_client.size());
-      !st.ok()) {
-    return st;
-  }
-  if (absl::Status st =
-          soccr::testing::WaitNothingInFlight(pair->server.borrow());
-      !st.ok()) {
+  if (absl::Status st = ServerSendsUnread(*pair, to_client); !st.ok()) {
     return st;
   }
   if (absl::Status st = soccr::testing::DropIncoming(pair->server.borrow());
@@ -122,18 +127,7 @@ absl::StatusOr<ConnectionState> WithUnsent(Family family,
   const BorrowedFd c = pair->client.borrow();
   const std::string to_client =
       GoldenText(absl::StrCat(label, " receive|"), 300);
-  if (absl::Status st =
-          soccr::testing::WriteAll(pair->server.borrow(), to_client);
-      !st.ok()) {
-    return st;
-  }
-  if (absl::Status st = soccr::testing::WaitInq(c, to_client.size());
-      !st.ok()) {
-    return st;
-  }
-  if (absl::Status st =
-          soccr::testing::WaitNothingInFlight(pair->server.borrow());
-      !st.ok()) {
+  if (absl::Status st = ServerSendsUnread(*pair, to_client); !st.ok()) {
     return st;
   }
   const std::string to_server = GoldenText(absl::StrCat(label, " send|"), 6000);
