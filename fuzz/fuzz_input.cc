@@ -131,6 +131,9 @@ ConnectionState StateFromInput(FuzzInput& in) {
   s.options.rcv_wscale = in.U8();
   s.options.mss_clamp = in.U32();
   if (!(raw & 8)) {
+    // What the kernel can hold: scales up to TCP_MAX_WSCALE and only with
+    // window scaling (tcp_get_info()), an MSS in tcp_options_received's
+    // u16, any value at all there (a peer may advertise 1).
     if (s.options.window_scaling) {
       s.options.snd_wscale %= kMaxWindowScale + 1;
       s.options.rcv_wscale %= kMaxWindowScale + 1;
@@ -138,32 +141,43 @@ ConnectionState StateFromInput(FuzzInput& in) {
       s.options.snd_wscale = s.options.rcv_wscale = 0;
     }
     s.options.mss_clamp %= 65536;
-    if (s.options.mss_clamp != 0 && s.options.mss_clamp < 48) {
-      s.options.mss_clamp = 48;
-    }
   }
   s.timestamp = in.U32();
 
   if (in.Bit()) {
     TcpWindow w{in.U32(), in.U32(), in.U32(), in.U32(), in.U32()};
     if (!(raw & 16)) {
-      // Raw options (mode bit 3) may hold any scale; shifts stay in range.
-      const int snd_shift =
-          s.options.window_scaling
-              ? std::min<int>(s.options.snd_wscale, kMaxWindowScale)
-              : 0;
-      const int rcv_shift =
-          s.options.window_scaling
-              ? std::min<int>(s.options.rcv_wscale, kMaxWindowScale)
-              : 0;
-      const uint64_t snd_max = uint64_t{65535} << snd_shift;
-      const uint64_t rcv_max = uint64_t{65535} << rcv_shift;
-      w.max_window = static_cast<uint32_t>(w.max_window % (snd_max + 1));
-      w.snd_wnd =
-          static_cast<uint32_t>(w.snd_wnd % (uint64_t{w.max_window} + 1));
-      w.rcv_wnd = static_cast<uint32_t>(w.rcv_wnd % (rcv_max + 1));
-      w.rcv_wup = s.inq_seq - (w.rcv_wup % 65536);
-      w.snd_wl1 = s.inq_seq - (w.snd_wl1 % 65536);
+      // The relations tcp_repair_set_window() checks, and nothing else:
+      // snd_wnd within max_window, rcv_wup at or before rcv_nxt, snd_wl1
+      // within rcv_wnd of it (the window sizes themselves are left as
+      // drawn: the kernel keeps rcv_wnd beyond what the scale expresses).
+      // Sometimes one relation is off by one, at the kernel's edge.
+      const uint8_t edge = in.U8();
+      if (w.max_window < w.snd_wnd) std::swap(w.max_window, w.snd_wnd);
+      // The kernel's rcv_nxt counts a received FIN.
+      const bool fin = s.state == TcpState::kCloseWait ||
+                       s.state == TcpState::kLastAck ||
+                       s.state == TcpState::kClosing;
+      const uint32_t rcv_nxt = s.inq_seq + (fin ? 1 : 0);
+      w.rcv_wup = rcv_nxt - (w.rcv_wup % 65536);
+      w.snd_wl1 = rcv_nxt + w.rcv_wnd - (w.snd_wl1 % 65536);
+      switch (edge % 8) {
+        case 0:
+          w.rcv_wup = rcv_nxt;
+          w.snd_wl1 = rcv_nxt + w.rcv_wnd;
+          break;
+        case 1:
+          w.rcv_wup = rcv_nxt + 1;
+          break;
+        case 2:
+          w.snd_wl1 = rcv_nxt + w.rcv_wnd + 1;
+          break;
+        case 3:
+          if (w.snd_wnd > 0) w.max_window = w.snd_wnd - 1;
+          break;
+        default:
+          break;
+      }
     }
     s.window = w;
   }
@@ -185,8 +199,13 @@ ConnectionState StateFromInput(FuzzInput& in) {
   } else {
     if (s.state == TcpState::kListen) s.listen_backlog = backlog % 4096;
     if (s.state == TcpState::kClose) {
-      static constexpr uint32_t kErrors[] = {0, ECONNRESET, EPIPE, ETIMEDOUT};
-      s.pending_error = kErrors[error % 4];
+      // Every error a closed socket is left with (tcp_reset(),
+      // tcp_write_err(), ICMP errors), restorable or not.
+      static constexpr uint32_t kErrors[] = {
+          0,           ECONNRESET,   EPIPE,
+          ETIMEDOUT,   ECONNREFUSED, EHOSTUNREACH,
+          ENETUNREACH, ECONNABORTED};
+      s.pending_error = kErrors[error % 8];
     }
   }
   return s;

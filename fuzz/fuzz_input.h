@@ -49,10 +49,15 @@ class FuzzInput {
 };
 
 // A state drawn from `in`. The first byte picks, per group of fields,
-// whether they are made consistent (so that PlanRestore accepts most states
-// from an all-zero input) or taken raw (so that every rejection is reached):
-// bit 0 state (and the state-specific listen_backlog and pending_error),
-// 1 addresses, 2 queue lengths, 3 TCP options, 4 window, 5 socket options.
+// whether they are shaped like what the kernel reports (so that most states
+// from an all-zero input are restorable) or taken raw (so that every
+// rejection is reached): bit 0 state (and the state-specific listen_backlog
+// and pending_error), 1 addresses, 2 queue lengths, 3 TCP options, 4 window,
+// 5 socket options. The shaping follows the kernel, never soccr's own
+// validation: window sizes are left as drawn (the kernel keeps rcv_wnd
+// beyond what the scale can advertise), any MSS a u16 holds, the relations
+// tcp_repair_set_window() checks with cases exactly on its edges, and every
+// error a closed socket can be left with.
 ConnectionState StateFromInput(FuzzInput& in);
 
 }  // namespace soccr::fuzzing

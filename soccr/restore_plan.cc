@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "soccr/internal/error_context.h"
 #include "soccr/internal/state_steps.h"
@@ -28,16 +29,17 @@ constexpr uint32_t kTimestampBytes = 12;
 // written into a receive queue in repair mode), at least TCP_MIN_SND_MSS.
 constexpr uint64_t kLargeSkbPayload = 65536;
 constexpr uint64_t kMinSkbPayload = 48;
-// The smallest MSS the kernel sends with (TCP_MIN_SND_MSS).
-constexpr uint32_t kMinMssClamp = 48;
+// The kernel keeps mss_clamp in a u16 (tcp_options_received): a larger
+// TCPOPT_MSS value would be truncated without an error.
+constexpr uint32_t kMaxMssClamp = 65535;
+
+// The status payload that carries a refusal's rule: "kernel:<function>" or
+// "soccr:<invariant>".
+constexpr absl::string_view kRulePayload = "soccr.dev/restore-plan-rule";
 
 // Sequence-space comparison: a is after b.
 bool SeqAfter(uint32_t a, uint32_t b) {
   return static_cast<int32_t>(b - a) < 0;
-}
-
-uint64_t MaxWindow(bool scaling, uint8_t wscale) {
-  return uint64_t{65535} << (scaling ? wscale : 0);
 }
 
 RestoreKind KindOf(const ConnectionState& s) {
@@ -54,209 +56,292 @@ RestoreKind KindOf(const ConnectionState& s) {
   }
 }
 
-absl::Status CheckState(const ConnectionState& s,
-                        const internal::ErrorContext& ctx) {
+// Every refusal goes through one of these two, so that it names its rule.
+// `kernel_check`: the kernel function whose check the rule mirrors.
+class Refuser {
+ public:
+  explicit Refuser(const internal::ErrorContext& ctx) : ctx_(ctx) {}
+
+  absl::Status Kernel(
+      absl::string_view kernel_check, absl::string_view what,
+      absl::StatusCode code = absl::StatusCode::kInvalidArgument) const {
+    return Tag(ctx_.Error(code, what), absl::StrCat("kernel:", kernel_check));
+  }
+  absl::Status Soccr(
+      absl::string_view invariant, absl::string_view what,
+      absl::StatusCode code = absl::StatusCode::kInvalidArgument) const {
+    return Tag(ctx_.Error(code, what), absl::StrCat("soccr:", invariant));
+  }
+
+ private:
+  static absl::Status Tag(absl::Status st, absl::string_view rule) {
+    st.SetPayload(kRulePayload, absl::Cord(rule));
+    return st;
+  }
+  const internal::ErrorContext& ctx_;
+};
+
+absl::Status CheckState(const ConnectionState& s, const Refuser& refuse) {
   const uint32_t value = static_cast<uint32_t>(s.state);
+  // soccr: the state picks the restore procedure (KindOf, the state steps);
+  // the kernel reports no other numbers.
   if (!IsKnownTcpState(value)) {
-    return ctx.Error(absl::StatusCode::kInvalidArgument,
-                     absl::StrCat("state: ", value, " is not a TCP state"));
+    return refuse.Soccr("state",
+                        absl::StrCat("state: ", value, " is not a TCP state"));
   }
   switch (s.state) {
+    // soccr: repair mode's connect() makes a socket ESTABLISHED at once
+    // (tcp_connect() calls tcp_finish_connect() in repair mode), and a
+    // descriptor never sees TIME_WAIT (tcp_time_wait() hands the connection
+    // to a timewait socket and closes the descriptor's socket): no sequence
+    // of repair calls and injected segments reaches these.
     case TcpState::kTimeWait:
-      return ctx.Error(absl::StatusCode::kUnimplemented,
-                       "TIME_WAIT connections cannot be restored: the "
-                       "kernel's repair interface cannot recreate one");
+      return refuse.Soccr("state",
+                          absl::StrCat("TIME_WAIT connections cannot be "
+                                       "restored: the kernel's repair "
+                                       "interface cannot recreate one"),
+                          absl::StatusCode::kUnimplemented);
     case TcpState::kSynRecv:
     case TcpState::kNewSynRecv:
-      return ctx.Error(
-          absl::StatusCode::kUnimplemented,
+      return refuse.Soccr(
+          "state",
           absl::StrCat(TcpStateName(s.state),
                        " connections (still in a listener's accept queue) "
                        "cannot be restored: the kernel's repair interface "
-                       "cannot recreate them"));
+                       "cannot recreate them"),
+          absl::StatusCode::kUnimplemented);
     default:
       break;
   }
   const bool closed_connection = s.state == TcpState::kClose && !s.peer.empty();
+  // soccr: only a closed connection's error is recreated (by the state
+  // steps); for any other socket the field would be dropped.
   if (s.pending_error != 0 && !closed_connection) {
-    return ctx.Error(
-        absl::StatusCode::kInvalidArgument,
+    return refuse.Soccr(
+        "pending error",
         absl::StrCat("pending_error is ", s.pending_error,
                      " but only a "
                      "closed connection (CLOSE with a peer) carries one"));
   }
+  // soccr: the restore makes the kernel set the error by injecting a
+  // reset, and tcp_reset() only ever sets ECONNRESET or EPIPE.
   if (closed_connection && s.pending_error != 0 &&
       s.pending_error != ECONNRESET && s.pending_error != EPIPE) {
-    return ctx.Error(
-        absl::StatusCode::kUnimplemented,
+    return refuse.Soccr(
+        "pending error",
         absl::StrCat("pending_error ", s.pending_error, " (",
                      strerror(static_cast<int>(s.pending_error)),
                      ") cannot be recreated: a restore makes the kernel "
                      "set an error only by injecting a reset, which gives "
                      "ECONNRESET or EPIPE; clear pending_error to restore "
-                     "the socket without it"));
+                     "the socket without it"),
+        absl::StatusCode::kUnimplemented);
   }
+  // soccr: the backlog is a listener's; elsewhere it would be dropped.
   if (s.state != TcpState::kListen && s.listen_backlog != 0) {
-    return ctx.Error(absl::StatusCode::kInvalidArgument,
-                     absl::StrCat("listen_backlog is ", s.listen_backlog,
-                                  " but the socket is not listening"));
+    return refuse.Soccr("listen backlog",
+                        absl::StrCat("listen_backlog is ", s.listen_backlog,
+                                     " but the socket is not listening"));
   }
+  // soccr: listen() takes an int.
   if (s.listen_backlog > INT_MAX) {
-    return ctx.Error(absl::StatusCode::kInvalidArgument,
-                     absl::StrCat("listen_backlog ", s.listen_backlog,
-                                  " exceeds ", INT_MAX));
+    return refuse.Soccr("listen backlog",
+                        absl::StrCat("listen_backlog ", s.listen_backlog,
+                                     " exceeds ", INT_MAX));
   }
   return absl::OkStatus();
 }
 
+const char* FamilyName(const SocketAddress& a) {
+  return a.family() == AF_INET ? "IPv4" : "IPv6";
+}
+
 absl::Status CheckAddresses(const ConnectionState& s, RestoreKind kind,
-                            const internal::ErrorContext& ctx) {
-  auto bad = [&](absl::string_view what) {
-    return ctx.Error(absl::StatusCode::kInvalidArgument, what);
-  };
-  if (s.local.empty()) return bad("local address is missing");
+                            const Refuser& refuse) {
+  // soccr: socket() needs the family, bind() the address.
+  if (s.local.empty()) {
+    return refuse.Soccr("address", "local address is missing");
+  }
   if (kind == RestoreKind::kListen || kind == RestoreKind::kUnconnected) {
+    // soccr: such a socket is restored without connect(); the peer would
+    // be dropped.
     if (!s.peer.empty()) {
-      return bad(absl::StrCat("a ", TcpStateName(s.state),
-                              " socket without a connection has no peer "
-                              "address, but peer is ",
-                              s.peer.ToString()));
+      return refuse.Soccr(
+          "address", absl::StrCat("a ", TcpStateName(s.state),
+                                  " socket without a connection has no peer "
+                                  "address, but peer is ",
+                                  s.peer.ToString()));
     }
+    // soccr: bind() to port 0 picks a port: the listener would not be where
+    // the state says.
     if (kind == RestoreKind::kListen && s.local.port() == 0) {
-      return bad("local port is 0, but a listening socket is bound");
+      return refuse.Soccr("address",
+                          "local port is 0, but a listening socket is bound");
     }
     return absl::OkStatus();
   }
-  if (s.peer.empty()) return bad("peer address is missing");
+  // soccr: connect() needs it.
+  if (s.peer.empty()) return refuse.Soccr("address", "peer address is missing");
+  // kernel: tcp_v4_connect() and tcp_v6_connect() refuse a peer of another
+  // family (EAFNOSUPPORT) ...
   if (s.local.family() != s.peer.family()) {
-    return bad(absl::StrCat("address family mismatch: local is ",
-                            s.local.family() == AF_INET ? "IPv4" : "IPv6",
-                            ", peer is ",
-                            s.peer.family() == AF_INET ? "IPv4" : "IPv6"));
+    return refuse.Kernel(
+        "tcp_v4_connect",
+        absl::StrCat("address family mismatch: local is ", FamilyName(s.local),
+                     ", peer is ", FamilyName(s.peer)));
   }
+  // ... and tcp_v6_connect() an IPv4-mapped peer from a native IPv6 address
+  // (ENETUNREACH) or the other way round (EAFNOSUPPORT).
   if (s.local.is_v4_mapped() != s.peer.is_v4_mapped()) {
-    return bad(
+    return refuse.Kernel(
+        "tcp_v6_connect",
         "address family mismatch: one address is IPv4-mapped IPv6 and the "
         "other is not");
   }
-  if (s.local.port() == 0) return bad("local port is 0");
-  if (s.peer.port() == 0) return bad("peer port is 0");
+  // soccr: bind() to port 0 picks a port, so the connection would not be
+  // the state's; and the kernel lets connect() reach port 0 in repair mode,
+  // but then reports no peer (inet_getname(): ENOTCONN), so the restored
+  // socket could not be checkpointed again.
+  if (s.local.port() == 0) return refuse.Soccr("address", "local port is 0");
+  if (s.peer.port() == 0) return refuse.Soccr("address", "peer port is 0");
   return absl::OkStatus();
 }
 
 absl::Status CheckQueues(const ConnectionState& s, RestoreKind kind,
-                         const internal::ErrorContext& ctx) {
-  auto bad = [&](absl::string_view what) {
-    return ctx.Error(absl::StatusCode::kInvalidArgument, what);
-  };
+                         const Refuser& refuse) {
+  // soccr (memory safety): the lengths say how many bytes to write from the
+  // queues.
   if (s.inq_len != s.recv_queue.size()) {
-    return bad(absl::StrCat("inq_len is ", s.inq_len,
-                            " but the receive queue holds ",
-                            s.recv_queue.size(), " bytes"));
+    return refuse.Soccr(
+        "queue length",
+        absl::StrCat("inq_len is ", s.inq_len, " but the receive queue holds ",
+                     s.recv_queue.size(), " bytes"));
   }
   if (s.outq_len != s.send_queue.size()) {
-    return bad(absl::StrCat("outq_len is ", s.outq_len,
-                            " but the send queue holds ", s.send_queue.size(),
-                            " bytes"));
+    return refuse.Soccr(
+        "queue length",
+        absl::StrCat("outq_len is ", s.outq_len, " but the send queue holds ",
+                     s.send_queue.size(), " bytes"));
   }
+  // soccr: the kernel's queue lengths (SIOCINQ, SIOCOUTQ) and the buffer
+  // sizes that hold them are ints.
   if (s.inq_len > kMaxQueueBytes) {
-    return bad(
+    return refuse.Soccr(
+        "queue length",
         absl::StrCat("inq_len ", s.inq_len, " exceeds ", kMaxQueueBytes));
   }
   if (s.outq_len > kMaxQueueBytes) {
-    return bad(
+    return refuse.Soccr(
+        "queue length",
         absl::StrCat("outq_len ", s.outq_len, " exceeds ", kMaxQueueBytes));
   }
+  // soccr (memory safety): the unsent bytes are the send queue's tail.
   if (s.unsent_len > s.outq_len) {
-    return bad(absl::StrCat("unsent_len ", s.unsent_len, " exceeds outq_len ",
-                            s.outq_len));
+    return refuse.Soccr("queue length",
+                        absl::StrCat("unsent_len ", s.unsent_len,
+                                     " exceeds outq_len ", s.outq_len));
   }
+  // soccr: these sockets have no queues to write into; the bytes would be
+  // dropped.
   if (kind != RestoreKind::kConnection && (s.inq_len != 0 || s.outq_len != 0)) {
-    return bad(absl::StrCat("a ", TcpStateName(s.state),
-                            " socket has no queued data, but inq_len is ",
-                            s.inq_len, " and outq_len ", s.outq_len));
+    return refuse.Soccr(
+        "queue length",
+        absl::StrCat("a ", TcpStateName(s.state),
+                     " socket has no queued data, but inq_len is ", s.inq_len,
+                     " and outq_len ", s.outq_len));
   }
+  // soccr: the peer's ACK of our FIN, which makes FIN_WAIT2, acknowledges
+  // everything before it, so the kernel would drop these bytes; it never
+  // reports them (tcp_rcv_state_process() enters FIN_WAIT2 only once
+  // snd_una reaches write_seq).
   if (s.state == TcpState::kFinWait2 && s.outq_len != 0) {
-    return bad(absl::StrCat(
-        "outq_len is ", s.outq_len,
-        " in FIN_WAIT2, where the peer has acknowledged our FIN and so "
-        "everything before it"));
+    return refuse.Soccr(
+        "queue length",
+        absl::StrCat("outq_len is ", s.outq_len,
+                     " in FIN_WAIT2, where the peer has acknowledged our FIN "
+                     "and so everything before it"));
   }
+  // soccr: the reset that makes CLOSE purges the send queue
+  // (tcp_write_queue_purge()): the bytes would be dropped.
   if (s.state == TcpState::kClose && s.outq_len != 0) {
-    return bad(absl::StrCat("outq_len is ", s.outq_len,
-                            " but a closed connection sends nothing more"));
+    return refuse.Soccr(
+        "queue length",
+        absl::StrCat("outq_len is ", s.outq_len,
+                     " but a closed connection sends nothing more"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckOptions(const ConnectionState& s,
-                          const internal::ErrorContext& ctx) {
-  auto bad = [&](absl::string_view what) {
-    return ctx.Error(absl::StatusCode::kInvalidArgument, what);
-  };
+absl::Status CheckOptions(const ConnectionState& s, const Refuser& refuse) {
   const TcpOptions& o = s.options;
+  // kernel: tcp_repair_options_est() refuses a scale above TCP_MAX_WSCALE
+  // (EFBIG).
   if (o.snd_wscale > kMaxWindowScale) {
-    return bad(absl::StrCat("options.snd_wscale ", o.snd_wscale,
-                            " exceeds the maximum ", kMaxWindowScale));
+    return refuse.Kernel(
+        "tcp_repair_options_est",
+        absl::StrCat("options.snd_wscale ", o.snd_wscale,
+                     " exceeds the maximum ", kMaxWindowScale));
   }
   if (o.rcv_wscale > kMaxWindowScale) {
-    return bad(absl::StrCat("options.rcv_wscale ", o.rcv_wscale,
-                            " exceeds the maximum ", kMaxWindowScale));
+    return refuse.Kernel(
+        "tcp_repair_options_est",
+        absl::StrCat("options.rcv_wscale ", o.rcv_wscale,
+                     " exceeds the maximum ", kMaxWindowScale));
   }
+  // soccr: without window scaling no TCPOPT_WINDOW is set, so the scales
+  // would be dropped (the kernel reports scales only with window scaling
+  // on: tcp_get_info()).
   if (!o.window_scaling && (o.snd_wscale != 0 || o.rcv_wscale != 0)) {
-    return bad(
-        "options.snd_wscale/rcv_wscale are set but window scaling "
-        "is off");
+    return refuse.Soccr(
+        "window scale",
+        "options.snd_wscale/rcv_wscale are set but window scaling is off");
   }
-  if (o.mss_clamp != 0 && (o.mss_clamp < kMinMssClamp || o.mss_clamp > 65535)) {
-    return bad(absl::StrCat("options.mss_clamp ", o.mss_clamp, " is outside [",
-                            kMinMssClamp, ", 65535]"));
+  // soccr: tcp_repair_options_est() stores the MSS in a u16 without a
+  // check, so a larger value would restore a different MSS. There is no
+  // lower bound: the kernel takes any clamp (tcp_min_snd_mss bounds the
+  // segments it sends, not the clamp), and a peer may advertise less.
+  if (o.mss_clamp > kMaxMssClamp) {
+    return refuse.Soccr(
+        "mss", absl::StrCat("options.mss_clamp ", o.mss_clamp, " exceeds ",
+                            kMaxMssClamp, ", the kernel's largest"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckWindow(const ConnectionState& s,
-                         const internal::ErrorContext& ctx) {
+// The kernel's checks in tcp_repair_set_window(), and only those: nothing
+// relates the windows to the window scale (tcp_select_window() keeps
+// rcv_wnd beyond what the scale can advertise when the buffer grew after
+// the handshake).
+absl::Status CheckWindow(const ConnectionState& s, const Refuser& refuse) {
   if (!s.window.has_value()) return absl::OkStatus();
-  auto bad = [&](absl::string_view what) {
-    return ctx.Error(absl::StatusCode::kInvalidArgument, what);
-  };
   const TcpWindow& w = *s.window;
-  const TcpOptions& o = s.options;
+  constexpr absl::string_view kCheck = "tcp_repair_set_window";
   if (w.max_window < w.snd_wnd) {
-    return bad(absl::StrCat("window.max_window ", w.max_window,
-                            " is below window.snd_wnd ", w.snd_wnd));
-  }
-  if (w.max_window > MaxWindow(o.window_scaling, o.snd_wscale)) {
-    return bad(absl::StrCat("window.max_window ", w.max_window,
-                            " exceeds what window scale ", o.snd_wscale,
-                            " can express"));
-  }
-  if (w.rcv_wnd > MaxWindow(o.window_scaling, o.rcv_wscale)) {
-    return bad(absl::StrCat("window.rcv_wnd ", w.rcv_wnd,
-                            " exceeds what window scale ", o.rcv_wscale,
-                            " can express"));
+    return refuse.Kernel(kCheck,
+                         absl::StrCat("window.max_window ", w.max_window,
+                                      " is below window.snd_wnd ", w.snd_wnd));
   }
   // The kernel checks these against its rcv_nxt, which counts a FIN.
   const uint32_t rcv_nxt = internal::KernelRcvNxt(s);
   if (SeqAfter(w.snd_wl1, rcv_nxt + w.rcv_wnd)) {
-    return bad(absl::StrCat("window.snd_wl1 ", w.snd_wl1,
-                            " is beyond inq_seq + rcv_wnd"));
+    return refuse.Kernel(kCheck, absl::StrCat("window.snd_wl1 ", w.snd_wl1,
+                                              " is beyond inq_seq + rcv_wnd"));
   }
   if (SeqAfter(w.rcv_wup, rcv_nxt)) {
-    return bad(absl::StrCat("window.rcv_wup ", w.rcv_wup, " is beyond inq_seq ",
-                            s.inq_seq));
+    return refuse.Kernel(kCheck,
+                         absl::StrCat("window.rcv_wup ", w.rcv_wup,
+                                      " is beyond inq_seq ", s.inq_seq));
   }
   return absl::OkStatus();
 }
 
-absl::Status PlanSocketOptions(const ConnectionState& s,
-                               const internal::ErrorContext& ctx,
+absl::Status PlanSocketOptions(const ConnectionState& s, const Refuser& refuse,
                                RestorePlan& plan) {
   if (s.buffers.has_value()) {
+    // soccr: SO_SNDBUF and SO_RCVBUF take an int.
     if (s.buffers->sndbuf > INT_MAX || s.buffers->rcvbuf > INT_MAX) {
-      return ctx.Error(
-          absl::StatusCode::kInvalidArgument,
+      return refuse.Soccr(
+          "buffer size",
           absl::StrCat("buffers: sndbuf ", s.buffers->sndbuf, " or rcvbuf ",
                        s.buffers->rcvbuf, " exceeds ", INT_MAX));
     }
@@ -264,14 +349,25 @@ absl::Status PlanSocketOptions(const ConnectionState& s,
   }
   std::set<std::pair<int, int>> seen;
   for (const SocketOption& o : s.socket_options) {
+    // kernel: an IPv6 option on an IPv4 socket fails (ip_setsockopt():
+    // ENOPROTOOPT). soccr: an option outside the table, of a size the table
+    // does not give it, or an IPv4 option on an IPv6 socket (the kernel
+    // takes it, but a checkpoint never saves it there) is one the restore
+    // does not know how to set.
     if (absl::Status st = ValidateSocketOption(o, s.local.family()); !st.ok()) {
-      return ctx.Error(absl::StatusCode::kInvalidArgument, st.message());
+      const SockOptSpec* spec = FindSocketOption(o.level, o.name);
+      if (spec != nullptr && spec->family == AF_INET6 &&
+          s.local.family() == AF_INET) {
+        return refuse.Kernel("ip_setsockopt", st.message());
+      }
+      return refuse.Soccr("socket option", st.message());
     }
+    // soccr: which of the two would win is not the state's to say.
     if (!seen.insert({o.level, o.name}).second) {
-      return ctx.Error(absl::StatusCode::kInvalidArgument,
-                       absl::StrCat("socket option ",
-                                    FindSocketOption(o.level, o.name)->label,
-                                    " appears twice"));
+      return refuse.Soccr("socket option",
+                          absl::StrCat("socket option ",
+                                       FindSocketOption(o.level, o.name)->label,
+                                       " appears twice"));
     }
   }
   // Apply in table order, whatever order the state lists them in.
@@ -342,13 +438,14 @@ uint64_t SendBufferSizeForQueue(uint64_t sent, uint64_t unsent,
 
 absl::StatusOr<RestorePlan> PlanRestore(const ConnectionState& s) {
   const internal::ErrorContext ctx("restore", s.local, s.peer);
-  if (absl::Status st = CheckState(s, ctx); !st.ok()) return st;
+  const Refuser refuse(ctx);
+  if (absl::Status st = CheckState(s, refuse); !st.ok()) return st;
   const RestoreKind kind = KindOf(s);
-  if (absl::Status st = CheckAddresses(s, kind, ctx); !st.ok()) return st;
-  if (absl::Status st = CheckQueues(s, kind, ctx); !st.ok()) return st;
-  if (absl::Status st = CheckOptions(s, ctx); !st.ok()) return st;
+  if (absl::Status st = CheckAddresses(s, kind, refuse); !st.ok()) return st;
+  if (absl::Status st = CheckQueues(s, kind, refuse); !st.ok()) return st;
+  if (absl::Status st = CheckOptions(s, refuse); !st.ok()) return st;
   if (kind == RestoreKind::kConnection) {
-    if (absl::Status st = CheckWindow(s, ctx); !st.ok()) return st;
+    if (absl::Status st = CheckWindow(s, refuse); !st.ok()) return st;
   }
 
   RestorePlan plan;
@@ -357,7 +454,9 @@ absl::StatusOr<RestorePlan> PlanRestore(const ConnectionState& s) {
   plan.state = s.state;
   plan.local = s.local;
   plan.peer = s.peer;
-  if (absl::Status st = PlanSocketOptions(s, ctx, plan); !st.ok()) return st;
+  if (absl::Status st = PlanSocketOptions(s, refuse, plan); !st.ok()) {
+    return st;
+  }
   switch (kind) {
     case RestoreKind::kListen:
       plan.listen_backlog = static_cast<int>(s.listen_backlog);
@@ -490,7 +589,7 @@ absl::Status CheckPlanInvariants(const ConnectionState& s,
          (opt.opt_val >> 16) > kMaxWindowScale)) {
       return broken("window scale");
     }
-    if (opt.opt_code == TCPOPT_MAXSEG && opt.opt_val > 65535) {
+    if (opt.opt_code == TCPOPT_MAXSEG && opt.opt_val > kMaxMssClamp) {
       return broken("mss");
     }
   }
@@ -521,6 +620,28 @@ absl::Status CheckPlanInvariants(const ConnectionState& s,
   }
   if (options != s.socket_options.size()) return broken("socket options");
   return absl::OkStatus();
+}
+
+std::optional<RejectionRule> RejectionRuleOf(const absl::Status& status) {
+  const auto payload = status.GetPayload(kRulePayload);
+  if (!payload.has_value()) return std::nullopt;
+  const std::string rule(*payload);
+  const size_t colon = rule.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  RejectionRule r;
+  r.source = rule.substr(0, colon) == "kernel" ? RuleSource::kKernel
+                                               : RuleSource::kSoccr;
+  r.name = rule.substr(colon + 1);
+  return r;
+}
+
+absl::Status PrefixRejection(absl::string_view prefix,
+                             const absl::Status& status) {
+  absl::Status out(status.code(), absl::StrCat(prefix, status.message()));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& value) {
+    out.SetPayload(url, value);
+  });
+  return out;
 }
 
 absl::string_view StateStepName(StateStep::Kind kind) {

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -162,9 +163,40 @@ uint64_t SendBufferSizeForQueue(uint64_t sent, uint64_t unsent,
 
 // Validates `state` and plans its restore. InvalidArgument names the first
 // inconsistent field; Unimplemented says which state (or pending error)
-// cannot be restored.
+// cannot be restored. Every refusal carries the rule behind it (see
+// RejectionRuleOf): PlanRestore checks what the kernel would check during
+// the restore, and what soccr's own memory safety and bookkeeping need,
+// nothing else.
 [[nodiscard]] absl::StatusOr<RestorePlan> PlanRestore(
     const ConnectionState& state);
+
+// Where a rule PlanRestore enforces comes from.
+enum class RuleSource : uint8_t {
+  // The kernel makes the same check during a restore: the state would fail
+  // there (the rule's name is the kernel function that checks).
+  kKernel,
+  // soccr's memory safety or bookkeeping: lengths that must match the bytes,
+  // fields a restore would have to drop or change silently, states the
+  // repair interface cannot recreate without sending to the peer.
+  kSoccr,
+};
+
+// The rule behind a refusal.
+struct RejectionRule {
+  RuleSource source = RuleSource::kSoccr;
+  // For kKernel the kernel function ("tcp_repair_set_window"); for kSoccr
+  // a short name of the invariant ("queue length").
+  std::string name;
+};
+
+// The rule behind an error from PlanRestore (or from the image reader or
+// writer and the C API, which pass PlanRestore's errors on); nullopt when
+// `status` carries none.
+std::optional<RejectionRule> RejectionRuleOf(const absl::Status& status);
+
+// `status` with `prefix` before its message; the rule it carries is kept.
+[[nodiscard]] absl::Status PrefixRejection(absl::string_view prefix,
+                                           const absl::Status& status);
 
 // Internal error if `plan` breaks an invariant PlanRestore(state) promises:
 // the queue pieces add up to the state's bytes in order, sequence numbers

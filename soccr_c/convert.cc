@@ -34,6 +34,8 @@ absl::StatusOr<QueueBytes> QueueView(const QueueInput& in, uint32_t len,
                                      absl::string_view len_field,
                                      absl::string_view queue_id) {
   if (len == 0) return QueueBytes();
+  // soccr (memory safety), all three: the length must be backed by bytes the
+  // caller gave, and fit the core's int-sized queues.
   if (in.bytes == nullptr) {
     return Invalid(
         absl::StrCat("data.", len_field, " is ", len, " but no ", queue,
@@ -58,6 +60,7 @@ absl::StatusOr<QueueBytes> QueueView(const QueueInput& in, uint32_t len,
 }  // namespace
 
 absl::Status CheckMemFlags(unsigned flags) {
+  // soccr: an unknown bit asks for something this library does not do.
   if ((flags & ~kKnownMemFlags) != 0) {
     return Invalid(absl::StrFormat(
         "flags 0x%x: unknown bits 0x%x (only SOCCR_MEM_EXCL, 0x%x, exists)",
@@ -72,7 +75,7 @@ absl::StatusOr<sys::RepairQueue> QueueFromId(int queue_id) {
       return sys::RepairQueue::kRecv;
     case TCP_SEND_QUEUE:
       return sys::RepairQueue::kSend;
-    default:
+    default:  // soccr: there are only two queues.
       return Invalid(absl::StrCat(
           "queue id ", queue_id, " is neither TCP_RECV_QUEUE (", TCP_RECV_QUEUE,
           ") nor TCP_SEND_QUEUE (", TCP_SEND_QUEUE, ")"));
@@ -80,6 +83,7 @@ absl::StatusOr<sys::RepairQueue> QueueFromId(int queue_id) {
 }
 
 absl::Status CheckDataSize(unsigned data_size) {
+  // soccr (memory safety): the struct is read whole.
   if (data_size < sizeof(struct libsoccr_sk_data)) {
     return Invalid(absl::StrCat("data_size ", data_size,
                                 " is smaller than struct libsoccr_sk_data (",
@@ -89,6 +93,7 @@ absl::Status CheckDataSize(unsigned data_size) {
 }
 
 absl::StatusOr<SocketAddress> AddressFromC(const union libsoccr_addr* addr) {
+  // soccr (memory safety): the family says how many bytes to read.
   if (addr == nullptr) return Invalid("the address is NULL");
   socklen_t len = 0;
   switch (addr->sa.sa_family) {
@@ -147,11 +152,13 @@ struct libsoccr_sk_data SkDataFromState(const ConnectionState& s) {
 absl::StatusOr<ConnectionState> StateFromSkData(
     const struct libsoccr_sk_data& d, const RestoreInputs& in) {
   ConnectionState s;
+  // soccr: the core's state is an enum of the kernel's state numbers.
   if (!IsKnownTcpState(d.state)) {
     return Invalid(
         absl::StrCat("data.state ", d.state, " is not a TCP state number"));
   }
   s.state = static_cast<TcpState>(d.state);
+  // soccr: an unknown flag or option bit would be dropped silently.
   if ((d.flags & ~kKnownDataFlags) != 0) {
     return Invalid(absl::StrFormat(
         "data.flags 0x%x: unknown bits 0x%x (only SOCCR_FLAGS_WINDOW, 0x%x, "
@@ -166,12 +173,15 @@ absl::StatusOr<ConnectionState> StateFromSkData(
         "fit in 0xff)",
         d.opt_mask, d.opt_mask & ~kKnownOpts));
   }
+  // soccr: the core does not carry the microsecond timestamp mode yet (the
+  // kernel keeps it in bit 0 of TCP_TIMESTAMP since Linux 6.7).
   if ((d.opt_mask & kOptUsecTimestamps) != 0) {
     return absl::UnimplementedError(
         "data.opt_mask has TCPI_OPT_USEC_TS: the connection used microsecond "
         "TCP timestamps, which the kernel's repair interface cannot restore");
   }
-  // Checked here, before they narrow to the core's 8-bit fields.
+  // kernel: tcp_repair_options_est() refuses a scale above 14 (EFBIG);
+  // checked here, before they narrow to the core's 8-bit fields.
   if (d.snd_wscale > kMaxWindowScale) {
     return Invalid(absl::StrCat("data.snd_wscale ", d.snd_wscale,
                                 " exceeds the maximum ", kMaxWindowScale));

@@ -515,10 +515,7 @@ absl::StatusOr<ConnectionState> ImageReader::Read(size_t index) const {
   if (absl::Status st = decoder.Finish(); !st.ok()) return st;
   // Well formed; whether the state makes sense is PlanRestore's call.
   absl::StatusOr<RestorePlan> plan = PlanRestore(s);
-  if (!plan.ok()) {
-    return absl::Status(plan.status().code(),
-                        absl::StrCat(where, plan.status().message()));
-  }
+  if (!plan.ok()) return PrefixRejection(where, plan.status());
   return s;
 }
 

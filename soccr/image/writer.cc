@@ -226,10 +226,9 @@ absl::Status Layout::Build(absl::Span<const ConnectionState> states) {
   for (size_t i = 0; i < states.size(); ++i) {
     absl::StatusOr<RestorePlan> plan = PlanRestore(states[i]);
     if (!plan.ok()) {
-      return absl::Status(
-          plan.status().code(),
-          absl::StrCat("write image: connection ", i, " of ", states.size(),
-                       ": ", plan.status().message()));
+      return PrefixRejection(absl::StrCat("write image: connection ", i, " of ",
+                                          states.size(), ": "),
+                             plan.status());
     }
   }
   if (states.size() > UINT32_MAX) {
