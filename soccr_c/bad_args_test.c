@@ -211,7 +211,8 @@ static void wscale_270(struct libsoccr_sk_data *d) { d->rcv_wscale = 270; }
 static void unsent_too_long(struct libsoccr_sk_data *d) {
   d->unsq_len = d->outq_len + 1;
 }
-static void mss_tiny(struct libsoccr_sk_data *d) { d->mss_clamp = 10; }
+/* The kernel keeps the MSS in 16 bits; any smaller clamp is valid. */
+static void mss_huge(struct libsoccr_sk_data *d) { d->mss_clamp = 70000; }
 static void max_window_small(struct libsoccr_sk_data *d) {
   d->max_window = d->snd_wnd - 1;
 }
@@ -287,7 +288,7 @@ static void TestRestoreRejectsBadArguments(void) {
   restore_mutated(h, &img, wscale_15, "data.snd_wscale 15 exceeds");
   restore_mutated(h, &img, wscale_270, "data.rcv_wscale 270 exceeds");
   restore_mutated(h, &img, unsent_too_long, "unsent_len 1 exceeds outq_len 0");
-  restore_mutated(h, &img, mss_tiny, "options.mss_clamp 10");
+  restore_mutated(h, &img, mss_huge, "options.mss_clamp 70000 exceeds");
   restore_mutated(h, &img, max_window_small, "window.max_window");
 
   /* Addresses of the other family than the socket's. */
