@@ -320,8 +320,15 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
   if (plan.window.has_value()) {
     tcp_repair_window w = *plan.window;
     if (!plan.repair_steps.empty() || !plan.resume_steps.empty()) {
-      w.rcv_wup = plan.recv_seq + static_cast<uint32_t>(plan.recv_data.size());
+      const uint32_t rcv_nxt =
+          plan.recv_seq + static_cast<uint32_t>(plan.recv_data.size());
+      w.rcv_wup = rcv_nxt;
       if (w.rcv_wnd == 0) w.rcv_wnd = 1;
+      // The kernel checks snd_wl1 against rcv_nxt + rcv_wnd too, and the
+      // saved snd_wl1 may be exactly at the edge that counts the FIN.
+      if (static_cast<int32_t>(rcv_nxt + w.rcv_wnd - w.snd_wl1) < 0) {
+        w.snd_wl1 = rcv_nxt + w.rcv_wnd;
+      }
     }
     const sys::Result<void> r = sys.SetRepairWindow(b, w);
     if (!r.ok()) {

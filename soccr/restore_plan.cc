@@ -162,6 +162,22 @@ absl::Status CheckAddresses(const ConnectionState& s, RestoreKind kind,
   if (s.local.empty()) {
     return refuse.Soccr("address", "local address is missing");
   }
+  // kernel: __inet6_bind() refuses an IPv4-mapped address on an IPv6-only
+  // socket (EINVAL).
+  if (s.local.is_v4_mapped()) {
+    for (const SocketOption& o : s.socket_options) {
+      int v = 0;
+      if (o.level == SOL_IPV6 && o.name == IPV6_V6ONLY &&
+          o.value.size() == sizeof(v)) {
+        memcpy(&v, o.value.data(), sizeof(v));
+        if (v != 0) {
+          return refuse.Kernel("__inet6_bind",
+                               "IPV6_V6ONLY is set, but the local address is "
+                               "IPv4-mapped");
+        }
+      }
+    }
+  }
   if (kind == RestoreKind::kListen || kind == RestoreKind::kUnconnected) {
     // soccr: such a socket is restored without connect(); the peer would
     // be dropped.
@@ -362,6 +378,14 @@ absl::Status PlanSocketOptions(const ConnectionState& s, const Refuser& refuse,
       }
       return refuse.Soccr("socket option", st.message());
     }
+    // kernel: the option's setter refuses the value (the row names it).
+    if (absl::Status st = CheckSocketOptionValue(o); !st.ok()) {
+      const SockOptSpec* spec = FindSocketOption(o.level, o.name);
+      return refuse.Kernel(spec->kind == SockOptKind::kTimeval
+                               ? absl::string_view("sock_set_timeout")
+                               : spec->value_check,
+                           st.message());
+    }
     // soccr: which of the two would win is not the state's to say.
     if (!seen.insert({o.level, o.name}).second) {
       return refuse.Soccr("socket option",
@@ -443,8 +467,10 @@ absl::StatusOr<RestorePlan> PlanRestore(const ConnectionState& s) {
   const RestoreKind kind = KindOf(s);
   if (absl::Status st = CheckAddresses(s, kind, refuse); !st.ok()) return st;
   if (absl::Status st = CheckQueues(s, kind, refuse); !st.ok()) return st;
-  if (absl::Status st = CheckOptions(s, refuse); !st.ok()) return st;
+  // Only a connection's options and window reach the kernel (a SYN_SENT
+  // socket negotiates its own with the SYN it sends again).
   if (kind == RestoreKind::kConnection) {
+    if (absl::Status st = CheckOptions(s, refuse); !st.ok()) return st;
     if (absl::Status st = CheckWindow(s, refuse); !st.ok()) return st;
   }
 

@@ -242,6 +242,59 @@ TEST(PlanRestoreTest, ValidatesSocketOptions) {
   ExpectRule(wrong_family, RuleSource::kKernel, "ip_setsockopt");
 }
 
+std::string IntValue(int v) {
+  return std::string(reinterpret_cast<const char*>(&v), sizeof(v));
+}
+
+// The values the kernel's setters refuse, and only those (the differential
+// test, kernel_oracle_test, checks the same against the kernel itself).
+TEST(PlanRestoreTest, ChecksSocketOptionValuesAsTheKernelDoes) {
+  ConnectionState s = ValidState();
+  s.socket_options.push_back({SOL_TCP, TCP_KEEPIDLE, IntValue(0)});
+  ExpectInvalid(s, "TCP_KEEPIDLE=0 is outside [1, 32767]");
+  ExpectRule(s, RuleSource::kKernel, "tcp_sock_set_keepidle_locked");
+  s.socket_options[0].value = IntValue(32767);
+  PlanOk(s);
+
+  s = ValidState();
+  s.socket_options.push_back({SOL_IP, IP_TTL, IntValue(0)});
+  ExpectRule(s, RuleSource::kKernel, "do_ip_setsockopt");
+  s.socket_options[0].value = IntValue(-1);  // the default
+  PlanOk(s);
+
+  s = ValidState();
+  struct timeval t = {5, 1000000};
+  s.socket_options.push_back(
+      {SOL_SOCKET, SO_RCVTIMEO,
+       std::string(reinterpret_cast<const char*>(&t), sizeof(t))});
+  ExpectRule(s, RuleSource::kKernel, "sock_set_timeout");
+
+  // Any value at all where the kernel takes any.
+  s = ValidState();
+  s.socket_options.push_back({SOL_TCP, TCP_NODELAY, IntValue(-12345)});
+  s.socket_options.push_back({SOL_SOCKET, SO_MARK, IntValue(-1)});
+  PlanOk(s);
+}
+
+TEST(PlanRestoreTest, RejectsAMappedAddressOnAnIpv6OnlySocket) {
+  ConnectionState s = ValidState();
+  s.local = SocketAddress::LoopbackMapped(1000);
+  s.peer = SocketAddress::LoopbackMapped(2000);
+  PlanOk(s);
+  s.socket_options.push_back({SOL_IPV6, IPV6_V6ONLY, IntValue(1)});
+  ExpectRule(s, RuleSource::kKernel, "__inet6_bind");
+}
+
+// Options and windows only reach the kernel for a connection.
+TEST(PlanRestoreTest, IgnoresWhatTheKernelNeverSeesOfASynSentSocket) {
+  ConnectionState s;
+  s.state = TcpState::kSynSent;
+  s.local = SocketAddress::Loopback4(1000);
+  s.peer = SocketAddress::Loopback4(2000);
+  s.options.snd_wscale = 97;
+  PlanOk(s);
+}
+
 // A valid state of `state`, with unsent data or not.
 ConnectionState StateIn(TcpState state, bool unsent) {
   ConnectionState s = ValidState();

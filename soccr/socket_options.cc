@@ -38,6 +38,9 @@ constexpr size_t kIntSize = sizeof(int);
 // - Keepalive timing, congestion control and TTL default to sysctls of the
 //   namespace; getsockopt reports the effective value, so they are always
 //   saved and a restore pins them (as CRIU does).
+// - Where the kernel's setter refuses some int values, the row gives the
+//   range and the setter; the other options take any value (SO_MARK and
+//   SO_PRIORITY any value with CAP_NET_ADMIN, which a restore has).
 const SockOptSpec kTable[] = {
     {SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR", K::kInt, P::kBeforeBind, 0, 0,
      kIntSize},
@@ -73,25 +76,27 @@ const SockOptSpec kTable[] = {
     {SOL_TCP, TCP_NODELAY, "TCP_NODELAY", K::kInt, P::kInRepair, 0, 0,
      kIntSize},
     {SOL_TCP, TCP_CORK, "TCP_CORK", K::kInt, P::kInRepair, 0, 0, kIntSize},
+    // MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT.
     {SOL_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", K::kInt, P::kInRepair, 0,
-     std::nullopt, kIntSize},
+     std::nullopt, kIntSize, 1, 32767, "tcp_sock_set_keepidle_locked"},
     {SOL_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL", K::kInt, P::kInRepair, 0,
-     std::nullopt, kIntSize},
+     std::nullopt, kIntSize, 1, 32767, "tcp_sock_set_keepintvl"},
     {SOL_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", K::kInt, P::kInRepair, 0,
-     std::nullopt, kIntSize},
+     std::nullopt, kIntSize, 1, 127, "tcp_sock_set_keepcnt"},
     {SOL_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", K::kInt, P::kInRepair, 0, 0,
-     kIntSize},
+     kIntSize, 0, INT_MAX, "tcp_sock_set_user_timeout"},
     {SOL_TCP, TCP_THIN_LINEAR_TIMEOUTS, "TCP_THIN_LINEAR_TIMEOUTS", K::kInt,
-     P::kInRepair, 0, 0, kIntSize},
+     P::kInRepair, 0, 0, kIntSize, 0, 1, "do_tcp_setsockopt"},
     {SOL_TCP, TCP_CONGESTION, "TCP_CONGESTION", K::kString, P::kInRepair, 0,
      std::nullopt, TCP_CA_NAME_MAX},
     {SOL_IP, IP_TOS, "IP_TOS", K::kInt, P::kInRepair, AF_INET, 0, kIntSize},
+    // 1..255, or -1 for the default (do_ip_setsockopt).
     {SOL_IP, IP_TTL, "IP_TTL", K::kInt, P::kInRepair, AF_INET, std::nullopt,
-     kIntSize},
+     kIntSize, 1, 255, "do_ip_setsockopt", -1},
     {SOL_IPV6, IPV6_TCLASS, "IPV6_TCLASS", K::kInt, P::kInRepair, AF_INET6, 0,
-     kIntSize},
+     kIntSize, -1, 255, "do_ipv6_setsockopt"},
     {SOL_IPV6, IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS", K::kInt, P::kInRepair,
-     AF_INET6, std::nullopt, kIntSize},
+     AF_INET6, std::nullopt, kIntSize, -1, 255, "do_ipv6_setsockopt"},
     {SOL_TCP, TCP_NOTSENT_LOWAT, "TCP_NOTSENT_LOWAT", K::kInt, P::kAfterResume,
      0, 0, kIntSize},
 };
@@ -176,6 +181,37 @@ absl::Status ValidateSocketOption(const SocketOption& option, int family) {
     return absl::InvalidArgumentError(
         absl::StrCat("socket option ", spec->label, " has ", size,
                      " bytes, want ", fixed ? "" : "at most ", spec->max_size));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace soccr
+
+namespace soccr {
+
+absl::Status CheckSocketOptionValue(const SocketOption& option) {
+  const SockOptSpec* spec = FindSocketOption(option.level, option.name);
+  if (spec == nullptr) return absl::OkStatus();
+  if (spec->kind == SockOptKind::kInt && option.value.size() == sizeof(int)) {
+    int v = 0;
+    memcpy(&v, option.value.data(), sizeof(v));
+    if ((v < spec->min_int || v > spec->max_int) && v != spec->also_int) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "socket option ", spec->label, "=", v, " is outside [", spec->min_int,
+          ", ", spec->max_int, "], which ", spec->value_check, " accepts"));
+    }
+  }
+  // sock_set_timeout() refuses microseconds outside [0, 1000000) (EDOM).
+  if (spec->kind == SockOptKind::kTimeval &&
+      option.value.size() == sizeof(struct timeval)) {
+    struct timeval t = {};
+    memcpy(&t, option.value.data(), sizeof(t));
+    if (t.tv_usec < 0 || t.tv_usec >= 1000000) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "socket option ", spec->label, " has tv_usec ", t.tv_usec,
+          ", outside [0, 1000000), which "
+          "sock_set_timeout accepts"));
+    }
   }
   return absl::OkStatus();
 }

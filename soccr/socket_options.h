@@ -9,6 +9,7 @@
 #ifndef SOCCR_SOCKET_OPTIONS_H_
 #define SOCCR_SOCKET_OPTIONS_H_
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -53,6 +54,14 @@ struct SockOptSpec {
   std::optional<int> int_default;
   // Largest value accepted, in bytes.
   size_t max_size;
+  // kInt: the values the kernel's setter accepts (it refuses others with
+  // EINVAL), and that setter, for error messages and the rule's name.
+  int min_int = INT_MIN;
+  int max_int = INT_MAX;
+  absl::string_view value_check = {};
+  // kInt: one more value the setter accepts outside that range (IP_TTL's
+  // -1, "the default").
+  std::optional<int> also_int = std::nullopt;
 };
 
 // A saved option: level, name and the raw value bytes.
@@ -90,6 +99,11 @@ std::string SocketOptionToString(const SocketOption& option);
 // the right size. InvalidArgument naming the option otherwise.
 [[nodiscard]] absl::Status ValidateSocketOption(const SocketOption& option,
                                                 int family);
+
+// Checks the value of a valid `option` the way the kernel's setter does
+// (ranges of int options, a timeval's microseconds). InvalidArgument naming
+// the option, the value and the range otherwise.
+[[nodiscard]] absl::Status CheckSocketOptionValue(const SocketOption& option);
 
 }  // namespace soccr
 
