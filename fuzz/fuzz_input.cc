@@ -1,6 +1,9 @@
 #include "fuzz/fuzz_input.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/time.h>
 
 #include <algorithm>
 #include <set>
@@ -34,9 +37,30 @@ SocketAddress Address(FuzzInput& in, int kind) {
 }
 
 QueueBytes Queue(FuzzInput& in) {
-  // Up to 64 KiB: enough for every code path, small enough to be fast.
-  const std::string bytes = in.Bytes(size_t{1} << 16);
+  // Up to 64 KiB: enough for every code path, small enough to be fast. A
+  // size class first (empty, 1 byte, ... 64 KiB), so that random inputs
+  // give short and empty queues as often as long ones.
+  const size_t cap = (size_t{1} << (in.U8() % 17)) - 1;
+  const std::string bytes = in.Bytes(cap);
   return QueueBytes::Copy(bytes);
+}
+
+// Brings `value` into what the kernel's setter for `spec` accepts.
+void ShapeValue(const SockOptSpec& spec, std::string& value) {
+  if (spec.kind == SockOptKind::kInt && value.size() == sizeof(int)) {
+    int v = 0;
+    memcpy(&v, value.data(), sizeof(v));
+    const int64_t span = int64_t{spec.max_int} - spec.min_int + 1;
+    v = static_cast<int>(spec.min_int + (int64_t{v} - INT_MIN) % span);
+    memcpy(value.data(), &v, sizeof(v));
+  } else if (spec.kind == SockOptKind::kTimeval &&
+             value.size() == sizeof(struct timeval)) {
+    struct timeval t = {};
+    memcpy(&t, value.data(), sizeof(t));
+    t.tv_usec =
+        static_cast<suseconds_t>(static_cast<uint64_t>(t.tv_usec) % 1000000);
+    memcpy(value.data(), &t, sizeof(t));
+  }
 }
 
 void SocketOptions(FuzzInput& in, bool raw, ConnectionState& s) {
@@ -60,6 +84,9 @@ void SocketOptions(FuzzInput& in, bool raw, ConnectionState& s) {
         std::string v(spec.max_size, '\0');
         for (char& c : v) c = static_cast<char>(in.U8());
         o.value = raw ? in.Bytes(64) : v;
+        // Shaped: mostly a value the kernel's setter takes (the range the
+        // table gives for it), sometimes any value.
+        if (!raw && (in.U8() % 8) != 0) ShapeValue(spec, o.value);
       }
       if (!raw && (!SocketOptionApplies(spec, s.local.family()) ||
                    !seen.insert({o.level, o.name}).second)) {
@@ -104,24 +131,16 @@ ConnectionState StateFromInput(FuzzInput& in) {
     if (s.local.port() == 0) s.local.set_port(1);
     if (s.peer.port() == 0) s.peer.set_port(1);
     if (s.local.is_v4_mapped() != s.peer.is_v4_mapped()) s.peer = s.local;
+    // A listener has no peer, nor has a socket never connected (CLOSE,
+    // sometimes).
+    if (s.state == TcpState::kListen ||
+        (s.state == TcpState::kClose && (state & 0x30) == 0)) {
+      s.peer = SocketAddress();
+    }
   }
 
   s.inq_seq = in.U32();
   s.outq_seq = in.U32();
-  s.recv_queue = Queue(in);
-  s.send_queue = Queue(in);
-  const uint32_t inq_len = in.U32();
-  const uint32_t outq_len = in.U32();
-  const uint32_t unsent = in.U32();
-  if (raw & 4) {
-    s.inq_len = inq_len;
-    s.outq_len = outq_len;
-    s.unsent_len = unsent;
-  } else {
-    s.inq_len = static_cast<uint32_t>(s.recv_queue.size());
-    s.outq_len = static_cast<uint32_t>(s.send_queue.size());
-    s.unsent_len = unsent % (s.outq_len + 1);
-  }
 
   const uint8_t bits = in.U8();
   s.options.sack = bits & 1;
@@ -207,6 +226,32 @@ ConnectionState StateFromInput(FuzzInput& in) {
           ENETUNREACH, ECONNABORTED};
       s.pending_error = kErrors[error % 8];
     }
+  }
+
+  // The queues last, so that a short input still sets every field above.
+  const uint32_t inq_len = in.U32();
+  const uint32_t outq_len = in.U32();
+  const uint32_t unsent = in.U32();
+  s.recv_queue = Queue(in);
+  s.send_queue = Queue(in);
+  if (raw & 4) {
+    s.inq_len = inq_len;
+    s.outq_len = outq_len;
+    s.unsent_len = unsent;
+  } else {
+    // Queues where the kernel reports them: none for a listener, a SYN_SENT
+    // socket or one never connected; no send queue once the peer has
+    // acknowledged our FIN (FIN_WAIT2) or the connection is over (CLOSE).
+    const bool connection = s.state != TcpState::kListen &&
+                            s.state != TcpState::kSynSent && !s.peer.empty();
+    if (!connection) s.recv_queue = QueueBytes();
+    if (!connection || s.state == TcpState::kFinWait2 ||
+        s.state == TcpState::kClose) {
+      s.send_queue = QueueBytes();
+    }
+    s.inq_len = static_cast<uint32_t>(s.recv_queue.size());
+    s.outq_len = static_cast<uint32_t>(s.send_queue.size());
+    s.unsent_len = unsent % (s.outq_len + 1);
   }
   return s;
 }
