@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "soccr/internal/error_context.h"
 #include "soccr/internal/paused_socket_access.h"
+#include "soccr/internal/peer_address.h"
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/state_steps.h"
 
@@ -43,33 +44,6 @@ absl::Status CheckCheckpointable(TcpState state, const ErrorContext& ctx) {
     default:
       return absl::OkStatus();
   }
-}
-
-// The peer's address of a connection in CLOSE or SYN_SENT, where
-// getpeername() says ENOTCONN: SO_PEERNAME still tells. Empty if there is
-// none (a socket never connected).
-absl::StatusOr<SocketAddress> PeerOfUnconnected(const sys::Sys& sys,
-                                                BorrowedFd fd, int family,
-                                                const ErrorContext& ctx) {
-  struct sockaddr_storage ss = {};
-  // The kernel refuses a buffer longer than the address.
-  const size_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                        : sizeof(struct sockaddr_in);
-  const sys::Result<socklen_t> r =
-      sys.GetSockOpt(fd, SOL_SOCKET, SO_PEERNAME,
-                     absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&ss), len));
-  if (!r.ok()) {
-    if (r.err == ENOTCONN) return SocketAddress();
-    return ctx.SysError("read peer address (SO_PEERNAME)", Op::kGetSockOpt,
-                        r.err);
-  }
-  absl::StatusOr<SocketAddress> a = SocketAddress::FromSockaddr(
-      reinterpret_cast<const struct sockaddr*>(&ss), r.value);
-  if (!a.ok()) {
-    return ctx.Error(absl::StatusCode::kInternal,
-                     absl::StrCat("SO_PEERNAME: ", a.status().message()));
-  }
-  return *a;
 }
 
 // Copies a queue selected with TCP_REPAIR_QUEUE. One byte of spare room
@@ -427,8 +401,9 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
       break;
     case TcpState::kClose:
     case TcpState::kSynSent: {
+      // getpeername() says ENOTCONN here; SO_PEERNAME still tells.
       absl::StatusOr<SocketAddress> peer =
-          PeerOfUnconnected(sys, fd, s.local.family(), ctx);
+          internal::PeerAddress(sys, fd, s.local.family(), ctx);
       if (!peer.ok()) return peer.status();
       s.peer = *peer;
       break;

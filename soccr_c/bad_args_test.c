@@ -138,7 +138,8 @@ static void TestGetAddrOfAnUnconnectedSocket(void) {
   ct_log_capture(SOCCR_LOG_ERR);
   CHECK(h != NULL);
   EXPECT(libsoccr_get_addr(h, 0, 0) == NULL);
-  EXPECT_LOGGED("read peer address: getpeername: Transport endpoint is not");
+  EXPECT_LOGGED(
+      "read peer address (SO_PEERNAME): getsockopt: Transport endpoint is not");
   /* Its local address is the unspecified one, port 0. */
   self = libsoccr_get_addr(h, 1, 0);
   CHECK(self != NULL);

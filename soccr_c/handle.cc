@@ -1,5 +1,6 @@
 #include "soccr_c/handle.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "soccr/checkpoint.h"
 #include "soccr/internal/error_context.h"
 #include "soccr/internal/paused_socket_access.h"
+#include "soccr/internal/peer_address.h"
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/restore_onto.h"
 #include "soccr/restore_plan.h"
@@ -191,23 +193,35 @@ absl::StatusOr<union libsoccr_addr*> GetAddr(libsoccr_sk& sk, int self,
                                              unsigned flags) {
   if (absl::Status s = CheckMemFlags(flags); !s.ok()) return s;
   const BorrowedFd fd = sk.paused.fd();
+  const sys::Sys& sys = sk.paused.sys();
   const ErrorContext ctx("get address", fd);
-  const sys::Result<SocketAddress> a =
-      self ? sk.paused.sys().GetSockName(fd) : sk.paused.sys().GetPeerName(fd);
-  if (!a.ok()) {
-    return ctx.SysError(self ? "read local address" : "read peer address",
-                        self ? Op::kGetSockName : Op::kGetPeerName, a.err);
+  const sys::Result<SocketAddress> local = sys.GetSockName(fd);
+  if (!local.ok()) {
+    return ctx.SysError("read local address", Op::kGetSockName, local.err);
   }
-  if (a.value.empty()) {
+  if (local.value.empty()) {
     return ctx.Error(absl::StatusCode::kFailedPrecondition,
                      "the address is neither IPv4 nor IPv6");
+  }
+  SocketAddress a = local.value;
+  if (!self) {
+    // In every state libsoccr_save reports: getpeername() would say
+    // ENOTCONN in CLOSE and SYN_SENT.
+    absl::StatusOr<SocketAddress> peer =
+        internal::PeerAddress(sys, fd, local.value.family(), ctx);
+    if (!peer.ok()) return peer.status();
+    if (peer->empty()) {
+      return ctx.SysError("read peer address (SO_PEERNAME)", Op::kGetSockOpt,
+                          ENOTCONN);
+    }
+    a = *peer;
   }
   auto* out =
       static_cast<union libsoccr_addr*>(malloc(sizeof(union libsoccr_addr)));
   if (out == nullptr) {
     return absl::ResourceExhaustedError("cannot allocate an address");
   }
-  *out = AddressToC(a.value);
+  *out = AddressToC(a);
   if ((flags & SOCCR_MEM_EXCL) == 0) sk.owned.emplace_back(out);
   return out;
 }

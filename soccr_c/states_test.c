@@ -235,7 +235,7 @@ static void listener(int domain) {
   self = libsoccr_get_addr(h, 1, SOCCR_MEM_EXCL);
   CHECK(self != NULL);
   EXPECT(libsoccr_get_addr(h, 0, 0) == NULL); /* no peer */
-  EXPECT(ct_log_has(SOCCR_LOG_ERR, "getpeername"));
+  EXPECT(ct_log_has(SOCCR_LOG_ERR, "SO_PEERNAME"));
   ct_log_clear();
   libsoccr_release(h);
   close(sk);
@@ -265,6 +265,90 @@ static void listener(int domain) {
 static void TestListenerV4(void) { listener(AF_INET); }
 static void TestListenerV6(void) { listener(AF_INET6); }
 
+/* Whether `got` is the address `fd`'s peer had (compared with
+ * getpeername() before the connection ended). */
+static int same_address(const union libsoccr_addr *got,
+                        const struct sockaddr_storage *want, socklen_t len) {
+  return got != NULL && memcmp(got, want, len) == 0;
+}
+
+/* libsoccr_get_addr of the peer in CLOSE: the peer reset the connection
+ * (getpeername() says ENOTCONN now; the address is still there). */
+static void peer_of_closed(enum ct_family family) {
+  struct sockaddr_storage peer;
+  socklen_t len = sizeof(peer);
+  struct libsoccr_sk_data data;
+  struct libsoccr_sk *h;
+  union libsoccr_addr *got;
+  const struct linger reset = {1, 0};
+  int client, server;
+
+  ct_log_capture(SOCCR_LOG_ERR);
+  CHECK(ct_connected_pair(family, 0, &client, &server) == 0);
+  CHECK(getpeername(client, (struct sockaddr *)&peer, &len) == 0);
+  CHECK(setsockopt(server, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)) == 0);
+  close(server); /* a reset */
+  CHECK(wait_state(client, TCP_CLOSE) == 0);
+  EXPECT(getpeername(client, (struct sockaddr *)&(struct sockaddr_storage){0},
+                     &(socklen_t){sizeof(struct sockaddr_storage)}) != 0);
+
+  h = libsoccr_pause(client);
+  CHECK(h != NULL);
+  CHECK_EQ(libsoccr_save(h, &data, sizeof(data)), sizeof(data));
+  EXPECT_EQ(data.state, TCP_CLOSE);
+  got = libsoccr_get_addr(h, 0, 0);
+  EXPECT(same_address(got, &peer, len));
+  EXPECT_EQ(ct_log_count(0), 0);
+  if (ct_log_count(0) != 0) ct_log_dump();
+  libsoccr_release(h);
+  close(client);
+}
+
+/* In SYN_SENT: the listener drops the SYN, so the client keeps trying. */
+static void peer_of_syn_sent(enum ct_family family) {
+  struct sockaddr_storage peer;
+  socklen_t len = sizeof(peer);
+  struct libsoccr_sk_data data;
+  struct libsoccr_sk *h;
+  union libsoccr_addr *got;
+  int client, server, listener, sk;
+
+  ct_log_capture(SOCCR_LOG_ERR);
+  /* A listening address: take it from a connected pair, then listen there
+   * with every packet dropped. */
+  CHECK(ct_connected_pair(family, 0, &client, &server) == 0);
+  CHECK(getpeername(client, (struct sockaddr *)&peer, &len) == 0);
+  close(client);
+  close(server);
+  listener = socket(ct_domain(family), SOCK_STREAM, 0);
+  CHECK(setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &(int){1},
+                   sizeof(int)) == 0);
+  CHECK(bind(listener, (struct sockaddr *)&peer, len) == 0);
+  CHECK(ct_drop_incoming(listener) == 0);
+  CHECK(listen(listener, 8) == 0);
+
+  sk = socket(ct_domain(family), SOCK_STREAM | SOCK_NONBLOCK, 0);
+  EXPECT(connect(sk, (struct sockaddr *)&peer, len) != 0);
+  CHECK(wait_state(sk, TCP_SYN_SENT) == 0);
+  h = libsoccr_pause(sk);
+  CHECK(h != NULL);
+  CHECK_EQ(libsoccr_save(h, &data, sizeof(data)), sizeof(data));
+  EXPECT_EQ(data.state, TCP_SYN_SENT);
+  got = libsoccr_get_addr(h, 0, 0);
+  EXPECT(same_address(got, &peer, len));
+  EXPECT_EQ(ct_log_count(0), 0);
+  if (ct_log_count(0) != 0) ct_log_dump();
+  libsoccr_release(h);
+  close(sk);
+  close(listener);
+}
+
+static void TestPeerOfClosedV4(void) { peer_of_closed(CT_V4); }
+static void TestPeerOfClosedV6(void) { peer_of_closed(CT_V6); }
+static void TestPeerOfClosedMapped(void) { peer_of_closed(CT_MAPPED); }
+static void TestPeerOfSynSentV4(void) { peer_of_syn_sent(CT_V4); }
+static void TestPeerOfSynSentV6(void) { peer_of_syn_sent(CT_V6); }
+
 int main(int argc, char **argv) {
   static const struct ct_test tests[] = {
       CT_TEST(TestCloseWaitV4),
@@ -278,6 +362,11 @@ int main(int argc, char **argv) {
       CT_TEST(TestFinWait1BehindUnsentDataMapped),
       CT_TEST(TestListenerV4),
       CT_TEST(TestListenerV6),
+      CT_TEST(TestPeerOfClosedV4),
+      CT_TEST(TestPeerOfClosedV6),
+      CT_TEST(TestPeerOfClosedMapped),
+      CT_TEST(TestPeerOfSynSentV4),
+      CT_TEST(TestPeerOfSynSentV6),
   };
   return ct_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }
