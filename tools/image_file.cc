@@ -127,24 +127,46 @@ absl::StatusOr<ImageFile> ImageFile::Read(const std::string& path,
   }
   auto memory = std::make_shared<const Memory>(addr, size);
   uint8_t* out = static_cast<uint8_t*>(addr);
-  if (size >= (8u << 20)) progress.Step(absl::StrCat("reading ", path));
-  constexpr size_t kChunk = 8 << 20;
   uint64_t done = 0;
-  while (done < size) {
-    const ssize_t n =
-        ::read(fd.get(), out + done, std::min<uint64_t>(kChunk, size - done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, absl::StrCat("read ", path));
+  // Reads up to byte `end` of the file.
+  auto read_to = [&](uint64_t end) -> absl::Status {
+    constexpr size_t kChunk = 8 << 20;
+    while (done < end) {
+      const ssize_t n =
+          ::read(fd.get(), out + done, std::min<uint64_t>(kChunk, end - done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return absl::ErrnoToStatus(errno, absl::StrCat("read ", path));
+      }
+      if (n == 0) {
+        return absl::DataLossError(
+            absl::StrCat("read ", path, ": the file shrank from ", size, " to ",
+                         done, " bytes while it was read"));
+      }
+      done += static_cast<uint64_t>(n);
+      progress.Update(done, size);
     }
-    if (n == 0) {
-      return absl::DataLossError(
-          absl::StrCat("read ", path, ": the file shrank from ", size, " to ",
-                       done, " bytes while it was read"));
+    return absl::OkStatus();
+  };
+  // Untrusted: look before reading it whole. The header and the index come
+  // first (what the image claims, checked against the file's real size), so
+  // a file that is no image of its size costs a few bytes, not its size.
+  for (;;) {
+    absl::StatusOr<uint64_t> more =
+        ImageReader::CheckPrefix(absl::Span<const uint8_t>(out, done), size);
+    if (!more.ok()) {
+      return absl::Status(more.status().code(),
+                          absl::StrCat(path, ": ", more.status().message()));
     }
-    done += static_cast<uint64_t>(n);
-    progress.Update(done, size);
+    if (*more == 0) break;
+    if (*more <= done) {
+      return absl::InternalError(
+          absl::StrCat(path, ": the image header check wants no progress"));
+    }
+    if (absl::Status s = read_to(*more); !s.ok()) return s;
   }
+  if (size >= (8u << 20)) progress.Step(absl::StrCat("reading ", path));
+  if (absl::Status s = read_to(size); !s.ok()) return s;
   uint8_t extra;
   const ssize_t more = ::read(fd.get(), &extra, 1);
   if (more < 0) return absl::ErrnoToStatus(errno, absl::StrCat("read ", path));

@@ -37,9 +37,14 @@ namespace soccr {
 // A whole image file in private memory.
 class ImageFile {
  public:
-  // Reads the regular file `path`, showing progress for large files.
-  // InvalidArgument if it is not a regular file; DataLoss if its size
-  // changed while it was read; the failing call's errno otherwise.
+  // Reads the regular file `path`, showing progress for large files. The
+  // header and index are read and checked first (ImageReader::CheckPrefix):
+  // a file that is not an image of its size is refused with DataLoss (or
+  // Unimplemented for a later major version) after reading only those, so
+  // a huge file of zeros costs 40 bytes of reading. InvalidArgument if it is
+  // not a regular file (a FIFO, a device: never opened for long, never
+  // waited on); DataLoss if its size changed while it was read; the failing
+  // call's errno otherwise.
   [[nodiscard]] static absl::StatusOr<ImageFile> Read(const std::string& path,
                                                       Progress& progress);
   [[nodiscard]] static absl::StatusOr<ImageFile> Read(const std::string& path);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "soccr/image/image.h"
@@ -127,6 +129,84 @@ TEST_F(ImageFileTest, ReadRefusesWhatIsNotARegularFile) {
   f = ImageFile::Read(empty);
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_TRUE(f->bytes().empty());
+}
+
+// The peak resident memory of this process so far, in bytes.
+uint64_t PeakRss() {
+  struct rusage ru = {};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+}
+
+// A sparse file of `size` bytes starting with `head`.
+void MakeSparse(const std::string& path, uint64_t size,
+                const std::string& head) {
+  const int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, head.data(), head.size()),
+            static_cast<ssize_t>(head.size()));
+  ASSERT_EQ(::ftruncate(fd, static_cast<off_t>(size)), 0);
+  ASSERT_EQ(::close(fd), 0);
+}
+
+// Untrusted files are looked at before they are read whole (issue 11): a
+// 2 GiB file of zeros, or one whose header claims another length, is
+// refused after its first bytes, without taking its size in memory.
+TEST_F(ImageFileTest, LooksAtTheHeaderBeforeReadingALargeFile) {
+  constexpr uint64_t k2GiB = uint64_t{2} << 30;
+  const uint64_t rss_before = PeakRss();
+
+  const std::string zeros = dir_ + "/zeros";
+  MakeSparse(zeros, k2GiB, "");
+  absl::StatusOr<ImageFile> f = ImageFile::Read(zeros);
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(f.status().message(),
+              HasSubstr("not a soccr image: it does not start with the magic "
+                        "bytes 89 53 4f 43 43 52 0d 0a (2147483648 bytes"));
+
+  // A real image, followed by 2 GiB of holes: its header says how long it is.
+  absl::StatusOr<std::string> image = SerializeImage(states_);
+  ASSERT_TRUE(image.ok()) << image.status();
+  const std::string padded = dir_ + "/padded";
+  MakeSparse(padded, k2GiB, *image);
+  f = ImageFile::Read(padded);
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(f.status().message(),
+              HasSubstr(absl::StrCat(k2GiB - image->size(),
+                                     " bytes follow the end of the image")));
+
+  // A header that claims 2 GiB for a file that has 2 GiB, but whose index
+  // lists nothing: refused on the index, before the rest is read.
+  std::string claims = image->substr(0, 40);
+  for (int i = 0; i < 8; ++i)
+    claims[24 + i] = static_cast<char>(k2GiB >> (8 * i));
+  for (int i = 20; i < 24; ++i) claims[i] = 0;  // no connections
+  const std::string claiming = dir_ + "/claiming";
+  MakeSparse(claiming, k2GiB, claims);
+  f = ImageFile::Read(claiming);
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(f.status().message(), HasSubstr("header checksum mismatch"));
+
+  // A header claiming more than the file holds, refused before its index
+  // of 100 connections is read.
+  claims[20] = 100;
+  const std::string short_file = dir_ + "/short";
+  MakeSparse(short_file, 4096, claims);
+  f = ImageFile::Read(short_file);
+  EXPECT_EQ(f.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(f.status().message(),
+              HasSubstr("truncated: the image is 2147483648 bytes, only 4096"));
+
+  // None of it took the files' size in memory.
+  EXPECT_LT(PeakRss() - rss_before, uint64_t{64} << 20);
+}
+
+TEST_F(ImageFileTest, RefusesDevicesWithoutReadingThem) {
+  for (const char* device : {"/dev/zero", "/dev/null", "/dev/urandom"}) {
+    absl::StatusOr<ImageFile> f = ImageFile::Read(device);
+    EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument) << device;
+    EXPECT_THAT(f.status().message(), HasSubstr("is not a regular file"));
+  }
 }
 
 }  // namespace

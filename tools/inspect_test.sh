@@ -154,6 +154,19 @@ error 1 "not a soccr image: it does not start with the magic bytes" inspect "$tm
 error 1 "read image: 8 bytes follow the end of the image (568 bytes)" inspect "$tmp/extra.soccr"
 error 1 "open $tmp/missing.soccr: No such file or directory" inspect "$tmp/missing.soccr"
 error 1 "$tmp is not a regular file" inspect "$tmp"
+# Untrusted files are looked at before they are read whole: a 2 GiB file
+# of zeros (sparse) and one of 20 GiB are refused after their first bytes;
+# devices and FIFOs are never read.
+truncate -s 2G "$tmp/zeros2g.soccr"
+truncate -s 20G "$tmp/zeros20g.soccr"
+error 1 "not a soccr image: it does not start with the magic bytes 89 53 4f 43 43 52 0d 0a (2147483648 bytes in all)" \
+  inspect "$tmp/zeros2g.soccr"
+error 1 "(21474836480 bytes in all)" inspect "$tmp/zeros20g.soccr"
+error 1 "$tmp/zeros20g.soccr: read image: not a soccr image" \
+  restore "$tmp/zeros20g.soccr" -- /bin/true
+error 1 "/dev/zero is not a regular file" inspect /dev/zero
+mkfifo "$tmp/fifo.soccr"
+error 1 "$tmp/fifo.soccr is not a regular file" inspect "$tmp/fifo.soccr"
 # The error names the file too.
 error 1 "$tmp/queue.soccr: read image:" inspect "$tmp/queue.soccr"
 

@@ -94,6 +94,18 @@ class ImageReader {
   [[nodiscard]] static absl::StatusOr<ImageReader> Open(
       const MappedFile& file, const ImageReadOptions& options = {});
 
+  // Checks, before a file of `file_size` bytes is read whole, what its first
+  // bytes say: Open()'s checks of the header and the index, and that the
+  // header's length is the file's. `prefix` holds the file's first bytes.
+  // Returns 0 when they passed, or, when `prefix` is too short to decide,
+  // how many bytes from the start the next call needs (at most the header
+  // and the index, never more than `file_size`): so a file that is no image
+  // is refused after reading 40 bytes of it, whatever its size. Errors as
+  // Open()'s.
+  [[nodiscard]] static absl::StatusOr<uint64_t> CheckPrefix(
+      absl::Span<const uint8_t> prefix, uint64_t file_size,
+      const ImageReadOptions& options = {});
+
   uint16_t major_version() const { return major_; }
   uint16_t minor_version() const { return minor_; }
   // The number of connections in the image.

@@ -190,6 +190,38 @@ TEST(ImageTest, EmptyImage) {
   EXPECT_TRUE(states.empty());
 }
 
+void ExpectStatus(const absl::Status& st, absl::StatusCode code,
+                  absl::string_view message) {
+  EXPECT_EQ(st.code(), code) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr(message));
+}
+
+// A reader of a file asks for the header, then the index, then is done,
+// and refuses a file that is no image of its size from those bytes alone.
+TEST(ImageTest, CheckPrefixAsksForTheHeaderThenTheIndex) {
+  const std::string img = Serialize({MinimalState(), FullState()});
+  const absl::Span<const uint8_t> all = Span(img);
+  ASSERT_OK_AND_ASSIGN(need,
+                       ImageReader::CheckPrefix(all.subspan(0, 0), img.size()));
+  EXPECT_EQ(need, 40u);
+  ASSERT_OK_AND_ASSIGN(
+      need2, ImageReader::CheckPrefix(all.subspan(0, 40), img.size()));
+  EXPECT_EQ(need2, 40u + 2 * 24);
+  ASSERT_OK_AND_ASSIGN(
+      done, ImageReader::CheckPrefix(all.subspan(0, need2), img.size()));
+  EXPECT_EQ(done, 0u);
+  // A short file is asked for whole, never past its end.
+  ASSERT_OK_AND_ASSIGN(tiny, ImageReader::CheckPrefix(all.subspan(0, 0), 5));
+  EXPECT_EQ(tiny, 5u);
+  // The same header on a file of another size.
+  ExpectStatus(
+      ImageReader::CheckPrefix(all.subspan(0, 40), img.size() + 4096).status(),
+      absl::StatusCode::kDataLoss, "4096 bytes follow the end of the image");
+  ExpectStatus(
+      ImageReader::CheckPrefix(all.subspan(0, 40), uint64_t{2} << 30).status(),
+      absl::StatusCode::kDataLoss, "follow the end of the image");
+}
+
 TEST(ImageTest, HeaderIsAsDocumented) {
   const std::string img = Serialize({MinimalState(), FullState()});
   const uint8_t* b = reinterpret_cast<const uint8_t*>(img.data());

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -274,32 +275,35 @@ absl::Status RecordDecoder::Finish() const {
 
 }  // namespace
 
-absl::StatusOr<ImageReader> ImageReader::Open(Bytes bytes,
-                                              std::shared_ptr<const void> owner,
-                                              const ImageReadOptions& options) {
+absl::StatusOr<uint64_t> ImageReader::CheckPrefix(
+    Bytes prefix, uint64_t file_size, const ImageReadOptions& options) {
   constexpr absl::string_view kWhere = "read image: ";
-  const uint8_t* b = bytes.data();
-  const size_t size = bytes.size();
-  if (size < sizeof(fmt::kMagic) ||
+  const uint8_t* b = prefix.data();
+  // What `prefix` holds of the file (all of it, once it is read whole).
+  const uint64_t have = std::min<uint64_t>(prefix.size(), file_size);
+  // The header first (or the whole file, if it is shorter).
+  const uint64_t header_bytes =
+      std::min<uint64_t>(fmt::kMinHeaderLength, file_size);
+  if (have < header_bytes) return header_bytes;
+  if (have < sizeof(fmt::kMagic) ||
       memcmp(b, fmt::kMagic, sizeof(fmt::kMagic)) != 0) {
     return Corrupt(kWhere,
                    absl::StrCat("not a soccr image: it does not start with "
                                 "the magic bytes 89 53 4f 43 43 52 0d 0a (",
-                                size, " bytes in all)"));
+                                file_size, " bytes in all)"));
   }
-  if (size < fmt::kMinHeaderLength) {
-    return Corrupt(kWhere, absl::StrCat("truncated: ", size,
+  if (file_size < fmt::kMinHeaderLength) {
+    return Corrupt(kWhere, absl::StrCat("truncated: ", file_size,
                                         " bytes, the header alone needs ",
                                         fmt::kMinHeaderLength));
   }
-  ImageReader r;
-  r.major_ = fmt::Load16(b + fmt::kOffVersionMajor);
-  r.minor_ = fmt::Load16(b + fmt::kOffVersionMinor);
+  const uint16_t major = fmt::Load16(b + fmt::kOffVersionMajor);
+  const uint16_t minor = fmt::Load16(b + fmt::kOffVersionMinor);
   // Before anything else: a later major version may lay out the rest (and
   // the checksum) differently.
-  if (r.major_ != fmt::kMajorVersion) {
+  if (major != fmt::kMajorVersion) {
     return absl::UnimplementedError(
-        absl::StrCat(kWhere, "image format version ", r.major_, ".", r.minor_,
+        absl::StrCat(kWhere, "image format version ", major, ".", minor,
                      " is not supported: this reader reads versions ",
                      fmt::kMajorVersion, ".x"));
   }
@@ -313,11 +317,34 @@ absl::StatusOr<ImageReader> ImageReader::Open(Bytes bytes,
   const uint32_t count = fmt::Load32(b + fmt::kOffConnectionCount);
   const uint64_t index_end =
       uint64_t{header_length} + uint64_t{fmt::kIndexEntryLength} * count;
-  if (index_end > size) {
-    return Corrupt(kWhere, absl::StrCat("truncated: the header and the index "
-                                        "of ",
-                                        count, " connections end at byte ",
-                                        index_end, ", the file has ", size));
+  if (index_end > file_size) {
+    return Corrupt(kWhere,
+                   absl::StrCat("truncated: the header and the index "
+                                "of ",
+                                count, " connections end at byte ", index_end,
+                                ", the file has ", file_size));
+  }
+  const uint64_t file_length = fmt::Load64(b + fmt::kOffFileLength);
+  auto check_length = [&]() -> absl::Status {
+    if (file_length > file_size) {
+      return Corrupt(kWhere,
+                     absl::StrCat("truncated: the image is ", file_length,
+                                  " bytes, only ", file_size, " are there"));
+    }
+    if (file_length < file_size) {
+      return Corrupt(kWhere,
+                     absl::StrCat(file_size - file_length,
+                                  " bytes follow the end of the image (",
+                                  file_length, " bytes)"));
+    }
+    return absl::OkStatus();
+  };
+  if (have < index_end) {
+    // Not all there yet: what the header says of the image's length
+    // already settles a file that is no image of its size (the checksum
+    // follows once the index is read).
+    if (absl::Status st = check_length(); !st.ok()) return st;
+    return index_end;
   }
   if (options.verify_checksums) {
     fmt::Hasher hash;
@@ -339,16 +366,7 @@ absl::StatusOr<ImageReader> ImageReader::Open(Bytes bytes,
         kWhere, flags & fmt::kRequiredFlagsMask, fmt::kMajorVersion,
         fmt::kMinorVersion));
   }
-  const uint64_t file_length = fmt::Load64(b + fmt::kOffFileLength);
-  if (file_length > size) {
-    return Corrupt(kWhere, absl::StrCat("truncated: the image is ", file_length,
-                                        " bytes, only ", size, " are there"));
-  }
-  if (file_length < size) {
-    return Corrupt(kWhere, absl::StrCat(size - file_length,
-                                        " bytes follow the end of the image (",
-                                        file_length, " bytes)"));
-  }
+  if (absl::Status st = check_length(); !st.ok()) return st;
   // The records tile the rest of the file, in index order.
   auto entry = [&](uint32_t i) {
     return b + header_length + fmt::kIndexEntryLength * i;
@@ -400,11 +418,24 @@ absl::StatusOr<ImageReader> ImageReader::Open(Bytes bytes,
     return Corrupt(kWhere, absl::StrCat("the records end at byte ", expected,
                                         ", the image at ", file_length));
   }
+  return uint64_t{0};
+}
+
+absl::StatusOr<ImageReader> ImageReader::Open(Bytes bytes,
+                                              std::shared_ptr<const void> owner,
+                                              const ImageReadOptions& options) {
+  // All the bytes are here, so the check needs no more.
+  absl::StatusOr<uint64_t> more = CheckPrefix(bytes, bytes.size(), options);
+  if (!more.ok()) return more.status();
+  ImageReader r;
+  const uint8_t* b = bytes.data();
+  r.major_ = fmt::Load16(b + fmt::kOffVersionMajor);
+  r.minor_ = fmt::Load16(b + fmt::kOffVersionMinor);
   r.bytes_ = bytes;
   r.owner_ = std::move(owner);
   r.options_ = options;
-  r.count_ = count;
-  r.index_offset_ = header_length;
+  r.count_ = fmt::Load32(b + fmt::kOffConnectionCount);
+  r.index_offset_ = fmt::Load32(b + fmt::kOffHeaderLength);
   return r;
 }
 
