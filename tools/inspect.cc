@@ -68,7 +68,15 @@ void Line(std::string& out, absl::string_view label, absl::string_view text) {
   absl::StrAppendFormat(&out, "  %-13s %s\n", label, text);
 }
 
-void Connection(std::string& out, size_t index, const ConnectionState& s) {
+// "option(6, 4242) 4 bytes 01000000".
+std::string SkippedOption(const SocketOption& o) {
+  return absl::StrCat(SocketOptionToString(o), " ", o.value.size(), " bytes ",
+                      absl::BytesToHexString(o.value.substr(0, 16)),
+                      o.value.size() > 16 ? "..." : "");
+}
+
+void Connection(std::string& out, size_t index, const ConnectionState& s,
+                const std::vector<SocketOption>& skipped) {
   absl::StrAppend(&out, "\nconnection ", index, ": ", TcpStateName(s.state),
                   "\n");
   Line(out, "local", s.local.empty() ? "(not bound)" : s.local.ToString());
@@ -121,6 +129,11 @@ void Connection(std::string& out, size_t index, const ConnectionState& s) {
   } else if (!s.buffers.has_value()) {
     Line(out, "socket opts", "(not saved)");
   }
+  for (const SocketOption& o : skipped) {
+    Line(out, "skipped opt",
+         absl::StrCat(SkippedOption(o),
+                      " (unknown to this soccr: a restore does without it)"));
+  }
 }
 
 void JsonAddress(JsonWriter& j, absl::string_view key, const SocketAddress& a) {
@@ -149,7 +162,8 @@ void JsonAddress(JsonWriter& j, absl::string_view key, const SocketAddress& a) {
   j.EndObject();
 }
 
-void JsonConnection(JsonWriter& j, size_t index, const ConnectionState& s) {
+void JsonConnection(JsonWriter& j, size_t index, const ConnectionState& s,
+                    const std::vector<SocketOption>& skipped) {
   j.BeginObject();
   j.Key("index");
   j.Uint(index);
@@ -242,6 +256,19 @@ void JsonConnection(JsonWriter& j, size_t index, const ConnectionState& s) {
     j.EndObject();
   }
   j.EndArray();
+  j.Key("skipped_socket_options");
+  j.BeginArray();
+  for (const SocketOption& o : skipped) {
+    j.BeginObject();
+    j.Key("level");
+    j.Int(o.level);
+    j.Key("name");
+    j.Int(o.name);
+    j.Key("value_hex");
+    j.String(absl::BytesToHexString(o.value));
+    j.EndObject();
+  }
+  j.EndArray();
   j.Key("listen_backlog");
   j.Uint(s.listen_backlog);
   j.Key("pending_error");
@@ -292,9 +319,12 @@ absl::StatusOr<InspectedImage> InspectImage(const std::string& path,
   image.major_version = reader->major_version();
   image.minor_version = reader->minor_version();
   image.checksums_verified = verify_checksums;
-  absl::StatusOr<std::vector<ConnectionState>> all = reader->ReadAll();
-  if (!all.ok()) return in_path(all.status());
-  image.connections = *std::move(all);
+  for (size_t i = 0; i < reader->size(); ++i) {
+    absl::StatusOr<ImageRecord> record = reader->ReadRecord(i);
+    if (!record.ok()) return in_path(record.status());
+    image.connections.push_back(std::move(record->state));
+    image.skipped_options.push_back(std::move(record->skipped_options));
+  }
   return image;
 }
 
@@ -309,7 +339,9 @@ std::string InspectText(const InspectedImage& image) {
                       ? "verified (XXH3-64 of the header and of every record)"
                       : "NOT verified (--skip-checksums)",
                   "\n");
-  for (size_t i = 0; i < n; ++i) Connection(out, i, image.connections[i]);
+  for (size_t i = 0; i < n; ++i) {
+    Connection(out, i, image.connections[i], image.skipped_options[i]);
+  }
   return out;
 }
 
@@ -331,7 +363,7 @@ std::string InspectJson(const InspectedImage& image) {
   j.Key("connections");
   j.BeginArray();
   for (size_t i = 0; i < image.connections.size(); ++i) {
-    JsonConnection(j, i, image.connections[i]);
+    JsonConnection(j, i, image.connections[i], image.skipped_options[i]);
   }
   j.EndArray();
   j.EndObject();

@@ -36,6 +36,9 @@ struct InspectedImage {
   // (and matched: a mismatch is an error).
   bool checksums_verified = false;
   std::vector<ConnectionState> connections;
+  // Per connection: the socket options this reader skipped, not knowing
+  // them (a later soccr wrote them); a restore does without them.
+  std::vector<std::vector<SocketOption>> skipped_options;
 };
 
 // Reads the image file `path` and every connection in it. The first error

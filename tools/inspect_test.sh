@@ -34,6 +34,20 @@ has "connection 3: FIN_WAIT1"
 has "connection 4: CLOSE"
 has "  pending error ECONNRESET (Connection reset by peer)"
 
+# A socket option this soccr does not know (a later one wrote it): skipped,
+# and said.
+run 0 inspect "$golden/unknown_socket_option.soccr"
+has "  socket opts   SO_KEEPALIVE=1 TCP_KEEPIDLE=600"
+has "  skipped opt   option(6, 4242) 4 bytes 01000000 (unknown to this soccr: a restore does without it)"
+run 0 inspect --json "$golden/unknown_socket_option.soccr"
+python3 - "$tmp/out" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["connections"][0]
+assert c["skipped_socket_options"] == [
+    {"level": 6, "name": 4242, "value_hex": "01000000"}], c
+assert [o["label"] for o in c["socket_options"]][0] == "SO_KEEPALIVE", c
+PY
+
 run 0 inspect "$golden/three_connections.soccr"
 has "  local         [::1]:50986"
 has "  local         [::ffff:127.0.0.1]:56834"

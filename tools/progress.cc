@@ -69,4 +69,12 @@ void Progress::Clear() {
   shown_ = false;
 }
 
+void Progress::Note(absl::string_view line) {
+  if (!fd_) return;
+  Clear();
+  const std::string out = absl::StrCat(prefix_, ": ", line, "\n");
+  (void)!::write(fd_.get(), out.data(), out.size());
+  if (enabled_ && !step_.empty()) Draw(absl::StrCat(prefix_, ": ", step_));
+}
+
 }  // namespace soccr

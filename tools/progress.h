@@ -49,6 +49,9 @@ class Progress {
   void Update(uint64_t done, uint64_t total);
   // Erases the line.
   void Clear();
+  // A line the user should see even when progress is not shown (stderr not
+  // a terminal): "<prefix>: <line>\n". Nothing for None().
+  void Note(absl::string_view line);
 
  private:
   void Draw(absl::string_view line);

@@ -87,8 +87,15 @@ absl::StatusOr<RestoredSocket> RestoreFromImage(const std::string& path,
   absl::StatusOr<ImageReader> image =
       ImageReader::Open(file->bytes(), file->owner());
   if (!image.ok()) return in_path(image.status());
-  absl::StatusOr<ConnectionState> state = image->Read(index);
-  if (!state.ok()) return in_path(state.status());
+  absl::StatusOr<ImageRecord> record = image->ReadRecord(index);
+  if (!record.ok()) return in_path(record.status());
+  const ConnectionState* state = &record->state;
+  // Said, not refused: such options are optional by nature.
+  for (const SocketOption& o : record->skipped_options) {
+    progress.Note(absl::StrCat(path, ": connection ", index, ": skipping ",
+                               SocketOptionToString(o), " (", o.value.size(),
+                               " bytes), which this soccr does not know"));
+  }
   progress.Step(absl::StrCat(
       "restoring ", state->Endpoints(), " (",
       FormatBytes(uint64_t{state->inq_len} + state->outq_len), " in queues)"));

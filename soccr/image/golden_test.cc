@@ -295,6 +295,53 @@ TEST_F(GoldenV1Test, OtherStates) {
   EXPECT_TRUE(again == golden.bytes);
 }
 
+// testdata/image/v1/unknown_socket_option.soccr: an IPv4 connection as a
+// later soccr could write it, with a socket option this reader's table does
+// not have (level 6, name 4242, 4 bytes); otherwise like established_v4.
+ConnectionState UnknownSocketOption() {
+  ConnectionState s;
+  s.state = TcpState::kEstablished;
+  s.local = V4(54618);
+  s.peer = V4(34927);
+  s.inq_seq = 2309560509;
+  s.inq_len = 21;
+  s.recv_queue = QueueBytes::Copy(GoldenText("golden receive queue|", 21));
+  s.outq_seq = 2691037275;
+  s.outq_len = 27;
+  s.unsent_len = 0;
+  s.send_queue = QueueBytes::Copy(GoldenText("golden send queue|", 27));
+  s.options = TcpOptions{/*sack=*/true,           /*timestamps=*/true,
+                         /*window_scaling=*/true, /*snd_wscale=*/10,
+                         /*rcv_wscale=*/10,       /*mss_clamp=*/65495};
+  s.timestamp = 655210908;
+  s.window = TcpWindow{2309560488, 65536, 65536, 65536, 2309560509};
+  s.buffers = SocketBuffers{3939840, 131072, false, false};
+  s.socket_options = {
+      Int(SOL_SOCKET, SO_KEEPALIVE, 1),  Int(SOL_TCP, TCP_KEEPIDLE, 600),
+      Int(SOL_TCP, TCP_KEEPINTVL, 75),   Int(SOL_TCP, TCP_KEEPCNT, 9),
+      {SOL_TCP, TCP_CONGESTION, "reno"}, Int(SOL_IP, IP_TTL, 64)};
+  return s;
+}
+
+// Forward compatibility as the format promises: socket options are
+// optional by nature, so a reader skips those it does not know, reports
+// them, and restores the rest.
+TEST_F(GoldenV1Test, SkipsAndReportsAnUnknownSocketOption) {
+  ASSERT_OK_AND_ASSIGN(file, MappedFile::Open(std::string(kDir) +
+                                              "unknown_socket_option.soccr"));
+  ASSERT_OK_AND_ASSIGN(image, ImageReader::Open(file));
+  ASSERT_EQ(image.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(record, image.ReadRecord(0));
+  ExpectSame(record.state, UnknownSocketOption());
+  ASSERT_EQ(record.skipped_options.size(), 1u);
+  EXPECT_EQ(record.skipped_options[0], Int(SOL_TCP, 4242, 1));
+  // Read() gives the same state.
+  ASSERT_OK_AND_ASSIGN(state, image.Read(0));
+  EXPECT_EQ(state, record.state);
+  absl::StatusOr<RestoredSocket> restored = Restore(state);
+  EXPECT_TRUE(restored.ok()) << restored.status();
+}
+
 // The golden states still restore (into sockets that are then dropped, in
 // repair mode, so nothing is sent): the image holds all a restore needs.
 TEST_F(GoldenV1Test, Restores) {

@@ -68,6 +68,14 @@ inline constexpr uint16_t kImageMinorVersion = 0;
 [[nodiscard]] absl::StatusOr<std::string> SerializeImage(
     absl::Span<const ConnectionState> states);
 
+// One connection of an image, with what this reader skipped of it.
+struct ImageRecord {
+  ConnectionState state;
+  // Socket options this reader does not know (a later soccr's table may
+  // have more rows): not part of `state`, so a restore does without them.
+  std::vector<SocketOption> skipped_options;
+};
+
 struct ImageReadOptions {
   // Check the header's and each record's XXH3 checksum. Off only to inspect
   // a damaged image or to let a fuzzer past the checksums: every other
@@ -115,6 +123,8 @@ class ImageReader {
   // layout, decodes it, and validates the state with PlanRestore(). Touches
   // the bytes of that record only.
   [[nodiscard]] absl::StatusOr<ConnectionState> Read(size_t index) const;
+  // The same, with the socket options it skipped for not knowing them.
+  [[nodiscard]] absl::StatusOr<ImageRecord> ReadRecord(size_t index) const;
   // Every connection, in order; the first error stops it.
   [[nodiscard]] absl::StatusOr<std::vector<ConnectionState>> ReadAll() const;
 

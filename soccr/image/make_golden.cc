@@ -21,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "soccr/image/format.h"
 #include "soccr/image/image.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/netns.h"
@@ -266,6 +267,54 @@ absl::Status Write(const std::string& path,
   return absl::OkStatus();
 }
 
+// Writes `bytes` (an image made by `make`) to `path` unless it exists.
+absl::Status WriteBytes(
+    const std::string& path,
+    const std::function<absl::StatusOr<std::string>()>& make) {
+  if (::access(path.c_str(), F_OK) == 0) {
+    printf("%s exists: left as it is\n", path.c_str());
+    return absl::OkStatus();
+  }
+  const absl::StatusOr<std::string> bytes = make();
+  if (!bytes.ok()) return bytes.status();
+  OwnedFd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  if (::write(fd.get(), bytes->data(), bytes->size()) !=
+      static_cast<ssize_t>(bytes->size())) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("write ", path));
+  }
+  printf("%s: %zu bytes\n", path.c_str(), bytes->size());
+  return absl::OkStatus();
+}
+
+// SmallV4's image as a later soccr, whose option table has a row this one
+// lacks, could write it: its TCP_NODELAY (level 6, name 1) becomes option
+// (6, 4242), with both checksums computed again. A reader must skip it.
+absl::StatusOr<std::string> WithUnknownSocketOption() {
+  namespace fmt = image_format;
+  absl::StatusOr<ConnectionState> s = SmallV4();
+  if (!s.ok()) return s.status();
+  absl::StatusOr<std::string> image = SerializeImage({*s});
+  if (!image.ok()) return image.status();
+  std::string& b = *image;
+  const std::string nodelay("\x06\0\0\0\x01\0\0\0\x04\0\0\0\x01\0\0\0", 16);
+  const size_t at = b.find(nodelay);
+  if (at == std::string::npos || b.find(nodelay, at + 1) != std::string::npos) {
+    return absl::InternalError("TCP_NODELAY=1 is not in the image once");
+  }
+  uint8_t* p = reinterpret_cast<uint8_t*>(b.data());
+  fmt::Store32(p + at + 4, 4242);
+  const uint32_t header_length = fmt::Load32(p + fmt::kOffHeaderLength);
+  uint8_t* entry = p + header_length;  // the one connection's index entry
+  fmt::Store64(entry + 16,
+               XXH3_64bits(p + fmt::Load64(entry), fmt::Load64(entry + 8)));
+  fmt::Store64(p + fmt::kOffChecksum, 0);
+  fmt::Store64(p + fmt::kOffChecksum,
+               XXH3_64bits(p, header_length + fmt::kIndexEntryLength));
+  return image;
+}
+
 template <typename... F>
 States All(F... make) {
   std::vector<ConnectionState> out;
@@ -307,7 +356,10 @@ absl::Status Main(const std::string& dir) {
        }) {
     if (absl::Status st = Write(dir + "/" + name, make); !st.ok()) return st;
   }
-  return absl::OkStatus();
+  // Format 1.0 as it stands since issue 11: readers skip the socket
+  // options they do not know.
+  return WriteBytes(dir + "/unknown_socket_option.soccr",
+                    WithUnknownSocketOption);
 }
 
 }  // namespace

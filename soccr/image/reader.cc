@@ -46,6 +46,8 @@ class RecordDecoder {
                        ConnectionState& s);
   absl::Status Finish() const;
   const std::string& where() const { return where_; }
+  // The socket options skipped because this reader does not know them.
+  std::vector<SocketOption>& skipped() { return skipped_; }
 
  private:
   absl::Status WantLength(uint32_t tag, Bytes payload, size_t want) const {
@@ -57,7 +59,7 @@ class RecordDecoder {
   absl::Status Address(Bytes p, absl::string_view which,
                        SocketAddress& out) const;
   absl::Status Buffers(Bytes p, ConnectionState& s) const;
-  absl::Status SocketOptions(Bytes p, ConnectionState& s) const;
+  absl::Status SocketOptions(Bytes p, ConnectionState& s);
   QueueBytes Queue(Bytes p) const {
     return owner_ != nullptr ? QueueBytes::View(p, owner_)
                              : QueueBytes::Copy(p);
@@ -66,6 +68,7 @@ class RecordDecoder {
   std::string where_;
   const std::shared_ptr<const void>& owner_;
   std::vector<uint32_t> seen_;
+  std::vector<SocketOption> skipped_;
 };
 
 absl::Status RecordDecoder::Tcp(Bytes p, ConnectionState& s) const {
@@ -150,7 +153,7 @@ absl::Status RecordDecoder::Buffers(Bytes p, ConnectionState& s) const {
   return absl::OkStatus();
 }
 
-absl::Status RecordDecoder::SocketOptions(Bytes p, ConnectionState& s) const {
+absl::Status RecordDecoder::SocketOptions(Bytes p, ConnectionState& s) {
   if (p.size() < 4) {
     return Corrupt(where_, absl::StrCat("section SOPT is ", p.size(),
                                         " bytes, too short for its count"));
@@ -181,6 +184,12 @@ absl::Status RecordDecoder::SocketOptions(Bytes p, ConnectionState& s) const {
     // p.data() + pos, not &p[pos]: an empty last value sits at the end.
     o.value.assign(reinterpret_cast<const char*>(p.data() + pos), len);
     pos += len;
+    // An option this reader does not know is optional by nature (a later
+    // writer's table may have rows this one lacks): skipped, and reported.
+    if (FindSocketOption(o.level, o.name) == nullptr) {
+      skipped_.push_back(std::move(o));
+      continue;
+    }
     s.socket_options.push_back(std::move(o));
   }
   if (pos != p.size()) {
@@ -445,6 +454,12 @@ absl::StatusOr<ImageReader> ImageReader::Open(const MappedFile& file,
 }
 
 absl::StatusOr<ConnectionState> ImageReader::Read(size_t index) const {
+  absl::StatusOr<ImageRecord> record = ReadRecord(index);
+  if (!record.ok()) return record.status();
+  return std::move(record->state);
+}
+
+absl::StatusOr<ImageRecord> ImageReader::ReadRecord(size_t index) const {
   if (index >= count_) {
     return absl::OutOfRangeError(
         absl::StrCat("read image: connection ", index,
@@ -547,7 +562,7 @@ absl::StatusOr<ConnectionState> ImageReader::Read(size_t index) const {
   // Well formed; whether the state makes sense is PlanRestore's call.
   absl::StatusOr<RestorePlan> plan = PlanRestore(s);
   if (!plan.ok()) return PrefixRejection(where, plan.status());
-  return s;
+  return ImageRecord{std::move(s), std::move(decoder.skipped())};
 }
 
 absl::StatusOr<std::vector<ConnectionState>> ImageReader::ReadAll() const {
