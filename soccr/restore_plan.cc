@@ -156,27 +156,30 @@ const char* FamilyName(const SocketAddress& a) {
   return a.family() == AF_INET ? "IPv4" : "IPv6";
 }
 
+// kernel: __inet6_bind() refuses an IPv4-mapped address on an IPv6-only
+// socket (EINVAL). Only for a socket a restore binds.
+absl::Status CheckV6OnlyBind(const ConnectionState& s, const Refuser& refuse) {
+  if (!s.local.is_v4_mapped()) return absl::OkStatus();
+  for (const SocketOption& o : s.socket_options) {
+    int v = 0;
+    if (o.level == SOL_IPV6 && o.name == IPV6_V6ONLY &&
+        o.value.size() == sizeof(v)) {
+      memcpy(&v, o.value.data(), sizeof(v));
+      if (v != 0) {
+        return refuse.Kernel("__inet6_bind",
+                             "IPV6_V6ONLY is set, but the local address is "
+                             "IPv4-mapped");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckAddresses(const ConnectionState& s, RestoreKind kind,
                             const Refuser& refuse) {
   // soccr: socket() needs the family, bind() the address.
   if (s.local.empty()) {
     return refuse.Soccr("address", "local address is missing");
-  }
-  // kernel: __inet6_bind() refuses an IPv4-mapped address on an IPv6-only
-  // socket (EINVAL).
-  if (s.local.is_v4_mapped()) {
-    for (const SocketOption& o : s.socket_options) {
-      int v = 0;
-      if (o.level == SOL_IPV6 && o.name == IPV6_V6ONLY &&
-          o.value.size() == sizeof(v)) {
-        memcpy(&v, o.value.data(), sizeof(v));
-        if (v != 0) {
-          return refuse.Kernel("__inet6_bind",
-                               "IPV6_V6ONLY is set, but the local address is "
-                               "IPv4-mapped");
-        }
-      }
-    }
   }
   if (kind == RestoreKind::kListen || kind == RestoreKind::kUnconnected) {
     // soccr: such a socket is restored without connect(); the peer would
@@ -194,7 +197,8 @@ absl::Status CheckAddresses(const ConnectionState& s, RestoreKind kind,
       return refuse.Soccr("address",
                           "local port is 0, but a listening socket is bound");
     }
-    return absl::OkStatus();
+    if (s.local.port() == 0) return absl::OkStatus();  // not bound
+    return CheckV6OnlyBind(s, refuse);
   }
   // soccr: connect() needs it.
   if (s.peer.empty()) return refuse.Soccr("address", "peer address is missing");
@@ -214,6 +218,7 @@ absl::Status CheckAddresses(const ConnectionState& s, RestoreKind kind,
         "address family mismatch: one address is IPv4-mapped IPv6 and the "
         "other is not");
   }
+  if (absl::Status st = CheckV6OnlyBind(s, refuse); !st.ok()) return st;
   // soccr: bind() to port 0 picks a port, so the connection would not be
   // the state's; and the kernel lets connect() reach port 0 in repair mode,
   // but then reports no peer (inet_getname(): ENOTCONN), so the restored
