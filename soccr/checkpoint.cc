@@ -13,12 +13,12 @@
 #include "soccr/internal/peer_address.h"
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/state_steps.h"
+#include "soccr/internal/status_macros.h"
 
 namespace soccr {
 namespace {
 
 using internal::ErrorContext;
-using sys::Op;
 
 #ifndef TCPI_OPT_USEC_TS
 #define TCPI_OPT_USEC_TS 64
@@ -67,8 +67,7 @@ absl::StatusOr<QueueBytes> PeekQueue(const sys::Sys& sys, BorrowedFd fd,
     break;
   }
   if (!r.ok()) {
-    return ctx.SysError(absl::StrCat("read ", name, " queue"), Op::kPeek,
-                        r.err);
+    return ctx.SysError(absl::StrCat("read ", name, " queue"), r);
   }
   if (r.value != len) {
     return ctx.Error(
@@ -86,22 +85,22 @@ absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
                                std::optional<int> reuse_addr,
                                ConnectionState& s, const ErrorContext& ctx) {
   SocketBuffers b;
-  sys::Result<int> sndbuf = sys.GetSockOptInt(fd, SOL_SOCKET, SO_SNDBUF);
-  if (!sndbuf.ok()) {
-    return ctx.SysError("read SO_SNDBUF", Op::kGetSockOpt, sndbuf.err);
-  }
-  sys::Result<int> rcvbuf = sys.GetSockOptInt(fd, SOL_SOCKET, SO_RCVBUF);
-  if (!rcvbuf.ok()) {
-    return ctx.SysError("read SO_RCVBUF", Op::kGetSockOpt, rcvbuf.err);
-  }
-  b.sndbuf = static_cast<uint32_t>(sndbuf.value);
-  b.rcvbuf = static_cast<uint32_t>(rcvbuf.value);
+  SOCCR_ASSIGN_OR_RETURN(
+      const int sndbuf,
+      ctx.Check("read SO_SNDBUF",
+                sys.GetSockOptInt(fd, SOL_SOCKET, SO_SNDBUF)));
+  SOCCR_ASSIGN_OR_RETURN(
+      const int rcvbuf,
+      ctx.Check("read SO_RCVBUF",
+                sys.GetSockOptInt(fd, SOL_SOCKET, SO_RCVBUF)));
+  b.sndbuf = static_cast<uint32_t>(sndbuf);
+  b.rcvbuf = static_cast<uint32_t>(rcvbuf);
   sys::Result<int> locks = sys.GetSockOptInt(fd, SOL_SOCKET, SO_BUF_LOCK);
   if (locks.ok()) {
     b.sndbuf_locked = (locks.value & 1) != 0;
     b.rcvbuf_locked = (locks.value & 2) != 0;
   } else if (locks.err != ENOPROTOOPT) {
-    return ctx.SysError("read SO_BUF_LOCK", Op::kGetSockOpt, locks.err);
+    return ctx.SysError("read SO_BUF_LOCK", locks);
   }
   s.buffers = b;
 
@@ -126,8 +125,7 @@ absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
     if (!r.ok()) {
       // An option this kernel lacks cannot have been set.
       if (r.err == ENOPROTOOPT) continue;
-      return ctx.SysError(absl::StrCat("read ", spec.label), Op::kGetSockOpt,
-                          r.err);
+      return ctx.SysError(absl::StrCat("read ", spec.label), r);
     }
     value.resize(r.value < value.size() ? r.value : value.size());
     if (spec.kind == SockOptKind::kString) {
@@ -161,15 +159,12 @@ absl::Status SaveListener(const struct tcp_info& ti, ConnectionState& s,
 // negotiated yet, and the queues are empty (the kernel reports none).
 absl::Status SaveSynSent(const sys::Sys& sys, BorrowedFd fd, ConnectionState& s,
                          const ErrorContext& ctx) {
-  const sys::Result<void> q = sys.SetRepairQueue(fd, sys::RepairQueue::kSend);
-  if (!q.ok()) {
-    return ctx.SysError("select send queue", Op::kSetRepairQueue, q.err);
-  }
-  const sys::Result<uint32_t> seq = sys.GetQueueSeq(fd);
-  if (!seq.ok()) {
-    return ctx.SysError("read send queue sequence", Op::kGetQueueSeq, seq.err);
-  }
-  s.outq_seq = seq.value;  // the SYN's sequence number + 1
+  SOCCR_RETURN_IF_ERROR(ctx.Check(
+      "select send queue", sys.SetRepairQueue(fd, sys::RepairQueue::kSend)));
+  SOCCR_ASSIGN_OR_RETURN(
+      const uint32_t seq,
+      ctx.Check("read send queue sequence", sys.GetQueueSeq(fd)));
+  s.outq_seq = seq;  // the SYN's sequence number + 1
   // Data sent with the SYN (TCP Fast Open) would be in the send queue. A
   // one-byte peek finds it: the kernel copies whole buffers and fails with
   // EFAULT when they do not fit.
@@ -181,7 +176,7 @@ absl::Status SaveSynSent(const sys::Sys& sys, BorrowedFd fd, ConnectionState& s,
                      "not send it again with the SYN");
   }
   if (!peek.ok()) {
-    return ctx.SysError("read send queue", Op::kPeek, peek.err);
+    return ctx.SysError("read send queue", peek);
   }
   return absl::OkStatus();
 }
@@ -213,7 +208,7 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
   if (!closed) {
     outq = sys.GetOutq(fd);
     if (!outq.ok()) {
-      return ctx.SysError("read send queue length", Op::kGetOutq, outq.err);
+      return ctx.SysError("read send queue length", outq);
     }
   }
   // Nothing queued means nothing unsent: skip the call.
@@ -221,82 +216,63 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
   if (outq.value > 0) {
     unsent = sys.GetOutqNotSent(fd);
     if (!unsent.ok()) {
-      return ctx.SysError("read unsent length", Op::kGetOutqNotSent,
-                          unsent.err);
+      return ctx.SysError("read unsent length", unsent);
     }
   }
-  const sys::Result<int> inq = sys.GetInq(fd);
-  if (!inq.ok()) {
-    return ctx.SysError("read receive queue length", Op::kGetInq, inq.err);
-  }
+  SOCCR_ASSIGN_OR_RETURN(
+      const int inq, ctx.Check("read receive queue length", sys.GetInq(fd)));
   // SIOCOUTQ and SIOCOUTQNSD count our unacknowledged FIN, which is no
   // byte of data (SIOCINQ leaves the peer's out).
   const bool fin_in_outq =
       internal::OurFinQueued(s.state) && !internal::OurFinAcked(s.state);
-  if (outq.value < 0 || unsent.value < 0 || inq.value < 0 ||
+  if (outq.value < 0 || unsent.value < 0 || inq < 0 ||
       unsent.value > outq.value || (fin_in_outq && outq.value < 1)) {
-    return ctx.Error(
-        absl::StatusCode::kInternal,
-        absl::StrCat("the kernel reports impossible queue "
-                     "lengths in ",
-                     TcpStateName(s.state), ": outq ", outq.value, ", unsent ",
-                     unsent.value, ", inq ", inq.value));
+    return ctx.Error(absl::StatusCode::kInternal,
+                     absl::StrCat("the kernel reports impossible queue "
+                                  "lengths in ",
+                                  TcpStateName(s.state), ": outq ", outq.value,
+                                  ", unsent ", unsent.value, ", inq ", inq));
   }
   s.outq_len = static_cast<uint32_t>(outq.value - (fin_in_outq ? 1 : 0));
   // The FIN is the last thing queued: if anything is unsent, it is.
   s.unsent_len = static_cast<uint32_t>(
       unsent.value - (fin_in_outq && unsent.value > 0 ? 1 : 0));
-  s.inq_len = static_cast<uint32_t>(inq.value);
+  s.inq_len = static_cast<uint32_t>(inq);
   if (buffer != nullptr) {
     // Both queues, each with its byte of spare room.
     buffer->Prepare(size_t{s.inq_len} + s.outq_len + 2);
   }
 
   // The receive queue: its end sequence number, then its bytes.
-  sys::Result<void> q = sys.SetRepairQueue(fd, sys::RepairQueue::kRecv);
-  if (!q.ok()) {
-    return ctx.SysError("select receive queue", Op::kSetRepairQueue, q.err);
-  }
-  const sys::Result<uint32_t> inq_seq = sys.GetQueueSeq(fd);
-  if (!inq_seq.ok()) {
-    return ctx.SysError("read receive queue sequence", Op::kGetQueueSeq,
-                        inq_seq.err);
-  }
-  s.inq_seq = inq_seq.value - (internal::PeerFinReceived(s.state) ? 1 : 0);
-  absl::StatusOr<QueueBytes> recv =
-      PeekQueue(sys, fd, s.inq_len, "receive", buffer, ctx);
-  if (!recv.ok()) return recv.status();
-  s.recv_queue = *std::move(recv);
+  SOCCR_RETURN_IF_ERROR(ctx.Check(
+      "select receive queue", sys.SetRepairQueue(fd, sys::RepairQueue::kRecv)));
+  SOCCR_ASSIGN_OR_RETURN(
+      const uint32_t inq_seq,
+      ctx.Check("read receive queue sequence", sys.GetQueueSeq(fd)));
+  s.inq_seq = inq_seq - (internal::PeerFinReceived(s.state) ? 1 : 0);
+  SOCCR_ASSIGN_OR_RETURN(s.recv_queue,
+                         PeekQueue(sys, fd, s.inq_len, "receive", buffer, ctx));
 
   // The send queue, the same way.
-  q = sys.SetRepairQueue(fd, sys::RepairQueue::kSend);
-  if (!q.ok()) {
-    return ctx.SysError("select send queue", Op::kSetRepairQueue, q.err);
-  }
-  const sys::Result<uint32_t> outq_seq = sys.GetQueueSeq(fd);
-  if (!outq_seq.ok()) {
-    return ctx.SysError("read send queue sequence", Op::kGetQueueSeq,
-                        outq_seq.err);
-  }
-  s.outq_seq = outq_seq.value - (internal::OurFinQueued(s.state) ? 1 : 0);
-  absl::StatusOr<QueueBytes> send =
-      PeekQueue(sys, fd, s.outq_len, "send", buffer, ctx);
-  if (!send.ok()) return send.status();
-  s.send_queue = *std::move(send);
+  SOCCR_RETURN_IF_ERROR(ctx.Check(
+      "select send queue", sys.SetRepairQueue(fd, sys::RepairQueue::kSend)));
+  SOCCR_ASSIGN_OR_RETURN(
+      const uint32_t outq_seq,
+      ctx.Check("read send queue sequence", sys.GetQueueSeq(fd)));
+  s.outq_seq = outq_seq - (internal::OurFinQueued(s.state) ? 1 : 0);
+  SOCCR_ASSIGN_OR_RETURN(s.send_queue,
+                         PeekQueue(sys, fd, s.outq_len, "send", buffer, ctx));
 
   // In repair mode TCP_MAXSEG reports mss_clamp: the peer's MSS.
-  const sys::Result<int> mss = sys.GetSockOptInt(fd, SOL_TCP, TCP_MAXSEG);
-  if (!mss.ok()) {
-    return ctx.SysError("read MSS", Op::kGetSockOpt, mss.err);
-  }
-  s.options.mss_clamp = static_cast<uint32_t>(mss.value);
+  SOCCR_ASSIGN_OR_RETURN(
+      const int mss,
+      ctx.Check("read MSS", sys.GetSockOptInt(fd, SOL_TCP, TCP_MAXSEG)));
+  s.options.mss_clamp = static_cast<uint32_t>(mss);
 
   if (s.options.timestamps) {
-    const sys::Result<uint32_t> ts = sys.GetTimestamp(fd);
-    if (!ts.ok()) {
-      return ctx.SysError("read timestamp", Op::kGetTimestamp, ts.err);
-    }
-    s.timestamp = ts.value;
+    SOCCR_ASSIGN_OR_RETURN(const uint32_t ts,
+                           ctx.Check("read timestamp", sys.GetTimestamp(fd)));
+    s.timestamp = ts;
   }
 
   const sys::Result<struct tcp_repair_window> w = sys.GetRepairWindow(fd);
@@ -305,22 +281,20 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
                          w.value.rcv_wnd, w.value.rcv_wup};
   } else if (w.err != ENOPROTOOPT) {
     // ENOPROTOOPT: a kernel before 4.8, where the window is not restorable.
-    return ctx.SysError("read window", Op::kGetRepairWindow, w.err);
+    return ctx.SysError("read window", w);
   }
 
   if (closed) {
     // The error a reset left, if the application has not seen it. Reading
     // it clears it, so look first: poll() shows it without clearing.
-    const sys::Result<short> ev = sys.Poll(fd, POLLERR);
-    if (!ev.ok()) {
-      return ctx.SysError("look for a pending error", Op::kPoll, ev.err);
-    }
-    if (ev.value & POLLERR) {
-      const sys::Result<int> err = sys.GetSockOptInt(fd, SOL_SOCKET, SO_ERROR);
-      if (!err.ok()) {
-        return ctx.SysError("read the pending error", Op::kGetSockOpt, err.err);
-      }
-      s.pending_error = static_cast<uint32_t>(err.value);
+    SOCCR_ASSIGN_OR_RETURN(const short ev, ctx.Check("look for a pending error",
+                                                     sys.Poll(fd, POLLERR)));
+    if (ev & POLLERR) {
+      SOCCR_ASSIGN_OR_RETURN(
+          const int err,
+          ctx.Check("read the pending error",
+                    sys.GetSockOptInt(fd, SOL_SOCKET, SO_ERROR)));
+      s.pending_error = static_cast<uint32_t>(err);
     }
   }
   return absl::OkStatus();
@@ -378,17 +352,12 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   }
   ConnectionState s;
 
-  sys::Result<SocketAddress> local = sys.GetSockName(fd);
-  if (!local.ok()) {
-    return ctx.SysError("read local address", Op::kGetSockName, local.err);
-  }
-  s.local = local.value;
+  SOCCR_ASSIGN_OR_RETURN(s.local,
+                         ctx.Check("read local address", sys.GetSockName(fd)));
 
-  const sys::Result<struct tcp_info> info = sys.GetTcpInfo(fd);
-  if (!info.ok()) {
-    return ctx.SysError("read connection state", Op::kGetTcpInfo, info.err);
-  }
-  const struct tcp_info& ti = info.value;
+  SOCCR_ASSIGN_OR_RETURN(
+      const struct tcp_info ti,
+      ctx.Check("read connection state", sys.GetTcpInfo(fd)));
   if (!IsKnownTcpState(ti.tcpi_state)) {
     return ctx.Error(
         absl::StatusCode::kInternal,
@@ -402,27 +371,22 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
     case TcpState::kClose:
     case TcpState::kSynSent: {
       // getpeername() says ENOTCONN here; SO_PEERNAME still tells.
-      absl::StatusOr<SocketAddress> peer =
-          internal::PeerAddress(sys, fd, s.local.family(), ctx);
-      if (!peer.ok()) return peer.status();
-      s.peer = *peer;
+      SOCCR_ASSIGN_OR_RETURN(
+          s.peer, internal::PeerAddress(sys, fd, s.local.family(), ctx));
       break;
     }
     default: {
-      sys::Result<SocketAddress> peer = sys.GetPeerName(fd);
-      if (!peer.ok()) {
-        return ctx.SysError("read peer address", Op::kGetPeerName, peer.err);
-      }
-      s.peer = peer.value;
+      SOCCR_ASSIGN_OR_RETURN(
+          s.peer, ctx.Check("read peer address", sys.GetPeerName(fd)));
       break;
     }
   }
   ctx.SetEndpoints(s.local, s.peer);
-  if (absl::Status st = CheckCheckpointable(s.state, ctx); !st.ok()) return st;
+  SOCCR_RETURN_IF_ERROR(CheckCheckpointable(s.state, ctx));
 
   const bool connection = s.state != TcpState::kListen && !s.peer.empty();
   if (s.state == TcpState::kListen) {
-    if (absl::Status st = SaveListener(ti, s, ctx); !st.ok()) return st;
+    SOCCR_RETURN_IF_ERROR(SaveListener(ti, s, ctx));
   } else if (connection) {
     if (!socket.in_repair_mode()) {
       return ctx.Error(absl::StatusCode::kFailedPrecondition,
@@ -430,10 +394,7 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
                                     "without repair mode, and is now ",
                                     TcpStateName(s.state)));
     }
-    if (absl::Status st = SaveConnection(sys, fd, ti, options.buffer, s, ctx);
-        !st.ok()) {
-      return st;
-    }
+    SOCCR_RETURN_IF_ERROR(SaveConnection(sys, fd, ti, options.buffer, s, ctx));
   }
 
   if (options.socket_options) {
@@ -441,10 +402,7 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
     if (socket.in_repair_mode()) {
       reuse_addr = internal::PausedSocketAccess::ReuseAddr(socket);
     }
-    if (absl::Status st = SaveSocketOptions(sys, fd, reuse_addr, s, ctx);
-        !st.ok()) {
-      return st;
-    }
+    SOCCR_RETURN_IF_ERROR(SaveSocketOptions(sys, fd, reuse_addr, s, ctx));
   }
 
   if (const internal::PendingResume* p =

@@ -11,6 +11,7 @@
 #include "soccr/internal/buffers.h"
 #include "soccr/internal/error_context.h"
 #include "soccr/internal/pending_resume.h"
+#include "soccr/internal/status_macros.h"
 #include "soccr/internal/step_runner.h"
 #include "soccr/tcp_state.h"
 
@@ -89,32 +90,29 @@ absl::StatusOr<PausedSocket> PausedSocket::Pause(BorrowedFd fd,
   const sys::Result<int> reuse =
       sys.GetSockOptInt(fd, SOL_SOCKET, SO_REUSEADDR);
   if (!reuse.ok()) {
-    if (reuse.err == ENOTSOCK) {
-      return absl::InvalidArgumentError(
-          ctx.SysError("read SO_REUSEADDR (not a socket)", sys::Op::kGetSockOpt,
-                       reuse.err)
-              .message());
-    }
-    return ctx.SysError("read SO_REUSEADDR", sys::Op::kGetSockOpt, reuse.err);
+    return ctx.SysError(reuse.err == ENOTSOCK
+                            ? "read SO_REUSEADDR (not a socket)"
+                            : "read SO_REUSEADDR",
+                        reuse);
   }
+  const int reuse_addr = reuse.value;
   const sys::Result<void> r = sys.SetRepair(fd, sys::RepairMode::kOn);
-  if (r.ok()) return PausedSocket(fd, &sys, nullptr, true, reuse.value);
+  if (r.ok()) return PausedSocket(fd, &sys, nullptr, true, reuse_addr);
   switch (r.err) {
     case EPERM: {
       // The kernel refuses listening sockets with EPERM too; they need no
       // repair mode.
-      const sys::Result<struct tcp_info> info = sys.GetTcpInfo(fd);
-      if (!info.ok()) {
-        return ctx.SysError("read the state (repair mode was refused)",
-                            sys::Op::kGetTcpInfo, info.err);
-      }
-      if (info.value.tcpi_state == static_cast<uint8_t>(TcpState::kListen)) {
-        return PausedSocket(fd, &sys, nullptr, false, reuse.value);
+      SOCCR_ASSIGN_OR_RETURN(
+          const struct tcp_info info,
+          ctx.Check("read the state (repair mode was refused)",
+                    sys.GetTcpInfo(fd)));
+      if (info.tcpi_state == static_cast<uint8_t>(TcpState::kListen)) {
+        return PausedSocket(fd, &sys, nullptr, false, reuse_addr);
       }
       return ctx.SysError(
           "enter repair mode (needs CAP_NET_ADMIN in the socket's network "
           "namespace)",
-          sys::Op::kSetRepair, r.err);
+          r);
     }
     case ENOPROTOOPT:
     case EOPNOTSUPP: {
@@ -126,18 +124,13 @@ absl::StatusOr<PausedSocket> PausedSocket::Pause(BorrowedFd fd,
                          "no repair mode for MPTCP (setsockopt(TCP_REPAIR) "
                          "is refused), so its subflows cannot be saved");
       }
-      return absl::InvalidArgumentError(
-          ctx.SysError("enter repair mode (not a TCP socket)",
-                       sys::Op::kSetRepair, r.err)
-              .message());
+      // InvalidArgument (StatusCodeForErrno): not a TCP socket.
+      return ctx.SysError("enter repair mode (not a TCP socket)", r);
     }
     case ENOTSOCK:
-      return absl::InvalidArgumentError(
-          ctx.SysError("enter repair mode (not a TCP socket)",
-                       sys::Op::kSetRepair, r.err)
-              .message());
+      return ctx.SysError("enter repair mode (not a TCP socket)", r);
     default:
-      return ctx.SysError("enter repair mode", sys::Op::kSetRepair, r.err);
+      return ctx.SysError("enter repair mode", r);
   }
 }
 
@@ -157,9 +150,7 @@ absl::Status PausedSocket::ResumeImpl(const ResumeOptions& options) {
     const sys::Result<void> off = sys_->SetRepair(
         fd_, options.window_probe ? sys::RepairMode::kOff
                                   : sys::RepairMode::kOffNoWindowProbe);
-    if (!off.ok()) {
-      return ctx.SysError("leave repair mode", sys::Op::kSetRepair, off.err);
-    }
+    if (!off.ok()) return ctx.SysError("leave repair mode", off);
     RestoreReuseAddr(*sys_, fd_, reuse_addr_);
   }
   if (pending_ == nullptr) return absl::OkStatus();
@@ -177,15 +168,13 @@ absl::Status PausedSocket::ResumeImpl(const ResumeOptions& options) {
   if (p.connect) {
     const sys::Result<int> flags = sys_->GetFileFlags(fd_);
     if (!flags.ok()) {
-      return fail(ctx.SysError("read the file flags", sys::Op::kGetFileFlags,
-                               flags.err));
+      return fail(ctx.SysError("read the file flags", flags));
     }
     if ((flags.value & O_NONBLOCK) == 0) {
       const sys::Result<void> nb =
           sys_->SetFileFlags(fd_, flags.value | O_NONBLOCK);
       if (!nb.ok()) {
-        return fail(ctx.SysError("make connect() non-blocking",
-                                 sys::Op::kSetFileFlags, nb.err));
+        return fail(ctx.SysError("make connect() non-blocking", nb));
       }
       p.file_flags = flags.value;
     }
@@ -198,22 +187,21 @@ absl::Status PausedSocket::ResumeImpl(const ResumeOptions& options) {
         (void)sys_->SetFileFlags(fd_, *p.file_flags);
         p.file_flags.reset();
       }
-      return fail(ctx.SysError("send the SYN again", sys::Op::kConnect, c.err));
+      return fail(ctx.SysError("send the SYN again", c));
     }
     p.connect = false;
   }
   if (p.file_flags.has_value()) {
     const sys::Result<void> r = sys_->SetFileFlags(fd_, *p.file_flags);
     if (!r.ok()) {
-      return fail(ctx.SysError("restore the file flags after connect()",
-                               sys::Op::kSetFileFlags, r.err));
+      return fail(ctx.SysError("restore the file flags after connect()", r));
     }
     p.file_flags.reset();
   }
   if (p.listen_backlog.has_value()) {
     const sys::Result<void> l = sys_->Listen(fd_, *p.listen_backlog);
     if (!l.ok()) {
-      return fail(ctx.SysError("listen", sys::Op::kListen, l.err));
+      return fail(ctx.SysError("listen", l));
     }
     p.listen_backlog.reset();
   }
@@ -234,7 +222,7 @@ absl::Status PausedSocket::ResumeImpl(const ResumeOptions& options) {
     const std::string step =
         absl::StrCat("queue unsent data (", done, " bytes queued, ",
                      p.unsent.size(), " left)");
-    if (!w.ok()) return fail(ctx.SysError(step, sys::Op::kSend, w.err));
+    if (!w.ok()) return fail(ctx.SysError(step, w));
     return fail(ctx.Error(absl::StatusCode::kResourceExhausted,
                           absl::StrCat(step, ": the send buffer is full")));
   }

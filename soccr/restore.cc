@@ -14,6 +14,7 @@
 #include "soccr/internal/paused_socket_access.h"
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/restore_onto.h"
+#include "soccr/internal/status_macros.h"
 #include "soccr/internal/step_runner.h"
 #include "soccr/restore_plan.h"
 
@@ -24,7 +25,6 @@ using internal::ApplyFinalBuffer;
 using internal::BufferKind;
 using internal::ErrorContext;
 using internal::PendingResume;
-using sys::Op;
 
 // The receive buffer of a new socket with the kernel's default tcp_rmem.
 constexpr uint64_t kFreshSocketRcvbuf = 131072;
@@ -62,8 +62,7 @@ absl::Status SetOptions(const sys::Sys& sys, BorrowedFd fd,
         absl::Span<const uint8_t>(
             reinterpret_cast<const uint8_t*>(o.value.data()), o.value.size()));
     if (!r.ok()) {
-      return ctx.SysError(absl::StrCat("set ", SocketOptionToString(o)),
-                          Op::kSetSockOpt, r.err);
+      return ctx.SysError(absl::StrCat("set ", SocketOptionToString(o)), r);
     }
   }
   return absl::OkStatus();
@@ -86,7 +85,7 @@ absl::Status WriteQueue(const sys::Sys& sys, BorrowedFd fd,
     if (!w.ok() && w.err == EINTR) continue;
     const std::string step = absl::StrCat("write ", name, " queue (", done,
                                           " of ", data.size(), " bytes in)");
-    if (!w.ok()) return ctx.SysError(step, Op::kSend, w.err);
+    if (!w.ok()) return ctx.SysError(step, w);
     return ctx.Error(absl::StatusCode::kResourceExhausted,
                      absl::StrCat(step, ": the kernel took no more"));
   }
@@ -97,17 +96,11 @@ absl::Status SetQueueSeq(const sys::Sys& sys, BorrowedFd fd,
                          sys::RepairQueue queue, uint32_t seq,
                          const ErrorContext& ctx) {
   const bool send = queue == sys::RepairQueue::kSend;
-  const sys::Result<void> q = sys.SetRepairQueue(fd, queue);
-  if (!q.ok()) {
-    return ctx.SysError(send ? "select send queue" : "select recv queue",
-                        Op::kSetRepairQueue, q.err);
-  }
-  const sys::Result<void> r = sys.SetQueueSeq(fd, seq);
-  if (!r.ok()) {
-    return ctx.SysError(send ? "set send queue seq" : "set recv queue seq",
-                        Op::kSetQueueSeq, r.err);
-  }
-  return absl::OkStatus();
+  SOCCR_RETURN_IF_ERROR(
+      ctx.Check(send ? "select send queue" : "select recv queue",
+                sys.SetRepairQueue(fd, queue)));
+  return ctx.Check(send ? "set send queue seq" : "set recv queue seq",
+                   sys.SetQueueSeq(fd, seq));
 }
 
 // bind(), falling back to IP_FREEBIND when the address is not (yet) local.
@@ -115,29 +108,18 @@ absl::Status Bind(const sys::Sys& sys, BorrowedFd fd, const RestorePlan& plan,
                   const ErrorContext& ctx) {
   sys::Result<void> r = sys.Bind(fd, plan.local);
   if (r.ok()) return absl::OkStatus();
-  if (r.err != EADDRNOTAVAIL) {
-    return ctx.SysError("bind local address", Op::kBind, r.err);
-  }
+  if (r.err != EADDRNOTAVAIL) return ctx.SysError("bind local address", r);
   const int level = plan.family == AF_INET ? SOL_IP : SOL_IPV6;
   const int name = plan.family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND;
-  const sys::Result<void> fb = sys.SetSockOptInt(fd, level, name, 1);
-  if (!fb.ok()) {
-    return ctx.SysError("set freebind for a non-local address", Op::kSetSockOpt,
-                        fb.err);
-  }
-  r = sys.Bind(fd, plan.local);
-  if (!r.ok()) {
-    return ctx.SysError("bind local address (freebind)", Op::kBind, r.err);
-  }
+  SOCCR_RETURN_IF_ERROR(ctx.Check("set freebind for a non-local address",
+                                  sys.SetSockOptInt(fd, level, name, 1)));
+  SOCCR_RETURN_IF_ERROR(
+      ctx.Check("bind local address (freebind)", sys.Bind(fd, plan.local)));
   // Back to what the original had, unless it had freebind itself.
   for (const SocketOption& o : plan.before_bind) {
     if (o.level == level && o.name == name) return absl::OkStatus();
   }
-  const sys::Result<void> back = sys.SetSockOptInt(fd, level, name, 0);
-  if (!back.ok()) {
-    return ctx.SysError("clear freebind", Op::kSetSockOpt, back.err);
-  }
-  return absl::OkStatus();
+  return ctx.Check("clear freebind", sys.SetSockOptInt(fd, level, name, 0));
 }
 
 // A listener or a socket never connected: no repair mode, just the address
@@ -147,29 +129,22 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreUnconnected(
     const ErrorContext& ctx) {
   // A caller's socket may come paused (the C API pauses before restoring):
   // bind() must not use repair mode's forced address reuse.
-  const sys::Result<int> repair = sys.GetSockOptInt(b, SOL_TCP, TCP_REPAIR);
-  if (!repair.ok()) {
-    return ctx.SysError("read TCP_REPAIR", Op::kGetSockOpt, repair.err);
-  }
-  if (repair.value != 0) {
-    const sys::Result<void> off =
-        sys.SetRepair(b, sys::RepairMode::kOffNoWindowProbe);
-    if (!off.ok()) {
-      return ctx.SysError("leave repair mode", Op::kSetRepair, off.err);
-    }
+  SOCCR_ASSIGN_OR_RETURN(
+      const int repair,
+      ctx.Check("read TCP_REPAIR", sys.GetSockOptInt(b, SOL_TCP, TCP_REPAIR)));
+  if (repair != 0) {
+    SOCCR_RETURN_IF_ERROR(
+        ctx.Check("leave repair mode",
+                  sys.SetRepair(b, sys::RepairMode::kOffNoWindowProbe)));
   }
   auto pending = std::make_unique<PendingResume>();
   pending->state = plan.state;
   pending->reuse_addr = ReuseAddrOf(plan.before_bind);
-  if (absl::Status s = SetOptions(sys, b, plan.before_bind, ctx); !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(SetOptions(sys, b, plan.before_bind, ctx));
   if (plan.bind) {
-    if (absl::Status s = Bind(sys, b, plan, ctx); !s.ok()) return s;
+    SOCCR_RETURN_IF_ERROR(Bind(sys, b, plan, ctx));
   }
-  if (absl::Status s = SetOptions(sys, b, plan.in_repair, ctx); !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(SetOptions(sys, b, plan.in_repair, ctx));
   ApplyFinalBuffer(sys, b, BufferKind::kReceive, plan.final_buffers);
   if (plan.kind == RestoreKind::kListen) {
     pending->listen_backlog = plan.listen_backlog;
@@ -188,20 +163,12 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreSynSent(
   auto pending = std::make_unique<PendingResume>();
   pending->state = plan.state;
   pending->reuse_addr = ReuseAddrOf(plan.before_bind);
-  if (absl::Status s = SetOptions(sys, b, plan.before_bind, ctx,
-                                  /*skip_reuse_addr=*/true);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s =
-          SetQueueSeq(sys, b, sys::RepairQueue::kSend, plan.send_seq, ctx);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = Bind(sys, b, plan, ctx); !s.ok()) return s;
-  if (absl::Status s = SetOptions(sys, b, plan.in_repair, ctx); !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(SetOptions(sys, b, plan.before_bind, ctx,
+                                   /*skip_reuse_addr=*/true));
+  SOCCR_RETURN_IF_ERROR(
+      SetQueueSeq(sys, b, sys::RepairQueue::kSend, plan.send_seq, ctx));
+  SOCCR_RETURN_IF_ERROR(Bind(sys, b, plan, ctx));
+  SOCCR_RETURN_IF_ERROR(SetOptions(sys, b, plan.in_repair, ctx));
   // The receive buffer decides the window scale the SYN offers.
   ApplyFinalBuffer(sys, b, BufferKind::kReceive, plan.final_buffers);
   pending->connect = true;
@@ -231,45 +198,30 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
   auto pending = std::make_unique<PendingResume>();
   pending->state = plan.state;
   pending->reuse_addr = ReuseAddrOf(plan.before_bind);
-  if (absl::Status s = SetOptions(sys, b, plan.before_bind, ctx,
-                                  /*skip_reuse_addr=*/true);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s =
-          SetQueueSeq(sys, b, sys::RepairQueue::kSend, plan.send_seq, ctx);
-      !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(SetOptions(sys, b, plan.before_bind, ctx,
+                                   /*skip_reuse_addr=*/true));
+  SOCCR_RETURN_IF_ERROR(
+      SetQueueSeq(sys, b, sys::RepairQueue::kSend, plan.send_seq, ctx));
   // The receive queue stays selected for its bytes below.
-  if (absl::Status s =
-          SetQueueSeq(sys, b, sys::RepairQueue::kRecv, plan.recv_seq, ctx);
-      !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(
+      SetQueueSeq(sys, b, sys::RepairQueue::kRecv, plan.recv_seq, ctx));
   // connect() sizes segments from the MSS it knows; without this the
   // connection starts at 536 bytes and stays there long after.
   if (plan.user_mss != 0) {
-    const sys::Result<void> r =
-        sys.SetSockOptInt(b, SOL_TCP, TCP_MAXSEG, plan.user_mss);
-    if (!r.ok()) return ctx.SysError("set MSS", Op::kSetSockOpt, r.err);
+    SOCCR_RETURN_IF_ERROR(ctx.Check(
+        "set MSS", sys.SetSockOptInt(b, SOL_TCP, TCP_MAXSEG, plan.user_mss)));
   }
-  if (absl::Status s = Bind(sys, b, plan, ctx); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(Bind(sys, b, plan, ctx));
   // In repair mode connect() sends nothing: the socket is ESTABLISHED at once.
-  if (const sys::Result<void> r = sys.Connect(b, plan.peer); !r.ok()) {
-    return ctx.SysError("connect to peer", Op::kConnect, r.err);
-  }
+  SOCCR_RETURN_IF_ERROR(
+      ctx.Check("connect to peer", sys.Connect(b, plan.peer)));
   if (!plan.repair_options.empty()) {
-    const sys::Result<void> r = sys.SetRepairOptions(b, plan.repair_options);
-    if (!r.ok()) {
-      return ctx.SysError("set TCP options", Op::kSetRepairOptions, r.err);
-    }
+    SOCCR_RETURN_IF_ERROR(ctx.Check(
+        "set TCP options", sys.SetRepairOptions(b, plan.repair_options)));
   }
   if (plan.timestamp.has_value()) {
-    const sys::Result<void> r = sys.SetTimestamp(b, *plan.timestamp);
-    if (!r.ok()) {
-      return ctx.SysError("set timestamp", Op::kSetTimestamp, r.err);
-    }
+    SOCCR_RETURN_IF_ERROR(
+        ctx.Check("set timestamp", sys.SetTimestamp(b, *plan.timestamp)));
   }
 
   // The receive buffer holds the queue and, if it can, as much as the
@@ -278,39 +230,27 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
   // the window of a connection that never grew one, so idle connections
   // skip this.
   if (plan.min_rcvbuf > 0 || plan.wanted_rcvbuf > kFreshSocketRcvbuf) {
-    if (absl::Status s = EnsureBuffer(
-            sys, b, BufferKind::kReceive, plan.min_rcvbuf, plan.wanted_rcvbuf,
-            plan.recv_data.size(), ctx, &pending->rcvbuf_raised);
-        !s.ok()) {
-      return s;
-    }
+    SOCCR_RETURN_IF_ERROR(EnsureBuffer(
+        sys, b, BufferKind::kReceive, plan.min_rcvbuf, plan.wanted_rcvbuf,
+        plan.recv_data.size(), ctx, &pending->rcvbuf_raised));
   }
   // The send buffer holds the whole send queue: the unsent part joins it on
   // resume.
   if (plan.min_sndbuf > 0) {
-    if (absl::Status s = EnsureBuffer(
-            sys, b, BufferKind::kSend, plan.min_sndbuf, plan.min_sndbuf,
-            plan.sent_data.size() + plan.unsent_data.size(), ctx,
-            &pending->sndbuf_raised);
-        !s.ok()) {
-      return s;
-    }
+    SOCCR_RETURN_IF_ERROR(EnsureBuffer(
+        sys, b, BufferKind::kSend, plan.min_sndbuf, plan.min_sndbuf,
+        plan.sent_data.size() + plan.unsent_data.size(), ctx,
+        &pending->sndbuf_raised));
   }
   if (!plan.recv_data.empty()) {
-    if (absl::Status s = WriteQueue(sys, b, plan.recv_data.span(), "recv", ctx);
-        !s.ok()) {
-      return s;
-    }
+    SOCCR_RETURN_IF_ERROR(
+        WriteQueue(sys, b, plan.recv_data.span(), "recv", ctx));
   }
   if (!plan.sent_data.empty()) {
-    const sys::Result<void> q = sys.SetRepairQueue(b, sys::RepairQueue::kSend);
-    if (!q.ok()) {
-      return ctx.SysError("select send queue", Op::kSetRepairQueue, q.err);
-    }
-    if (absl::Status s = WriteQueue(sys, b, plan.sent_data.span(), "send", ctx);
-        !s.ok()) {
-      return s;
-    }
+    SOCCR_RETURN_IF_ERROR(ctx.Check(
+        "select send queue", sys.SetRepairQueue(b, sys::RepairQueue::kSend)));
+    SOCCR_RETURN_IF_ERROR(
+        WriteQueue(sys, b, plan.sent_data.span(), "send", ctx));
   }
   // The window goes in while still in repair mode, so that nothing, the
   // unsent data least of all, can leave before it is right. Until the
@@ -330,33 +270,22 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
         w.snd_wl1 = rcv_nxt + w.rcv_wnd;
       }
     }
-    const sys::Result<void> r = sys.SetRepairWindow(b, w);
-    if (!r.ok()) {
-      return ctx.SysError("set window", Op::kSetRepairWindow, r.err);
-    }
+    SOCCR_RETURN_IF_ERROR(ctx.Check("set window", sys.SetRepairWindow(b, w)));
   }
-  if (absl::Status s = SetOptions(sys, b, plan.in_repair, ctx); !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(SetOptions(sys, b, plan.in_repair, ctx));
   ApplyFinalBuffer(sys, b, BufferKind::kReceive, plan.final_buffers);
 
   // FINs and resets, which the repair interface cannot set.
   const PeerSegmentParams params = PeerSegmentParamsFor(plan);
   if (!plan.repair_steps.empty()) {
     size_t done = 0;
-    if (absl::Status s = RunStateSteps(sys, b, plan.repair_steps, params,
-                                       /*in_repair=*/true, ctx, &done);
-        !s.ok()) {
-      return s;
-    }
+    SOCCR_RETURN_IF_ERROR(RunStateSteps(sys, b, plan.repair_steps, params,
+                                        /*in_repair=*/true, ctx, &done));
     // Injected segments moved the window (and our ACK of a FIN moved
     // rcv_wup): put back exactly what was saved.
     if (plan.window.has_value()) {
-      const sys::Result<void> r = sys.SetRepairWindow(b, *plan.window);
-      if (!r.ok()) {
-        return ctx.SysError("set window after the state steps",
-                            Op::kSetRepairWindow, r.err);
-      }
+      SOCCR_RETURN_IF_ERROR(ctx.Check("set window after the state steps",
+                                      sys.SetRepairWindow(b, *plan.window)));
     }
   }
 
@@ -372,19 +301,17 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
 
 absl::StatusOr<RestoredSocket> Restore(const ConnectionState& state,
                                        const sys::Sys& sys) {
-  absl::StatusOr<RestorePlan> planned = PlanRestore(state);
-  if (!planned.ok()) return planned.status();
-  const RestorePlan& plan = *planned;
+  SOCCR_ASSIGN_OR_RETURN(const RestorePlan plan, PlanRestore(state));
   const ErrorContext ctx("restore", plan.local, plan.peer);
 
-  sys::Result<OwnedFd> sock =
-      sys.Socket(plan.family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-  if (!sock.ok()) return ctx.SysError("create socket", Op::kSocket, sock.err);
   // From here on, an early return closes the socket; it is in repair mode
   // as soon as that succeeds, so closing it sends nothing. Listeners and
   // sockets never connected need no repair mode: they send nothing until
   // resumed either.
-  OwnedFd fd = std::move(sock.value);
+  SOCCR_ASSIGN_OR_RETURN(
+      OwnedFd fd, ctx.Check("create socket",
+                            sys.Socket(plan.family, SOCK_STREAM | SOCK_CLOEXEC,
+                                       IPPROTO_TCP)));
   const bool repair = plan.kind == RestoreKind::kConnection ||
                       plan.kind == RestoreKind::kSynSent;
   const sys::Result<void> on =
@@ -395,13 +322,12 @@ absl::StatusOr<RestoredSocket> Restore(const ConnectionState& state,
                             ? "enter repair mode (needs CAP_NET_ADMIN in this "
                               "network namespace)"
                             : "enter repair mode",
-                        Op::kSetRepair, on.err);
+                        on);
   }
-  absl::StatusOr<std::unique_ptr<internal::PendingResume>> pending =
-      internal::RestoreOnto(sys, fd.borrow(), plan);
-  if (!pending.ok()) return pending.status();
-  return internal::PausedSocketAccess::MakeRestored(
-      std::move(fd), sys, *std::move(pending), repair);
+  SOCCR_ASSIGN_OR_RETURN(std::unique_ptr<PendingResume> pending,
+                         internal::RestoreOnto(sys, fd.borrow(), plan));
+  return internal::PausedSocketAccess::MakeRestored(std::move(fd), sys,
+                                                    std::move(pending), repair);
 }
 
 }  // namespace soccr

@@ -17,6 +17,7 @@
 #include "soccr/internal/peer_address.h"
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/restore_onto.h"
+#include "soccr/internal/status_macros.h"
 #include "soccr/restore_plan.h"
 #include "soccr/tcp_state.h"
 
@@ -24,7 +25,6 @@ namespace soccr::c_api {
 namespace {
 
 using internal::ErrorContext;
-using sys::Op;
 
 const char* QueueName(sys::RepairQueue q) {
   return q == sys::RepairQueue::kRecv ? "receive" : "send";
@@ -67,12 +67,11 @@ std::shared_ptr<const void> OwnerOf(const libsoccr_sk& sk, const char* bytes) {
 absl::Status CheckTargetSocket(const sys::Sys& sys, BorrowedFd fd,
                                const RestorePlan& plan,
                                const ErrorContext& ctx) {
-  const sys::Result<int> domain = sys.GetSockOptInt(fd, SOL_SOCKET, SO_DOMAIN);
-  if (!domain.ok()) {
-    return ctx.SysError("read the socket's family", Op::kGetSockOpt,
-                        domain.err);
-  }
-  if (domain.value != plan.family) {
+  SOCCR_ASSIGN_OR_RETURN(
+      const int domain,
+      ctx.Check("read the socket's family",
+                sys.GetSockOptInt(fd, SOL_SOCKET, SO_DOMAIN)));
+  if (domain != plan.family) {
     auto name = [](int family) {
       return family == AF_INET    ? std::string("AF_INET")
              : family == AF_INET6 ? std::string("AF_INET6")
@@ -80,19 +79,18 @@ absl::Status CheckTargetSocket(const sys::Sys& sys, BorrowedFd fd,
     };
     return ctx.Error(
         absl::StatusCode::kInvalidArgument,
-        absl::StrCat("the socket is ", name(domain.value),
-                     " but the addresses are ", name(plan.family),
+        absl::StrCat("the socket is ", name(domain), " but the addresses are ",
+                     name(plan.family),
                      ": create the socket with the addresses' family"));
   }
-  const sys::Result<struct tcp_info> info = sys.GetTcpInfo(fd);
-  if (!info.ok()) {
-    return ctx.SysError("read the socket's state", Op::kGetTcpInfo, info.err);
-  }
-  if (info.value.tcpi_state != static_cast<uint8_t>(TcpState::kClose)) {
+  SOCCR_ASSIGN_OR_RETURN(
+      const struct tcp_info info,
+      ctx.Check("read the socket's state", sys.GetTcpInfo(fd)));
+  if (info.tcpi_state != static_cast<uint8_t>(TcpState::kClose)) {
     return ctx.Error(
         absl::StatusCode::kFailedPrecondition,
         absl::StrCat("the socket is ",
-                     TcpStateName(static_cast<TcpState>(info.value.tcpi_state)),
+                     TcpStateName(static_cast<TcpState>(info.tcpi_state)),
                      ": a restore needs a new socket, never connected"));
   }
   return absl::OkStatus();
@@ -144,7 +142,7 @@ void Release(std::unique_ptr<libsoccr_sk> sk) {
 absl::StatusOr<int> Save(libsoccr_sk& sk, struct libsoccr_sk_data* data,
                          unsigned data_size) {
   if (data == nullptr) return absl::InvalidArgumentError("data is NULL");
-  if (absl::Status s = CheckDataSize(data_size); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(CheckDataSize(data_size));
   CheckpointOptions options;
   options.socket_options = false;  // libsoccr_sk_data has no room for them
   absl::StatusOr<ConnectionState> state = Checkpoint(sk.paused, options);
@@ -160,7 +158,7 @@ absl::StatusOr<int> Save(libsoccr_sk& sk, struct libsoccr_sk_data* data,
 
 absl::StatusOr<char*> GetQueueBytes(libsoccr_sk& sk, int queue_id,
                                     unsigned flags) {
-  if (absl::Status s = CheckMemFlags(flags); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(CheckMemFlags(flags));
   absl::StatusOr<sys::RepairQueue> q = QueueFromId(queue_id);
   if (!q.ok()) return q.status();
   if (!sk.saved.has_value()) {
@@ -191,13 +189,13 @@ absl::StatusOr<char*> GetQueueBytes(libsoccr_sk& sk, int queue_id,
 
 absl::StatusOr<union libsoccr_addr*> GetAddr(libsoccr_sk& sk, int self,
                                              unsigned flags) {
-  if (absl::Status s = CheckMemFlags(flags); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(CheckMemFlags(flags));
   const BorrowedFd fd = sk.paused.fd();
   const sys::Sys& sys = sk.paused.sys();
   const ErrorContext ctx("get address", fd);
   const sys::Result<SocketAddress> local = sys.GetSockName(fd);
   if (!local.ok()) {
-    return ctx.SysError("read local address", Op::kGetSockName, local.err);
+    return ctx.SysError("read local address", local);
   }
   if (local.value.empty()) {
     return ctx.Error(absl::StatusCode::kFailedPrecondition,
@@ -207,14 +205,13 @@ absl::StatusOr<union libsoccr_addr*> GetAddr(libsoccr_sk& sk, int self,
   if (!self) {
     // In every state libsoccr_save reports: getpeername() would say
     // ENOTCONN in CLOSE and SYN_SENT.
-    absl::StatusOr<SocketAddress> peer =
-        internal::PeerAddress(sys, fd, local.value.family(), ctx);
-    if (!peer.ok()) return peer.status();
-    if (peer->empty()) {
-      return ctx.SysError("read peer address (SO_PEERNAME)", Op::kGetSockOpt,
-                          ENOTCONN);
+    SOCCR_ASSIGN_OR_RETURN(
+        a, internal::PeerAddress(sys, fd, local.value.family(), ctx));
+    if (a.empty()) {
+      // What getsockopt(SO_PEERNAME) said: PeerAddress reports it as none.
+      return ctx.SysError("read peer address (SO_PEERNAME)",
+                          sys::Result<void>{ENOTCONN, sys::Op::kGetSockOpt});
     }
-    a = *peer;
   }
   auto* out =
       static_cast<union libsoccr_addr*>(malloc(sizeof(union libsoccr_addr)));
@@ -228,7 +225,7 @@ absl::StatusOr<union libsoccr_addr*> GetAddr(libsoccr_sk& sk, int self,
 
 absl::Status SetQueueBytes(libsoccr_sk& sk, int queue_id, char* bytes,
                            unsigned flags) {
-  if (absl::Status s = CheckMemFlags(flags); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(CheckMemFlags(flags));
   absl::StatusOr<sys::RepairQueue> q = QueueFromId(queue_id);
   if (!q.ok()) return q.status();
   if (bytes == nullptr) return absl::InvalidArgumentError("bytes is NULL");
@@ -256,7 +253,7 @@ absl::Status SetQueueBytes(libsoccr_sk& sk, int queue_id, char* bytes,
 
 absl::Status SetAddr(libsoccr_sk& sk, int self, union libsoccr_addr* addr,
                      unsigned flags) {
-  if (absl::Status s = CheckMemFlags(flags); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(CheckMemFlags(flags));
   if (sk.restore != libsoccr_sk::Restore::kNotYet) {
     return absl::FailedPreconditionError(
         absl::StrCat("fd ", sk.paused.fd().get(),
@@ -274,7 +271,7 @@ absl::StatusOr<std::string> Restore(libsoccr_sk& sk,
                                     unsigned data_size) {
   const BorrowedFd fd = sk.paused.fd();
   if (data == nullptr) return absl::InvalidArgumentError("data is NULL");
-  if (absl::Status s = CheckDataSize(data_size); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(CheckDataSize(data_size));
   switch (sk.restore) {
     case libsoccr_sk::Restore::kNotYet:
       break;
@@ -310,9 +307,7 @@ absl::StatusOr<std::string> Restore(libsoccr_sk& sk,
                         absl::StrCat(plan.status().message(), hint));
   }
   const sys::Sys& sys = sk.paused.sys();
-  if (absl::Status s = CheckTargetSocket(sys, fd, *plan, ctx); !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(CheckTargetSocket(sys, fd, *plan, ctx));
   absl::StatusOr<std::unique_ptr<internal::PendingResume>> pending =
       internal::RestoreOnto(sys, fd, *plan);
   if (!pending.ok()) {

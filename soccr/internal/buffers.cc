@@ -47,8 +47,7 @@ absl::Status EnsureBuffer(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
   const Names n = NamesOf(kind);
   sys::Result<int> cur = sys.GetSockOptInt(fd, SOL_SOCKET, n.plain);
   if (!cur.ok()) {
-    return ctx.SysError(absl::StrCat("read ", n.queue, " buffer size"),
-                        sys::Op::kGetSockOpt, cur.err);
+    return ctx.SysError(absl::StrCat("read ", n.queue, " buffer size"), cur);
   }
   if (static_cast<uint64_t>(cur.value) >= wanted) return absl::OkStatus();
   if (needed > INT_MAX) {
@@ -67,7 +66,7 @@ absl::Status EnsureBuffer(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
   if (forced.err != EPERM) {
     return ctx.SysError(absl::StrCat("raise ", n.queue, " buffer to ", wanted,
                                      " bytes with ", n.force_name),
-                        sys::Op::kSetSockOpt, forced.err);
+                        forced);
   }
   // No CAP_NET_ADMIN in the initial user namespace. If the queue fits
   // already, `wanted` stays a wish: SO_*BUF is capped by the *mem_max sysctl
@@ -78,13 +77,12 @@ absl::Status EnsureBuffer(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
   if (!plain.ok()) {
     return ctx.SysError(absl::StrCat("raise ", n.queue, " buffer to ", wanted,
                                      " bytes with ", n.plain_name),
-                        sys::Op::kSetSockOpt, plain.err);
+                        plain);
   }
   *raised = true;
   sys::Result<int> got = sys.GetSockOptInt(fd, SOL_SOCKET, n.plain);
   if (!got.ok()) {
-    return ctx.SysError(absl::StrCat("read ", n.queue, " buffer size"),
-                        sys::Op::kGetSockOpt, got.err);
+    return ctx.SysError(absl::StrCat("read ", n.queue, " buffer size"), got);
   }
   if (static_cast<uint64_t>(got.value) >= needed) return absl::OkStatus();
   return ctx.Error(

@@ -1,6 +1,7 @@
 #include "soccr/internal/error_context.h"
 
 #include "absl/strings/str_cat.h"
+#include "soccr/internal/status_code.h"
 
 namespace soccr::internal {
 
@@ -29,8 +30,11 @@ std::string ErrorContext::prefix() const {
 
 absl::Status ErrorContext::SysError(absl::string_view step, sys::Op op,
                                     int err) const {
-  return absl::ErrnoToStatus(
+  // ErrnoToStatus() writes the errno's text thread-safely; the code is
+  // soccr's choice.
+  const absl::Status s = absl::ErrnoToStatus(
       err, absl::StrCat(prefix(), ": ", step, ": ", sys::OpName(op)));
+  return absl::Status(StatusCodeForErrno(op, err), s.message());
 }
 
 absl::Status ErrorContext::Error(absl::StatusCode code,

@@ -19,8 +19,7 @@ absl::StatusOr<SocketAddress> PeerAddress(const sys::Sys& sys, BorrowedFd fd,
                      absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&ss), len));
   if (!r.ok()) {
     if (r.err == ENOTCONN) return SocketAddress();
-    return ctx.SysError("read peer address (SO_PEERNAME)", sys::Op::kGetSockOpt,
-                        r.err);
+    return ctx.SysError("read peer address (SO_PEERNAME)", r);
   }
   absl::StatusOr<SocketAddress> a = SocketAddress::FromSockaddr(
       reinterpret_cast<const struct sockaddr*>(&ss), r.value);

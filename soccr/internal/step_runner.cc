@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "soccr/internal/status_macros.h"
 #include "soccr/internal/tcp_segment.h"
 
 namespace soccr::internal {
@@ -31,8 +32,7 @@ absl::StatusOr<TcpState> ReadState(const sys::Sys& sys, BorrowedFd fd,
                                    const ErrorContext& ctx) {
   const sys::Result<struct tcp_info> info = sys.GetTcpInfo(fd);
   if (!info.ok()) {
-    return ctx.SysError(absl::StrCat(step, ": read the state"), Op::kGetTcpInfo,
-                        info.err);
+    return ctx.SysError(absl::StrCat(step, ": read the state"), info);
   }
   return static_cast<TcpState>(info.value.tcpi_state);
 }
@@ -52,7 +52,7 @@ absl::Status SendSegment(const sys::Sys& sys, const TcpSegment& segment,
     return ctx.SysError(
         absl::StrCat(step, ": open a raw socket",
                      raw.err == EPERM ? " (needs CAP_NET_RAW)" : ""),
-        Op::kSocket, raw.err);
+        raw);
   }
   const BorrowedFd r = raw.value.borrow();
   if (dst.family() == AF_INET6) {
@@ -60,20 +60,15 @@ absl::Status SendSegment(const sys::Sys& sys, const TcpSegment& segment,
     const sys::Result<void> h =
         sys.SetSockOptInt(r, IPPROTO_IPV6, IPV6_HDRINCL, 1);
     if (!h.ok()) {
-      return ctx.SysError(absl::StrCat(step, ": set IPV6_HDRINCL"),
-                          Op::kSetSockOpt, h.err);
+      return ctx.SysError(absl::StrCat(step, ": set IPV6_HDRINCL"), h);
     }
   }
   const sys::Result<void> m = sys.SetSockOptInt(
       r, SOL_SOCKET, SO_MARK, static_cast<int>(kInjectedPacketMark));
-  if (!m.ok()) {
-    return ctx.SysError(absl::StrCat(step, ": set SO_MARK"), Op::kSetSockOpt,
-                        m.err);
-  }
+  if (!m.ok()) return ctx.SysError(absl::StrCat(step, ": set SO_MARK"), m);
   const sys::Result<size_t> sent = sys.SendTo(r, *packet, dst);
   if (!sent.ok()) {
-    return ctx.SysError(absl::StrCat(step, ": send to ", dst.ToString()),
-                        Op::kSendTo, sent.err);
+    return ctx.SysError(absl::StrCat(step, ": send to ", dst.ToString()), sent);
   }
   if (sent.value != packet->size()) {
     return ctx.Error(absl::StatusCode::kInternal,
@@ -113,7 +108,7 @@ absl::Status Inject(const sys::Sys& sys, BorrowedFd fd, const StateStep& step,
       step.kind != StateStep::Kind::kPeerReset) {
     segment.timestamp = TcpSegment::Timestamp{0, *params.tsecr};
   }
-  if (absl::Status s = SendSegment(sys, segment, name, ctx); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(SendSegment(sys, segment, name, ctx));
 
   // Wait until the socket has moved on.
   const absl::Time deadline = absl::Now() + kProcessingDeadline;
@@ -169,31 +164,23 @@ absl::Status RunStateSteps(const sys::Sys& sys, BorrowedFd fd,
         if (in_repair) {
           // With the send queue selected, the kernel takes the FIN as sent
           // (it retransmits it after resume) and puts nothing on the wire.
-          const sys::Result<void> q =
-              sys.SetRepairQueue(fd, sys::RepairQueue::kSend);
-          if (!q.ok()) {
-            return ctx.SysError("select send queue for our FIN",
-                                Op::kSetRepairQueue, q.err);
-          }
+          SOCCR_RETURN_IF_ERROR(
+              ctx.Check("select send queue for our FIN",
+                        sys.SetRepairQueue(fd, sys::RepairQueue::kSend)));
         }
-        const sys::Result<void> r = sys.Shutdown(fd, SHUT_WR);
-        if (!r.ok()) {
-          return ctx.SysError("queue our FIN", Op::kShutdown, r.err);
-        }
+        SOCCR_RETURN_IF_ERROR(
+            ctx.Check("queue our FIN", sys.Shutdown(fd, SHUT_WR)));
         break;
       }
       case StateStep::Kind::kClearError: {
-        const sys::Result<int> e = sys.GetSockOptInt(fd, SOL_SOCKET, SO_ERROR);
-        if (!e.ok()) {
-          return ctx.SysError("clear the socket error", Op::kGetSockOpt, e.err);
-        }
+        SOCCR_RETURN_IF_ERROR(
+            ctx.Check("clear the socket error",
+                      sys.GetSockOptInt(fd, SOL_SOCKET, SO_ERROR))
+                .status());
         break;
       }
       default:
-        if (absl::Status s = Inject(sys, fd, step, params, in_repair, ctx);
-            !s.ok()) {
-          return s;
-        }
+        SOCCR_RETURN_IF_ERROR(Inject(sys, fd, step, params, in_repair, ctx));
         break;
     }
     ++*done;

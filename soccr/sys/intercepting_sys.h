@@ -67,6 +67,22 @@ class InterceptingSys : public Sys {
   virtual int Intercept(Op op, int level, int name) const = 0;
 
  private:
+  // Makes `call` (of `op`) unless Intercept() fails it.
+  template <typename T, typename Call>
+  Result<T> Forward(Op op, Call call) const {
+    return Forward<T>(op, 0, 0, call);
+  }
+  template <typename T, typename Call>
+  Result<T> Forward(Op op, int level, int name, Call call) const {
+    if (const int err = Intercept(op, level, name); err != 0) {
+      Result<T> failed;
+      failed.err = err;
+      failed.op = op;
+      return failed;
+    }
+    return call();
+  }
+
   const Sys& real_;
 };
 

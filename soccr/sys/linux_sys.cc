@@ -8,10 +8,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include "soccr/sys/sys.h"
 
 namespace soccr::sys {
 namespace {
+
+// `r`, naming the call it is the outcome of.
+template <typename R>
+R With(Op op, R r) {
+  r.op = op;
+  return r;
+}
 
 Result<void> FromRc(int rc) { return Result<void>{rc < 0 ? errno : 0}; }
 
@@ -55,51 +64,55 @@ class LinuxSysImpl final : public Sys {
     Result<OwnedFd> r;
     r.value.reset(::socket(domain, type, protocol));
     if (!r.value) r.err = errno;
-    return r;
+    return With(Op::kSocket, std::move(r));
   }
   Result<void> SetRepair(BorrowedFd fd, RepairMode mode) const override {
-    return SetTcp(fd, TCP_REPAIR, static_cast<int>(mode));
+    return With(Op::kSetRepair, SetTcp(fd, TCP_REPAIR, static_cast<int>(mode)));
   }
   Result<void> SetRepairQueue(BorrowedFd fd, RepairQueue queue) const override {
-    return SetTcp(fd, TCP_REPAIR_QUEUE, static_cast<int>(queue));
+    return With(Op::kSetRepairQueue,
+                SetTcp(fd, TCP_REPAIR_QUEUE, static_cast<int>(queue)));
   }
   Result<uint32_t> GetQueueSeq(BorrowedFd fd) const override {
-    return GetTcp<uint32_t>(fd, TCP_QUEUE_SEQ);
+    return With(Op::kGetQueueSeq, GetTcp<uint32_t>(fd, TCP_QUEUE_SEQ));
   }
   Result<void> SetQueueSeq(BorrowedFd fd, uint32_t seq) const override {
-    return SetTcp(fd, TCP_QUEUE_SEQ, seq);
+    return With(Op::kSetQueueSeq, SetTcp(fd, TCP_QUEUE_SEQ, seq));
   }
   Result<void> SetRepairOptions(
       BorrowedFd fd,
       absl::Span<const struct tcp_repair_opt> opts) const override {
-    return FromRc(::setsockopt(fd.get(), SOL_TCP, TCP_REPAIR_OPTIONS,
-                               opts.data(), opts.size() * sizeof(opts[0])));
+    return With(
+        Op::kSetRepairOptions,
+        FromRc(::setsockopt(fd.get(), SOL_TCP, TCP_REPAIR_OPTIONS, opts.data(),
+                            opts.size() * sizeof(opts[0]))));
   }
   Result<struct tcp_repair_window> GetRepairWindow(
       BorrowedFd fd) const override {
-    return GetTcp<struct tcp_repair_window>(fd, TCP_REPAIR_WINDOW);
+    return With(Op::kGetRepairWindow,
+                GetTcp<struct tcp_repair_window>(fd, TCP_REPAIR_WINDOW));
   }
   Result<void> SetRepairWindow(
       BorrowedFd fd, const struct tcp_repair_window& window) const override {
-    return SetTcp(fd, TCP_REPAIR_WINDOW, window);
+    return With(Op::kSetRepairWindow, SetTcp(fd, TCP_REPAIR_WINDOW, window));
   }
   Result<uint32_t> GetTimestamp(BorrowedFd fd) const override {
-    return GetTcp<uint32_t>(fd, TCP_TIMESTAMP);
+    return With(Op::kGetTimestamp, GetTcp<uint32_t>(fd, TCP_TIMESTAMP));
   }
   Result<void> SetTimestamp(BorrowedFd fd, uint32_t ts) const override {
-    return SetTcp(fd, TCP_TIMESTAMP, ts);
+    return With(Op::kSetTimestamp, SetTcp(fd, TCP_TIMESTAMP, ts));
   }
   Result<struct tcp_info> GetTcpInfo(BorrowedFd fd) const override {
-    return GetTcp<struct tcp_info>(fd, TCP_INFO);
+    return With(Op::kGetTcpInfo, GetTcp<struct tcp_info>(fd, TCP_INFO));
   }
   Result<int> GetInq(BorrowedFd fd) const override {
-    return Ioctl(fd, SIOCINQ);
+    return With(Op::kGetInq, Ioctl(fd, SIOCINQ));
   }
   Result<int> GetOutq(BorrowedFd fd) const override {
-    return Ioctl(fd, SIOCOUTQ);
+    return With(Op::kGetOutq, Ioctl(fd, SIOCOUTQ));
   }
   Result<int> GetOutqNotSent(BorrowedFd fd) const override {
-    return Ioctl(fd, SIOCOUTQNSD);
+    return With(Op::kGetOutqNotSent, Ioctl(fd, SIOCOUTQNSD));
   }
   Result<size_t> Peek(BorrowedFd fd, absl::Span<uint8_t> buf,
                       int flags) const override {
@@ -111,7 +124,7 @@ class LinuxSysImpl final : public Sys {
     } else {
       r.value = static_cast<size_t>(n);
     }
-    return r;
+    return With(Op::kPeek, r);
   }
   Result<size_t> Send(BorrowedFd fd, absl::Span<const uint8_t> data,
                       int flags) const override {
@@ -123,7 +136,7 @@ class LinuxSysImpl final : public Sys {
     } else {
       r.value = static_cast<size_t>(n);
     }
-    return r;
+    return With(Op::kSend, r);
   }
   Result<size_t> SendTo(BorrowedFd fd, absl::Span<const uint8_t> data,
                         const SocketAddress& dst) const override {
@@ -136,7 +149,7 @@ class LinuxSysImpl final : public Sys {
     } else {
       r.value = static_cast<size_t>(n);
     }
-    return r;
+    return With(Op::kSendTo, r);
   }
   Result<short> Poll(BorrowedFd fd, short events) const override {
     struct pollfd p = {fd.get(), events, 0};
@@ -146,35 +159,37 @@ class LinuxSysImpl final : public Sys {
     } else {
       r.value = p.revents;
     }
-    return r;
+    return With(Op::kPoll, r);
   }
   Result<int> GetFileFlags(BorrowedFd fd) const override {
     Result<int> r;
     r.value = ::fcntl(fd.get(), F_GETFL);
     if (r.value < 0) r.err = errno;
-    return r;
+    return With(Op::kGetFileFlags, r);
   }
   Result<void> SetFileFlags(BorrowedFd fd, int flags) const override {
-    return FromRc(::fcntl(fd.get(), F_SETFL, flags));
+    return With(Op::kSetFileFlags, FromRc(::fcntl(fd.get(), F_SETFL, flags)));
   }
   Result<void> Bind(BorrowedFd fd, const SocketAddress& addr) const override {
-    return FromRc(::bind(fd.get(), addr.sockaddr(), addr.length()));
+    return With(Op::kBind,
+                FromRc(::bind(fd.get(), addr.sockaddr(), addr.length())));
   }
   Result<void> Connect(BorrowedFd fd,
                        const SocketAddress& addr) const override {
-    return FromRc(::connect(fd.get(), addr.sockaddr(), addr.length()));
+    return With(Op::kConnect,
+                FromRc(::connect(fd.get(), addr.sockaddr(), addr.length())));
   }
   Result<void> Listen(BorrowedFd fd, int backlog) const override {
-    return FromRc(::listen(fd.get(), backlog));
+    return With(Op::kListen, FromRc(::listen(fd.get(), backlog)));
   }
   Result<void> Shutdown(BorrowedFd fd, int how) const override {
-    return FromRc(::shutdown(fd.get(), how));
+    return With(Op::kShutdown, FromRc(::shutdown(fd.get(), how)));
   }
   Result<SocketAddress> GetSockName(BorrowedFd fd) const override {
-    return Name(fd, /*peer=*/false);
+    return With(Op::kGetSockName, Name(fd, /*peer=*/false));
   }
   Result<SocketAddress> GetPeerName(BorrowedFd fd) const override {
-    return Name(fd, /*peer=*/true);
+    return With(Op::kGetPeerName, Name(fd, /*peer=*/true));
   }
   Result<socklen_t> GetSockOpt(BorrowedFd fd, int level, int name,
                                absl::Span<uint8_t> buf) const override {
@@ -183,12 +198,13 @@ class LinuxSysImpl final : public Sys {
     if (::getsockopt(fd.get(), level, name, buf.data(), &r.value) < 0) {
       r.err = errno;
     }
-    return r;
+    return With(Op::kGetSockOpt, r);
   }
   Result<void> SetSockOpt(BorrowedFd fd, int level, int name,
                           absl::Span<const uint8_t> value) const override {
-    return FromRc(
-        ::setsockopt(fd.get(), level, name, value.data(), value.size()));
+    return With(Op::kSetSockOpt,
+                FromRc(::setsockopt(fd.get(), level, name, value.data(),
+                                    value.size())));
   }
 };
 

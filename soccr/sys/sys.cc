@@ -71,7 +71,7 @@ Result<int> Sys::GetSockOptInt(BorrowedFd fd, int level, int name) const {
   Result<socklen_t> r = GetSockOpt(
       fd, level, name,
       absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&value), sizeof(value)));
-  return Result<int>{value, r.err};
+  return Result<int>{value, r.err, r.op};
 }
 
 Result<void> Sys::SetSockOptInt(BorrowedFd fd, int level, int name,

@@ -8,7 +8,9 @@
 //
 //   const soccr::sys::Sys& sys = soccr::sys::LinuxSys();
 //   soccr::sys::Result<uint32_t> seq = sys.GetQueueSeq(fd);
-//   if (!seq.ok()) return absl::ErrnoToStatus(seq.err, "get queue seq");
+//   if (!seq.ok()) {
+//     // seq.op is Op::kGetQueueSeq, seq.err the errno.
+//   }
 //
 // Thread-safety: `LinuxSys()` is stateless and safe to share; a fake's
 // thread-safety is its own business.
@@ -29,21 +31,6 @@
 #include "soccr/fd.h"
 
 namespace soccr::sys {
-
-// Result<T> is a kernel call's outcome: `value` when `err` is 0, otherwise
-// `err` holds errno and `value` is unspecified.
-template <typename T>
-struct [[nodiscard]] Result {
-  T value{};
-  int err = 0;
-  bool ok() const { return err == 0; }
-};
-
-template <>
-struct [[nodiscard]] Result<void> {
-  int err = 0;
-  bool ok() const { return err == 0; }
-};
 
 // TCP_REPAIR's values.
 enum class RepairMode : int {
@@ -95,6 +82,25 @@ inline constexpr int kNumOps = static_cast<int>(Op::kSetFileFlags) + 1;
 
 // The kernel call behind `op`, e.g. "setsockopt(TCP_REPAIR)".
 absl::string_view OpName(Op op);
+
+// Result<T> is a kernel call's outcome: `value` when `err` is 0, otherwise
+// `err` holds errno and `value` is unspecified. `op` names the call either
+// way, so that an error built from a Result (ErrorContext::SysError) always
+// names the call that failed. Every Sys implementation sets it.
+template <typename T>
+struct [[nodiscard]] Result {
+  T value{};
+  int err = 0;
+  Op op = Op::kSocket;
+  bool ok() const { return err == 0; }
+};
+
+template <>
+struct [[nodiscard]] Result<void> {
+  int err = 0;
+  Op op = Op::kSocket;
+  bool ok() const { return err == 0; }
+};
 
 // The raw kernel interface. See the file comment.
 class Sys {

@@ -1,0 +1,26 @@
+// soccr/internal/status_code.h: the status code of a failed kernel call.
+//
+// Every error soccr builds from an errno takes its code from here, so that
+// the choice is made once, by what the caller should do about it:
+//
+//   absl::StatusCode code = StatusCodeForErrno(sys::Op::kSetRepair, EPERM);
+//   // kPermissionDenied: run with CAP_NET_ADMIN.
+
+#ifndef SOCCR_INTERNAL_STATUS_CODE_H_
+#define SOCCR_INTERNAL_STATUS_CODE_H_
+
+#include "absl/status/status.h"
+#include "soccr/sys/sys.h"
+
+namespace soccr::internal {
+
+// The code for `op` failing with errno `err`. Abseil's ErrnoToStatusCode()
+// except where soccr knows better (see the table in status_code.cc):
+// ENOPROTOOPT is Unimplemented (this kernel lacks the option), and a
+// socket that refuses TCP_REPAIR as an unknown option is InvalidArgument
+// (the caller passed a socket that is not TCP).
+absl::StatusCode StatusCodeForErrno(sys::Op op, int err);
+
+}  // namespace soccr::internal
+
+#endif  // SOCCR_INTERNAL_STATUS_CODE_H_
