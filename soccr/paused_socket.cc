@@ -1,18 +1,14 @@
 #include "soccr/paused_socket.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <utility>
 
-#include "absl/strings/str_cat.h"
-#include "soccr/internal/buffers.h"
 #include "soccr/internal/error_context.h"
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/status_macros.h"
-#include "soccr/internal/step_runner.h"
 #include "soccr/tcp_state.h"
 
 namespace soccr {
@@ -154,102 +150,11 @@ absl::Status PausedSocket::ResumeImpl(const ResumeOptions& options) {
     RestoreReuseAddr(*sys_, fd_, reuse_addr_);
   }
   if (pending_ == nullptr) return absl::OkStatus();
-  internal::PendingResume& p = *pending_;
-  // On failure: back into repair mode, so that the caller still holds a
-  // paused socket, with what is left to do.
-  auto fail = [&](absl::Status status) {
+  if (absl::Status s = pending_->Finish(*sys_, fd_, ctx); !s.ok()) {
+    // Back into repair mode, so that the caller still holds a paused
+    // socket, with what is left to do.
     if (repair_) (void)sys_->SetRepair(fd_, sys::RepairMode::kOn);
-    return status;
-  };
-
-  // SYN_SENT: connect() sends the SYN; it must not wait for the answer,
-  // whatever the descriptor's blocking mode, so O_NONBLOCK is set around it
-  // (and the flags to put back are kept until they are).
-  if (p.connect) {
-    const sys::Result<int> flags = sys_->GetFileFlags(fd_);
-    if (!flags.ok()) {
-      return fail(ctx.SysError("read the file flags", flags));
-    }
-    if ((flags.value & O_NONBLOCK) == 0) {
-      const sys::Result<void> nb =
-          sys_->SetFileFlags(fd_, flags.value | O_NONBLOCK);
-      if (!nb.ok()) {
-        return fail(ctx.SysError("make connect() non-blocking", nb));
-      }
-      p.file_flags = flags.value;
-    }
-    const sys::Result<void> c = sys_->Connect(fd_, p.peer);
-    // EALREADY/EISCONN: a resume that failed after connect() already sent
-    // the SYN.
-    if (!c.ok() && c.err != EINPROGRESS && c.err != EALREADY &&
-        c.err != EISCONN) {
-      if (p.file_flags.has_value()) {
-        (void)sys_->SetFileFlags(fd_, *p.file_flags);
-        p.file_flags.reset();
-      }
-      return fail(ctx.SysError("send the SYN again", c));
-    }
-    p.connect = false;
-  }
-  if (p.file_flags.has_value()) {
-    const sys::Result<void> r = sys_->SetFileFlags(fd_, *p.file_flags);
-    if (!r.ok()) {
-      return fail(ctx.SysError("restore the file flags after connect()", r));
-    }
-    p.file_flags.reset();
-  }
-  if (p.listen_backlog.has_value()) {
-    const sys::Result<void> l = sys_->Listen(fd_, *p.listen_backlog);
-    if (!l.ok()) {
-      return fail(ctx.SysError("listen", l));
-    }
-    p.listen_backlog.reset();
-  }
-
-  // The data the original had not sent: now a normal send, so it leaves
-  // under the restored window. The restore sized the send buffer for it.
-  size_t done = 0;
-  while (done < p.unsent.size()) {
-    const sys::Result<size_t> w =
-        sys_->Send(fd_, p.unsent.span().subspan(done));
-    if (w.ok() && w.value > 0) {
-      done += w.value;
-      continue;
-    }
-    if (!w.ok() && w.err == EINTR) continue;
-    // Keep what was queued and hold the rest.
-    p.unsent = p.unsent.Subrange(done, p.unsent.size() - done);
-    const std::string step =
-        absl::StrCat("queue unsent data (", done, " bytes queued, ",
-                     p.unsent.size(), " left)");
-    if (!w.ok()) return fail(ctx.SysError(step, w));
-    return fail(ctx.Error(absl::StatusCode::kResourceExhausted,
-                          absl::StrCat(step, ": the send buffer is full")));
-  }
-  p.unsent = QueueBytes();
-
-  // Our FIN after that data (and for CLOSING the peer's FIN after ours).
-  if (p.steps_done < p.steps.size()) {
-    size_t n = 0;
-    absl::Status s = internal::RunStateSteps(
-        *sys_, fd_, absl::MakeConstSpan(p.steps).subspan(p.steps_done),
-        p.segment_params, /*in_repair=*/false, ctx, &n);
-    p.steps_done += n;
-    if (!s.ok()) return fail(s);
-  }
-
-  // Tuning that must come after the data; the values were validated when
-  // the restore was planned, and the kernel clamps rather than refuses them.
-  for (const SocketOption& o : p.after_resume) {
-    (void)sys_->SetSockOpt(
-        fd_, o.level, o.name,
-        absl::Span<const uint8_t>(
-            reinterpret_cast<const uint8_t*>(o.value.data()), o.value.size()));
-  }
-  internal::ApplyFinalBuffer(*sys_, fd_, internal::BufferKind::kSend,
-                             p.final_buffers);
-  if (p.sndbuf_raised || p.rcvbuf_raised) {
-    internal::ApplyBufferLocks(*sys_, fd_, p.final_buffers);
+    return s;
   }
   return absl::OkStatus();
 }

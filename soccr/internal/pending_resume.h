@@ -1,5 +1,16 @@
-// soccr/internal/pending_resume.h: what a restored socket still has to do
-// when it leaves repair mode.
+// soccr/internal/pending_resume.h: the second half of a restore, which a
+// restored socket runs when it leaves repair mode.
+//
+// A restore (restore.cc, RestoreOnto) does everything repair mode can do
+// and records the rest here; the socket's resume runs it:
+//
+//   // repair mode is off
+//   SOCCR_RETURN_IF_ERROR(pending.Finish(sys, fd, ctx));
+//
+// The parts: connect() for SYN_SENT (which sends the SYN), listen() for
+// LISTEN, the data the original had not sent (a normal send now, so that
+// it leaves under the restored window), the state steps that must follow
+// it (our FIN), and the socket options and buffer sizes that come last.
 
 #ifndef SOCCR_INTERNAL_PENDING_RESUME_H_
 #define SOCCR_INTERNAL_PENDING_RESUME_H_
@@ -9,12 +20,16 @@
 #include <optional>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "soccr/address.h"
 #include "soccr/connection_state.h"
+#include "soccr/fd.h"
+#include "soccr/internal/error_context.h"
 #include "soccr/internal/step_runner.h"
 #include "soccr/queue_bytes.h"
 #include "soccr/restore_plan.h"
 #include "soccr/socket_options.h"
+#include "soccr/sys/sys.h"
 #include "soccr/tcp_state.h"
 
 namespace soccr::internal {
@@ -22,6 +37,12 @@ namespace soccr::internal {
 // Each part is cleared (or counted done) once it has been done, so that a
 // resume that failed half-way continues where it stopped when retried.
 struct PendingResume {
+  // Does what is left, in order, on `fd` (out of repair mode by now),
+  // never blocking: a send that makes no progress is ResourceExhausted.
+  // Errors name the step and the call; what is still to do stays here.
+  [[nodiscard]] absl::Status Finish(const sys::Sys& sys, BorrowedFd fd,
+                                    const ErrorContext& ctx);
+
   // The state the socket is in once resumed; a checkpoint taken before the
   // resume reports it.
   TcpState state = TcpState::kEstablished;

@@ -1,0 +1,109 @@
+#include "soccr/internal/pending_resume.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "soccr/internal/buffers.h"
+#include "soccr/internal/status_macros.h"
+
+namespace soccr::internal {
+namespace {
+
+// Runs connect(), which for a restored SYN_SENT socket sends the SYN. It
+// must not wait for the answer, whatever the descriptor's blocking mode,
+// so O_NONBLOCK is set around it (and the flags to put back are kept in
+// `file_flags` until they are).
+absl::Status ConnectWithoutBlocking(const sys::Sys& sys, BorrowedFd fd,
+                                    const SocketAddress& peer,
+                                    std::optional<int>& file_flags,
+                                    const ErrorContext& ctx) {
+  SOCCR_ASSIGN_OR_RETURN(
+      const int flags, ctx.Check("read the file flags", sys.GetFileFlags(fd)));
+  if ((flags & O_NONBLOCK) == 0) {
+    SOCCR_RETURN_IF_ERROR(ctx.Check("make connect() non-blocking",
+                                    sys.SetFileFlags(fd, flags | O_NONBLOCK)));
+    file_flags = flags;
+  }
+  const sys::Result<void> c = sys.Connect(fd, peer);
+  // EALREADY/EISCONN: a resume that failed after connect() already sent
+  // the SYN.
+  if (!c.ok() && c.err != EINPROGRESS && c.err != EALREADY &&
+      c.err != EISCONN) {
+    if (file_flags.has_value()) {
+      (void)sys.SetFileFlags(fd, *file_flags);
+      file_flags.reset();
+    }
+    return ctx.SysError("send the SYN again", c);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status PendingResume::Finish(const sys::Sys& sys, BorrowedFd fd,
+                                   const ErrorContext& ctx) {
+  if (connect) {
+    SOCCR_RETURN_IF_ERROR(
+        ConnectWithoutBlocking(sys, fd, peer, file_flags, ctx));
+    connect = false;
+  }
+  if (file_flags.has_value()) {
+    SOCCR_RETURN_IF_ERROR(ctx.Check("restore the file flags after connect()",
+                                    sys.SetFileFlags(fd, *file_flags)));
+    file_flags.reset();
+  }
+  if (listen_backlog.has_value()) {
+    SOCCR_RETURN_IF_ERROR(ctx.Check("listen", sys.Listen(fd, *listen_backlog)));
+    listen_backlog.reset();
+  }
+
+  // The data the original had not sent: now a normal send, so it leaves
+  // under the restored window. The restore sized the send buffer for it.
+  size_t done = 0;
+  while (done < unsent.size()) {
+    const sys::Result<size_t> w = sys.Send(fd, unsent.span().subspan(done));
+    if (w.ok() && w.value > 0) {
+      done += w.value;
+      continue;
+    }
+    if (!w.ok() && w.err == EINTR) continue;
+    // Keep what was queued and hold the rest.
+    unsent = unsent.Subrange(done, unsent.size() - done);
+    const std::string step =
+        absl::StrCat("queue unsent data (", done, " bytes queued, ",
+                     unsent.size(), " left)");
+    if (!w.ok()) return ctx.SysError(step, w);
+    return ctx.Error(absl::StatusCode::kResourceExhausted,
+                     absl::StrCat(step, ": the send buffer is full"));
+  }
+  unsent = QueueBytes();
+
+  // Our FIN after that data (and for CLOSING the peer's FIN after ours).
+  if (steps_done < steps.size()) {
+    size_t n = 0;
+    const absl::Status s =
+        RunStateSteps(sys, fd, absl::MakeConstSpan(steps).subspan(steps_done),
+                      segment_params, /*in_repair=*/false, ctx, &n);
+    steps_done += n;
+    SOCCR_RETURN_IF_ERROR(s);
+  }
+
+  // Tuning that must come after the data; the values were validated when
+  // the restore was planned, and the kernel clamps rather than refuses them.
+  for (const SocketOption& o : after_resume) {
+    (void)sys.SetSockOpt(
+        fd, o.level, o.name,
+        absl::Span<const uint8_t>(
+            reinterpret_cast<const uint8_t*>(o.value.data()), o.value.size()));
+  }
+  ApplyFinalBuffer(sys, fd, BufferKind::kSend, final_buffers);
+  if (sndbuf_raised || rcvbuf_raised) {
+    ApplyBufferLocks(sys, fd, final_buffers);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace soccr::internal
