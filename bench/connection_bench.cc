@@ -161,8 +161,8 @@ void BM_IdleMigrate(benchmark::State& state) {
     return state.SkipWithError(s.ToString().c_str());
   }
   const CheckpointOptions options = OptionsArg(state);
-  absl::StatusOr<testing::TcpPair> pair =
-      testing::ConnectedPair(testing::Family::kV4);
+  absl::StatusOr<loopback::TcpPair> pair =
+      loopback::ConnectedPair(loopback::Family::kV4);
   if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
   OwnedFd fd = std::move(pair->client);
   sys::CountingSys counting;

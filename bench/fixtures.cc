@@ -15,8 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "soccr/checkpoint.h"
+#include "soccr/loopback/private_netns.h"
 #include "soccr/paused_socket.h"
-#include "soccr/testing/private_netns.h"
 
 namespace soccr::bench {
 namespace {
@@ -73,14 +73,14 @@ absl::Status Use(const OwnedFd& netns, absl::string_view name) {
 absl::Status EnterBenchmarkNamespace() {
   for (OwnedFd* netns :
        {&DefaultNetns(), &RestoreTargetNetns(), &LargeBufferNetns()}) {
-    if (absl::Status s = testing::EnterPrivateNetns(); !s.ok()) return s;
-    if (absl::Status s = testing::SetSysctl("net/core/somaxconn", "65535");
+    if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
+    if (absl::Status s = loopback::SetSysctl("net/core/somaxconn", "65535");
         !s.ok()) {
       return s;
     }
     if (netns != &DefaultNetns()) {
-      if (absl::Status s = testing::RaiseTcpBuffers(kSocketBufferBytes,
-                                                    2 * kSocketBufferBytes);
+      if (absl::Status s = loopback::RaiseTcpBuffers(kSocketBufferBytes,
+                                                     2 * kSocketBufferBytes);
           !s.ok()) {
         return s;
       }
@@ -104,14 +104,14 @@ absl::Status UseRestoreTargetNamespace() {
   return Use(RestoreTargetNetns(), "restore target namespace");
 }
 
-absl::StatusOr<const testing::TcpPair*> PairCache::Get(Queue queue,
-                                                       size_t bytes) {
+absl::StatusOr<const loopback::TcpPair*> PairCache::Get(Queue queue,
+                                                        size_t bytes) {
   if (absl::Status s = UseLargeBufferNamespace(); !s.ok()) return s;
   if (pair_.has_value() && queue_ == queue && bytes_ == bytes) {
     return &*pair_;
   }
   pair_.reset();  // Frees the previous queue first.
-  absl::StatusOr<testing::TcpPair> p =
+  absl::StatusOr<loopback::TcpPair> p =
       queue == Queue::kRecv ? PairWithRecvQueue(PatternBytes(bytes))
                             : PairWithSendQueue(PatternBytes(bytes));
   if (!p.ok()) return p.status();
@@ -128,54 +128,55 @@ PairCache& SharedPairCache() {
 
 absl::string_view PatternBytes(size_t n) {
   static const std::string* const pattern =
-      new std::string(testing::Pattern(kMaxQueueBytes, 42));
+      new std::string(loopback::Pattern(kMaxQueueBytes, 42));
   return absl::string_view(*pattern).substr(0, n);
 }
 
-absl::StatusOr<testing::TcpPair> PairWithRecvQueue(absl::string_view data) {
-  absl::StatusOr<testing::TcpPair> pair =
-      testing::ConnectedPair(testing::Family::kV4);
+absl::StatusOr<loopback::TcpPair> PairWithRecvQueue(absl::string_view data) {
+  absl::StatusOr<loopback::TcpPair> pair =
+      loopback::ConnectedPair(loopback::Family::kV4);
   if (!pair.ok()) return pair.status();
-  if (absl::Status s = testing::WriteAll(pair->server.borrow(), data);
+  if (absl::Status s = loopback::WriteAll(pair->server.borrow(), data);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = testing::WaitInq(pair->client.borrow(), data.size());
+  if (absl::Status s = loopback::WaitInq(pair->client.borrow(), data.size());
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = testing::WaitNothingInFlight(pair->server.borrow());
+  if (absl::Status s = loopback::WaitNothingInFlight(pair->server.borrow());
       !s.ok()) {
     return s;
   }
-  if (testing::InqLen(pair->client.borrow()) != static_cast<int>(data.size())) {
+  if (loopback::InqLen(pair->client.borrow()) !=
+      static_cast<int>(data.size())) {
     return absl::InternalError(absl::StrCat(
-        "receive queue holds ", testing::InqLen(pair->client.borrow()),
+        "receive queue holds ", loopback::InqLen(pair->client.borrow()),
         " bytes, not ", data.size()));
   }
   return pair;
 }
 
-absl::StatusOr<testing::TcpPair> PairWithSendQueue(absl::string_view data) {
-  absl::StatusOr<testing::TcpPair> pair =
-      testing::ConnectedPair(testing::Family::kV4);
+absl::StatusOr<loopback::TcpPair> PairWithSendQueue(absl::string_view data) {
+  absl::StatusOr<loopback::TcpPair> pair =
+      loopback::ConnectedPair(loopback::Family::kV4);
   if (!pair.ok()) return pair.status();
   // The server drops every packet, so nothing the client sends is ever
   // acknowledged and its send queue keeps exactly what was written. (A
   // server that merely reads nothing is not enough: when it collapses its
   // receive queue to save memory its window reopens, and the client's queue
   // shrinks under the benchmark.)
-  if (absl::Status s = testing::DropIncoming(pair->server.borrow()); !s.ok()) {
+  if (absl::Status s = loopback::DropIncoming(pair->server.borrow()); !s.ok()) {
     return s;
   }
   const BorrowedFd client = pair->client.borrow();
-  absl::StatusOr<size_t> n = testing::WriteSome(client, data);
+  absl::StatusOr<size_t> n = loopback::WriteSome(client, data);
   if (!n.ok()) return n.status();
   if (*n != data.size() ||
-      testing::OutqLen(client) != static_cast<int>(data.size())) {
+      loopback::OutqLen(client) != static_cast<int>(data.size())) {
     return absl::InternalError(absl::StrCat(
         "could not leave ", data.size(), " bytes in the send queue (", *n,
-        " written, ", testing::OutqLen(client), " queued)"));
+        " written, ", loopback::OutqLen(client), " queued)"));
   }
   return pair;
 }
@@ -211,8 +212,8 @@ absl::StatusOr<IdleConnections> MakeIdleConnections(size_t n) {
 }
 
 absl::StatusOr<RestorableConnection> MakeRestorableConnection() {
-  absl::StatusOr<testing::TcpPair> pair =
-      testing::ConnectedPair(testing::Family::kV4);
+  absl::StatusOr<loopback::TcpPair> pair =
+      loopback::ConnectedPair(loopback::Family::kV4);
   if (!pair.ok()) return pair.status();
   absl::StatusOr<PausedSocket> paused =
       PausedSocket::Pause(pair->client.borrow());

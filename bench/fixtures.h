@@ -1,6 +1,6 @@
 // bench/fixtures.h: connections in known states for the benchmarks.
 //
-//   absl::StatusOr<soccr::testing::TcpPair> p =
+//   absl::StatusOr<soccr::loopback::TcpPair> p =
 //   soccr::bench::PairWithRecvQueue(
 //       soccr::bench::PatternBytes(1 << 20));
 //   // p->client's receive queue now holds exactly those bytes, unread.
@@ -21,7 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "soccr/connection_state.h"
 #include "soccr/fd.h"
-#include "soccr/testing/tcp_pair.h"
+#include "soccr/loopback/tcp_pair.h"
 
 namespace soccr::bench {
 
@@ -58,11 +58,11 @@ enum class Queue { kRecv, kSend };
 // same queue. Get() leaves the calling thread in that namespace.
 class PairCache {
  public:
-  absl::StatusOr<const testing::TcpPair*> Get(Queue queue, size_t bytes);
+  absl::StatusOr<const loopback::TcpPair*> Get(Queue queue, size_t bytes);
   void Clear() { pair_.reset(); }
 
  private:
-  std::optional<testing::TcpPair> pair_;
+  std::optional<loopback::TcpPair> pair_;
   Queue queue_ = Queue::kRecv;
   size_t bytes_ = 0;
 };
@@ -74,13 +74,13 @@ absl::string_view PatternBytes(size_t n);
 
 // A loopback pair whose client's receive queue holds exactly `data`, sent by
 // the server and not read; both send queues are empty.
-[[nodiscard]] absl::StatusOr<testing::TcpPair> PairWithRecvQueue(
+[[nodiscard]] absl::StatusOr<loopback::TcpPair> PairWithRecvQueue(
     absl::string_view data);
 
 // A loopback pair whose client's send queue holds exactly `data`, never to
 // be acknowledged (the server drops every packet); the client's receive
 // queue is empty.
-[[nodiscard]] absl::StatusOr<testing::TcpPair> PairWithSendQueue(
+[[nodiscard]] absl::StatusOr<loopback::TcpPair> PairWithSendQueue(
     absl::string_view data);
 
 // `n` idle connections to one listener that never accepts them: the server

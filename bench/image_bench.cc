@@ -116,7 +116,7 @@ void BM_ImageRead(benchmark::State& state) {
 
 void BM_EndToEnd(benchmark::State& state) {
   const size_t bytes = static_cast<size_t>(state.range(0));
-  absl::StatusOr<const testing::TcpPair*> pair =
+  absl::StatusOr<const loopback::TcpPair*> pair =
       SharedPairCache().Get(Queue::kRecv, bytes);
   if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
   absl::StatusOr<PausedSocket> paused =

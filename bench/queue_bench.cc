@@ -60,7 +60,7 @@ void BM_Memcpy(benchmark::State& state) {
 // other, as a caller would run it (socket options included).
 void BM_Checkpoint(benchmark::State& state, Queue queue) {
   const size_t bytes = static_cast<size_t>(state.range(0));
-  absl::StatusOr<const testing::TcpPair*> pair = Cache().Get(queue, bytes);
+  absl::StatusOr<const loopback::TcpPair*> pair = Cache().Get(queue, bytes);
   if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
   absl::StatusOr<PausedSocket> paused =
       PausedSocket::Pause((*pair)->client.borrow());
@@ -100,7 +100,7 @@ void BM_Checkpoint(benchmark::State& state, Queue queue) {
 // reuses its memory.
 void BM_CheckpointReused(benchmark::State& state, Queue queue) {
   const size_t bytes = static_cast<size_t>(state.range(0));
-  absl::StatusOr<const testing::TcpPair*> pair = Cache().Get(queue, bytes);
+  absl::StatusOr<const loopback::TcpPair*> pair = Cache().Get(queue, bytes);
   if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
   absl::StatusOr<PausedSocket> paused =
       PausedSocket::Pause((*pair)->client.borrow());
@@ -130,7 +130,7 @@ void BM_CheckpointReused(benchmark::State& state, Queue queue) {
 // buffer that is reused, so already faulted in.
 void BM_PeekWarm(benchmark::State& state, Queue queue) {
   const size_t bytes = static_cast<size_t>(state.range(0));
-  absl::StatusOr<const testing::TcpPair*> pair = Cache().Get(queue, bytes);
+  absl::StatusOr<const loopback::TcpPair*> pair = Cache().Get(queue, bytes);
   if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
   const BorrowedFd fd = (*pair)->client.borrow();
   absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd);
@@ -165,7 +165,7 @@ void BM_PeekRecvTail(benchmark::State& state) {
   constexpr size_t kTail = 64 << 10;
   const size_t bytes = static_cast<size_t>(state.range(0));
   if (bytes < kTail) return state.SkipWithError("queue smaller than the tail");
-  absl::StatusOr<const testing::TcpPair*> pair =
+  absl::StatusOr<const loopback::TcpPair*> pair =
       Cache().Get(Queue::kRecv, bytes);
   if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
   const BorrowedFd fd = (*pair)->client.borrow();

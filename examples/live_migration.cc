@@ -20,25 +20,26 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "soccr/loopback/private_netns.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
-#include "soccr/testing/private_netns.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace {
 
-using soccr::testing::Pattern;
+using soccr::loopback::Pattern;
 
 constexpr size_t kDown = 8 << 20;  // server -> client
 constexpr size_t kUp = 8 << 20;    // client -> server
 
 absl::Status Run() {
-  if (absl::Status s = soccr::testing::EnterPrivateNetns(); !s.ok()) return s;
-  if (absl::Status s = soccr::testing::RaiseTcpBuffers(16 << 20, 16 << 20);
+  if (absl::Status s = soccr::loopback::EnterPrivateNetns(); !s.ok()) return s;
+  if (absl::Status s = soccr::loopback::RaiseTcpBuffers(16 << 20, 16 << 20);
       !s.ok()) {
     return s;
   }
-  absl::StatusOr<soccr::testing::TcpPair> pair =
-      soccr::testing::ConnectedPair(soccr::testing::Family::kV4, 0, 256 << 10);
+  absl::StatusOr<soccr::loopback::TcpPair> pair =
+      soccr::loopback::ConnectedPair(soccr::loopback::Family::kV4, 0,
+                                     256 << 10);
   if (!pair.ok()) return pair.status();
   const std::string down = Pattern(kDown, 1);
   const std::string up = Pattern(kUp, 2);
@@ -46,21 +47,21 @@ absl::Status Run() {
   // Half of the server's stream arrives and stays unread in the client's
   // receive queue; the client writes its whole stream, most of which stays
   // in its send queue behind the server's small receive window.
-  if (absl::Status s = soccr::testing::WriteAll(pair->server.borrow(),
-                                                down.substr(0, kDown / 2));
+  if (absl::Status s = soccr::loopback::WriteAll(pair->server.borrow(),
+                                                 down.substr(0, kDown / 2));
       !s.ok()) {
     return s;
   }
   if (absl::Status s =
-          soccr::testing::WaitInq(pair->client.borrow(), kDown / 2);
+          soccr::loopback::WaitInq(pair->client.borrow(), kDown / 2);
       !s.ok()) {
     return s;
   }
   absl::StatusOr<size_t> up_written =
-      soccr::testing::WriteSome(pair->client.borrow(), up);
+      soccr::loopback::WriteSome(pair->client.borrow(), up);
   if (!up_written.ok()) return up_written.status();
   for (auto fd : {pair->server.borrow(), pair->client.borrow()}) {
-    if (absl::Status s = soccr::testing::WaitNothingInFlight(fd); !s.ok()) {
+    if (absl::Status s = soccr::loopback::WaitNothingInFlight(fd); !s.ok()) {
       return s;
     }
   }
@@ -107,13 +108,13 @@ absl::Status Run() {
     fflush(stdout);
     if (write(ready[1], "R", 1) != 1) _exit(2);
     // Finish both streams: the rest of ours, then read all of the server's.
-    if (!soccr::testing::WriteAll(fd->borrow(),
-                                  absl::string_view(up).substr(*up_written))
+    if (!soccr::loopback::WriteAll(fd->borrow(),
+                                   absl::string_view(up).substr(*up_written))
              .ok()) {
       _exit(3);
     }
     absl::StatusOr<std::string> got =
-        soccr::testing::ReadExactly(fd->borrow(), kDown);
+        soccr::loopback::ReadExactly(fd->borrow(), kDown);
     if (!got.ok() || *got != down) {
       fprintf(stderr, "client: the server's stream differs\n");
       _exit(4);
@@ -131,13 +132,13 @@ absl::Status Run() {
   if (read(ready[0], &c, 1) != 1) {
     return absl::InternalError("the restoring process failed");
   }
-  if (absl::Status s = soccr::testing::WriteAll(
+  if (absl::Status s = soccr::loopback::WriteAll(
           pair->server.borrow(), absl::string_view(down).substr(kDown / 2));
       !s.ok()) {
     return s;
   }
   absl::StatusOr<std::string> got =
-      soccr::testing::ReadExactly(pair->server.borrow(), kUp);
+      soccr::loopback::ReadExactly(pair->server.borrow(), kUp);
   if (!got.ok()) return got.status();
   int status = 0;
   waitpid(child, &status, 0);

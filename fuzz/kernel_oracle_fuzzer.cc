@@ -14,11 +14,11 @@
 
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
+#include "soccr/loopback/private_netns.h"
 #include "soccr/testing/kernel_oracle.h"
-#include "soccr/testing/private_netns.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  absl::Status s = soccr::testing::EnterPrivateNetns();
+  absl::Status s = soccr::loopback::EnterPrivateNetns();
   if (s.ok()) s = soccr::testing::SetUpSinkNetwork();
   if (!s.ok()) {
     fprintf(stderr, "kernel_oracle_fuzzer: %s\n", s.ToString().c_str());

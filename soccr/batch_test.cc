@@ -16,16 +16,16 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/restore.h"
 #include "soccr/sys/fault_injecting_sys.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {
 
-using ::soccr::testing::Pattern;
+using ::soccr::loopback::Pattern;
 
 constexpr size_t kConnections = 40;
 
@@ -44,11 +44,11 @@ class BatchTest : public soccr::testing::NetnsTest {
     soccr::testing::NetnsTest::SetUp();
     for (size_t i = 0; i < kConnections; ++i) {
       ASSERT_OK_AND_ASSIGN(
-          pair, soccr::testing::ConnectedPair(soccr::testing::Family::kV4));
-      ASSERT_OK(soccr::testing::WriteAll(pair.server.borrow(), ToClient(i)));
-      ASSERT_OK(soccr::testing::WriteAll(pair.client.borrow(), ToServer(i)));
-      ASSERT_OK(soccr::testing::WaitInq(pair.client.borrow(), 1000));
-      ASSERT_OK(soccr::testing::WaitInq(pair.server.borrow(), 500));
+          pair, soccr::loopback::ConnectedPair(soccr::loopback::Family::kV4));
+      ASSERT_OK(soccr::loopback::WriteAll(pair.server.borrow(), ToClient(i)));
+      ASSERT_OK(soccr::loopback::WriteAll(pair.client.borrow(), ToServer(i)));
+      ASSERT_OK(soccr::loopback::WaitInq(pair.client.borrow(), 1000));
+      ASSERT_OK(soccr::loopback::WaitInq(pair.server.borrow(), 500));
       clients_.push_back(std::move(pair.client));
       servers_.push_back(std::move(pair.server));
     }
@@ -59,19 +59,19 @@ class BatchTest : public soccr::testing::NetnsTest {
 
   // The unread bytes arrive on both ends, then new bytes both ways.
   void ExpectConnectionWorks(size_t i, BorrowedFd client) {
-    ASSERT_OK_AND_ASSIGN(down, soccr::testing::ReadExactly(client, 1000));
+    ASSERT_OK_AND_ASSIGN(down, soccr::loopback::ReadExactly(client, 1000));
     EXPECT_EQ(down, ToClient(i)) << "connection " << i;
     ASSERT_OK_AND_ASSIGN(
-        up, soccr::testing::ReadExactly(servers_[i].borrow(), 500));
+        up, soccr::loopback::ReadExactly(servers_[i].borrow(), 500));
     EXPECT_EQ(up, ToServer(i)) << "connection " << i;
     const std::string more = Pattern(3000, 1000 + i);
-    ASSERT_OK(soccr::testing::WriteAll(client, more));
+    ASSERT_OK(soccr::loopback::WriteAll(client, more));
     ASSERT_OK_AND_ASSIGN(
-        got, soccr::testing::ReadExactly(servers_[i].borrow(), more.size()));
+        got, soccr::loopback::ReadExactly(servers_[i].borrow(), more.size()));
     EXPECT_EQ(got, more) << "connection " << i;
-    ASSERT_OK(soccr::testing::WriteAll(servers_[i].borrow(), more));
+    ASSERT_OK(soccr::loopback::WriteAll(servers_[i].borrow(), more));
     ASSERT_OK_AND_ASSIGN(back,
-                         soccr::testing::ReadExactly(client, more.size()));
+                         soccr::loopback::ReadExactly(client, more.size()));
     EXPECT_EQ(back, more) << "connection " << i;
   }
 
@@ -180,13 +180,13 @@ TEST_F(BatchTest, AnInvalidStateFailsAloneBeforeAnySocketExists) {
     ok.push_back(*std::move(s));
   }
   ok[5].inq_len += 1;  // No longer matches its receive queue.
-  const int fds_before = soccr::testing::CountOpenFds();
+  const int fds_before = soccr::loopback::CountOpenFds();
   std::vector<absl::StatusOr<RestoredSocket>> restored =
       RestoreMany(ok, TwoThreads());
   ASSERT_EQ(restored.size(), kConnections);
   EXPECT_EQ(restored[5].status().code(), absl::StatusCode::kInvalidArgument)
       << restored[5].status();
-  EXPECT_EQ(soccr::testing::CountOpenFds(),
+  EXPECT_EQ(soccr::loopback::CountOpenFds(),
             fds_before + static_cast<int>(kConnections) - 1);
   for (size_t i = 0; i < kConnections; ++i) {
     if (i == 5) continue;
@@ -211,7 +211,7 @@ TEST_F(BatchTest, AKernelFailureIsReportedPerConnectionAndLeaksNothing) {
   }
   sys::FaultInjectingSys failing;
   failing.FailOp(sys::Op::kConnect, EPERM);
-  const int fds_before = soccr::testing::CountOpenFds();
+  const int fds_before = soccr::loopback::CountOpenFds();
   std::vector<absl::StatusOr<OwnedFd>> live =
       RestoreAndResumeMany(ok, TwoThreads(), failing);
   ASSERT_EQ(live.size(), kConnections);
@@ -221,7 +221,7 @@ TEST_F(BatchTest, AKernelFailureIsReportedPerConnectionAndLeaksNothing) {
     EXPECT_NE(live[i].status().message().find("connect"), std::string::npos)
         << live[i].status();
   }
-  EXPECT_EQ(soccr::testing::CountOpenFds(), fds_before);
+  EXPECT_EQ(soccr::loopback::CountOpenFds(), fds_before);
 
   // The states are intact: the same batch restores once the fault is gone.
   std::vector<absl::StatusOr<OwnedFd>> retry =

@@ -9,15 +9,15 @@
 #include <utility>
 
 #include "gtest/gtest.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {
 
-using ::soccr::testing::Pattern;
+using ::soccr::loopback::Pattern;
 
 QueueBytes Fill(CheckpointBuffer& buffer, absl::string_view text) {
   uint8_t* out = nullptr;
@@ -82,13 +82,13 @@ class CheckpointIntoBufferTest : public soccr::testing::NetnsTest {};
 
 TEST_F(CheckpointIntoBufferTest, SameStateAndReusedMemory) {
   ASSERT_OK_AND_ASSIGN(
-      pair, soccr::testing::ConnectedPair(soccr::testing::Family::kV4));
+      pair, soccr::loopback::ConnectedPair(soccr::loopback::Family::kV4));
   const std::string to_client = Pattern(60000, 1);
-  ASSERT_OK(soccr::testing::WriteAll(pair.server.borrow(), to_client));
-  ASSERT_OK(soccr::testing::WaitInq(pair.client.borrow(), to_client.size()));
-  ASSERT_OK(soccr::testing::DropIncoming(pair.server.borrow()));
+  ASSERT_OK(soccr::loopback::WriteAll(pair.server.borrow(), to_client));
+  ASSERT_OK(soccr::loopback::WaitInq(pair.client.borrow(), to_client.size()));
+  ASSERT_OK(soccr::loopback::DropIncoming(pair.server.borrow()));
   const std::string to_server = Pattern(20000, 2);
-  ASSERT_OK(soccr::testing::WriteAll(pair.client.borrow(), to_server));
+  ASSERT_OK(soccr::loopback::WriteAll(pair.client.borrow(), to_server));
 
   ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(pair.client.borrow()));
   ASSERT_OK_AND_ASSIGN(plain, Checkpoint(paused));

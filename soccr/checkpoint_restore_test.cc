@@ -18,20 +18,20 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {
 
-using ::soccr::testing::ConnectedPair;
-using ::soccr::testing::Family;
-using ::soccr::testing::Pattern;
-using ::soccr::testing::ReadExactly;
-using ::soccr::testing::TcpPair;
-using ::soccr::testing::WriteAll;
+using ::soccr::loopback::ConnectedPair;
+using ::soccr::loopback::Family;
+using ::soccr::loopback::Pattern;
+using ::soccr::loopback::ReadExactly;
+using ::soccr::loopback::TcpPair;
+using ::soccr::loopback::WriteAll;
 using ::testing::HasSubstr;
 
 struct tcp_info TcpInfo(BorrowedFd fd) {
@@ -76,11 +76,11 @@ void ExpectDelivered(BorrowedFd from, BorrowedFd to, const std::string& data) {
     ASSERT_LT(absl::Now(), deadline)
         << got.size() << " of " << data.size() << " bytes delivered";
     if (sent < data.size()) {
-      ASSERT_OK_AND_ASSIGN(n, soccr::testing::WriteSome(
+      ASSERT_OK_AND_ASSIGN(n, soccr::loopback::WriteSome(
                                   from, absl::string_view(data).substr(sent)));
       sent += n;
     }
-    ASSERT_OK_AND_ASSIGN(chunk, soccr::testing::ReadAvailable(to, 1 << 20));
+    ASSERT_OK_AND_ASSIGN(chunk, soccr::loopback::ReadAvailable(to, 1 << 20));
     if (chunk.empty()) absl::SleepFor(absl::Microseconds(100));
     got += chunk;
   }
@@ -101,14 +101,14 @@ INSTANTIATE_TEST_SUITE_P(Families, CheckpointRestoreTest,
                          ::testing::Values(Family::kV4, Family::kV6,
                                            Family::kMapped),
                          [](const ::testing::TestParamInfo<Family>& info) {
-                           return soccr::testing::FamilyName(info.param);
+                           return soccr::loopback::FamilyName(info.param);
                          });
 
 TEST_P(CheckpointRestoreTest, EmptyQueues) {
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
   ExpectTrafficBothWays(pair.client.borrow(), pair.server.borrow(), 1000, 1);
-  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
-  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.client.borrow()));
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair.server.borrow()));
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair.client.borrow()));
   const struct tcp_info before = TcpInfo(pair.client.borrow());
 
   ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
@@ -132,17 +132,17 @@ TEST_P(CheckpointRestoreTest, DataInBothQueues) {
   // 100 KB from the server sit unread in the client's receive queue.
   const std::string to_client = Pattern(100000, 10);
   ASSERT_OK(WriteAll(pair.server.borrow(), to_client));
-  ASSERT_OK(soccr::testing::WaitInq(pair.client.borrow(), to_client.size()));
-  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
+  ASSERT_OK(soccr::loopback::WaitInq(pair.client.borrow(), to_client.size()));
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair.server.borrow()));
   // The server reads nothing, so the client's writes fill the server's
   // receive queue and then stay in the client's send queue, unsent.
   const std::string to_server = Pattern(8 << 20, 11);
   ASSERT_OK_AND_ASSIGN(
-      written, soccr::testing::WriteSome(pair.client.borrow(), to_server));
-  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.client.borrow()));
-  const int client_outq = soccr::testing::OutqLen(pair.client.borrow());
+      written, soccr::loopback::WriteSome(pair.client.borrow(), to_server));
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair.client.borrow()));
+  const int client_outq = soccr::loopback::OutqLen(pair.client.borrow());
   ASSERT_GT(client_outq, 0) << "nothing stayed in the send queue";
-  const int server_inq = soccr::testing::InqLen(pair.server.borrow());
+  const int server_inq = soccr::loopback::InqLen(pair.server.borrow());
   ASSERT_EQ(static_cast<size_t>(server_inq + client_outq), written);
 
   ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
@@ -155,8 +155,8 @@ TEST_P(CheckpointRestoreTest, DataInBothQueues) {
 
   ASSERT_OK_AND_ASSIGN(restored, Restore(state));
   // Before the resume, the unsent bytes are held back: the kernel has none.
-  EXPECT_EQ(soccr::testing::OutqLen(restored.fd()), 0);
-  EXPECT_EQ(soccr::testing::InqLen(restored.fd()),
+  EXPECT_EQ(soccr::loopback::OutqLen(restored.fd()), 0);
+  EXPECT_EQ(soccr::loopback::InqLen(restored.fd()),
             static_cast<int>(to_client.size()));
   ASSERT_OK_AND_ASSIGN(client, std::move(restored).Resume());
 
@@ -172,12 +172,12 @@ TEST_P(CheckpointRestoreTest, DataInBothQueues) {
 TEST_P(CheckpointRestoreTest, SentButUnacknowledgedData) {
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
   // The server drops every packet: what the client sends stays in flight.
-  ASSERT_OK(soccr::testing::DropIncoming(pair.server.borrow()));
+  ASSERT_OK(soccr::loopback::DropIncoming(pair.server.borrow()));
   const std::string data = Pattern(20000, 20);
   ASSERT_OK(WriteAll(pair.client.borrow(), data));
   absl::SleepFor(absl::Milliseconds(50));
-  const int in_flight = soccr::testing::OutqLen(pair.client.borrow()) -
-                        soccr::testing::UnsentLen(pair.client.borrow());
+  const int in_flight = soccr::loopback::OutqLen(pair.client.borrow()) -
+                        soccr::loopback::UnsentLen(pair.client.borrow());
   ASSERT_GT(in_flight, 0);
 
   ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
@@ -187,7 +187,7 @@ TEST_P(CheckpointRestoreTest, SentButUnacknowledgedData) {
   EXPECT_TRUE(state.send_queue.view() == data);
 
   ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
-  ASSERT_OK(soccr::testing::AcceptIncoming(pair.server.borrow()));
+  ASSERT_OK(soccr::loopback::AcceptIncoming(pair.server.borrow()));
   // The restored socket retransmits what was in flight.
   ASSERT_OK_AND_ASSIGN(got, ReadExactly(pair.server.borrow(), data.size()));
   EXPECT_TRUE(got == data);
@@ -197,7 +197,7 @@ TEST_P(CheckpointRestoreTest, SentButUnacknowledgedData) {
 TEST_P(CheckpointRestoreTest, RestoresWindowAndOptionsExactly) {
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
   ExpectTrafficBothWays(pair.client.borrow(), pair.server.borrow(), 200000, 30);
-  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair.server.borrow()));
   ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
   ASSERT_TRUE(state.window.has_value());
 
@@ -250,21 +250,21 @@ TEST_P(CheckpointRestoreTest, SocketOptionsCarryOver) {
 // what the namespace's tcp_rmem/tcp_wmem give every new socket.
 TEST_P(CheckpointRestoreTest, SixtyFourMebibytesEachWay) {
   constexpr size_t kSize = 64 << 20;
-  ASSERT_OK(soccr::testing::RaiseTcpBuffers(160 << 20, 256 << 20));
+  ASSERT_OK(soccr::loopback::RaiseTcpBuffers(160 << 20, 256 << 20));
   // A small server receive buffer keeps the client's data in its send queue.
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam(), 0, 64 << 10));
   const std::string to_client = Pattern(kSize, 50);
   const std::string to_server = Pattern(kSize + (16 << 20), 51);
   // Fill the client's receive queue with 64 MiB.
   ASSERT_OK(WriteAll(pair.server.borrow(), to_client, absl::Seconds(60)));
-  ASSERT_OK(soccr::testing::WaitInq(pair.client.borrow(), kSize));
-  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
+  ASSERT_OK(soccr::loopback::WaitInq(pair.client.borrow(), kSize));
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair.server.borrow()));
   // Fill the server's receive queue, and 64 MiB or more of the client's send
   // queue behind it.
   ASSERT_OK_AND_ASSIGN(
-      written, soccr::testing::WriteSome(pair.client.borrow(), to_server));
-  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.client.borrow()));
-  const int client_outq = soccr::testing::OutqLen(pair.client.borrow());
+      written, soccr::loopback::WriteSome(pair.client.borrow(), to_server));
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair.client.borrow()));
+  const int client_outq = soccr::loopback::OutqLen(pair.client.borrow());
   ASSERT_GE(client_outq, static_cast<int>(kSize));
 
   ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
@@ -286,8 +286,8 @@ TEST_P(CheckpointRestoreTest, RestoresInAnotherProcess) {
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
   const std::string to_client = Pattern(50000, 60);
   ASSERT_OK(WriteAll(pair.server.borrow(), to_client));
-  ASSERT_OK(soccr::testing::WaitInq(pair.client.borrow(), to_client.size()));
-  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
+  ASSERT_OK(soccr::loopback::WaitInq(pair.client.borrow(), to_client.size()));
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair.server.borrow()));
   ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
 
   const pid_t child = ::fork();
@@ -301,7 +301,7 @@ TEST_P(CheckpointRestoreTest, RestoresInAnotherProcess) {
         ReadExactly(fd->borrow(), to_client.size());
     if (!got.ok() || *got != to_client) _exit(11);
     if (!WriteAll(fd->borrow(), Pattern(70000, 61)).ok()) _exit(12);
-    if (!soccr::testing::ExpectEof(fd->borrow()).ok()) _exit(13);
+    if (!soccr::loopback::ExpectEof(fd->borrow()).ok()) _exit(13);
     _exit(0);
   }
   ASSERT_OK_AND_ASSIGN(got, ReadExactly(pair.server.borrow(), 70000));
@@ -322,11 +322,11 @@ INSTANTIATE_TEST_SUITE_P(Mtus, MssTest, ::testing::Values(1500, 9000, 65536));
 
 TEST_P(MssTest, RestoredMssMatchesOriginal) {
   const int mtu = GetParam();
-  if (mtu != 65536) ASSERT_OK(soccr::testing::SetLoopbackMtu(mtu));
+  if (mtu != 65536) ASSERT_OK(soccr::loopback::SetLoopbackMtu(mtu));
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(Family::kV4));
   ExpectTrafficBothWays(pair.client.borrow(), pair.server.borrow(), 4 << 20,
                         70);
-  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.server.borrow()));
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair.server.borrow()));
   const uint32_t original = TcpInfo(pair.client.borrow()).tcpi_snd_mss;
   ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
   ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
@@ -347,13 +347,13 @@ TEST_P(MssTest, RestoredMssMatchesOriginal) {
 // crawls at the pace of zero-window probes.
 TEST_P(MssTest, SmallPeerWindowKeepsSegmentsWithinHalfOfIt) {
   const int mtu = GetParam();
-  if (mtu != 65536) ASSERT_OK(soccr::testing::SetLoopbackMtu(mtu));
+  if (mtu != 65536) ASSERT_OK(soccr::loopback::SetLoopbackMtu(mtu));
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(Family::kV4, 0, 8 << 10));
   // The server reads nothing yet: the client's stream waits, unsent.
   const std::string data = Pattern(4 << 20, 72);
   ASSERT_OK_AND_ASSIGN(n,
-                       soccr::testing::WriteSome(pair.client.borrow(), data));
-  ASSERT_OK(soccr::testing::WaitNothingInFlight(pair.client.borrow()));
+                       soccr::loopback::WriteSome(pair.client.borrow(), data));
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair.client.borrow()));
   const uint32_t original = TcpInfo(pair.client.borrow()).tcpi_snd_mss;
   ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
   ASSERT_TRUE(state.window.has_value());
@@ -373,7 +373,7 @@ TEST_P(MssTest, SmallPeerWindowKeepsSegmentsWithinHalfOfIt) {
 TEST_P(CheckpointRestoreTest, TwoHundredCyclesOfALiveStream) {
   // Buffers start at their maximum, so a restored socket (which cannot use
   // SO_RCVBUFFORCE in a user namespace) gets as much as the original had.
-  ASSERT_OK(soccr::testing::RaiseTcpBuffers(16 << 20, 16 << 20));
+  ASSERT_OK(soccr::loopback::RaiseTcpBuffers(16 << 20, 16 << 20));
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
   std::mt19937_64 rng(1234 + static_cast<int>(GetParam()));
   OwnedFd client = std::move(pair.client);
@@ -387,22 +387,22 @@ TEST_P(CheckpointRestoreTest, TwoHundredCyclesOfALiveStream) {
     for (int i = 0; i < steps; ++i) {
       const size_t up = rng() % 200000, down = rng() % 200000;
       const std::string u = Pattern(up, 80, up_off);
-      ASSERT_OK_AND_ASSIGN(nu, soccr::testing::WriteSome(client.borrow(), u));
+      ASSERT_OK_AND_ASSIGN(nu, soccr::loopback::WriteSome(client.borrow(), u));
       sent_up += u.substr(0, nu);
       up_off += nu;
       const std::string d = Pattern(down, 81, down_off);
-      ASSERT_OK_AND_ASSIGN(nd, soccr::testing::WriteSome(server, d));
+      ASSERT_OK_AND_ASSIGN(nd, soccr::loopback::WriteSome(server, d));
       sent_down += d.substr(0, nd);
       down_off += nd;
       ASSERT_OK_AND_ASSIGN(
-          ru, soccr::testing::ReadAvailable(server, rng() % 300000));
+          ru, soccr::loopback::ReadAvailable(server, rng() % 300000));
       got_up += ru;
       ASSERT_OK_AND_ASSIGN(
-          rd, soccr::testing::ReadAvailable(client.borrow(), rng() % 300000));
+          rd, soccr::loopback::ReadAvailable(client.borrow(), rng() % 300000));
       got_down += rd;
     }
     // The server must not have packets in flight toward a closed port.
-    ASSERT_OK(soccr::testing::WaitNothingInFlight(server));
+    ASSERT_OK(soccr::loopback::WaitNothingInFlight(server));
     ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(client)));
     ASSERT_OK_AND_ASSIGN(restored, RestoreAndResume(state));
     client = std::move(restored);
@@ -419,7 +419,7 @@ TEST_P(CheckpointRestoreTest, TwoHundredCyclesOfALiveStream) {
   EXPECT_TRUE(got_up == sent_up) << "client->server stream differs";
   EXPECT_EQ(got_down.size(), sent_down.size());
   EXPECT_TRUE(got_down == sent_down) << "server->client stream differs";
-  EXPECT_EQ(soccr::testing::InqLen(server), 0);
+  EXPECT_EQ(soccr::loopback::InqLen(server), 0);
 }
 
 TEST_P(CheckpointRestoreTest, RestoreBindsNextToAnotherSocketOnItsPort) {
@@ -480,7 +480,7 @@ TEST_F(ErrorsTest, InvalidStateIsRejectedBeforeAnySocketExists) {
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(Family::kV4));
   ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(pair.client.borrow()));
   ASSERT_OK_AND_ASSIGN(state, Checkpoint(paused));
-  const int fds = soccr::testing::CountOpenFds();
+  const int fds = soccr::loopback::CountOpenFds();
   ConnectionState bad = state;
   bad.options.snd_wscale = 200;
   bad.options.window_scaling = true;
@@ -489,7 +489,7 @@ TEST_F(ErrorsTest, InvalidStateIsRejectedBeforeAnySocketExists) {
   EXPECT_THAT(
       std::string(r.status().message()),
       HasSubstr("restore " + state.Endpoints() + ": options.snd_wscale 200"));
-  EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
+  EXPECT_EQ(soccr::loopback::CountOpenFds(), fds);
 }
 
 TEST_F(ErrorsTest, RestoreWithoutRoomForTheQueueFailsFastNamingTheLimit) {
@@ -500,7 +500,7 @@ TEST_F(ErrorsTest, RestoreWithoutRoomForTheQueueFailsFastNamingTheLimit) {
   ASSERT_OK_AND_ASSIGN(state, Checkpoint(paused));
   std::move(paused).LeaveInRepairMode();
   pair.client.reset();
-  const int fds = soccr::testing::CountOpenFds();
+  const int fds = soccr::loopback::CountOpenFds();
   ConnectionState big = state;
   const std::string data = Pattern(64 << 20, 91);
   big.recv_queue = QueueBytes::Copy(data);
@@ -514,7 +514,7 @@ TEST_F(ErrorsTest, RestoreWithoutRoomForTheQueueFailsFastNamingTheLimit) {
               HasSubstr("net.core.rmem_max"));
   EXPECT_THAT(std::string(r.status().message()),
               HasSubstr("net.ipv4.tcp_rmem"));
-  EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
+  EXPECT_EQ(soccr::loopback::CountOpenFds(), fds);
   // The failed attempt left nothing behind: the real restore still works.
   ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
   ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 10000, 92);

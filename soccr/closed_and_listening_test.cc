@@ -23,11 +23,11 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/checkpoint_util.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
@@ -36,17 +36,17 @@
 namespace soccr {
 namespace {
 
+using ::soccr::loopback::ExpectEof;
+using ::soccr::loopback::Family;
+using ::soccr::loopback::Pattern;
+using ::soccr::loopback::ReadExactly;
+using ::soccr::loopback::TcpPair;
+using ::soccr::loopback::TcpStateNumber;
+using ::soccr::loopback::WaitInq;
+using ::soccr::loopback::WaitTcpState;
+using ::soccr::loopback::WriteAll;
 using ::soccr::testing::CheckpointAndClose;
-using ::soccr::testing::ExpectEof;
 using ::soccr::testing::ExpectSameState;
-using ::soccr::testing::Family;
-using ::soccr::testing::Pattern;
-using ::soccr::testing::ReadExactly;
-using ::soccr::testing::TcpPair;
-using ::soccr::testing::TcpStateNumber;
-using ::soccr::testing::WaitInq;
-using ::soccr::testing::WaitTcpState;
-using ::soccr::testing::WriteAll;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -187,7 +187,7 @@ INSTANTIATE_TEST_SUITE_P(Families, ClosedAndListeningTest,
                          ::testing::Values(Family::kV4, Family::kV6,
                                            Family::kMapped),
                          [](const ::testing::TestParamInfo<Family>& info) {
-                           return soccr::testing::FamilyName(info.param);
+                           return soccr::loopback::FamilyName(info.param);
                          });
 
 // Brings `pair.client` to CLOSE by a reset, with `unread` not read yet;
@@ -210,8 +210,8 @@ void ResetWithUnreadData(TcpPair& pair, const std::string& unread,
 
 TEST_P(ClosedAndListeningTest, CloseAfterResetWithUnreadData) {
   const std::string unread = Pattern(40000, 1);
-  ASSERT_OK_AND_ASSIGN(pair, soccr::testing::ConnectedPair(GetParam()));
-  ASSERT_OK_AND_ASSIGN(ref, soccr::testing::ConnectedPair(GetParam()));
+  ASSERT_OK_AND_ASSIGN(pair, soccr::loopback::ConnectedPair(GetParam()));
+  ASSERT_OK_AND_ASSIGN(ref, soccr::loopback::ConnectedPair(GetParam()));
   ResetWithUnreadData(pair, unread, false);
   ResetWithUnreadData(ref, unread, false);
 
@@ -236,8 +236,8 @@ TEST_P(ClosedAndListeningTest, CloseAfterResetWithUnreadData) {
 
 TEST_P(ClosedAndListeningTest, CloseAfterResetInCloseWait) {
   const std::string unread = Pattern(30000, 2);
-  ASSERT_OK_AND_ASSIGN(pair, soccr::testing::ConnectedPair(GetParam()));
-  ASSERT_OK_AND_ASSIGN(ref, soccr::testing::ConnectedPair(GetParam()));
+  ASSERT_OK_AND_ASSIGN(pair, soccr::loopback::ConnectedPair(GetParam()));
+  ASSERT_OK_AND_ASSIGN(ref, soccr::loopback::ConnectedPair(GetParam()));
   ResetWithUnreadData(pair, unread, true);
   ResetWithUnreadData(ref, unread, true);
 
@@ -281,8 +281,8 @@ TEST_P(ClosedAndListeningTest, CloseAfterBothFinsWithUnreadData) {
   for (bool active : {true, false}) {
     SCOPED_TRACE(active ? "active close" : "passive close");
     const std::string unread = Pattern(25000, active ? 3 : 4);
-    ASSERT_OK_AND_ASSIGN(pair, soccr::testing::ConnectedPair(GetParam()));
-    ASSERT_OK_AND_ASSIGN(ref, soccr::testing::ConnectedPair(GetParam()));
+    ASSERT_OK_AND_ASSIGN(pair, soccr::loopback::ConnectedPair(GetParam()));
+    ASSERT_OK_AND_ASSIGN(ref, soccr::loopback::ConnectedPair(GetParam()));
     for (TcpPair* p : {&pair, &ref}) {
       if (active) {
         CloseActively(*p, unread);
@@ -311,7 +311,7 @@ TEST_P(ClosedAndListeningTest, CloseAfterBothFinsWithUnreadData) {
 TEST_P(ClosedAndListeningTest, SynSentResumesAndCompletes) {
   ASSERT_OK_AND_ASSIGN(l, Listen(GetParam(), 8));
   // The listener drops everything: the SYN goes unanswered.
-  ASSERT_OK(soccr::testing::DropIncoming(l.fd.borrow()));
+  ASSERT_OK(soccr::loopback::DropIncoming(l.fd.borrow()));
   const int domain = GetParam() == Family::kV4 ? AF_INET : AF_INET6;
   OwnedFd client(
       ::socket(domain, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -341,7 +341,7 @@ TEST_P(ClosedAndListeningTest, SynSentResumesAndCompletes) {
 
   // The listener answers the next SYN; the handshake completes with the
   // original initial sequence number.
-  ASSERT_OK(soccr::testing::AcceptIncoming(l.fd.borrow()));
+  ASSERT_OK(soccr::loopback::AcceptIncoming(l.fd.borrow()));
   ASSERT_OK_AND_ASSIGN(server, AcceptWithin(l.fd.borrow(), absl::Seconds(10)));
   ASSERT_OK(WaitTcpState(fd.borrow(), N(TcpState::kEstablished)));
   {

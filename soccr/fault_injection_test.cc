@@ -13,18 +13,18 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/sys/fault_injecting_sys.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {
 
+using ::soccr::loopback::Pattern;
 using ::soccr::sys::FaultInjectingSys;
 using ::soccr::sys::Op;
-using ::soccr::testing::Pattern;
 using ::testing::HasSubstr;
 
 int GetIntOpt(BorrowedFd fd, int level, int name) {
@@ -67,38 +67,38 @@ class FaultInjectionTest : public soccr::testing::NetnsTest {
   // A connection with bytes in every queue the checkpoint reads.
   void SetUp() override {
     soccr::testing::NetnsTest::SetUp();
-    ASSERT_OK_AND_ASSIGN(p, soccr::testing::ConnectedPair(
-                                soccr::testing::Family::kV4, 0, 64 << 10));
+    ASSERT_OK_AND_ASSIGN(p, soccr::loopback::ConnectedPair(
+                                soccr::loopback::Family::kV4, 0, 64 << 10));
     pair_ = std::move(p);
     const int lowat = 1 << 20;
     ASSERT_EQ(::setsockopt(pair_.client.get(), SOL_TCP, TCP_NOTSENT_LOWAT,
                            &lowat, sizeof(lowat)),
               0);
     to_client_ = Pattern(30000, 1);
-    ASSERT_OK(soccr::testing::WriteAll(pair_.server.borrow(), to_client_));
+    ASSERT_OK(soccr::loopback::WriteAll(pair_.server.borrow(), to_client_));
     ASSERT_OK(
-        soccr::testing::WaitInq(pair_.client.borrow(), to_client_.size()));
-    ASSERT_OK(soccr::testing::WaitNothingInFlight(pair_.server.borrow()));
+        soccr::loopback::WaitInq(pair_.client.borrow(), to_client_.size()));
+    ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair_.server.borrow()));
     to_server_ = Pattern(1 << 20, 2);
     ASSERT_OK_AND_ASSIGN(
-        n, soccr::testing::WriteSome(pair_.client.borrow(), to_server_));
+        n, soccr::loopback::WriteSome(pair_.client.borrow(), to_server_));
     to_server_.resize(n);
-    ASSERT_OK(soccr::testing::WaitNothingInFlight(pair_.client.borrow()));
-    ASSERT_GT(soccr::testing::UnsentLen(pair_.client.borrow()), 0);
+    ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair_.client.borrow()));
+    ASSERT_GT(soccr::loopback::UnsentLen(pair_.client.borrow()), 0);
   }
 
   // Reads everything both ways through `client` and checks it (and both
   // end-of-files for a half-closed connection).
   void ExpectAllDelivered(BorrowedFd client) {
-    ASSERT_OK_AND_ASSIGN(up, soccr::testing::ReadExactly(pair_.server.borrow(),
-                                                         to_server_.size()));
+    ASSERT_OK_AND_ASSIGN(up, soccr::loopback::ReadExactly(pair_.server.borrow(),
+                                                          to_server_.size()));
     EXPECT_TRUE(up == to_server_) << "client->server bytes differ";
     ASSERT_OK_AND_ASSIGN(
-        down, soccr::testing::ReadExactly(client, to_client_.size()));
+        down, soccr::loopback::ReadExactly(client, to_client_.size()));
     EXPECT_TRUE(down == to_client_) << "server->client bytes differ";
     if (peer_state_ != TcpState::kEstablished) {
-      ASSERT_OK(soccr::testing::ExpectEof(pair_.server.borrow()));
-      ASSERT_OK(soccr::testing::ExpectEof(client));
+      ASSERT_OK(soccr::loopback::ExpectEof(pair_.server.borrow()));
+      ASSERT_OK(soccr::loopback::ExpectEof(client));
     }
   }
 
@@ -107,10 +107,10 @@ class FaultInjectionTest : public soccr::testing::NetnsTest {
   // on resume.
   void HalfClose() {
     ASSERT_EQ(::shutdown(pair_.server.get(), SHUT_WR), 0);
-    ASSERT_OK(soccr::testing::WaitTcpState(
+    ASSERT_OK(soccr::loopback::WaitTcpState(
         pair_.client.borrow(), static_cast<int>(TcpState::kCloseWait)));
     ASSERT_EQ(::shutdown(pair_.client.get(), SHUT_WR), 0);
-    ASSERT_OK(soccr::testing::WaitNothingInFlight(pair_.server.borrow()));
+    ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair_.server.borrow()));
     peer_state_ = TcpState::kFinWait2;
   }
 
@@ -119,7 +119,7 @@ class FaultInjectionTest : public soccr::testing::NetnsTest {
 
   // The server's state while the client is paused.
   TcpState peer_state_ = TcpState::kEstablished;
-  soccr::testing::TcpPair pair_;
+  soccr::loopback::TcpPair pair_;
   std::string to_client_;
   std::string to_server_;
 };
@@ -134,7 +134,7 @@ void FaultInjectionTest::CheckpointFaults() {
   }
   const std::vector<FaultInjectingSys::Call> clean = sys.calls();
   ASSERT_GT(clean.size(), 15u);
-  const int fds = soccr::testing::CountOpenFds();
+  const int fds = soccr::loopback::CountOpenFds();
 
   for (size_t i = 0; i < clean.size(); ++i) {
     SCOPED_TRACE(absl::StrCat("failing call ", i, ": ", clean[i].ToString()));
@@ -171,7 +171,7 @@ void FaultInjectionTest::CheckpointFaults() {
     }
     EXPECT_EQ(FailedCall(sys).op, clean[i].op);
     EXPECT_EQ(GetIntOpt(fd, SOL_TCP, TCP_REPAIR), 0) << "left in repair mode";
-    EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
+    EXPECT_EQ(soccr::loopback::CountOpenFds(), fds);
     ExpectPeerUndisturbed(pair_.server.borrow(), peer_state_);
   }
   ExpectAllDelivered(fd);
@@ -203,7 +203,7 @@ void FaultInjectionTest::RestoreFaults() {
     EXPECT_EQ(again.state, state.state);
   }
   ASSERT_GT(restore_calls, 15u);
-  const int fds = soccr::testing::CountOpenFds();
+  const int fds = soccr::loopback::CountOpenFds();
 
   std::set<Op> failed_ops;
   size_t i = 0;
@@ -245,7 +245,7 @@ void FaultInjectionTest::RestoreFaults() {
                                         << failed.ToString() << " failed";
       }
       // Live again: take a fresh checkpoint for the next round.
-      EXPECT_EQ(soccr::testing::TcpStateNumber(live->borrow()),
+      EXPECT_EQ(soccr::loopback::TcpStateNumber(live->borrow()),
                 static_cast<int>(state.state));
       ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(live->borrow()));
       ASSERT_OK_AND_ASSIGN(s, Checkpoint(paused));
@@ -253,7 +253,7 @@ void FaultInjectionTest::RestoreFaults() {
       std::move(paused).LeaveInRepairMode();
     }
     restored = absl::UnknownError("dropped");  // Close whatever is left.
-    EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
+    EXPECT_EQ(soccr::loopback::CountOpenFds(), fds);
     ExpectPeerUndisturbed(pair_.server.borrow(), peer_state_);
   }
   EXPECT_GT(i, restore_calls);

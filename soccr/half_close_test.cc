@@ -21,28 +21,28 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/checkpoint_util.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {
 
+using ::soccr::loopback::ExpectEof;
+using ::soccr::loopback::Family;
+using ::soccr::loopback::OutqLen;
+using ::soccr::loopback::Pattern;
+using ::soccr::loopback::ReadExactly;
+using ::soccr::loopback::TcpStateNumber;
+using ::soccr::loopback::UnsentLen;
+using ::soccr::loopback::WaitInq;
+using ::soccr::loopback::WaitNothingInFlight;
+using ::soccr::loopback::WaitTcpState;
+using ::soccr::loopback::WriteAll;
 using ::soccr::testing::CheckpointAndClose;
-using ::soccr::testing::ExpectEof;
 using ::soccr::testing::ExpectSameState;
-using ::soccr::testing::Family;
-using ::soccr::testing::OutqLen;
-using ::soccr::testing::Pattern;
-using ::soccr::testing::ReadExactly;
-using ::soccr::testing::TcpStateNumber;
-using ::soccr::testing::UnsentLen;
-using ::soccr::testing::WaitInq;
-using ::soccr::testing::WaitNothingInFlight;
-using ::soccr::testing::WaitTcpState;
-using ::soccr::testing::WriteAll;
 
 int N(TcpState s) { return static_cast<int>(s); }
 
@@ -57,7 +57,7 @@ class HalfCloseTest : public soccr::testing::NetnsTest,
     soccr::testing::NetnsTest::SetUp();
     // A small server receive buffer keeps the client's writes unsent.
     ASSERT_OK_AND_ASSIGN(
-        p, soccr::testing::ConnectedPair(GetParam(), 0, 32 << 10));
+        p, soccr::loopback::ConnectedPair(GetParam(), 0, 32 << 10));
     pair_ = std::move(p);
   }
 
@@ -73,7 +73,7 @@ class HalfCloseTest : public soccr::testing::NetnsTest,
   // unsent in its send queue, and everything sent is acknowledged.
   void ClientFillsServerWindow() {
     const std::string data = Pattern(4 << 20, 2);
-    ASSERT_OK_AND_ASSIGN(n, soccr::testing::WriteSome(client(), data));
+    ASSERT_OK_AND_ASSIGN(n, soccr::loopback::WriteSome(client(), data));
     ASSERT_OK(WaitNothingInFlight(client()));
     ASSERT_GT(UnsentLen(client()), 0) << "nothing stayed unsent";
     to_server_ = data.substr(0, n);
@@ -139,7 +139,7 @@ class HalfCloseTest : public soccr::testing::NetnsTest,
     EXPECT_EQ(errno, EPIPE);
   }
 
-  soccr::testing::TcpPair pair_;
+  soccr::loopback::TcpPair pair_;
   std::string to_client_;
   std::string to_server_;
   ConnectionState state_;
@@ -149,7 +149,7 @@ INSTANTIATE_TEST_SUITE_P(Families, HalfCloseTest,
                          ::testing::Values(Family::kV4, Family::kV6,
                                            Family::kMapped),
                          [](const ::testing::TestParamInfo<Family>& info) {
-                           return soccr::testing::FamilyName(info.param);
+                           return soccr::loopback::FamilyName(info.param);
                          });
 
 TEST_P(HalfCloseTest, FinWait1WithFinQueuedBehindUnsentData) {
@@ -170,13 +170,13 @@ TEST_P(HalfCloseTest, FinWait1WithFinQueuedBehindUnsentData) {
 TEST_P(HalfCloseTest, FinWait1WithFinInFlight) {
   ServerSendsUnread(20000);
   ClientSendsAcked();
-  ASSERT_OK(soccr::testing::DropIncomingFin(server()));
+  ASSERT_OK(soccr::loopback::DropIncomingFin(server()));
   ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
   // Sent, and dropped by the server: only the FIN is in flight.
   ASSERT_EQ(OutqLen(client()), 1);
   ASSERT_EQ(UnsentLen(client()), 0);
   CheckpointRestore(TcpState::kFinWait1, [](HalfCloseTest* t) {
-    ASSERT_OK(soccr::testing::AcceptIncoming(t->server()));
+    ASSERT_OK(soccr::loopback::AcceptIncoming(t->server()));
   });
   EXPECT_EQ(state_.outq_len, 0u);
   EXPECT_EQ(state_.unsent_len, 0u);
@@ -242,12 +242,12 @@ TEST_P(HalfCloseTest, LastAckWithFinInFlight) {
   ASSERT_EQ(::shutdown(server().get(), SHUT_WR), 0);
   ASSERT_OK(WaitTcpState(client(), N(TcpState::kCloseWait)));
   ClientSendsAcked();
-  ASSERT_OK(soccr::testing::DropIncomingFin(server()));
+  ASSERT_OK(soccr::loopback::DropIncomingFin(server()));
   ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
   ASSERT_EQ(OutqLen(client()), 1);
   ASSERT_EQ(UnsentLen(client()), 0);
   CheckpointRestore(TcpState::kLastAck, [](HalfCloseTest* t) {
-    ASSERT_OK(soccr::testing::AcceptIncoming(t->server()));
+    ASSERT_OK(soccr::loopback::AcceptIncoming(t->server()));
   });
   ServerGetsAllThenEof();
   ClientGetsEarlierData();
@@ -274,14 +274,14 @@ TEST_P(HalfCloseTest, ClosingWithFinQueuedBehindUnsentData) {
 TEST_P(HalfCloseTest, ClosingWithFinInFlight) {
   ServerSendsUnread(30000);
   ClientSendsAcked();
-  ASSERT_OK(soccr::testing::DropIncomingFin(server()));
+  ASSERT_OK(soccr::loopback::DropIncomingFin(server()));
   ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
   ASSERT_EQ(::shutdown(server().get(), SHUT_WR), 0);
   // The server's FIN arrives and is acknowledged; ours is dropped.
   ASSERT_OK(WaitTcpState(client(), N(TcpState::kClosing)));
   ASSERT_OK(WaitTcpState(server(), N(TcpState::kFinWait2)));
   CheckpointRestore(TcpState::kClosing, [](HalfCloseTest* t) {
-    ASSERT_OK(soccr::testing::AcceptIncoming(t->server()));
+    ASSERT_OK(soccr::loopback::AcceptIncoming(t->server()));
   });
   ServerGetsAllThenEof();
   ClientGetsEarlierData();

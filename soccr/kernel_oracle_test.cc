@@ -21,8 +21,8 @@
 
 #include "fuzz/fuzz_input.h"
 #include "gtest/gtest.h"
+#include "soccr/loopback/private_netns.h"
 #include "soccr/restore_plan.h"
-#include "soccr/testing/private_netns.h"
 #include "soccr/testing/status_macros.h"
 
 namespace soccr::testing {
@@ -48,7 +48,7 @@ TEST(KernelOracleTest, PlanRestoreAgreesWithTheKernel) {
   int disagreements = 0;
   for (int i = 0; i < kStates; ++i) {
     if (i % kStatesPerNamespace == 0) {
-      ASSERT_OK(EnterPrivateNetns());
+      ASSERT_OK(loopback::EnterPrivateNetns());
       ASSERT_OK(SetUpSinkNetwork());
     }
     const std::string bytes = GeneratorBytes(rng);

@@ -18,19 +18,19 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/sys/fault_injecting_sys.h"
 #include "soccr/testing/checkpoint_util.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {
 
+using ::soccr::loopback::TcpStateNumber;
 using ::soccr::sys::FaultInjectingSys;
 using ::soccr::sys::Op;
-using ::soccr::testing::TcpStateNumber;
 using ::testing::HasSubstr;
 
 int N(TcpState s) { return static_cast<int>(s); }
@@ -68,8 +68,8 @@ class StateFaultsTest : public soccr::testing::NetnsTest {
   }
 
   // A client connection accepted from listener_.
-  absl::StatusOr<soccr::testing::TcpPair> Connect() {
-    soccr::testing::TcpPair p;
+  absl::StatusOr<soccr::loopback::TcpPair> Connect() {
+    soccr::loopback::TcpPair p;
     p.client.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (::connect(p.client.get(), target_.sockaddr(), target_.length()) != 0) {
       return absl::ErrnoToStatus(errno, "connect");
@@ -82,20 +82,21 @@ class StateFaultsTest : public soccr::testing::NetnsTest {
   // A client in CLOSE after a reset, with unread data; with `fin_first`
   // the reset came in CLOSE_WAIT (EPIPE pending), else ECONNRESET.
   absl::StatusOr<OwnedFd> ResetClient(bool fin_first) {
-    absl::StatusOr<soccr::testing::TcpPair> p = Connect();
+    absl::StatusOr<soccr::loopback::TcpPair> p = Connect();
     if (!p.ok()) return p.status();
-    absl::Status s = soccr::testing::WriteAll(p->server.borrow(), "unread");
-    if (s.ok()) s = soccr::testing::WaitInq(p->client.borrow(), 6);
+    absl::Status s = soccr::loopback::WriteAll(p->server.borrow(), "unread");
+    if (s.ok()) s = soccr::loopback::WaitInq(p->client.borrow(), 6);
     if (s.ok() && fin_first) {
       ::shutdown(p->server.get(), SHUT_WR);
-      s = soccr::testing::WaitTcpState(p->client.borrow(),
-                                       N(TcpState::kCloseWait));
+      s = soccr::loopback::WaitTcpState(p->client.borrow(),
+                                        N(TcpState::kCloseWait));
     }
     const struct linger abort = {1, 0};
     ::setsockopt(p->server.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
     p->server.reset();
     if (s.ok()) {
-      s = soccr::testing::WaitTcpState(p->client.borrow(), N(TcpState::kClose));
+      s = soccr::loopback::WaitTcpState(p->client.borrow(),
+                                        N(TcpState::kClose));
     }
     if (!s.ok()) return s;
     return std::move(p->client);
@@ -113,11 +114,11 @@ class StateFaultsTest : public soccr::testing::NetnsTest {
       ASSERT_OK(std::move(paused).Resume());
     }
     const std::vector<FaultInjectingSys::Call> clean = sys.calls();
-    const int fds = soccr::testing::CountOpenFds();
+    const int fds = soccr::loopback::CountOpenFds();
     for (size_t i = 0; i < clean.size(); ++i) {
       SCOPED_TRACE(absl::StrCat("failing call ", i, ": ", clean[i].ToString()));
       ASSERT_OK_AND_ASSIGN(fd, make());
-      const int fd_count = soccr::testing::CountOpenFds();
+      const int fd_count = soccr::loopback::CountOpenFds();
       sys.Reset();
       sys.FailCallAt(i, EIO);
       {
@@ -133,14 +134,14 @@ class StateFaultsTest : public soccr::testing::NetnsTest {
                     HasSubstr(std::string(sys::OpName(clean[i].op))));
       }
       EXPECT_EQ(FailedCall(sys).op, clean[i].op);
-      EXPECT_EQ(soccr::testing::CountOpenFds(), fd_count);
+      EXPECT_EQ(soccr::loopback::CountOpenFds(), fd_count);
       int repair = -1;
       socklen_t len = sizeof(repair);
       ::getsockopt(fd.get(), SOL_TCP, TCP_REPAIR, &repair, &len);
       EXPECT_EQ(repair, 0) << "left in repair mode";
       EXPECT_EQ(TcpStateNumber(fd.borrow()), N(clean_state.state));
     }
-    EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
+    EXPECT_EQ(soccr::loopback::CountOpenFds(), fds);
   }
 
   // Restores `state` with each call of the restore and resume failing in
@@ -148,7 +149,7 @@ class StateFaultsTest : public soccr::testing::NetnsTest {
   std::set<Op> RestoreFaults(const ConnectionState& state) {
     FaultInjectingSys sys;
     std::set<Op> failed_ops;
-    const int fds = soccr::testing::CountOpenFds();
+    const int fds = soccr::loopback::CountOpenFds();
     for (size_t i = 0;; ++i) {
       sys.Reset();
       sys.FailCallAt(i, EIO);
@@ -161,7 +162,7 @@ class StateFaultsTest : public soccr::testing::NetnsTest {
                     HasSubstr(std::string(sys::OpName(failed.op))));
         EXPECT_THAT(std::string(restored.status().message()),
                     HasSubstr("Input/output error"));
-        EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
+        EXPECT_EQ(soccr::loopback::CountOpenFds(), fds);
         continue;
       }
       absl::StatusOr<OwnedFd> live = std::move(*restored).Resume();
@@ -184,7 +185,7 @@ class StateFaultsTest : public soccr::testing::NetnsTest {
       }
       live = absl::UnknownError("closed");
       restored = absl::UnknownError("closed");
-      EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
+      EXPECT_EQ(soccr::loopback::CountOpenFds(), fds);
       if (nothing_failed) break;
     }
     return failed_ops;
@@ -217,14 +218,15 @@ TEST_F(StateFaultsTest, ClosedAfterResetInCloseWait) {
 
 TEST_F(StateFaultsTest, ClosedAfterBothFins) {
   auto make = [&]() -> absl::StatusOr<OwnedFd> {
-    absl::StatusOr<soccr::testing::TcpPair> p = Connect();
+    absl::StatusOr<soccr::loopback::TcpPair> p = Connect();
     if (!p.ok()) return p.status();
     ::shutdown(p->server.get(), SHUT_WR);
-    absl::Status s = soccr::testing::WaitTcpState(p->client.borrow(),
-                                                  N(TcpState::kCloseWait));
+    absl::Status s = soccr::loopback::WaitTcpState(p->client.borrow(),
+                                                   N(TcpState::kCloseWait));
     ::shutdown(p->client.get(), SHUT_WR);
     if (s.ok()) {
-      s = soccr::testing::WaitTcpState(p->client.borrow(), N(TcpState::kClose));
+      s = soccr::loopback::WaitTcpState(p->client.borrow(),
+                                        N(TcpState::kClose));
     }
     if (!s.ok()) return s;
     return std::move(p->client);
@@ -239,7 +241,7 @@ TEST_F(StateFaultsTest, ClosedAfterBothFins) {
 }
 
 TEST_F(StateFaultsTest, SynSent) {
-  ASSERT_OK(soccr::testing::DropIncoming(listener_.borrow()));
+  ASSERT_OK(soccr::loopback::DropIncoming(listener_.borrow()));
   auto make = [&]() -> absl::StatusOr<OwnedFd> {
     OwnedFd fd(
         ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));

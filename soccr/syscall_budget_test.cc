@@ -21,10 +21,10 @@
 #include <utility>
 
 #include "gtest/gtest.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/sys/counting_sys.h"
 #include "soccr/testing/netns.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {
@@ -41,8 +41,8 @@ constexpr uint64_t kSkippedOutqNotSentCall = 1;
 class SyscallBudgetTest : public soccr::testing::NetnsTest {};
 
 TEST_F(SyscallBudgetTest, IdleConnectionCostsWhatLibsoccrDoesPlusItsFixes) {
-  absl::StatusOr<soccr::testing::TcpPair> pair =
-      soccr::testing::ConnectedPair(soccr::testing::Family::kV4);
+  absl::StatusOr<soccr::loopback::TcpPair> pair =
+      soccr::loopback::ConnectedPair(soccr::loopback::Family::kV4);
   ASSERT_TRUE(pair.ok()) << pair.status();
   CheckpointOptions libsoccr_state;
   libsoccr_state.socket_options = false;
@@ -76,12 +76,13 @@ TEST_F(SyscallBudgetTest, IdleConnectionCostsWhatLibsoccrDoesPlusItsFixes) {
 }
 
 TEST_F(SyscallBudgetTest, CountsEveryCallOfAnOperation) {
-  absl::StatusOr<soccr::testing::TcpPair> pair =
-      soccr::testing::ConnectedPair(soccr::testing::Family::kV4);
+  absl::StatusOr<soccr::loopback::TcpPair> pair =
+      soccr::loopback::ConnectedPair(soccr::loopback::Family::kV4);
   ASSERT_TRUE(pair.ok()) << pair.status();
-  const std::string data = soccr::testing::Pattern(100000, 5);
-  ASSERT_TRUE(soccr::testing::WriteAll(pair->server.borrow(), data).ok());
-  ASSERT_TRUE(soccr::testing::WaitInq(pair->client.borrow(), data.size()).ok());
+  const std::string data = soccr::loopback::Pattern(100000, 5);
+  ASSERT_TRUE(soccr::loopback::WriteAll(pair->server.borrow(), data).ok());
+  ASSERT_TRUE(
+      soccr::loopback::WaitInq(pair->client.borrow(), data.size()).ok());
 
   CountingSys calls;
   absl::StatusOr<PausedSocket> paused =

@@ -16,11 +16,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "soccr/checkpoint.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/paused_socket.h"
 #include "soccr/sys/fault_injecting_sys.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr::c_api {
 namespace {
@@ -67,19 +67,19 @@ class HandleFaultTest : public soccr::testing::NetnsTest {
  protected:
   void SetUp() override {
     soccr::testing::NetnsTest::SetUp();
-    ASSERT_OK_AND_ASSIGN(p, soccr::testing::ConnectedPair(
-                                soccr::testing::Family::kV4, 0, 64 << 10));
+    ASSERT_OK_AND_ASSIGN(p, soccr::loopback::ConnectedPair(
+                                soccr::loopback::Family::kV4, 0, 64 << 10));
     pair_ = std::move(p);
-    to_client_ = soccr::testing::Pattern(30000, 1);
-    ASSERT_OK(soccr::testing::WriteAll(pair_.server.borrow(), to_client_));
+    to_client_ = soccr::loopback::Pattern(30000, 1);
+    ASSERT_OK(soccr::loopback::WriteAll(pair_.server.borrow(), to_client_));
     ASSERT_OK(
-        soccr::testing::WaitInq(pair_.client.borrow(), to_client_.size()));
-    ASSERT_OK(soccr::testing::WaitNothingInFlight(pair_.server.borrow()));
-    to_server_ = soccr::testing::Pattern(1 << 20, 2);
+        soccr::loopback::WaitInq(pair_.client.borrow(), to_client_.size()));
+    ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair_.server.borrow()));
+    to_server_ = soccr::loopback::Pattern(1 << 20, 2);
     ASSERT_OK_AND_ASSIGN(
-        n, soccr::testing::WriteSome(pair_.client.borrow(), to_server_));
+        n, soccr::loopback::WriteSome(pair_.client.borrow(), to_server_));
     to_server_.resize(n);
-    ASSERT_OK(soccr::testing::WaitNothingInFlight(pair_.client.borrow()));
+    ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair_.client.borrow()));
 
     // Checkpointed through the C API's own operations, then closed
     // silently.
@@ -120,7 +120,7 @@ class HandleFaultTest : public soccr::testing::NetnsTest {
     sk = std::move(h);
   }
 
-  soccr::testing::TcpPair pair_;
+  soccr::loopback::TcpPair pair_;
   std::string to_client_, to_server_;
   libsoccr_sk_data data_ = {};
   std::string inq_, outq_;
@@ -129,7 +129,7 @@ class HandleFaultTest : public soccr::testing::NetnsTest {
 
 TEST_F(HandleFaultTest, EveryRestoreAndResumeCallFailsCleanly) {
   FaultInjectingSys sys;
-  const int fds = soccr::testing::CountOpenFds();
+  const int fds = soccr::loopback::CountOpenFds();
   for (size_t i = 0;; ++i) {
     OwnedFd fd;
     std::unique_ptr<libsoccr_sk> sk;
@@ -146,11 +146,11 @@ TEST_F(HandleFaultTest, EveryRestoreAndResumeCallFailsCleanly) {
       ASSERT_TRUE(restored.ok()) << restored.status();
       ASSERT_TRUE(resumed.ok()) << resumed;
       EXPECT_EQ(RepairMode(fd.borrow()), 0);
-      ASSERT_OK_AND_ASSIGN(up, soccr::testing::ReadExactly(
+      ASSERT_OK_AND_ASSIGN(up, soccr::loopback::ReadExactly(
                                    pair_.server.borrow(), to_server_.size()));
       EXPECT_TRUE(up == to_server_) << "client->server bytes differ";
       ASSERT_OK_AND_ASSIGN(
-          down, soccr::testing::ReadExactly(fd.borrow(), to_client_.size()));
+          down, soccr::loopback::ReadExactly(fd.borrow(), to_client_.size()));
       EXPECT_TRUE(down == to_client_) << "server->client bytes differ";
       EXPECT_GT(i, 15u);
       break;
@@ -163,7 +163,7 @@ TEST_F(HandleFaultTest, EveryRestoreAndResumeCallFailsCleanly) {
       EXPECT_TRUE(BestEffort(failed))
           << "a resume succeeded although " << failed.ToString() << " failed";
       EXPECT_EQ(RepairMode(fd.borrow()), 0);
-      ASSERT_OK(soccr::testing::WaitNothingInFlight(fd.borrow()));
+      ASSERT_OK(soccr::loopback::WaitNothingInFlight(fd.borrow()));
       CheckpointInto(fd);
       if (::testing::Test::HasFatalFailure()) return;
       fd.reset();
@@ -200,7 +200,7 @@ TEST_F(HandleFaultTest, EveryRestoreAndResumeCallFailsCleanly) {
       EXPECT_EQ(RepairMode(fd.borrow()), 1);
     }
     fd.reset();  // In repair mode or never connected: sends nothing.
-    EXPECT_EQ(soccr::testing::CountOpenFds(), fds);
+    EXPECT_EQ(soccr::loopback::CountOpenFds(), fds);
     ExpectPeerUndisturbed(pair_.server.borrow());
   }
 }
@@ -208,7 +208,7 @@ TEST_F(HandleFaultTest, EveryRestoreAndResumeCallFailsCleanly) {
 TEST_F(HandleFaultTest, CheckpointFailuresLeaveTheOriginalUsable) {
   // A fresh pair: the fixture's client is gone.
   ASSERT_OK_AND_ASSIGN(
-      pair, soccr::testing::ConnectedPair(soccr::testing::Family::kV6));
+      pair, soccr::loopback::ConnectedPair(soccr::loopback::Family::kV6));
   FaultInjectingSys sys;
   for (size_t i = 0;; ++i) {
     ASSERT_OK_AND_ASSIGN(sk, Pause(pair.client.get(), sys));
@@ -244,9 +244,9 @@ TEST_F(HandleFaultTest, CheckpointFailuresLeaveTheOriginalUsable) {
     }
     ExpectPeerUndisturbed(pair.server.borrow());
   }
-  ASSERT_OK(soccr::testing::WriteAll(pair.client.borrow(), "ping"));
+  ASSERT_OK(soccr::loopback::WriteAll(pair.client.borrow(), "ping"));
   ASSERT_OK_AND_ASSIGN(got,
-                       soccr::testing::ReadExactly(pair.server.borrow(), 4));
+                       soccr::loopback::ReadExactly(pair.server.borrow(), 4));
   EXPECT_EQ(got, "ping");
 }
 

@@ -22,8 +22,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
-#include "soccr/testing/tcp_pair.h"
 #include "tools/progress.h"
 
 #ifndef TCP_AO_REPAIR
@@ -34,7 +34,7 @@ namespace soccr {
 namespace {
 
 using Outcome = Probe::Outcome;
-using testing::TcpPair;
+using loopback::TcpPair;
 
 constexpr char kLoopback[] = "loopback connection";
 constexpr char kRepair[] = "repair mode (TCP_REPAIR)";
@@ -175,7 +175,7 @@ bool Checker::ProbePaused(BorrowedFd client) {
       failed = CallFailed("getsockopt(TCP_QUEUE_SEQ)", err);
     } else if (::recv(client.get(), buf, sizeof(buf),
                       MSG_PEEK | MSG_DONTWAIT) != sizeof(buf) ||
-               std::string(buf, sizeof(buf)) != testing::Pattern(1000, 7)) {
+               std::string(buf, sizeof(buf)) != loopback::Pattern(1000, 7)) {
       failed = CallFailed("recv(MSG_PEEK) of the receive queue", errno);
     } else if (int err =
                    SetInt(client, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE)) {
@@ -368,12 +368,13 @@ void Checker::ProbeInjection(bool repair) {
     return;
   }
   absl::Status s = [&]() -> absl::Status {
-    absl::StatusOr<TcpPair> pair = testing::ConnectedPair(testing::Family::kV4);
+    absl::StatusOr<TcpPair> pair =
+        loopback::ConnectedPair(loopback::Family::kV4);
     if (!pair.ok()) return pair.status();
     if (::shutdown(pair->server.get(), SHUT_WR) != 0) {
       return absl::ErrnoToStatus(errno, "shutdown(SHUT_WR)");
     }
-    if (absl::Status w = testing::WaitTcpState(
+    if (absl::Status w = loopback::WaitTcpState(
             pair->client.borrow(), static_cast<int>(TcpState::kCloseWait));
         !w.ok()) {
       return w;
@@ -392,13 +393,13 @@ void Checker::ProbeInjection(bool repair) {
     if (!restored.ok()) return restored.status();
     absl::StatusOr<OwnedFd> fd = std::move(*restored).Resume();
     if (!fd.ok()) return fd.status();
-    if (testing::TcpStateNumber(fd->borrow()) !=
+    if (loopback::TcpStateNumber(fd->borrow()) !=
         static_cast<int>(TcpState::kCloseWait)) {
       return absl::InternalError(absl::StrCat(
           "the restored connection is in state ",
-          testing::TcpStateNumber(fd->borrow()), ", not CLOSE_WAIT"));
+          loopback::TcpStateNumber(fd->borrow()), ", not CLOSE_WAIT"));
     }
-    return testing::ExpectEof(fd->borrow());
+    return loopback::ExpectEof(fd->borrow());
   }();
   if (s.ok()) {
     Ok(kInjection, absl::StrFormat("a CLOSE_WAIT connection restored, the "
@@ -414,19 +415,20 @@ void Checker::ProbeInjection(bool repair) {
 // closed silently, restored on a new socket, every byte checked.
 void Checker::ProbeRoundTrip() {
   constexpr size_t kBytes = 4096;
-  const std::string down = testing::Pattern(kBytes, 11);
-  const std::string up = testing::Pattern(kBytes, 12);
+  const std::string down = loopback::Pattern(kBytes, 11);
+  const std::string up = loopback::Pattern(kBytes, 12);
   absl::Status s = [&]() -> absl::Status {
-    absl::StatusOr<TcpPair> pair = testing::ConnectedPair(testing::Family::kV4);
+    absl::StatusOr<TcpPair> pair =
+        loopback::ConnectedPair(loopback::Family::kV4);
     if (!pair.ok()) return pair.status();
     const BorrowedFd client = pair->client.borrow();
     const BorrowedFd server = pair->server.borrow();
-    if (absl::Status w = testing::WriteAll(server, down); !w.ok()) return w;
-    if (absl::Status w = testing::WaitInq(client, kBytes); !w.ok()) return w;
+    if (absl::Status w = loopback::WriteAll(server, down); !w.ok()) return w;
+    if (absl::Status w = loopback::WaitInq(client, kBytes); !w.ok()) return w;
     // The server drops what arrives, so `up` stays unacknowledged in the
     // client's send queue.
-    if (absl::Status w = testing::DropIncoming(server); !w.ok()) return w;
-    if (absl::Status w = testing::WriteAll(client, up); !w.ok()) return w;
+    if (absl::Status w = loopback::DropIncoming(server); !w.ok()) return w;
+    if (absl::Status w = loopback::WriteAll(client, up); !w.ok()) return w;
     absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(client);
     if (!paused.ok()) return paused.status();
     absl::StatusOr<ConnectionState> state = Checkpoint(*paused);
@@ -438,16 +440,16 @@ void Checker::ProbeRoundTrip() {
     }
     std::move(*paused).LeaveInRepairMode();
     pair->client.reset();
-    if (absl::Status w = testing::AcceptIncoming(server); !w.ok()) return w;
+    if (absl::Status w = loopback::AcceptIncoming(server); !w.ok()) return w;
     absl::StatusOr<RestoredSocket> restored = Restore(*state);
     if (!restored.ok()) return restored.status();
     absl::StatusOr<OwnedFd> fd = std::move(*restored).Resume();
     if (!fd.ok()) return fd.status();
     absl::StatusOr<std::string> got =
-        testing::ReadExactly(fd->borrow(), kBytes);
+        loopback::ReadExactly(fd->borrow(), kBytes);
     if (!got.ok()) return got.status();
     if (*got != down) return absl::DataLossError("the receive queue differs");
-    got = testing::ReadExactly(server, kBytes);
+    got = loopback::ReadExactly(server, kBytes);
     if (!got.ok()) return got.status();
     if (*got != up) return absl::DataLossError("the send queue differs");
     return absl::OkStatus();
@@ -463,7 +465,7 @@ void Checker::ProbeRoundTrip() {
 }
 
 void Checker::Run() {
-  absl::StatusOr<TcpPair> pair = testing::ConnectedPair(testing::Family::kV4);
+  absl::StatusOr<TcpPair> pair = loopback::ConnectedPair(loopback::Family::kV4);
   if (!pair.ok()) {
     Missing(kLoopback, absl::StrCat(pair.status().message(),
                                     " (is lo up in this network namespace?)"));
@@ -471,8 +473,8 @@ void Checker::Run() {
     return;
   }
   absl::Status data =
-      testing::WriteAll(pair->server.borrow(), testing::Pattern(1000, 7));
-  if (data.ok()) data = testing::WaitInq(pair->client.borrow(), 1000);
+      loopback::WriteAll(pair->server.borrow(), loopback::Pattern(1000, 7));
+  if (data.ok()) data = loopback::WaitInq(pair->client.borrow(), 1000);
   if (!data.ok()) {
     Missing(kLoopback, std::string(data.message()));
     for (const Feature& f : kFeatures) Skip(f.name, "needs a connection");

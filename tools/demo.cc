@@ -23,16 +23,16 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "soccr/loopback/private_netns.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
-#include "soccr/testing/private_netns.h"
-#include "soccr/testing/tcp_pair.h"
 #include "tools/image_file.h"
 #include "tools/restore.h"
 
 namespace soccr {
 namespace {
 
-using testing::Pattern;
+using loopback::Pattern;
 
 constexpr absl::Duration kIdleTimeout = absl::Seconds(60);
 constexpr uint64_t kMinBytes = 64 << 10;
@@ -165,12 +165,12 @@ absl::StatusOr<DemoReport> RunDemo(const DemoOptions& options,
                      kMaxBytes, " (1 GiB)"));
   }
   const size_t bytes = options.bytes;
-  if (absl::Status s = testing::EnterPrivateNetns(); !s.ok()) return s;
+  if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
   // Buffers that hold each whole stream, so that the queues can be full
   // mid-stream (raised in this namespace only; see private_netns.h).
   const int64_t buffers =
       std::max<int64_t>(16 << 20, 2 * static_cast<int64_t>(bytes));
-  if (absl::Status s = testing::RaiseTcpBuffers(buffers, buffers); !s.ok()) {
+  if (absl::Status s = loopback::RaiseTcpBuffers(buffers, buffers); !s.ok()) {
     return s;
   }
 
@@ -199,25 +199,26 @@ absl::StatusOr<DemoReport> RunDemo(const DemoOptions& options,
   progress.Step("streaming both ways");
   const int server_rcvbuf =
       static_cast<int>(std::clamp<uint64_t>(bytes / 8, 4096, 256 << 10));
-  absl::StatusOr<testing::TcpPair> pair =
-      testing::ConnectedPair(testing::Family::kV4, 0, server_rcvbuf);
+  absl::StatusOr<loopback::TcpPair> pair =
+      loopback::ConnectedPair(loopback::Family::kV4, 0, server_rcvbuf);
   if (!pair.ok()) return pair.status();
   const std::string down = Pattern(bytes, 1);  // server -> client
   const std::string up = Pattern(bytes, 2);    // client -> server
   const size_t half = bytes / 2;
-  if (absl::Status s = testing::WriteAll(
+  if (absl::Status s = loopback::WriteAll(
           pair->server.borrow(), absl::string_view(down).substr(0, half));
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = testing::WaitInq(pair->client.borrow(), half); !s.ok()) {
+  if (absl::Status s = loopback::WaitInq(pair->client.borrow(), half);
+      !s.ok()) {
     return s;
   }
   absl::StatusOr<size_t> up_written =
-      testing::WriteSome(pair->client.borrow(), up);
+      loopback::WriteSome(pair->client.borrow(), up);
   if (!up_written.ok()) return up_written.status();
   for (BorrowedFd fd : {pair->server.borrow(), pair->client.borrow()}) {
-    if (absl::Status s = testing::WaitNothingInFlight(fd); !s.ok()) return s;
+    if (absl::Status s = loopback::WaitNothingInFlight(fd); !s.ok()) return s;
   }
 
   // Checkpoint into the image file, then close the original silently.

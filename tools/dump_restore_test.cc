@@ -17,20 +17,20 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "soccr/image/image.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/checkpoint_util.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 #include "tools/image_file.h"
 #include "tools/testing/run_program.h"
 
 namespace soccr {
 namespace {
 
+using loopback::Pattern;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::Pattern;
 using testing::ProgramResult;
 using testing::RunProgram;
 using testing::SoccrPath;
@@ -54,16 +54,16 @@ class DumpRestoreTest : public testing::NetnsTest {
     // smaller: a restored connection whose peer's largest window is under
     // twice the MSS crawls at the persist timer's pace.)
     ASSERT_OK_AND_ASSIGN(
-        pair, testing::ConnectedPair(testing::Family::kV4, 0, 256 << 10));
+        pair, loopback::ConnectedPair(loopback::Family::kV4, 0, 256 << 10));
     pair_ = std::move(pair);
-    ASSERT_OK(testing::WriteAll(server(), Pattern(kDown, 1)));
-    ASSERT_OK(testing::WaitInq(client(), kDown));
+    ASSERT_OK(loopback::WriteAll(server(), Pattern(kDown, 1)));
+    ASSERT_OK(loopback::WaitInq(client(), kDown));
     ASSERT_OK_AND_ASSIGN(written,
-                         testing::WriteSome(client(), Pattern(kUp, 2)));
+                         loopback::WriteSome(client(), Pattern(kUp, 2)));
     up_written_ = written;
     ASSERT_LT(up_written_, kUp);
-    ASSERT_OK(testing::WaitNothingInFlight(client()));
-    server_inq_ = testing::InqLen(server());
+    ASSERT_OK(loopback::WaitNothingInFlight(client()));
+    server_inq_ = loopback::InqLen(server());
   }
 
   BorrowedFd client() const { return pair_.client.borrow(); }
@@ -102,9 +102,9 @@ class DumpRestoreTest : public testing::NetnsTest {
   // The peer saw nothing: still ESTABLISHED (no FIN, no reset) and no new
   // data since SetUp.
   void ExpectPeerNoticedNothing() {
-    EXPECT_EQ(testing::TcpStateNumber(server()),
+    EXPECT_EQ(loopback::TcpStateNumber(server()),
               static_cast<int>(TcpState::kEstablished));
-    EXPECT_EQ(testing::InqLen(server()), server_inq_);
+    EXPECT_EQ(loopback::InqLen(server()), server_inq_);
   }
 
   // Restores the image with `soccr restore` running fd3_peer, which
@@ -139,22 +139,22 @@ class DumpRestoreTest : public testing::NetnsTest {
     char c = 0;
     const bool live = ::read(ready[0], &c, 1) == 1;
     if (live) {
-      absl::StatusOr<std::string> up = testing::ReadExactly(server(), kUp);
+      absl::StatusOr<std::string> up = loopback::ReadExactly(server(), kUp);
       EXPECT_TRUE(up.ok()) << up.status();
       if (up.ok()) {
         EXPECT_TRUE(*up == Pattern(kUp, 2)) << "the client's stream differs";
-        EXPECT_OK(testing::WriteAll(server(), Pattern(kMoreDown, 1, kDown)));
+        EXPECT_OK(loopback::WriteAll(server(), Pattern(kMoreDown, 1, kDown)));
       }
     }
     ASSERT_OK_AND_ASSIGN(result, running->Wait());
     EXPECT_TRUE(live) << "fd3_peer never got the connection";
     EXPECT_EQ(result.exit_status, 0) << result.err;
     EXPECT_THAT(result.out, HasSubstr("all as expected"));
-    EXPECT_OK(testing::ExpectEof(server()));
+    EXPECT_OK(loopback::ExpectEof(server()));
   }
 
   std::string dir_;
-  testing::TcpPair pair_;
+  loopback::TcpPair pair_;
   size_t up_written_ = 0;
   int server_inq_ = 0;
 };
@@ -181,17 +181,17 @@ TEST_F(DumpRestoreTest, DefaultResumesTheOriginalAndTheImageRestores) {
   EXPECT_EQ(state.peer.port(), ServerPort());
 
   // The original carries on as if nothing happened, both ways.
-  ASSERT_OK_AND_ASSIGN(down, testing::ReadExactly(client(), kDown));
+  ASSERT_OK_AND_ASSIGN(down, loopback::ReadExactly(client(), kDown));
   EXPECT_TRUE(down == Pattern(kDown, 1));
-  ASSERT_OK_AND_ASSIGN(up, testing::ReadExactly(server(), up_written_));
+  ASSERT_OK_AND_ASSIGN(up, loopback::ReadExactly(server(), up_written_));
   EXPECT_TRUE(up == Pattern(up_written_, 2));
-  ASSERT_OK(testing::WriteAll(server(), "and back"));
-  ASSERT_OK_AND_ASSIGN(back, testing::ReadExactly(client(), 8));
+  ASSERT_OK(loopback::WriteAll(server(), "and back"));
+  ASSERT_OK_AND_ASSIGN(back, loopback::ReadExactly(client(), 8));
   EXPECT_EQ(back, "and back");
 
   // And the image restores to the same state (in a namespace of its own:
   // the original still holds its addresses here).
-  ASSERT_OK(testing::EnterPrivateNetns());
+  ASSERT_OK(loopback::EnterPrivateNetns());
   ASSERT_OK_AND_ASSIGN(restored, Restore(state));
   ASSERT_OK_AND_ASSIGN(again, Checkpoint(restored.paused()));
   testing::ExpectSameState(state, again);
@@ -206,7 +206,7 @@ TEST_F(DumpRestoreTest, CloseThenRestoreMovesTheConnection) {
   char c;
   EXPECT_EQ(::recv(client().get(), &c, 1, MSG_DONTWAIT), -1);
   EXPECT_EQ(errno, ECONNABORTED);
-  EXPECT_EQ(testing::TcpStateNumber(client()),
+  EXPECT_EQ(loopback::TcpStateNumber(client()),
             static_cast<int>(TcpState::kClose));
   ExpectPeerNoticedNothing();
 
@@ -241,9 +241,9 @@ TEST_F(DumpRestoreTest, FailedDumpLeavesTheOriginalUsable) {
   EXPECT_THAT(r.err, HasSubstr("soccr dump: write image " + dir_ +
                                "/no/such/dir/x.soccr: mkostemp("));
   EXPECT_THAT(r.err, HasSubstr("No such file or directory"));
-  ASSERT_OK_AND_ASSIGN(down, testing::ReadExactly(client(), kDown));
+  ASSERT_OK_AND_ASSIGN(down, loopback::ReadExactly(client(), kDown));
   EXPECT_TRUE(down == Pattern(kDown, 1));
-  ASSERT_OK_AND_ASSIGN(up, testing::ReadExactly(server(), up_written_));
+  ASSERT_OK_AND_ASSIGN(up, loopback::ReadExactly(server(), up_written_));
   EXPECT_TRUE(up == Pattern(up_written_, 2));
 }
 
@@ -283,7 +283,7 @@ TEST_F(DumpRestoreTest, RefusesWithoutPtraceAccess) {
   EXPECT_THAT(r.err, HasSubstr("pidfd_getfd: Operation not permitted (it "
                                "needs ptrace access to the process"));
   // And the connection was never touched.
-  ASSERT_OK_AND_ASSIGN(down, testing::ReadExactly(client(), kDown));
+  ASSERT_OK_AND_ASSIGN(down, loopback::ReadExactly(client(), kDown));
   EXPECT_TRUE(down == Pattern(kDown, 1));
 }
 

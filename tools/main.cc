@@ -22,8 +22,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "soccr/loopback/private_netns.h"
 #include "soccr/tcp_state.h"
-#include "soccr/testing/private_netns.h"
 #include "tools/check.h"
 #include "tools/cli.h"
 #include "tools/demo.h"
@@ -207,7 +207,7 @@ std::string Millis(absl::Duration d) {
 
 int RunCheck() {
   if (absl::GetFlag(FLAGS_private_netns)) {
-    if (absl::Status s = testing::EnterPrivateNetns(); !s.ok()) {
+    if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) {
       return Fail("check", s);
     }
   }

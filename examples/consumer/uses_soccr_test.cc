@@ -6,17 +6,17 @@
 #include <string>
 #include <utility>
 
+#include "soccr/loopback/private_netns.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
-#include "soccr/testing/private_netns.h"
-#include "soccr/testing/tcp_pair.h"
 
 int main() {
-  absl::Status s = soccr::testing::EnterPrivateNetns();
+  absl::Status s = soccr::loopback::EnterPrivateNetns();
   if (!s.ok()) {
     fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;
   }
-  auto pair = soccr::testing::ConnectedPair(soccr::testing::Family::kV6);
+  auto pair = soccr::loopback::ConnectedPair(soccr::loopback::Family::kV6);
   if (!pair.ok()) return 2;
   auto paused = soccr::PausedSocket::Pause(pair->client.borrow());
   if (!paused.ok()) return 3;
@@ -29,8 +29,8 @@ int main() {
   auto fd = std::move(*restored).Resume();
   if (!fd.ok()) return 6;
   const std::string hello = "hello from the restored socket";
-  if (!soccr::testing::WriteAll(fd->borrow(), hello).ok()) return 7;
-  auto got = soccr::testing::ReadExactly(pair->server.borrow(), hello.size());
+  if (!soccr::loopback::WriteAll(fd->borrow(), hello).ok()) return 7;
+  auto got = soccr::loopback::ReadExactly(pair->server.borrow(), hello.size());
   if (!got.ok() || *got != hello) return 8;
   printf("consumer: moved %s\n", state->Endpoints().c_str());
   return 0;

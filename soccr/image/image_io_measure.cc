@@ -31,9 +31,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "soccr/image/image.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/netns.h"
-#include "soccr/testing/tcp_pair.h"
 
 ABSL_FLAG(int, mib, 64, "MiB in each queue of the connection.");
 ABSL_FLAG(int, repeat, 5, "Runs of each step; medians are reported.");
@@ -43,7 +43,7 @@ ABSL_FLAG(std::string, dir, "",
 namespace soccr {
 namespace {
 
-using ::soccr::testing::Family;
+using ::soccr::loopback::Family;
 
 long MinorFaults() {
   struct rusage ru = {};
@@ -106,26 +106,26 @@ T Value(absl::StatusOr<T> v, const char* what) {
 // A connection with `size` bytes unread by the client and at least `size`
 // bytes in its send queue behind the server's full window.
 struct Connection {
-  soccr::testing::TcpPair pair;
+  soccr::loopback::TcpPair pair;
   std::string to_client, to_server;
   size_t written = 0;
 };
 
 Connection Make(size_t size) {
   Connection c;
-  c.pair =
-      Value(soccr::testing::ConnectedPair(Family::kV4, 0, 64 << 10), "connect");
-  c.to_client = soccr::testing::Pattern(size, 1);
-  c.to_server = soccr::testing::Pattern(size + size / 4 + (1 << 20), 2);
-  CHECK_OK(soccr::testing::WriteAll(c.pair.server.borrow(), c.to_client,
+  c.pair = Value(soccr::loopback::ConnectedPair(Family::kV4, 0, 64 << 10),
+                 "connect");
+  c.to_client = soccr::loopback::Pattern(size, 1);
+  c.to_server = soccr::loopback::Pattern(size + size / 4 + (1 << 20), 2);
+  CHECK_OK(soccr::loopback::WriteAll(c.pair.server.borrow(), c.to_client,
+                                     absl::Seconds(60)));
+  CHECK_OK(soccr::loopback::WaitInq(c.pair.client.borrow(), size,
                                     absl::Seconds(60)));
-  CHECK_OK(
-      soccr::testing::WaitInq(c.pair.client.borrow(), size, absl::Seconds(60)));
-  CHECK_OK(soccr::testing::WaitNothingInFlight(c.pair.server.borrow()));
+  CHECK_OK(soccr::loopback::WaitNothingInFlight(c.pair.server.borrow()));
   c.written = Value(
-      soccr::testing::WriteSome(c.pair.client.borrow(), c.to_server), "write");
-  CHECK_OK(soccr::testing::WaitNothingInFlight(c.pair.client.borrow()));
-  CHECK(soccr::testing::OutqLen(c.pair.client.borrow()) >=
+      soccr::loopback::WriteSome(c.pair.client.borrow(), c.to_server), "write");
+  CHECK_OK(soccr::loopback::WaitNothingInFlight(c.pair.client.borrow()));
+  CHECK(soccr::loopback::OutqLen(c.pair.client.borrow()) >=
         static_cast<int>(size));
   return c;
 }
@@ -146,15 +146,15 @@ int Main() {
     dir = t != nullptr ? t : "/tmp";
   }
   const std::string path = dir + "/image_io_measure.soccr";
-  CHECK_OK(soccr::testing::EnterPrivateNetns());
+  CHECK_OK(soccr::loopback::EnterPrivateNetns());
   const int64_t buf = 2 * static_cast<int64_t>(size) + (64 << 20);
-  CHECK_OK(soccr::testing::RaiseTcpBuffers(buf, buf + (64 << 20)));
+  CHECK_OK(soccr::loopback::RaiseTcpBuffers(buf, buf + (64 << 20)));
 
   Connection c = Make(size);
   PausedSocket paused =
       Value(PausedSocket::Pause(c.pair.client.borrow()), "pause");
   const uint64_t queue_bytes =
-      size + soccr::testing::OutqLen(c.pair.client.borrow());
+      size + soccr::loopback::OutqLen(c.pair.client.borrow());
   std::vector<Result> results;
 
   // memcpy of the same amount between warm buffers: the yardstick.
@@ -262,12 +262,12 @@ int Main() {
   }));
   results.push_back(std::move(restore));
   const std::string server_got =
-      Value(soccr::testing::ReadExactly(c.pair.server.borrow(), c.written,
-                                        absl::Seconds(120)),
+      Value(soccr::loopback::ReadExactly(c.pair.server.borrow(), c.written,
+                                         absl::Seconds(120)),
             "read at server");
   CHECK(server_got == c.to_server.substr(0, c.written));
   const std::string client_got = Value(
-      soccr::testing::ReadExactly(restored.borrow(), size, absl::Seconds(120)),
+      soccr::loopback::ReadExactly(restored.borrow(), size, absl::Seconds(120)),
       "read at restored client");
   CHECK(client_got == c.to_client);
 

@@ -16,16 +16,16 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "soccr/image/image.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {
 
-using ::soccr::testing::Family;
-using ::soccr::testing::Pattern;
+using ::soccr::loopback::Family;
+using ::soccr::loopback::Pattern;
 
 std::string TempPath(absl::string_view name) {
   const char* dir = getenv("TEST_TMPDIR");
@@ -36,41 +36,41 @@ std::string TempPath(absl::string_view name) {
 // client's receive queue, and the start of `to_server` (`written` bytes)
 // split between the server's receive queue and the client's send queue.
 struct Caught {
-  soccr::testing::TcpPair pair;
+  soccr::loopback::TcpPair pair;
   std::string to_client;
   std::string to_server;
   size_t written = 0;
 };
 
 void Catch(Family family, uint64_t seed, Caught& c) {
-  ASSERT_OK_AND_ASSIGN(pair, soccr::testing::ConnectedPair(family));
+  ASSERT_OK_AND_ASSIGN(pair, soccr::loopback::ConnectedPair(family));
   c.pair = std::move(pair);
   c.to_client = Pattern(70000, seed);
   c.to_server = Pattern(4 << 20, seed + 1);
   const BorrowedFd client = c.pair.client.borrow();
-  ASSERT_OK(soccr::testing::WriteAll(c.pair.server.borrow(), c.to_client));
-  ASSERT_OK(soccr::testing::WaitInq(client, c.to_client.size()));
-  ASSERT_OK(soccr::testing::WaitNothingInFlight(c.pair.server.borrow()));
-  ASSERT_OK_AND_ASSIGN(n, soccr::testing::WriteSome(client, c.to_server));
+  ASSERT_OK(soccr::loopback::WriteAll(c.pair.server.borrow(), c.to_client));
+  ASSERT_OK(soccr::loopback::WaitInq(client, c.to_client.size()));
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(c.pair.server.borrow()));
+  ASSERT_OK_AND_ASSIGN(n, soccr::loopback::WriteSome(client, c.to_server));
   c.written = n;
-  ASSERT_OK(soccr::testing::WaitNothingInFlight(client));
-  ASSERT_GT(soccr::testing::OutqLen(client), 0);
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(client));
+  ASSERT_GT(soccr::loopback::OutqLen(client), 0);
   const int one = 1;
   ASSERT_EQ(::setsockopt(client.get(), SOL_TCP, TCP_NODELAY, &one, 4), 0);
 }
 
 // The rest of the conversation over the restored socket, byte by byte.
 void Finish(const Caught& c, BorrowedFd restored) {
-  ASSERT_OK_AND_ASSIGN(server_got, soccr::testing::ReadExactly(
+  ASSERT_OK_AND_ASSIGN(server_got, soccr::loopback::ReadExactly(
                                        c.pair.server.borrow(), c.written));
   EXPECT_TRUE(server_got == c.to_server.substr(0, c.written));
   ASSERT_OK_AND_ASSIGN(
-      client_got, soccr::testing::ReadExactly(restored, c.to_client.size()));
+      client_got, soccr::loopback::ReadExactly(restored, c.to_client.size()));
   EXPECT_TRUE(client_got == c.to_client);
   const std::string more = Pattern(50000, 99);
-  ASSERT_OK(soccr::testing::WriteAll(restored, more));
+  ASSERT_OK(soccr::loopback::WriteAll(restored, more));
   ASSERT_OK_AND_ASSIGN(
-      got, soccr::testing::ReadExactly(c.pair.server.borrow(), more.size()));
+      got, soccr::loopback::ReadExactly(c.pair.server.borrow(), more.size()));
   EXPECT_TRUE(got == more);
   int nodelay = 0;
   socklen_t len = sizeof(nodelay);
@@ -114,7 +114,7 @@ TEST_F(ImageRestoreTest, ThreeConnectionsThroughOneFile) {
   const uint8_t* end = begin + file.bytes().size();
   // In reverse order, each on its own.
   for (int i = 2; i >= 0; --i) {
-    SCOPED_TRACE(soccr::testing::FamilyName(families[i]));
+    SCOPED_TRACE(soccr::loopback::FamilyName(families[i]));
     ASSERT_OK_AND_ASSIGN(state, image.Read(i));
     // No queue byte copied: the restore reads them from the mapping.
     EXPECT_TRUE(state.recv_queue.data() >= begin &&

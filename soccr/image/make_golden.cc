@@ -23,14 +23,14 @@
 #include "absl/time/clock.h"
 #include "soccr/image/format.h"
 #include "soccr/image/image.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/netns.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {
 
-using ::soccr::testing::Family;
+using ::soccr::loopback::Family;
 
 // `label` repeated and cut to `n` bytes.
 std::string GoldenText(absl::string_view label, size_t n) {
@@ -68,39 +68,39 @@ absl::StatusOr<ConnectionState> Take(OwnedFd& fd, bool socket_options) {
   return s;
 }
 
-absl::StatusOr<ConnectionState> Take(soccr::testing::TcpPair& pair,
+absl::StatusOr<ConnectionState> Take(soccr::loopback::TcpPair& pair,
                                      bool socket_options) {
   return Take(pair.client, socket_options);
 }
 
 // The server sends `data`, which stays unread in the client's receive
 // queue; returns once all of it is there and acknowledged.
-absl::Status ServerSendsUnread(const soccr::testing::TcpPair& pair,
+absl::Status ServerSendsUnread(const soccr::loopback::TcpPair& pair,
                                absl::string_view data) {
-  if (absl::Status st = soccr::testing::WriteAll(pair.server.borrow(), data);
+  if (absl::Status st = soccr::loopback::WriteAll(pair.server.borrow(), data);
       !st.ok()) {
     return st;
   }
   if (absl::Status st =
-          soccr::testing::WaitInq(pair.client.borrow(), data.size());
+          soccr::loopback::WaitInq(pair.client.borrow(), data.size());
       !st.ok()) {
     return st;
   }
-  return soccr::testing::WaitNothingInFlight(pair.server.borrow());
+  return soccr::loopback::WaitNothingInFlight(pair.server.borrow());
 }
 
 // A small IPv4 connection: a few bytes unread, a few in flight (the peer
 // drops them), socket options set.
 absl::StatusOr<ConnectionState> SmallV4() {
-  absl::StatusOr<soccr::testing::TcpPair> pair =
-      soccr::testing::ConnectedPair(Family::kV4);
+  absl::StatusOr<soccr::loopback::TcpPair> pair =
+      soccr::loopback::ConnectedPair(Family::kV4);
   if (!pair.ok()) return pair.status();
   const BorrowedFd c = pair->client.borrow();
   const std::string to_client = GoldenText("golden receive queue|", 21);
   if (absl::Status st = ServerSendsUnread(*pair, to_client); !st.ok()) {
     return st;
   }
-  if (absl::Status st = soccr::testing::DropIncoming(pair->server.borrow());
+  if (absl::Status st = soccr::loopback::DropIncoming(pair->server.borrow());
       !st.ok()) {
     return st;
   }
@@ -110,7 +110,7 @@ absl::StatusOr<ConnectionState> SmallV4() {
     if (!st.ok()) return st;
   }
   const std::string to_server = GoldenText("golden send queue|", 27);
-  if (absl::Status st = soccr::testing::WriteAll(c, to_server); !st.ok()) {
+  if (absl::Status st = soccr::loopback::WriteAll(c, to_server); !st.ok()) {
     return st;
   }
   absl::SleepFor(absl::Milliseconds(20));  // let it go out (and be dropped)
@@ -122,8 +122,8 @@ absl::StatusOr<ConnectionState> SmallV4() {
 absl::StatusOr<ConnectionState> WithUnsent(Family family,
                                            absl::string_view label,
                                            bool socket_options) {
-  absl::StatusOr<soccr::testing::TcpPair> pair =
-      soccr::testing::ConnectedPair(family, 0, /*server_rcvbuf=*/1024);
+  absl::StatusOr<soccr::loopback::TcpPair> pair =
+      soccr::loopback::ConnectedPair(family, 0, /*server_rcvbuf=*/1024);
   if (!pair.ok()) return pair.status();
   const BorrowedFd c = pair->client.borrow();
   const std::string to_client =
@@ -132,13 +132,13 @@ absl::StatusOr<ConnectionState> WithUnsent(Family family,
     return st;
   }
   const std::string to_server = GoldenText(absl::StrCat(label, " send|"), 6000);
-  absl::StatusOr<size_t> n = soccr::testing::WriteSome(c, to_server);
+  absl::StatusOr<size_t> n = soccr::loopback::WriteSome(c, to_server);
   if (!n.ok()) return n.status();
   if (absl::Status st = Check(*n == to_server.size(), "writing 6000 bytes");
       !st.ok()) {
     return st;
   }
-  if (absl::Status st = soccr::testing::WaitNothingInFlight(c); !st.ok()) {
+  if (absl::Status st = soccr::loopback::WaitNothingInFlight(c); !st.ok()) {
     return st;
   }
   return Take(*pair, socket_options);
@@ -167,24 +167,24 @@ absl::StatusOr<ConnectionState> Unconnected() {
 
 // CLOSE_WAIT: the peer sent 40 bytes and its FIN; nothing read yet.
 absl::StatusOr<ConnectionState> CloseWait() {
-  absl::StatusOr<soccr::testing::TcpPair> pair =
-      soccr::testing::ConnectedPair(Family::kV4);
+  absl::StatusOr<soccr::loopback::TcpPair> pair =
+      soccr::loopback::ConnectedPair(Family::kV4);
   if (!pair.ok()) return pair.status();
   const std::string data = GoldenText("golden close wait|", 40);
-  if (absl::Status st = soccr::testing::WriteAll(pair->server.borrow(), data);
+  if (absl::Status st = soccr::loopback::WriteAll(pair->server.borrow(), data);
       !st.ok()) {
     return st;
   }
   if (::shutdown(pair->server.get(), SHUT_WR) != 0) {
     return absl::ErrnoToStatus(errno, "shutdown");
   }
-  if (absl::Status st = soccr::testing::WaitTcpState(
+  if (absl::Status st = soccr::loopback::WaitTcpState(
           pair->client.borrow(), static_cast<int>(TcpState::kCloseWait));
       !st.ok()) {
     return st;
   }
   if (absl::Status st =
-          soccr::testing::WaitNothingInFlight(pair->server.borrow());
+          soccr::loopback::WaitNothingInFlight(pair->server.borrow());
       !st.ok()) {
     return st;
   }
@@ -193,15 +193,15 @@ absl::StatusOr<ConnectionState> CloseWait() {
 
 // FIN_WAIT1: we sent 30 bytes and our FIN, and the peer dropped both.
 absl::StatusOr<ConnectionState> FinWait1() {
-  absl::StatusOr<soccr::testing::TcpPair> pair =
-      soccr::testing::ConnectedPair(Family::kV4);
+  absl::StatusOr<soccr::loopback::TcpPair> pair =
+      soccr::loopback::ConnectedPair(Family::kV4);
   if (!pair.ok()) return pair.status();
-  if (absl::Status st = soccr::testing::DropIncoming(pair->server.borrow());
+  if (absl::Status st = soccr::loopback::DropIncoming(pair->server.borrow());
       !st.ok()) {
     return st;
   }
   const std::string data = GoldenText("golden fin wait 1|", 30);
-  if (absl::Status st = soccr::testing::WriteAll(pair->client.borrow(), data);
+  if (absl::Status st = soccr::loopback::WriteAll(pair->client.borrow(), data);
       !st.ok()) {
     return st;
   }
@@ -209,7 +209,7 @@ absl::StatusOr<ConnectionState> FinWait1() {
     return absl::ErrnoToStatus(errno, "shutdown");
   }
   absl::SleepFor(absl::Milliseconds(20));  // let it go out (and be dropped)
-  if (soccr::testing::TcpStateNumber(pair->client.borrow()) !=
+  if (soccr::loopback::TcpStateNumber(pair->client.borrow()) !=
       static_cast<int>(TcpState::kFinWait1)) {
     return absl::InternalError("not in FIN_WAIT1");
   }
@@ -218,16 +218,16 @@ absl::StatusOr<ConnectionState> FinWait1() {
 
 // CLOSE after a reset, over IPv6, with 50 bytes unread: ECONNRESET pending.
 absl::StatusOr<ConnectionState> ClosedByReset() {
-  absl::StatusOr<soccr::testing::TcpPair> pair =
-      soccr::testing::ConnectedPair(Family::kV6);
+  absl::StatusOr<soccr::loopback::TcpPair> pair =
+      soccr::loopback::ConnectedPair(Family::kV6);
   if (!pair.ok()) return pair.status();
   const std::string data = GoldenText("golden unread before reset|", 50);
-  if (absl::Status st = soccr::testing::WriteAll(pair->server.borrow(), data);
+  if (absl::Status st = soccr::loopback::WriteAll(pair->server.borrow(), data);
       !st.ok()) {
     return st;
   }
   if (absl::Status st =
-          soccr::testing::WaitInq(pair->client.borrow(), data.size());
+          soccr::loopback::WaitInq(pair->client.borrow(), data.size());
       !st.ok()) {
     return st;
   }
@@ -237,7 +237,7 @@ absl::StatusOr<ConnectionState> ClosedByReset() {
     return absl::ErrnoToStatus(errno, "SO_LINGER");
   }
   pair->server.reset();  // sends a reset
-  if (absl::Status st = soccr::testing::WaitTcpState(
+  if (absl::Status st = soccr::loopback::WaitTcpState(
           pair->client.borrow(), static_cast<int>(TcpState::kClose));
       !st.ok()) {
     return st;
@@ -341,7 +341,7 @@ States ThreeWithUnsent() {
 }
 
 absl::Status Main(const std::string& dir) {
-  if (absl::Status st = soccr::testing::EnterPrivateNetns(); !st.ok()) {
+  if (absl::Status st = soccr::loopback::EnterPrivateNetns(); !st.ok()) {
     return st;
   }
   for (const auto& [name, make] :

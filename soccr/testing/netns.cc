@@ -3,7 +3,7 @@
 namespace soccr::testing {
 
 void NetnsTest::SetUp() {
-  const absl::Status s = EnterPrivateNetns();
+  const absl::Status s = loopback::EnterPrivateNetns();
   ASSERT_TRUE(s.ok()) << s;
 }
 

@@ -17,7 +17,7 @@
 #define SOCCR_TESTING_NETNS_H_
 
 #include "gtest/gtest.h"
-#include "soccr/testing/private_netns.h"  // IWYU pragma: export
+#include "soccr/loopback/private_netns.h"  // IWYU pragma: export
 
 namespace soccr::testing {
 

@@ -8,7 +8,7 @@
 #include "soccr/testing/netns.h"
 
 int main(int argc, char** argv) {
-  if (absl::Status s = soccr::testing::EnterPrivateNetns(); !s.ok()) {
+  if (absl::Status s = soccr::loopback::EnterPrivateNetns(); !s.ok()) {
     fprintf(stderr, "cannot enter a private network namespace: %s\n",
             s.ToString().c_str());
     return 1;

@@ -7,7 +7,7 @@
 //   fd3_peer READY_FD PEER_PORT RECV_BYTES RECV_SEED RECV_OFFSET
 //            SEND_BYTES SEND_SEED SEND_OFFSET
 //
-// The bytes are soccr::testing::Pattern(n, seed, offset), so a test can
+// The bytes are soccr::loopback::Pattern(n, seed, offset), so a test can
 // say which part of which stream comes next. Exit status 0 when all is
 // well; otherwise 1 with one line on stderr saying what was wrong.
 
@@ -23,8 +23,8 @@
 #include "absl/strings/str_cat.h"
 #include "soccr/address.h"
 #include "soccr/fd.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/tcp_state.h"
-#include "soccr/testing/tcp_pair.h"
 #include "tools/pidfd.h"
 
 namespace {
@@ -56,7 +56,7 @@ int Main(int argc, char** argv) {
   if (fl_flags < 0 || (fl_flags & O_NONBLOCK) != 0) {
     return Fail("fd 3 is non-blocking");
   }
-  const int state = soccr::testing::TcpStateNumber(fd);
+  const int state = soccr::loopback::TcpStateNumber(fd);
   if (state != static_cast<int>(soccr::TcpState::kEstablished)) {
     return Fail(absl::StrCat("fd 3 is in TCP state ", state));
   }
@@ -73,14 +73,14 @@ int Main(int argc, char** argv) {
   if (::write(ready, "R", 1) != 1 || ::close(ready) != 0) {
     return Fail("cannot write to READY_FD");
   }
-  if (absl::Status s = soccr::testing::WriteAll(
-          fd, soccr::testing::Pattern(v[4], v[5], v[6]));
+  if (absl::Status s = soccr::loopback::WriteAll(
+          fd, soccr::loopback::Pattern(v[4], v[5], v[6]));
       !s.ok()) {
     return Fail(std::string(s.message()));
   }
-  absl::StatusOr<std::string> got = soccr::testing::ReadExactly(fd, v[1]);
+  absl::StatusOr<std::string> got = soccr::loopback::ReadExactly(fd, v[1]);
   if (!got.ok()) return Fail(std::string(got.status().message()));
-  if (*got != soccr::testing::Pattern(v[1], v[2], v[3])) {
+  if (*got != soccr::loopback::Pattern(v[1], v[2], v[3])) {
     return Fail("the bytes read differ from the peer's stream");
   }
   printf("fd3_peer: read %lu bytes, wrote %lu, all as expected\n",

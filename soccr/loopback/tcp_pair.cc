@@ -1,4 +1,4 @@
-#include "soccr/testing/tcp_pair.h"
+#include "soccr/loopback/tcp_pair.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
-namespace soccr::testing {
+namespace soccr::loopback {
 namespace {
 
 int PollMs(absl::Time deadline) {
@@ -316,4 +316,4 @@ int CountOpenFds() {
   return n - 3;  // ".", ".." and the directory itself.
 }
 
-}  // namespace soccr::testing
+}  // namespace soccr::loopback

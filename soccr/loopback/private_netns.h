@@ -1,23 +1,23 @@
-// soccr/testing/private_netns.h: private user + network namespaces.
+// soccr/loopback/private_netns.h: private user + network namespaces.
 //
 // For tests, benchmarks and demos that need TCP repair mode without root on
 // the host and without touching the host's network:
 //
-//   absl::Status s = soccr::testing::EnterPrivateNetns();  // lo is up
-//   s = soccr::testing::RaiseTcpBuffers(64 << 20, 256 << 20);
+//   absl::Status s = soccr::loopback::EnterPrivateNetns();  // lo is up
+//   s = soccr::loopback::RaiseTcpBuffers(64 << 20, 256 << 20);
 //
 // Inside its own user namespace the process holds CAP_NET_ADMIN over its own
 // network namespace, which is all TCP_REPAIR needs.
 
-#ifndef SOCCR_TESTING_PRIVATE_NETNS_H_
-#define SOCCR_TESTING_PRIVATE_NETNS_H_
+#ifndef SOCCR_LOOPBACK_PRIVATE_NETNS_H_
+#define SOCCR_LOOPBACK_PRIVATE_NETNS_H_
 
 #include <stdint.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace soccr::testing {
+namespace soccr::loopback {
 
 // Moves the calling thread into a fresh network namespace with `lo` up. The
 // first call also creates a user namespace (mapping the caller's uid and gid
@@ -40,6 +40,6 @@ namespace soccr::testing {
 [[nodiscard]] absl::Status RaiseTcpBuffers(int64_t initial_bytes,
                                            int64_t max_bytes);
 
-}  // namespace soccr::testing
+}  // namespace soccr::loopback
 
-#endif  // SOCCR_TESTING_PRIVATE_NETNS_H_
+#endif  // SOCCR_LOOPBACK_PRIVATE_NETNS_H_

@@ -1,8 +1,10 @@
-// soccr/testing/tcp_pair.h: connected TCP pairs and byte-exact I/O helpers
-// for tests. Call from inside a private network namespace (NetnsTest).
+// soccr/loopback/tcp_pair.h: connected TCP pairs over loopback and
+// byte-exact I/O on them, for tests, demos, probes and benchmarks. Call from
+// inside a private network namespace (EnterPrivateNetns, or NetnsTest in a
+// test).
 
-#ifndef SOCCR_TESTING_TCP_PAIR_H_
-#define SOCCR_TESTING_TCP_PAIR_H_
+#ifndef SOCCR_LOOPBACK_TCP_PAIR_H_
+#define SOCCR_LOOPBACK_TCP_PAIR_H_
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +18,7 @@
 #include "soccr/address.h"
 #include "soccr/fd.h"
 
-namespace soccr::testing {
+namespace soccr::loopback {
 
 enum class Family { kV4, kV6, kMapped };
 
@@ -87,6 +89,6 @@ int TcpStateNumber(BorrowedFd fd);
 // The number of open descriptors of this process.
 int CountOpenFds();
 
-}  // namespace soccr::testing
+}  // namespace soccr::loopback
 
-#endif  // SOCCR_TESTING_TCP_PAIR_H_
+#endif  // SOCCR_LOOPBACK_TCP_PAIR_H_

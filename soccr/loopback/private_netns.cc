@@ -1,4 +1,4 @@
-#include "soccr/testing/private_netns.h"
+#include "soccr/loopback/private_netns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "soccr/fd.h"
 
-namespace soccr::testing {
+namespace soccr::loopback {
 namespace {
 
 absl::Status WriteFile(const std::string& path, absl::string_view data) {
@@ -99,4 +99,4 @@ absl::Status RaiseTcpBuffers(int64_t initial_bytes, int64_t max_bytes) {
   return SetSysctl("net/ipv4/tcp_wmem", value);
 }
 
-}  // namespace soccr::testing
+}  // namespace soccr::loopback
