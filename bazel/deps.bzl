@@ -12,7 +12,8 @@ build works offline.
 load("//bazel:system_libs.bzl", "system_libs")
 
 def soccr_deps():
-    """Declares @soccr_deps: Abseil, GoogleTest, Google Benchmark, xxHash."""
+    """Declares @soccr_deps: Abseil, GoogleTest, Google Benchmark, xxHash,
+    libnftnl, libmnl and libnftables."""
     if native.existing_rule("soccr_deps"):
         return
     system_libs(
@@ -23,6 +24,9 @@ def soccr_deps():
             "gmock_main": "gmock_main",
             "gtest": "gtest",
             "gtest_main": "gtest_main",
+            "libmnl": "libmnl",
+            "libnftables": "libnftables",
+            "libnftnl": "libnftnl",
             "xxhash": "libxxhash",
         },
         # One target per installed Abseil module: @soccr_deps//:absl_status.

@@ -23,12 +23,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "soccr/loopback/private_netns.h"
+#include "soccr/netlock/netlock.h"
 #include "soccr/tcp_state.h"
 #include "tools/check.h"
 #include "tools/cli.h"
 #include "tools/demo.h"
 #include "tools/dump.h"
 #include "tools/inspect.h"
+#include "tools/locks.h"
 #include "tools/progress.h"
 #include "tools/restore.h"
 
@@ -161,8 +163,38 @@ const Command kDemo = {
     0,
 };
 
-const Command* const kCommands[] = {&kCheck, &kInspect, &kDump, &kRestore,
-                                    &kDemo};
+const Command kLocks = {
+    "locks",
+    "locks [--json]",
+    "list soccr's network locks in this network namespace",
+    "Lists the network locks soccr holds in the current network namespace\n"
+    "(nftables tables named soccr_lock_ID), oldest first, one line each:\n"
+    "ID, scope (connections or namespace), how many connections it holds\n"
+    "(for the namespace scope: how many it exempts), the process that took\n"
+    "it, when (UTC), and its note. Prints nothing when there are none. A\n"
+    "lock outlives the process that took it: one left by a process that\n"
+    "died holds its connections until `soccr unlock ID`. Needs\n"
+    "CAP_NET_ADMIN over the network namespace.",
+    {{"json"}},
+    0,
+    0,
+};
+
+const Command kUnlock = {
+    "unlock",
+    "unlock ID",
+    "remove a network lock",
+    "Removes the network lock ID (as `soccr locks` prints it) from the\n"
+    "current network namespace in one transaction: the connections it held\n"
+    "flow again (their peers retransmit what was dropped). Exits 1 if there\n"
+    "is no such lock. Needs CAP_NET_ADMIN over the network namespace.",
+    {},
+    1,
+    1,
+};
+
+const Command* const kCommands[] = {&kCheck, &kInspect, &kDump,  &kRestore,
+                                    &kDemo,  &kLocks,   &kUnlock};
 
 std::string TopUsage() {
   std::string s =
@@ -334,6 +366,23 @@ int RunDemo() {
   return cli::kExitOk;
 }
 
+int RunLocks() {
+  absl::StatusOr<std::vector<LockInfo>> locks = NetworkLock::List();
+  if (!locks.ok()) return Fail("locks", locks.status());
+  const std::string out =
+      absl::GetFlag(FLAGS_json) ? FormatLocksJson(*locks) : FormatLocks(*locks);
+  fwrite(out.data(), 1, out.size(), stdout);
+  return cli::kExitOk;
+}
+
+int RunUnlock(const cli::Args& args) {
+  if (absl::Status s = NetworkLock::UnlockById(args.args[0]); !s.ok()) {
+    return Fail("unlock", s);
+  }
+  printf("unlocked %s\n", args.args[0].c_str());
+  return cli::kExitOk;
+}
+
 int Main(int argc, char** argv) {
   if (argc < 2) {
     fprintf(stderr, "%s", TopUsage().c_str());
@@ -372,6 +421,8 @@ int Main(int argc, char** argv) {
   if (command == &kInspect) return RunInspect(*args);
   if (command == &kDump) return RunDump();
   if (command == &kRestore) return RunRestore(*args);
+  if (command == &kLocks) return RunLocks();
+  if (command == &kUnlock) return RunUnlock(*args);
   return RunDemo();
 }
 

@@ -1,0 +1,52 @@
+#include "tools/locks.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "tools/json.h"
+
+namespace soccr {
+namespace {
+
+std::string Utc(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+std::string FormatLocks(const std::vector<LockInfo>& locks) {
+  std::string out;
+  for (const LockInfo& l : locks) {
+    absl::StrAppend(&out, l.id, " ", LockScopeName(l.scope), " ", l.connections,
+                    " pid ", l.pid, " ", Utc(l.created),
+                    l.note.empty() ? "" : " ", l.note, "\n");
+  }
+  return out;
+}
+
+std::string FormatLocksJson(const std::vector<LockInfo>& locks) {
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("locks");
+  j.BeginArray();
+  for (const LockInfo& l : locks) {
+    j.BeginObject();
+    j.Key("id");
+    j.String(l.id);
+    j.Key("scope");
+    j.String(LockScopeName(l.scope));
+    j.Key("connections");
+    j.Uint(l.connections);
+    j.Key("pid");
+    j.Int(l.pid);
+    j.Key("created");
+    j.String(Utc(l.created));
+    j.Key("note");
+    j.String(l.note);
+    j.EndObject();
+  }
+  j.EndArray();
+  j.EndObject();
+  return std::move(j).Take();
+}
+
+}  // namespace soccr
