@@ -128,6 +128,7 @@ absl::StatusOr<Args> Parse(const Command& command,
       return s;
     }
     given.insert(ref->name);
+    out.values[std::string(ref->name)].emplace_back(*value);
   }
   for (const FlagRef& ref : command.flags) {
     if (ref.required && !given.contains(ref.name)) {

@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,9 @@ struct Args {
   bool help = false;  // --help or -h: print Usage() and exit 0
   std::vector<std::string> args;
   std::vector<std::string> command;  // after `--`
+  // Every value given to each flag, in order (for a flag that may be
+  // repeated, `--fd 5 --fd 6`; the Abseil flag holds the last one).
+  std::map<std::string, std::vector<std::string>> values;
 };
 
 // Parses the arguments after the subcommand's name, setting the Abseil

@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "soccr/image/stream.h"
 #include "soccr/soccr.h"
 #include "tools/image_file.h"
 #include "tools/pidfd.h"
@@ -68,7 +70,10 @@ absl::StatusOr<DumpResult> DumpConnection(const DumpOptions& options,
       "writing ", options.output, " (",
       FormatBytes(uint64_t{state->inq_len} + state->outq_len), " in queues)"));
   const absl::Time write_start = absl::Now();
-  absl::StatusOr<uint64_t> size = WriteImageFile(options.output, {*state});
+  absl::StatusOr<uint64_t> size =
+      options.output == "-"
+          ? WriteImageToStream(BorrowedFd(STDOUT_FILENO), {*state})
+          : WriteImageFile(options.output, {*state});
   if (!size.ok()) return size.status();
   result.write_time = absl::Now() - write_start;
   result.image_bytes = *size;

@@ -53,7 +53,8 @@ enum class AfterDump { kResume, kLeavePaused, kClose };
 struct DumpOptions {
   pid_t pid = 0;
   int fd = -1;
-  // The image file to write (replaced atomically if it exists).
+  // The image file to write (replaced atomically if it exists), or "-":
+  // standard output (a pipe, a socket).
   std::string output;
   AfterDump after = AfterDump::kResume;
 };

@@ -19,10 +19,14 @@
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "soccr/loopback/private_netns.h"
+#include "absl/time/time.h"
+#include "soccr/migrate/migrate.h"
+#include "soccr/netaddr/netaddr.h"
 #include "soccr/netlock/netlock.h"
 #include "soccr/tcp_state.h"
 #include "tools/check.h"
@@ -31,6 +35,7 @@
 #include "tools/dump.h"
 #include "tools/inspect.h"
 #include "tools/locks.h"
+#include "tools/migrate_cmd.h"
 #include "tools/progress.h"
 #include "tools/restore.h"
 
@@ -56,6 +61,29 @@ ABSL_FLAG(bool, close, false,
 ABSL_FLAG(uint32_t, index, 0, "Which connection of the image to restore.");
 ABSL_FLAG(uint64_t, bytes, 8 << 20,
           "Bytes to stream in each direction (64 KiB to 1 GiB).");
+ABSL_FLAG(std::string, to, "",
+          "Where soccr receive listens: unix:PATH or HOST:PORT.");
+ABSL_FLAG(bool, all, false,
+          "Every connected TCP socket of the process (listeners and\n"
+          "unconnected sockets stay).");
+ABSL_FLAG(std::string, lock, "connections",
+          "What to hold still during the move: connections (only the\n"
+          "moved ones), namespace (every TCP packet of this network\n"
+          "namespace but the control connection), or none.");
+ABSL_FLAG(std::string, release_address, "",
+          "Remove this address (ADDR/PREFIX) from --dev at the commit.");
+ABSL_FLAG(std::string, take_address, "",
+          "Add this address (ADDR/PREFIX) to --dev at the go-ahead and\n"
+          "announce it (gratuitous ARP, unsolicited neighbour\n"
+          "advertisement). Every connection received must be on it.");
+ABSL_FLAG(std::string, dev, "", "The device of the moved address.");
+ABSL_FLAG(std::string, listen, "",
+          "Where to wait for soccr send: unix:PATH or HOST:PORT.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
+          "How long to wait for the other side at each step (30s, 500ms).");
+ABSL_FLAG(std::string, journal, "",
+          "Record the move here for soccr recover after a crash (and the\n"
+          "image at the commit in JOURNAL.image).");
 ABSL_FLAG(std::string, image, "",
           "Write the image here and keep it (default: a temporary\n"
           "directory, removed afterwards).");
@@ -111,8 +139,9 @@ const Command kDump = {
     "Takes a copy of descriptor FD of process PID (pidfd_getfd: needs\n"
     "ptrace access to it), pauses the connection (repair mode), checkpoints\n"
     "it and writes IMAGE safely (a temporary file in the same directory,\n"
-    "fsync, rename). Needs CAP_NET_ADMIN over the socket's network\n"
-    "namespace.\n"
+    "fsync, rename); with -o - it writes the image to standard output\n"
+    "(a pipe, a socket) and the report to standard error. Needs\n"
+    "CAP_NET_ADMIN over the socket's network namespace.\n"
     "\n"
     "By default the connection then resumes and the process carries on\n"
     "untouched. While it is paused the connection sends and acknowledges\n"
@@ -132,9 +161,10 @@ const Command kDump = {
 
 const Command kRestore = {
     "restore",
-    "restore [--index N] IMAGE -- CMD [ARGS...]",
+    "restore [--index N] IMAGE|- -- CMD [ARGS...]",
     "restore a connection and run a program with it as fd 3",
-    "Restores connection N (default 0) of IMAGE, resumes it, and executes\n"
+    "Restores connection N (default 0) of IMAGE (-: one image read from\n"
+    "standard input, exactly its bytes), resumes it, and executes\n"
     "CMD in this process with the live, blocking socket as descriptor 3\n"
     "(the convention of libsoccr's tcp-constructor example); CMD finds its\n"
     "addresses with getsockname/getpeername. Needs CAP_NET_ADMIN over the\n"
@@ -193,8 +223,81 @@ const Command kUnlock = {
     1,
 };
 
-const Command* const kCommands[] = {&kCheck, &kInspect, &kDump,  &kRestore,
-                                    &kDemo,  &kLocks,   &kUnlock};
+const Command kSend = {
+    "send",
+    "send --pid PID (--fd FD ... | --all) --to unix:PATH|HOST:PORT\n"
+    "             [--lock connections|namespace|none]\n"
+    "             [--release-address ADDR/PREFIX --dev DEV] [--journal FILE]\n"
+    "             [--timeout D] [--json]",
+    "move another process's connections live to soccr receive",
+    "Locks the connections (a network lock, see soccr locks), checkpoints\n"
+    "them from process PID (pidfd_getfd, as soccr dump does), streams the\n"
+    "image to soccr receive, and waits until it has restored them all,\n"
+    "still paused. Only then it commits: the originals are disconnected\n"
+    "silently (their owner sees ECONNABORTED), --release-address is\n"
+    "removed, and the destination is told to go ahead; it resumes them,\n"
+    "unlocks and confirms, and the source unlocks. Any failure before the\n"
+    "commit (a restore error, a refused connection, a timeout, the other\n"
+    "side gone) resumes every original and unlocks: the peers see a\n"
+    "pause. Prints one line per phase (--json: one object). After a crash:\n"
+    "soccr recover JOURNAL (docs/migration.md).",
+    {{"pid", "PID", 0, true},
+     {"fd", "FD"},
+     {"all"},
+     {"to", "unix:PATH|HOST:PORT", 0, true},
+     {"lock", "MODE"},
+     {"release_address", "ADDR/PREFIX"},
+     {"dev", "DEV"},
+     {"journal", "FILE"},
+     {"timeout", "D"},
+     {"json"}},
+    0,
+    0,
+};
+
+const Command kReceive = {
+    "receive",
+    "receive --listen unix:PATH|HOST:PORT\n"
+    "             [--take-address ADDR/PREFIX --dev DEV] [--timeout D]\n"
+    "             [--json] -- CMD [ARGS...]",
+    "take connections from soccr send and run a program with them",
+    "Waits for one soccr send, locks its connections here, restores them\n"
+    "all still paused and reports back; at the go-ahead takes\n"
+    "--take-address (and announces it), resumes them, unlocks, and\n"
+    "executes CMD with the connections as descriptors 3, 4, ... and\n"
+    "LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES (fd5:fd6, the source's\n"
+    "descriptor numbers) set as systemd's socket activation does. Prints\n"
+    "one line per phase on stderr (--json: one object). Without the\n"
+    "go-ahead nothing is left behind. On a unix socket only this user or\n"
+    "root may send.",
+    {{"listen", "unix:PATH|HOST:PORT", 0, true},
+     {"take_address", "ADDR/PREFIX"},
+     {"dev", "DEV"},
+     {"timeout", "D"},
+     {"json"}},
+    0,
+    0,
+    /*takes_command=*/true,
+};
+
+const Command kRecover = {
+    "recover",
+    "recover JOURNAL [--to unix:PATH|HOST:PORT] [--timeout D]",
+    "finish or undo a soccr send that was killed",
+    "Reads the journal soccr send --journal left. Before the commit: resumes\n"
+    "every original (pidfd_getfd from the recorded process) and removes the\n"
+    "source's lock; the connections stay at the source. After it:\n"
+    "disconnects the originals if they are not yet, releases the address,\n"
+    "and with --to hands the connections (the image saved at the commit)\n"
+    "to a soccr receive there. Run it in the source's network namespace.",
+    {{"to", "unix:PATH|HOST:PORT"}, {"timeout", "D"}},
+    1,
+    1,
+};
+
+const Command* const kCommands[] = {&kCheck, &kInspect, &kDump,    &kRestore,
+                                    &kDemo,  &kSend,    &kReceive, &kRecover,
+                                    &kLocks, &kUnlock};
 
 std::string TopUsage() {
   std::string s =
@@ -277,36 +380,40 @@ int RunDump() {
   absl::StatusOr<DumpResult> r = DumpConnection(options, progress);
   if (!r.ok()) return Fail("dump", r.status());
   const ConnectionState& s = r->state;
-  printf("dumped fd %d of process %d: %s %s\n", options.fd, options.pid,
-         std::string(TcpStateName(s.state)).c_str(), s.Endpoints().c_str());
-  printf("  queues    receive %u bytes, send %u bytes (%u not sent yet)\n",
-         s.inq_len, s.outq_len, s.unsent_len);
-  printf("  image     %s, %s, written and flushed in %s\n",
-         options.output.c_str(), FormatBytes(r->image_bytes).c_str(),
-         Millis(r->write_time).c_str());
-  printf("  paused    for %s (checkpoint %s)\n", Millis(r->paused_time).c_str(),
-         Millis(r->checkpoint_time).c_str());
+  // With -o -, standard output carries the image: the report goes to
+  // standard error.
+  FILE* out = options.output == "-" ? stderr : stdout;
+  fprintf(out, "dumped fd %d of process %d: %s %s\n", options.fd, options.pid,
+          std::string(TcpStateName(s.state)).c_str(), s.Endpoints().c_str());
+  fprintf(out,
+          "  queues    receive %u bytes, send %u bytes (%u not sent yet)\n",
+          s.inq_len, s.outq_len, s.unsent_len);
+  fprintf(out, "  image     %s, %s, written and flushed in %s\n",
+          options.output.c_str(), FormatBytes(r->image_bytes).c_str(),
+          Millis(r->write_time).c_str());
+  fprintf(out, "  paused    for %s (checkpoint %s)\n",
+          Millis(r->paused_time).c_str(), Millis(r->checkpoint_time).c_str());
   if (!r->repair) {
-    printf("  original  %s: never in repair mode, carries on%s\n",
-           s.state == TcpState::kListen ? "a listener" : "not connected",
-           options.after == AfterDump::kClose && s.state == TcpState::kListen
-               ? " (but stopped listening, --close)"
-               : "");
+    fprintf(out, "  original  %s: never in repair mode, carries on%s\n",
+            s.state == TcpState::kListen ? "a listener" : "not connected",
+            options.after == AfterDump::kClose && s.state == TcpState::kListen
+                ? " (but stopped listening, --close)"
+                : "");
     return cli::kExitOk;
   }
   switch (options.after) {
     case AfterDump::kResume:
-      printf("  original  resumed: the process carries on\n");
+      fprintf(out, "  original  resumed: the process carries on\n");
       break;
     case AfterDump::kLeavePaused:
-      printf(
-          "  original  left in repair mode: frozen; closing it sends "
-          "nothing\n");
+      fprintf(out,
+              "  original  left in repair mode: frozen; closing it sends "
+              "nothing\n");
       break;
     case AfterDump::kClose:
-      printf(
-          "  original  closed silently: nothing sent to the peer; the "
-          "owner's next read or write fails with ECONNABORTED\n");
+      fprintf(out,
+              "  original  closed silently: nothing sent to the peer; the "
+              "owner's next read or write fails with ECONNABORTED\n");
       break;
   }
   return cli::kExitOk;
@@ -366,6 +473,100 @@ int RunDemo() {
   return cli::kExitOk;
 }
 
+int RunSend(const cli::Args& args) {
+  SendOptions o;
+  o.pid = absl::GetFlag(FLAGS_pid);
+  auto it = args.values.find("fd");
+  if (it != args.values.end()) {
+    for (const std::string& v : it->second) {
+      int fd = -1;
+      if (!absl::SimpleAtoi(v, &fd) || fd < 0) {
+        return Fail("send", absl::InvalidArgumentError("bad --fd " + v),
+                    cli::kExitUsage);
+      }
+      o.fds.push_back(fd);
+    }
+  }
+  o.all = absl::GetFlag(FLAGS_all);
+  if (o.all == !o.fds.empty()) {
+    return Fail("send", absl::InvalidArgumentError("give --fd FD ... or --all"),
+                cli::kExitUsage);
+  }
+  o.to = absl::GetFlag(FLAGS_to);
+  const std::string lock = absl::GetFlag(FLAGS_lock);
+  if (lock == "connections") {
+    o.lock = LockMode::kConnections;
+  } else if (lock == "namespace") {
+    o.lock = LockMode::kNamespace;
+  } else if (lock == "none") {
+    o.lock = LockMode::kNone;
+  } else {
+    return Fail("send",
+                absl::InvalidArgumentError(
+                    "--lock must be connections, namespace or none"),
+                cli::kExitUsage);
+  }
+  if (!absl::GetFlag(FLAGS_release_address).empty()) {
+    absl::StatusOr<InterfaceAddress> a =
+        InterfaceAddress::Parse(absl::GetFlag(FLAGS_release_address));
+    if (!a.ok()) return Fail("send", a.status(), cli::kExitUsage);
+    o.release_address = *a;
+    o.dev = absl::GetFlag(FLAGS_dev);
+    if (o.dev.empty()) {
+      return Fail("send",
+                  absl::InvalidArgumentError("--release-address needs --dev"),
+                  cli::kExitUsage);
+    }
+  }
+  o.timeout = absl::GetFlag(FLAGS_timeout);
+  o.journal = absl::GetFlag(FLAGS_journal);
+  absl::StatusOr<SendReport> r = Send(o);
+  if (!r.ok()) return Fail("send", r.status());
+  const std::string out =
+      absl::GetFlag(FLAGS_json) ? SendReportJson(*r) : SendReportText(*r);
+  fwrite(out.data(), 1, out.size(), stdout);
+  return cli::kExitOk;
+}
+
+int RunReceive(const cli::Args& args) {
+  ExecFailure failure{cli::kExitFailed, absl::OkStatus()};
+  // The program first: a mistyped command fails before anything moves.
+  absl::StatusOr<std::string> program = FindProgram(args.command[0], &failure);
+  if (!program.ok())
+    return Fail("receive", failure.status, failure.exit_status);
+  ReceiveOptions o;
+  o.listen = absl::GetFlag(FLAGS_listen);
+  if (!absl::GetFlag(FLAGS_take_address).empty()) {
+    absl::StatusOr<InterfaceAddress> a =
+        InterfaceAddress::Parse(absl::GetFlag(FLAGS_take_address));
+    if (!a.ok()) return Fail("receive", a.status(), cli::kExitUsage);
+    o.take_address = *a;
+    o.dev = absl::GetFlag(FLAGS_dev);
+    if (o.dev.empty()) {
+      return Fail("receive",
+                  absl::InvalidArgumentError("--take-address needs --dev"),
+                  cli::kExitUsage);
+    }
+  }
+  o.timeout = absl::GetFlag(FLAGS_timeout);
+  absl::StatusOr<ReceiveResult> r = Receive(o);
+  if (!r.ok()) return Fail("receive", r.status());
+  const std::string report =
+      absl::GetFlag(FLAGS_json) ? ReceiveReportJson(*r) : ReceiveReportText(*r);
+  fwrite(report.data(), 1, report.size(), stderr);
+  const ExecFailure f = ExecWithConnections(std::move(r->connections), r->names,
+                                            *program, args.command);
+  return Fail("receive", f.status, f.exit_status);
+}
+
+int RunRecover(const cli::Args& args) {
+  absl::StatusOr<std::string> r = Recover(args.args[0], absl::GetFlag(FLAGS_to),
+                                          absl::GetFlag(FLAGS_timeout));
+  if (!r.ok()) return Fail("recover", r.status());
+  printf("%s\n", r->c_str());
+  return cli::kExitOk;
+}
+
 int RunLocks() {
   absl::StatusOr<std::vector<LockInfo>> locks = NetworkLock::List();
   if (!locks.ok()) return Fail("locks", locks.status());
@@ -421,6 +622,9 @@ int Main(int argc, char** argv) {
   if (command == &kInspect) return RunInspect(*args);
   if (command == &kDump) return RunDump();
   if (command == &kRestore) return RunRestore(*args);
+  if (command == &kSend) return RunSend(*args);
+  if (command == &kReceive) return RunReceive(*args);
+  if (command == &kRecover) return RunRecover(*args);
   if (command == &kLocks) return RunLocks();
   if (command == &kUnlock) return RunUnlock(*args);
   return RunDemo();

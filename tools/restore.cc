@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "soccr/image/image.h"
+#include "soccr/image/stream.h"
 #include "soccr/restore.h"
 #include "tools/cli.h"
 #include "tools/image_file.h"
@@ -47,6 +48,8 @@ bool IsExecutableFile(const std::string& path, int* err) {
   return true;
 }
 
+}  // namespace
+
 absl::StatusOr<std::string> FindProgram(const std::string& name,
                                         ExecFailure* failure) {
   int err = 0;
@@ -74,18 +77,24 @@ absl::StatusOr<std::string> FindProgram(const std::string& name,
   return failure->status;
 }
 
-}  // namespace
-
 absl::StatusOr<RestoredSocket> RestoreFromImage(const std::string& path,
                                                 size_t index,
                                                 Progress& progress) {
-  absl::StatusOr<ImageFile> file = ImageFile::Read(path, progress);
-  if (!file.ok()) return file.status();
   auto in_path = [&](const absl::Status& s) {
-    return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+    return absl::Status(
+        s.code(),
+        absl::StrCat(path == "-" ? "standard input" : path, ": ", s.message()));
   };
-  absl::StatusOr<ImageReader> image =
-      ImageReader::Open(file->bytes(), file->owner());
+  // "-": one image from standard input (a pipe, a socket), read as it
+  // arrives (soccr/image/stream.h).
+  absl::StatusOr<ImageReader> image;
+  if (path == "-") {
+    image = ReadImageStream(BorrowedFd(STDIN_FILENO));
+  } else {
+    absl::StatusOr<ImageFile> file = ImageFile::Read(path, progress);
+    if (!file.ok()) return file.status();
+    image = ImageReader::Open(file->bytes(), file->owner());
+  }
   if (!image.ok()) return in_path(image.status());
   absl::StatusOr<ImageRecord> record = image->ReadRecord(index);
   if (!record.ok()) return in_path(record.status());

@@ -47,6 +47,11 @@ struct ExecFailure {
   absl::Status status;
 };
 
+// The program execvp would run for `name` (in PATH unless it has a '/'),
+// or why there is none (`failure` says with which exit status).
+[[nodiscard]] absl::StatusOr<std::string> FindProgram(const std::string& name,
+                                                      ExecFailure* failure);
+
 // Finds the program first (as execvp would, in PATH unless argv[0] has a
 // '/'), so that a mistyped command fails before anything is restored
 // (kExitNotFound, kExitCannotExecute). Then restores connection `index`,
