@@ -115,6 +115,15 @@ absl::Status Bind(const sys::Sys& sys, BorrowedFd fd, const RestorePlan& plan,
                                   sys.SetSockOptInt(fd, level, name, 1)));
   SOCCR_RETURN_IF_ERROR(
       ctx.Check("bind local address (freebind)", sys.Bind(fd, plan.local)));
+  // Freebind lets bind() take the address, but connect() still finds no
+  // route from a source that is not local (ENETUNREACH) unless the socket
+  // is transparent (the route lookup's FLOWI_FLAG_ANYSRC). Needs
+  // CAP_NET_ADMIN, which a restore has.
+  const int transparent =
+      plan.family == AF_INET ? IP_TRANSPARENT : IPV6_TRANSPARENT;
+  SOCCR_RETURN_IF_ERROR(
+      ctx.Check("set transparent for a non-local address",
+                sys.SetSockOptInt(fd, level, transparent, 1)));
   // Back to what the original had, unless it had freebind itself.
   for (const SocketOption& o : plan.before_bind) {
     if (o.level == level && o.name == name) return absl::OkStatus();

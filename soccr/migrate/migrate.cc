@@ -195,6 +195,19 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   absl::StatusOr<OwnedFd> control = migrate::Connect(*to, connect_deadline);
   if (!control.ok()) return Prefixed("send: ", control.status());
   control_ = *std::move(control);
+  // The control connection must outlive the address's release.
+  if (std::optional<ConnectionKey> k = migrate::TcpKey(control_.borrow());
+      k.has_value() && o_.release_address.has_value()) {
+    SocketAddress ip = k->local;
+    ip.set_port(0);
+    if (ip == o_.release_address->ip) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("send: the connection to ", o_.to, " goes out from ",
+                       k->local.ToString(),
+                       ", the address to be released; reach the "
+                       "destination through another address"));
+    }
+  }
 
   // Lock.
   const absl::Time lock_start = absl::Now();
@@ -447,10 +460,11 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   std::vector<absl::StatusOr<RestoredSocket>> restored = RestoreMany(*states);
   for (size_t i = 0; i < restored.size(); ++i) {
     if (!restored[i].ok()) {
+      const absl::Status why =
+          Prefixed(absl::StrCat("receive: restore connection ", i, ": "),
+                   restored[i].status());
       restored.clear();  // every one closed silently, in repair mode
-      return Fail(
-          c, Prefixed(absl::StrCat("receive: restore connection ", i, ": "),
-                      restored[i].status()));
+      return Fail(c, why);
     }
   }
   result.times.restore = absl::Now() - t;

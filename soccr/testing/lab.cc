@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 extern char** environ;
 
@@ -170,7 +171,11 @@ absl::StatusOr<Host*> Lab::AddHost(absl::string_view name,
       {"ip", "link", "set", "eth0", "up"},
   };
   for (const std::string& a : addresses) {
-    std::vector<std::string> cmd = {"ip", "addr", "add", a, "dev", "eth0"};
+    // "ADDR/N [more ip-address options]".
+    std::vector<std::string> words = absl::StrSplit(a, ' ', absl::SkipEmpty());
+    std::vector<std::string> cmd = {"ip",     "addr", "add",
+                                    words[0], "dev",  "eth0"};
+    cmd.insert(cmd.end(), words.begin() + 1, words.end());
     if (a.find(':') != std::string::npos) cmd.push_back("nodad");
     there.push_back(cmd);
   }

@@ -86,8 +86,9 @@ class Lab {
   ~Lab();
 
   // A new host with eth0 on the bridge, up, with `addresses` (CIDR
-  // notation; IPv6 ones without duplicate address detection, so they are
-  // usable at once) and lo up.
+  // notation, optionally followed by more `ip address add` options such as
+  // "preferred_lft 0"; IPv6 ones without duplicate address detection, so
+  // they are usable at once) and lo up.
   [[nodiscard]] absl::StatusOr<Host*> AddHost(
       absl::string_view name, const std::vector<std::string>& addresses);
 

@@ -1,0 +1,423 @@
+// `soccr send` and `soccr receive` on a lab of hosts (network namespaces
+// on a bridge, documentation addresses): an echo server on the source is
+// moved, with its address, to the destination while its peers stream to it
+// and check that every byte comes back. Also: rollback when the
+// destination refuses, and crashes of either side with their recovery.
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "soccr/address.h"
+#include "soccr/fd.h"
+#include "soccr/testing/lab.h"
+#include "soccr/testing/netns.h"
+#include "soccr/testing/status_macros.h"
+#include "soccr/testing/tcp_pair.h"
+
+namespace soccr {
+namespace {
+
+using ::soccr::testing::Host;
+using ::soccr::testing::HostScope;
+using ::soccr::testing::Lab;
+using ::testing::HasSubstr;
+
+constexpr char kSoccr[] = "tools/soccr";
+constexpr char kEchoApp[] = "tools/testing/echo_app";
+
+struct Net {
+  bool v6;
+  std::string src, dst, peer, moved, moved_ip, prefix;
+};
+
+Net V4() {
+  return {false,           "192.0.2.1/24",   "192.0.2.2/24",
+          "192.0.2.10/24", "192.0.2.100/24", "192.0.2.100",
+          "192.0.2.2"};
+}
+Net V6() {
+  return {true,
+          "2001:db8::1/64",
+          "2001:db8::2/64",
+          "2001:db8::10/64",
+          "2001:db8::100/64",
+          "2001:db8::100",
+          "[2001:db8::2]"};
+}
+
+// The peers: each connection streams `bytes` of a pattern to the server
+// and checks that the echo is exactly what it sent.
+class Peers {
+ public:
+  Peers(std::vector<OwnedFd> socks, size_t bytes)
+      : socks_(std::move(socks)), bytes_(bytes) {}
+  ~Peers() { Stop(); }
+
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
+  // Waits until every byte came back (or the deadline); returns an error
+  // for a wrong byte, a reset, or a timeout.
+  absl::Status Finish(absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (!done_ && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    Stop();
+    if (!error_.empty()) return absl::DataLossError(error_);
+    if (!done_) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("peers: ", echoed_total_.load(), " of ",
+                       bytes_ * socks_.size(), " bytes echoed in time"));
+    }
+    return absl::OkStatus();
+  }
+  // How many bytes have come back so far, over all connections.
+  size_t echoed() const { return echoed_total_.load(); }
+  absl::Duration longest_gap() const { return longest_gap_; }
+
+ private:
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  void Run() {
+    const size_t n = socks_.size();
+    std::vector<size_t> sent(n, 0), echoed(n, 0);
+    const std::string pattern = soccr::testing::Pattern(bytes_, 7);
+    absl::Time last_read = absl::Now();
+    char buf[65536];
+    while (!stop_) {
+      std::vector<pollfd> p;
+      bool all = true;
+      for (size_t i = 0; i < n; ++i) {
+        short ev = 0;
+        if (echoed[i] < bytes_) ev |= POLLIN, all = false;
+        if (sent[i] < bytes_) ev |= POLLOUT;
+        p.push_back({socks_[i].get(), ev, 0});
+      }
+      if (all) {
+        done_ = true;
+        return;
+      }
+      if (::poll(p.data(), n, 50) < 0) continue;
+      for (size_t i = 0; i < n; ++i) {
+        if (p[i].revents & POLLOUT) {
+          // Small writes, so the streams are under way during the move.
+          const size_t chunk = std::min<size_t>(4096, bytes_ - sent[i]);
+          const ssize_t w = ::send(socks_[i].get(), pattern.data() + sent[i],
+                                   chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
+          if (w > 0) sent[i] += static_cast<size_t>(w);
+        }
+        if (p[i].revents & (POLLIN | POLLERR | POLLHUP)) {
+          const ssize_t r =
+              ::recv(socks_[i].get(), buf, sizeof(buf), MSG_DONTWAIT);
+          if (r > 0) {
+            if (pattern.compare(echoed[i], static_cast<size_t>(r), buf,
+                                static_cast<size_t>(r)) != 0) {
+              error_ = absl::StrCat("peer ", i, ": wrong bytes at offset ",
+                                    echoed[i]);
+              return;
+            }
+            echoed[i] += static_cast<size_t>(r);
+            echoed_total_ += static_cast<size_t>(r);
+            const absl::Time now = absl::Now();
+            longest_gap_ = std::max(longest_gap_, now - last_read);
+            last_read = now;
+          } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+            error_ = absl::StrCat("peer ", i, ": connection ended (",
+                                  r == 0 ? "EOF" : strerror(errno), ") after ",
+                                  echoed[i], " bytes");
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  std::vector<OwnedFd> socks_;
+  size_t bytes_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false}, done_{false};
+  std::atomic<size_t> echoed_total_{0};
+  absl::Duration longest_gap_;
+  std::string error_;
+};
+
+int WaitExit(pid_t pid, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  int status = 0;
+  while (absl::Now() < deadline) {
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -1;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+class MigrateTest : public soccr::testing::NetnsTest,
+                    public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUpLab(const Net& net, int connections, size_t bytes) {
+    net_ = net;
+    tmp_ =
+        ::getenv("TEST_TMPDIR") != nullptr ? ::getenv("TEST_TMPDIR") : "/tmp";
+    auto lab = Lab::Create();
+    ASSERT_OK(lab.status());
+    lab_.emplace(*std::move(lab));
+    // The moved IPv6 address is deprecated at the source (preferred_lft 0,
+    // as service addresses are configured), so that the source does not
+    // pick it for its own connection to the destination.
+    auto src = lab_->AddHost(
+        "src", {net.src, net.v6 ? net.moved + " preferred_lft 0" : net.moved});
+    ASSERT_OK(src.status());
+    src_ = *src;
+    auto dst = lab_->AddHost("dst", {net.dst});
+    ASSERT_OK(dst.status());
+    dst_ = *dst;
+    auto peer = lab_->AddHost("peer", {net.peer});
+    ASSERT_OK(peer.status());
+    peer_ = *peer;
+
+    const std::string ready = absl::StrCat(tmp_, "/ready");
+    ::unlink(ready.c_str());
+    auto app = src_->Spawn({kEchoApp, "serve", net.moved_ip, "8000",
+                            absl::StrCat(connections), ready});
+    ASSERT_OK(app.status());
+    app_ = *app;
+    for (int i = 0; i < 500 && ::access(ready.c_str(), F_OK) != 0; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    std::vector<OwnedFd> socks;
+    {
+      HostScope in(*peer_);
+      ASSERT_TRUE(in.ok());
+      auto to = SocketAddress::Parse(
+          net.v6 ? absl::StrCat("[", net.moved_ip, "]:8000")
+                 : absl::StrCat(net.moved_ip, ":8000"));
+      ASSERT_OK(to.status());
+      for (int i = 0; i < connections; ++i) {
+        OwnedFd s(::socket(to->family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+        ASSERT_EQ(::connect(s.get(), to->sockaddr(), to->length()), 0)
+            << strerror(errno);
+        socks.push_back(std::move(s));
+      }
+    }
+    peers_ = std::make_unique<Peers>(std::move(socks), bytes);
+    peers_->Start();
+    // Under way before the move.
+    for (int i = 0; i < 500 && peers_->echoed() < 4096u * connections; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    ASSERT_GE(peers_->echoed(), 4096u * connections);
+    // The application is stopped while its connections move (as soccr
+    // dump asks): its socket calls would otherwise fail in repair mode.
+    ASSERT_EQ(::kill(app_, SIGSTOP), 0);
+  }
+
+  void TearDown() override {
+    if (app_ > 0) {
+      ::kill(app_, SIGKILL);
+      ::waitpid(app_, nullptr, 0);
+    }
+    for (pid_t p : others_) {
+      ::kill(p, SIGKILL);
+      ::waitpid(p, nullptr, 0);
+    }
+    peers_.reset();
+    lab_.reset();
+  }
+
+  pid_t StartReceive(int port, const std::string& take,
+                     const std::vector<std::string>& env = {}) {
+    std::vector<std::string> argv = {
+        kSoccr,      "receive",
+        "--listen",  absl::StrCat(net_.prefix, ":", port),
+        "--timeout", "10s"};
+    if (!take.empty()) {
+      argv.insert(argv.end(), {"--take-address", take, "--dev", "eth0"});
+    }
+    argv.insert(argv.end(),
+                {"--", kEchoApp, "inherit", absl::StrCat(tmp_, "/names")});
+    auto pid = dst_->Spawn(argv, env);
+    EXPECT_OK(pid.status());
+    others_.push_back(pid.ok() ? *pid : -1);
+    return pid.ok() ? *pid : -1;
+  }
+
+  // Runs soccr send in the source; returns its exit status.
+  int Send(int port, const std::vector<std::string>& env = {},
+           std::string* out = nullptr) {
+    std::vector<std::string> argv = {kSoccr,
+                                     "send",
+                                     "--pid",
+                                     absl::StrCat(app_),
+                                     "--all",
+                                     "--to",
+                                     absl::StrCat(net_.prefix, ":", port),
+                                     "--release-address",
+                                     net_.moved,
+                                     "--dev",
+                                     "eth0",
+                                     "--journal",
+                                     Journal(),
+                                     "--timeout",
+                                     "10s",
+                                     "--json"};
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    OwnedFd r(fds[0]), w(fds[1]);
+    auto pid = src_->Spawn(argv, env, w.get());
+    w.reset();
+    if (!pid.ok()) return -1;
+    std::string text;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(r.get(), buf, sizeof(buf))) > 0) text.append(buf, n);
+    if (out != nullptr) *out = text;
+    return WaitExit(*pid, absl::Seconds(60));
+  }
+
+  std::string Journal() const { return absl::StrCat(tmp_, "/send.journal"); }
+
+  std::string Locks(const Host& h) {
+    std::string out;
+    EXPECT_OK(h.Run({kSoccr, "locks"}, &out));
+    return out;
+  }
+
+  Net net_;
+  std::string tmp_;
+  std::optional<Lab> lab_;
+  Host* src_ = nullptr;
+  Host* dst_ = nullptr;
+  Host* peer_ = nullptr;
+  pid_t app_ = -1;
+  std::vector<pid_t> others_;
+  std::unique_ptr<Peers> peers_;
+};
+
+TEST_P(MigrateTest, MovesConnectionsWhilePeersStream) {
+  const int n = 20;
+  SetUpLab(GetParam() ? V6() : V4(), n, 256 << 10);
+  const pid_t recv = StartReceive(7000, net_.moved);
+  std::string report;
+  ASSERT_EQ(Send(7000, {}, &report), 0)
+      << report << " receive: " << WaitExit(recv, absl::Seconds(5));
+  EXPECT_THAT(report, HasSubstr(absl::StrCat("\"connections\": ", n)));
+  EXPECT_THAT(report, HasSubstr("\"downtime\": "));
+  // The originals are disconnected: the old application has nothing left.
+  ::kill(app_, SIGKILL);
+  ASSERT_OK(peers_->Finish(absl::Seconds(60)));
+  fprintf(stderr, "longest gap a peer saw: %.1f ms\n%s",
+          absl::ToDoubleMilliseconds(peers_->longest_gap()), report.c_str());
+  const std::string names = ReadFile(absl::StrCat(tmp_, "/names"));
+  EXPECT_THAT(names, HasSubstr(absl::StrCat(n, " fd")));
+  EXPECT_EQ(Locks(*src_), "");
+  EXPECT_EQ(Locks(*dst_), "");
+  std::string addrs;
+  ASSERT_OK(src_->Run({"ip", "addr", "show", "dev", "eth0"}, &addrs));
+  EXPECT_THAT(addrs, ::testing::Not(HasSubstr(net_.moved)));
+  ASSERT_OK(dst_->Run({"ip", "addr", "show", "dev", "eth0"}, &addrs));
+  EXPECT_THAT(addrs, HasSubstr(net_.moved));
+}
+
+TEST_P(MigrateTest, RollsBackWhenTheDestinationRefuses) {
+  SetUpLab(GetParam() ? V6() : V4(), 5, 128 << 10);
+  // The destination only takes connections on another address.
+  const pid_t recv =
+      StartReceive(7000, GetParam() ? "2001:db8::200/64" : "192.0.2.200/24");
+  std::string report;
+  EXPECT_EQ(Send(7000, {}, &report), 1);
+  EXPECT_EQ(WaitExit(recv, absl::Seconds(10)), 1);
+  ASSERT_EQ(::kill(app_, SIGCONT), 0);
+  ASSERT_OK(peers_->Finish(absl::Seconds(60)));
+  EXPECT_EQ(Locks(*src_), "");
+  EXPECT_EQ(Locks(*dst_), "");
+}
+
+TEST_P(MigrateTest, RollsBackWhenTheDestinationDies) {
+  SetUpLab(GetParam() ? V6() : V4(), 5, 128 << 10);
+  const pid_t recv =
+      StartReceive(7000, net_.moved, {"SOCCR_CRASH_AT=receive:locked"});
+  EXPECT_EQ(Send(7000), 1);
+  EXPECT_EQ(WaitExit(recv, absl::Seconds(10)), 128 + SIGKILL);
+  ASSERT_EQ(::kill(app_, SIGCONT), 0);
+  ASSERT_OK(peers_->Finish(absl::Seconds(60)));
+  EXPECT_EQ(Locks(*src_), "");
+  // The destination's lock outlived it: the documented recovery removes it.
+  const std::string left = Locks(*dst_);
+  ASSERT_THAT(left, HasSubstr("connections 5 "));
+  ASSERT_OK(dst_->Run({kSoccr, "unlock", left.substr(0, 16)}));
+}
+
+TEST_P(MigrateTest, SourceKilledBeforeTheCommitRecoversAtTheSource) {
+  SetUpLab(GetParam() ? V6() : V4(), 5, 128 << 10);
+  const pid_t recv = StartReceive(7000, net_.moved);
+  EXPECT_EQ(Send(7000, {"SOCCR_CRASH_AT=send:restored"}), 128 + SIGKILL);
+  // The destination had restored them, paused: it rolls back by itself.
+  EXPECT_EQ(WaitExit(recv, absl::Seconds(15)), 1);
+  EXPECT_EQ(Locks(*dst_), "");
+  std::string out;
+  ASSERT_OK(src_->Run({kSoccr, "recover", Journal()}, &out));
+  EXPECT_THAT(out, HasSubstr("not committed: 5 of 5 connections resumed"));
+  EXPECT_EQ(Locks(*src_), "");
+  ASSERT_EQ(::kill(app_, SIGCONT), 0);
+  ASSERT_OK(peers_->Finish(absl::Seconds(60)));
+}
+
+TEST_P(MigrateTest, SourceKilledAfterTheCommitRecoversAtTheDestination) {
+  SetUpLab(GetParam() ? V6() : V4(), 5, 128 << 10);
+  const pid_t recv = StartReceive(7000, net_.moved);
+  EXPECT_EQ(Send(7000, {"SOCCR_CRASH_AT=send:committed"}), 128 + SIGKILL);
+  EXPECT_EQ(WaitExit(recv, absl::Seconds(15)), 1);
+  // The saved image owns them: hand it to a new receiver.
+  StartReceive(7001, net_.moved);
+  std::string out;
+  ASSERT_OK(src_->Run({kSoccr, "recover", Journal(), "--to",
+                       absl::StrCat(net_.prefix, ":7001")},
+                      &out));
+  EXPECT_THAT(out, HasSubstr("committed: 5 connections handed"));
+  ::kill(app_, SIGKILL);
+  ASSERT_OK(peers_->Finish(absl::Seconds(60)));
+  EXPECT_EQ(Locks(*src_), "");
+  EXPECT_EQ(Locks(*dst_), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, MigrateTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "v6" : "v4";
+                         });
+
+}  // namespace
+}  // namespace soccr
