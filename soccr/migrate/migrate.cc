@@ -629,7 +629,10 @@ absl::StatusOr<std::string> Recover(const std::string& journal_path,
                                             : absl::StatusCode::kDataLoss,
         absl::StrCat(
             "the destination did not restore: ", absl::CHexEscape(reply->text),
-            "; the connections are still in ", j->image));
+            "; the image stays in ", j->image,
+            " (if the destination had received the go-ahead it carries the "
+            "connections already and refuses them again: then remove the "
+            "journal and the source's lock)"));
   }
   Message go;
   go.type = MessageType::kGo;
