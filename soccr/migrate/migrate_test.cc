@@ -245,8 +245,13 @@ class LabFixture : public soccr::testing::NetnsTest {
     }
     ASSERT_GE(peers_->echoed(), 4096u * connections);
     // The application is stopped while its connections move (as soccr
-    // dump asks): its socket calls would otherwise fail in repair mode.
-    ASSERT_EQ(::kill(app_, SIGSTOP), 0);
+    // dump asks): its socket calls would otherwise fail in repair mode. It
+    // first writes out what it has read (SIGUSR1), or those bytes, in its
+    // own memory, would be lost with it.
+    ASSERT_EQ(::kill(app_, SIGUSR1), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(app_, &status, WUNTRACED), app_);
+    ASSERT_TRUE(WIFSTOPPED(status));
   }
 
   void TearDown() override {

@@ -8,12 +8,16 @@
 //                                           after writing "N NAMES" to
 //                                           NAMES_FILE
 //
-// It exits when every connection has ended.
+// It exits when every connection has ended. SIGUSR1 quiesces it for a
+// move: it stops reading, writes out what it has read, and stops itself
+// (SIGSTOP), so that no byte sits in its own memory, where no migration of
+// sockets could carry it; SIGCONT resumes it.
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,9 @@
 #include <vector>
 
 namespace {
+
+volatile sig_atomic_t quiesce = 0;
+void OnUsr1(int) { quiesce = 1; }
 
 int Fail(const char* what) {
   fprintf(stderr, "echo_app: %s: %s\n", what, strerror(errno));
@@ -36,14 +43,22 @@ int Echo(std::vector<int> fds) {
   std::vector<bool> open(fds.size(), true);
   char buf[65536];
   while (open_count > 0) {
+    if (quiesce) {
+      bool empty = true;
+      for (const std::string& q : pending) empty = empty && q.empty();
+      if (empty) {
+        ::raise(SIGSTOP);
+        quiesce = 0;
+      }
+    }
     std::vector<pollfd> p;
     for (size_t i = 0; i < fds.size(); ++i) {
       short ev = 0;
-      if (open[i]) ev = pending[i].size() < (4 << 20) ? POLLIN : 0;
+      if (open[i] && !quiesce) ev = pending[i].size() < (4 << 20) ? POLLIN : 0;
       if (!pending[i].empty()) ev |= POLLOUT;
       p.push_back({open[i] || !pending[i].empty() ? fds[i] : -1, ev, 0});
     }
-    if (::poll(p.data(), p.size(), -1) < 0 && errno != EINTR) {
+    if (::poll(p.data(), p.size(), quiesce ? 10 : -1) < 0 && errno != EINTR) {
       return Fail("poll");
     }
     for (size_t i = 0; i < fds.size(); ++i) {
@@ -70,6 +85,9 @@ int Echo(std::vector<int> fds) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  struct sigaction sa = {};
+  sa.sa_handler = OnUsr1;
+  ::sigaction(SIGUSR1, &sa, nullptr);
   if (argc == 6 && strcmp(argv[1], "serve") == 0) {
     const bool v6 = strchr(argv[2], ':') != nullptr;
     sockaddr_storage ss = {};
