@@ -30,7 +30,7 @@ prefix="${prefix%/}"
 
 # The files, from this binary's runfiles.
 runfiles="${RUNFILES_DIR:-$0.runfiles}/soccr/soccr_c"
-for f in soccr.h libsoccr.so libsoccr.a libsoccr.pc.in; do
+for f in soccr.h move.h libsoccr.so libsoccr.a libsoccr.pc.in; do
   [[ -f "$runfiles/$f" ]] || { echo "install: $runfiles/$f is missing" >&2; exit 1; }
 done
 
@@ -42,6 +42,7 @@ esac
 
 install -d "$prefix/include/soccr" "$prefix/lib/pkgconfig"
 install -m 0644 "$runfiles/soccr.h" "$prefix/include/soccr/soccr.h"
+install -m 0644 "$runfiles/move.h" "$prefix/include/soccr/move.h"
 install -m 0755 "$runfiles/libsoccr.so" "$prefix/lib/libsoccr.so"
 install -m 0644 "$runfiles/libsoccr.a" "$prefix/lib/libsoccr.a"
 sed -e "s|@PREFIX@|$prefix|" \
@@ -51,6 +52,7 @@ sed -e "s|@PREFIX@|$prefix|" \
 chmod 0644 "$prefix/lib/pkgconfig/libsoccr.pc"
 echo "installed libsoccr in $prefix:"
 echo "  $prefix/include/soccr/soccr.h"
+echo "  $prefix/include/soccr/move.h"
 echo "  $prefix/lib/libsoccr.so"
 echo "  $prefix/lib/libsoccr.a"
 echo "  $prefix/lib/pkgconfig/libsoccr.pc"

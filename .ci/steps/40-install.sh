@@ -15,20 +15,25 @@ prefix="$tmp/prefix"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 cflags=(-std=c11 -Wall -Wextra -Werror)
 
-# Only libsoccr_* leave the shared library.
+# Only libsoccr_* (LIBSOCCR_1) and soccr_move_* (LIBSOCCR_2) leave the
+# shared library.
 exported="$(nm -D --defined-only "$prefix/lib/libsoccr.so" |
             awk '$2 == "T" {print $3}' | sed 's/@.*//' | sort)"
-unexpected="$(grep -v '^libsoccr_' <<<"$exported" || true)"
+unexpected="$(grep -v -e '^libsoccr_' -e '^soccr_move_' <<<"$exported" || true)"
 if [[ -n "$unexpected" ]]; then
-  echo "libsoccr.so exports more than libsoccr_*:" >&2
+  echo "libsoccr.so exports more than libsoccr_* and soccr_move_*:" >&2
   echo "$unexpected" >&2
   exit 1
 fi
-[[ "$(wc -l <<<"$exported")" == 10 ]] || {
-  echo "libsoccr.so should export the 10 libsoccr calls:" >&2
+[[ "$(grep -c '^libsoccr_' <<<"$exported")" == 10 &&
+   "$(grep -c '^soccr_move_' <<<"$exported")" == 7 ]] || {
+  echo "libsoccr.so should export the 10 libsoccr calls and the 7 soccr_move calls:" >&2
   echo "$exported" >&2
   exit 1
 }
+# Each in its version node: the old ones never move.
+nm -D --defined-only "$prefix/lib/libsoccr.so" | grep ' libsoccr_pause@@LIBSOCCR_1$' >/dev/null
+nm -D --defined-only "$prefix/lib/libsoccr.so" | grep ' soccr_move_send@@LIBSOCCR_2$' >/dev/null
 
 # Every symbol it needs resolves against its declared dependencies.
 if ldd -r "$prefix/lib/libsoccr.so" 2>&1 | grep -i "undefined symbol"; then
@@ -36,15 +41,17 @@ if ldd -r "$prefix/lib/libsoccr.so" 2>&1 | grep -i "undefined symbol"; then
   exit 1
 fi
 
-# The header alone, as C99, C11 and C++ with every warning.
-for std in c99 c11; do
-  echo '#include <soccr/soccr.h>' |
-    cc -std="$std" -pedantic-errors -Wall -Wextra -Werror \
-      $(pkg-config --cflags libsoccr) -x c -c - -o /dev/null
+# The headers alone, as C99, C11 and C++ with every warning.
+for h in soccr/soccr.h soccr/move.h; do
+  for std in c99 c11; do
+    echo "#include <$h>" |
+      cc -std="$std" -pedantic-errors -Wall -Wextra -Werror \
+        $(pkg-config --cflags libsoccr) -x c -c - -o /dev/null
+  done
+  echo "#include <$h>" |
+    c++ -std=c++11 -pedantic-errors -Wall -Wextra -Werror \
+      $(pkg-config --cflags libsoccr) -x c++ -c - -o /dev/null
 done
-echo '#include <soccr/soccr.h>' |
-  c++ -std=c++11 -pedantic-errors -Wall -Wextra -Werror \
-    $(pkg-config --cflags libsoccr) -x c++ -c - -o /dev/null
 
 run() { unshare -Urn sh -c 'ip link set lo up && exec "$@"' sh "$@"; }
 

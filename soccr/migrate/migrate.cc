@@ -409,6 +409,12 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
                        "receive: protocol: ",
                        migrate::MessageTypeName(hello->type), " before HELO")));
   }
+  if (o.max_connections != 0 && hello->count > o.max_connections) {
+    return Fail(c, absl::FailedPreconditionError(absl::StrCat(
+                       "receive: the sender has ", hello->count,
+                       " connections, more than the ", o.max_connections,
+                       " this receiver takes")));
+  }
   CrashPoint("receive:hello");
   StreamReadOptions so;
   so.max_bytes = hello->image_bytes;

@@ -91,8 +91,11 @@ struct ReceiveOptions {
   // Each wait for the sender once connected.
   absl::Duration timeout = absl::Seconds(30);
   // Unix sockets: the sender's uid must be this process's or 0 (checked
-  // with SO_PEERCRED); -1 here allows any.
+  // with SO_PEERCRED) unless this is set.
   bool any_uid = false;
+  // A sender with more connections is refused before anything moves (0:
+  // no limit).
+  uint32_t max_connections = 0;
 };
 
 struct ReceiveResult {
