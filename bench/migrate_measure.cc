@@ -32,10 +32,10 @@
 #include "absl/time/clock.h"
 #include "soccr/address.h"
 #include "soccr/fd.h"
+#include "soccr/loopback/private_netns.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/migrate/migrate.h"
 #include "soccr/testing/lab.h"
-#include "soccr/testing/private_netns.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {
@@ -93,7 +93,7 @@ uint64_t Fill(int fd, uint64_t n) {
 }
 
 absl::StatusOr<Round> MoveOnce(int n, bool queued) {
-  if (absl::Status s = testing::EnterPrivateNetns(); !s.ok()) return s;
+  if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
   absl::StatusOr<Lab> lab = Lab::Create();
   if (!lab.ok()) return lab.status();
   absl::StatusOr<Host*> src =

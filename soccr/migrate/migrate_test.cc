@@ -30,10 +30,10 @@
 #include "gtest/gtest.h"
 #include "soccr/address.h"
 #include "soccr/fd.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/testing/lab.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {
@@ -105,7 +105,7 @@ class Peers {
   void Run() {
     const size_t n = socks_.size();
     std::vector<size_t> sent(n, 0), echoed(n, 0);
-    const std::string pattern = soccr::testing::Pattern(bytes_, 7);
+    const std::string pattern = soccr::loopback::Pattern(bytes_, 7);
     absl::Time last_read = absl::Now();
     char buf[65536];
     while (!stop_) {

@@ -15,10 +15,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "soccr/fd.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/testing/lab.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {

@@ -22,8 +22,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "soccr/address.h"
+#include "soccr/loopback/private_netns.h"
 #include "soccr/netlock/netlock.h"
-#include "soccr/testing/private_netns.h"
 
 namespace soccr {
 namespace {
@@ -146,7 +146,7 @@ int Main(int argc, char** argv) {
   const int reps = argc > 2 ? atoi(argv[2]) : 5;
   // A third argument "soccr" leaves libnftables out (for profiling).
   const bool with_nft = !(argc > 3 && std::string(argv[3]) == "soccr");
-  if (absl::Status s = testing::EnterPrivateNetns(); !s.ok()) {
+  if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) {
     fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;
   }

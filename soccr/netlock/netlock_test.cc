@@ -18,17 +18,17 @@
 #include "gtest/gtest.h"
 #include "soccr/address.h"
 #include "soccr/fd.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 namespace soccr {
 namespace {
 
-using ::soccr::testing::ConnectedPair;
-using ::soccr::testing::Family;
-using ::soccr::testing::InqLen;
-using ::soccr::testing::TcpPair;
+using ::soccr::loopback::ConnectedPair;
+using ::soccr::loopback::Family;
+using ::soccr::loopback::InqLen;
+using ::soccr::loopback::TcpPair;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
@@ -57,23 +57,23 @@ constexpr int kEstablished = 1;  // TCP_ESTABLISHED
 // The client's bytes stay out of the server's socket while locked; no
 // reset on either side; after the unlock they arrive (retransmitted).
 void ExpectHeldThenDelivered(TcpPair& p, NetworkLock lock) {
-  ASSERT_OK(soccr::testing::WriteAll(p.client.borrow(), "while locked"));
+  ASSERT_OK(soccr::loopback::WriteAll(p.client.borrow(), "while locked"));
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(InqLen(p.server.borrow()), 0) << "a locked packet got through";
-  EXPECT_GT(soccr::testing::OutqLen(p.client.borrow()), 0);
-  EXPECT_EQ(soccr::testing::TcpStateNumber(p.client.borrow()), kEstablished);
-  EXPECT_EQ(soccr::testing::TcpStateNumber(p.server.borrow()), kEstablished);
+  EXPECT_GT(soccr::loopback::OutqLen(p.client.borrow()), 0);
+  EXPECT_EQ(soccr::loopback::TcpStateNumber(p.client.borrow()), kEstablished);
+  EXPECT_EQ(soccr::loopback::TcpStateNumber(p.server.borrow()), kEstablished);
   EXPECT_EQ(SoError(p.client.borrow()), 0);
   EXPECT_EQ(SoError(p.server.borrow()), 0);
 
   ASSERT_OK(std::move(lock).Unlock());
-  ASSERT_OK_AND_ASSIGN(got, soccr::testing::ReadExactly(p.server.borrow(), 12,
-                                                        absl::Seconds(10)));
+  ASSERT_OK_AND_ASSIGN(got, soccr::loopback::ReadExactly(p.server.borrow(), 12,
+                                                         absl::Seconds(10)));
   EXPECT_EQ(got, "while locked");
   // And the other way, at once.
-  ASSERT_OK(soccr::testing::WriteAll(p.server.borrow(), "reply"));
+  ASSERT_OK(soccr::loopback::WriteAll(p.server.borrow(), "reply"));
   ASSERT_OK_AND_ASSIGN(reply,
-                       soccr::testing::ReadExactly(p.client.borrow(), 5));
+                       soccr::loopback::ReadExactly(p.client.borrow(), 5));
   EXPECT_EQ(reply, "reply");
 }
 
@@ -85,9 +85,9 @@ TEST_P(NetworkLockFamilyTest, DropsThePeersPacketsUntilUnlocked) {
   // Another connection between the same hosts, not locked, keeps flowing.
   ASSERT_OK_AND_ASSIGN(other, ConnectedPair(GetParam()));
   ASSERT_OK_AND_ASSIGN(lock, NetworkLock::LockConnections({ServerKey(p)}));
-  ASSERT_OK(soccr::testing::WriteAll(other.client.borrow(), "free"));
+  ASSERT_OK(soccr::loopback::WriteAll(other.client.borrow(), "free"));
   ASSERT_OK_AND_ASSIGN(got,
-                       soccr::testing::ReadExactly(other.server.borrow(), 4));
+                       soccr::loopback::ReadExactly(other.server.borrow(), 4));
   EXPECT_EQ(got, "free");
   ExpectHeldThenDelivered(p, std::move(lock));
 }
@@ -100,22 +100,22 @@ TEST_P(NetworkLockFamilyTest, LetsMarkedPacketsThrough) {
       0);
   ASSERT_OK_AND_ASSIGN(lock, NetworkLock::LockConnections({ServerKey(p)}));
   // The client's segments carry the mark: they reach the server's queue.
-  ASSERT_OK(soccr::testing::WriteAll(p.client.borrow(), "marked"));
-  ASSERT_OK(soccr::testing::WaitInq(p.server.borrow(), 6, absl::Seconds(5)));
+  ASSERT_OK(soccr::loopback::WriteAll(p.client.borrow(), "marked"));
+  ASSERT_OK(soccr::loopback::WaitInq(p.server.borrow(), 6, absl::Seconds(5)));
   // The server's are not marked: they stay locked (its data does not
   // arrive).
-  ASSERT_OK(soccr::testing::WriteAll(p.server.borrow(), "unmarked"));
+  ASSERT_OK(soccr::loopback::WriteAll(p.server.borrow(), "unmarked"));
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(InqLen(p.client.borrow()), 0);
   ASSERT_OK(std::move(lock).Unlock());
-  ASSERT_OK(soccr::testing::WaitInq(p.client.borrow(), 8, absl::Seconds(10)));
+  ASSERT_OK(soccr::loopback::WaitInq(p.client.borrow(), 8, absl::Seconds(10)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, NetworkLockFamilyTest,
                          ::testing::Values(Family::kV4, Family::kV6,
                                            Family::kMapped),
                          [](const ::testing::TestParamInfo<Family>& info) {
-                           return soccr::testing::FamilyName(info.param);
+                           return soccr::loopback::FamilyName(info.param);
                          });
 
 TEST_F(NetworkLockTest, ListsFindsAndUnlocksById) {
@@ -155,8 +155,8 @@ TEST_F(NetworkLockTest, DroppingTheHandleUnlocks) {
   }
   ASSERT_OK_AND_ASSIGN(all, NetworkLock::List());
   EXPECT_THAT(all, IsEmpty());
-  ASSERT_OK(soccr::testing::WriteAll(p.client.borrow(), "flows"));
-  ASSERT_OK(soccr::testing::WaitInq(p.server.borrow(), 5, absl::Seconds(2)));
+  ASSERT_OK(soccr::loopback::WriteAll(p.client.borrow(), "flows"));
+  ASSERT_OK(soccr::loopback::WaitInq(p.server.borrow(), 5, absl::Seconds(2)));
 }
 
 TEST_F(NetworkLockTest, SeveralLocksAreIndependent) {
@@ -177,9 +177,9 @@ TEST_F(NetworkLockTest, NamespaceScopeDropsAllTcpButTheExempt) {
   options.exempt = {ServerKey(exempt)};
   ASSERT_OK_AND_ASSIGN(lock, NetworkLock::LockNamespace(options));
   EXPECT_EQ(lock.info().scope, LockScope::kNamespace);
-  ASSERT_OK(soccr::testing::WriteAll(exempt.client.borrow(), "exempt"));
+  ASSERT_OK(soccr::loopback::WriteAll(exempt.client.borrow(), "exempt"));
   ASSERT_OK_AND_ASSIGN(got,
-                       soccr::testing::ReadExactly(exempt.server.borrow(), 6));
+                       soccr::loopback::ReadExactly(exempt.server.borrow(), 6));
   EXPECT_EQ(got, "exempt");
   // A new connection cannot even be made.
   OwnedFd s(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -244,23 +244,23 @@ TEST_P(NetworkLockManyTest, TenThousandConnections) {
   ASSERT_THAT(all, SizeIs(1));
   EXPECT_EQ(all[0].connections, 10000u);
 
-  ASSERT_OK(soccr::testing::WriteAll(p.client.borrow(), "x"));
+  ASSERT_OK(soccr::loopback::WriteAll(p.client.borrow(), "x"));
   absl::SleepFor(absl::Milliseconds(250));
   EXPECT_EQ(InqLen(p.server.borrow()), 0);
   const absl::Time t1 = absl::Now();
   ASSERT_OK(std::move(lock).Unlock());
   const absl::Duration unlock_time = absl::Now() - t1;
   printf("10000 %s connections: lock %.2f ms, unlock %.2f ms\n",
-         soccr::testing::FamilyName(GetParam()).c_str(),
+         soccr::loopback::FamilyName(GetParam()).c_str(),
          absl::ToDoubleMilliseconds(lock_time),
          absl::ToDoubleMilliseconds(unlock_time));
-  ASSERT_OK(soccr::testing::WaitInq(p.server.borrow(), 1, absl::Seconds(10)));
+  ASSERT_OK(soccr::loopback::WaitInq(p.server.borrow(), 1, absl::Seconds(10)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, NetworkLockManyTest,
                          ::testing::Values(Family::kV4, Family::kV6),
                          [](const ::testing::TestParamInfo<Family>& info) {
-                           return soccr::testing::FamilyName(info.param);
+                           return soccr::loopback::FamilyName(info.param);
                          });
 
 }  // namespace
