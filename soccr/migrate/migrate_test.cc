@@ -461,8 +461,10 @@ TEST_P(CrashTest, OneOwnerAfterRecovery) {
       }
       break;
   }
+  // (A destination that had the go-ahead may have removed its own lock
+  // since: the check is that none is left at the end.)
   for (const std::string& line : Lines(dst_left)) {
-    ASSERT_OK(dst_->Run({kSoccr, "unlock", line.substr(0, 16)}));
+    (void)dst_->Run({kSoccr, "unlock", line.substr(0, 16)});
   }
   ASSERT_OK(peers_->Finish(absl::Seconds(60)));
   if (c.outcome != Crash::kDestination) {
