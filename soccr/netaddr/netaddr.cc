@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -123,7 +124,10 @@ absl::StatusOr<std::string> HardwareAddress(absl::string_view dev) {
   if (!s) return CallError(errno, "socket for SIOCGIFHWADDR");
   struct ifreq ifr = {};
   const std::string name(dev);
-  strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  // A longer name names no device (the kernel's limit): IfIndex has
+  // refused it already; copy at most what fits, NUL-terminated.
+  memcpy(ifr.ifr_name, name.data(),
+         std::min<size_t>(name.size(), IFNAMSIZ - 1));
   if (::ioctl(s.get(), SIOCGIFHWADDR, &ifr) != 0) {
     return CallError(errno, absl::StrCat("ioctl(SIOCGIFHWADDR, ", name, ")"));
   }

@@ -136,7 +136,7 @@ absl::StatusOr<Host*> Lab::AddHost(absl::string_view name,
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     const char ok = ::unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
-    (void)::write(ready_w.get(), &ok, 1);
+    if (::write(ready_w.get(), &ok, 1) != 1) _exit(1);
     for (;;) ::pause();
   }
   ready_w.reset();
