@@ -6,7 +6,9 @@
 //   bazel run -c opt //bench:migrate_measure -- 3 1 1000 10000 queued
 //
 // Each size N moves N idle connections (with their address) from "src" to
-// "dst" while "peer" holds the other ends; "queued" moves 100 connections
+// "dst" while "peer" holds the other ends (peers, owner and receiver each
+// in a process of their own, the sender in this one, as `soccr send --pid`
+// would be); "queued" moves 100 connections
 // with 1 MiB written each way and not yet read (as much of it as the
 // kernel's default buffers hold, reported), and then measures how long
 // after the destination's unlock the last byte reaches each side.
@@ -16,13 +18,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -92,7 +98,157 @@ uint64_t Fill(int fd, uint64_t n) {
   return done;
 }
 
+// Forks a child that runs `body` in `host`'s namespace and then waits to be
+// killed; `ready` gets one byte once `body` returns (its exit code if not 0).
+absl::StatusOr<pid_t> Child(const Host& host, int ready,
+                            const std::function<int()>& body) {
+  const pid_t pid = ::fork();
+  if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    HostScope in(host);
+    const char r = static_cast<char>(body());
+    if (::write(ready, &r, 1) != 1) _exit(1);
+    for (;;) ::pause();
+  }
+  return pid;
+}
+
+// Idle connections, each side in a process of its own (a process may hold
+// 20,000 descriptors here, and 10,000 connections need 40,000 in all):
+// peers, the owner the connections are taken from, the receiver; this
+// process sends.
+absl::StatusOr<Round> MoveIdle(int n) {
+  if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
+  absl::StatusOr<Lab> lab = Lab::Create();
+  if (!lab.ok()) return lab.status();
+  absl::StatusOr<Host*> src =
+      lab->AddHost("src", {"192.0.2.1/24", "192.0.2.100/24"});
+  if (!src.ok()) return src.status();
+  absl::StatusOr<Host*> dst = lab->AddHost("dst", {"192.0.2.2/24"});
+  if (!dst.ok()) return dst.status();
+  absl::StatusOr<Host*> peer = lab->AddHost("peer", {"192.0.2.10/24"});
+  if (!peer.ok()) return peer.status();
+  const SocketAddress service = SocketAddress::V4(0xc0000264, 8000);
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe");
+  OwnedFd ready_r(ready[0]), ready_w(ready[1]);
+  int fds_pipe[2];
+  if (::pipe2(fds_pipe, O_CLOEXEC) != 0)
+    return absl::ErrnoToStatus(errno, "pipe");
+  OwnedFd fds_r(fds_pipe[0]), fds_w(fds_pipe[1]);
+  std::vector<pid_t> children;
+  auto reap = [&] {
+    for (pid_t c : children) {
+      ::kill(c, SIGKILL);
+      ::waitpid(c, nullptr, 0);
+    }
+  };
+  auto wait_ready = [&]() -> absl::Status {
+    char r = 1;
+    if (::read(ready_r.get(), &r, 1) != 1 || r != 0) {
+      return absl::InternalError("a child failed");
+    }
+    return absl::OkStatus();
+  };
+  // The owner: listens, accepts, reports its descriptors, holds them.
+  absl::StatusOr<pid_t> owner = Child(**src, ready_w.get(), [&]() -> int {
+    OwnedFd l(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (::bind(l.get(), service.sockaddr(), service.length()) != 0 ||
+        ::listen(l.get(), 4096) != 0) {
+      return 2;
+    }
+    const char go = 0;
+    if (::write(fds_w.get(), &go, 1) != 1) return 3;  // listening
+    std::vector<int> fds;
+    for (int i = 0; i < n; ++i) {
+      const int c = ::accept4(l.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) return 4;
+      fds.push_back(c);
+    }
+    const size_t bytes = fds.size() * sizeof(int);
+    if (::write(fds_w.get(), fds.data(), bytes) !=
+        static_cast<ssize_t>(bytes)) {
+      return 5;
+    }
+    return 0;
+  });
+  if (!owner.ok()) return owner.status();
+  children.push_back(*owner);
+  char listening;
+  if (::read(fds_r.get(), &listening, 1) != 1) {
+    reap();
+    return absl::InternalError("owner");
+  }
+  absl::StatusOr<pid_t> peers = Child(**peer, ready_w.get(), [&]() -> int {
+    std::vector<OwnedFd> socks;
+    for (int i = 0; i < n; ++i) {
+      OwnedFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      if (!s || ::connect(s.get(), service.sockaddr(), service.length()) != 0) {
+        return 6;
+      }
+      socks.push_back(std::move(s));
+    }
+    for (OwnedFd& s : socks) (void)s.release();  // held until killed
+    return 0;
+  });
+  if (!peers.ok()) return peers.status();
+  children.push_back(*peers);
+  std::vector<int> fds(n);
+  size_t got = 0;
+  while (got < fds.size() * sizeof(int)) {
+    const ssize_t r =
+        ::read(fds_r.get(), reinterpret_cast<char*>(fds.data()) + got,
+               fds.size() * sizeof(int) - got);
+    if (r <= 0) {
+      reap();
+      return absl::InternalError("reading the owner's descriptors");
+    }
+    got += static_cast<size_t>(r);
+  }
+  for (int i = 0; i < 2; ++i) {
+    if (absl::Status s = wait_ready(); !s.ok()) {
+      reap();
+      return s;
+    }
+  }
+  absl::StatusOr<pid_t> receiver = Child(**dst, ready_w.get(), [&]() -> int {
+    ReceiveOptions r;
+    r.listen = "192.0.2.2:7000";
+    r.take_address = *InterfaceAddress::Parse("192.0.2.100/24");
+    r.dev = "eth0";
+    r.timeout = absl::Seconds(120);
+    absl::StatusOr<ReceiveResult> got = Receive(r);
+    if (!got.ok()) {
+      fprintf(stderr, "receive: %s\n", got.status().ToString().c_str());
+      return 7;
+    }
+    for (OwnedFd& f : got->connections) (void)f.release();
+    return 0;
+  });
+  if (!receiver.ok()) return receiver.status();
+  children.push_back(*receiver);
+  absl::StatusOr<SendReport> sent;
+  {
+    HostScope in(**src);
+    SendOptions s;
+    s.pid = *owner;
+    s.fds = fds;
+    s.to = "192.0.2.2:7000";
+    s.release_address = *InterfaceAddress::Parse("192.0.2.100/24");
+    s.dev = "eth0";
+    s.timeout = absl::Seconds(120);
+    sent = Send(s);
+  }
+  reap();
+  if (!sent.ok()) return sent.status();
+  Round round;
+  round.send = *sent;
+  return round;
+}
+
 absl::StatusOr<Round> MoveOnce(int n, bool queued) {
+  if (!queued) return MoveIdle(n);
   if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
   absl::StatusOr<Lab> lab = Lab::Create();
   if (!lab.ok()) return lab.status();
@@ -119,6 +275,7 @@ absl::StatusOr<Round> MoveOnce(int n, bool queued) {
     HostScope in(**peer);
     for (int i = 0; i < n; ++i) {
       OwnedFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      if (!s) return absl::ErrnoToStatus(errno, "socket in peer");
       if (::connect(s.get(), service.sockaddr(), service.length()) != 0) {
         return absl::ErrnoToStatus(errno, "connect from peer");
       }
@@ -192,10 +349,17 @@ int Main(int argc, char** argv) {
   std::vector<std::string> sizes;
   for (int i = 2; i < argc; ++i) sizes.push_back(argv[i]);
   if (sizes.empty()) sizes = {"1", "1000", "10000", "queued"};
+  // Four descriptors per connection live in this one process (peer, owner,
+  // the sender's copy, the restored socket): 10,000 connections need more
+  // than the usual limit. Raising the hard limit needs CAP_SYS_RESOURCE
+  // (root, before the user namespace); otherwise take what there is.
   struct rlimit rl = {};
   ::getrlimit(RLIMIT_NOFILE, &rl);
-  rl.rlim_cur = rl.rlim_max;
-  ::setrlimit(RLIMIT_NOFILE, &rl);
+  struct rlimit want = {1 << 17, 1 << 17};
+  if (::setrlimit(RLIMIT_NOFILE, &want) != 0) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
 
   printf(
       "%-14s %9s %9s %9s %9s %9s %9s | %8s %8s %8s %8s %8s (ms, median of "

@@ -349,9 +349,11 @@ absl::StatusOr<SendReport> SourceMove::Run() {
       left = absl::StrCat(
           left, "; the source's lock could not be removed: ", u.message());
     }
-    lock_.reset();
   }
   report.unlock = absl::Now() - unlock_start;
+  // Closing the lock's netlink socket right after the deletion waits for an
+  // RCU grace period (docs/network-lock.md): after the unlock, not in it.
+  lock_.reset();
   if (!o_.journal.empty()) {
     (void)::unlink(o_.journal.c_str());
     (void)::unlink(image_path_.c_str());

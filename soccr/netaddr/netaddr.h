@@ -64,7 +64,9 @@ struct InterfaceAddress {
 
 // Tells the neighbours on `dev`'s link that `address` is now at `dev`'s
 // link-layer address: a gratuitous ARP or an unsolicited neighbour
-// advertisement, `count` times.
+// advertisement, `count` times. Returns once they are sent; the ARP's
+// packet socket is closed on a short-lived thread of its own, since its
+// close waits for an RCU grace period.
 [[nodiscard]] absl::Status AnnounceAddress(const InterfaceAddress& address,
                                            absl::string_view dev,
                                            int count = 1);
