@@ -98,6 +98,29 @@ uint64_t Fill(int fd, uint64_t n) {
   return done;
 }
 
+// A fresh lab (in a new network namespace): src holds the service
+// address 192.0.2.100, dst will take it, peer talks to it.
+struct Hosts {
+  Lab lab;
+  Host* src;
+  Host* dst;
+  Host* peer;
+};
+
+absl::StatusOr<Hosts> NewLab() {
+  if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
+  absl::StatusOr<Lab> lab = Lab::Create();
+  if (!lab.ok()) return lab.status();
+  absl::StatusOr<Host*> src =
+      lab->AddHost("src", {"192.0.2.1/24", "192.0.2.100/24"});
+  if (!src.ok()) return src.status();
+  absl::StatusOr<Host*> dst = lab->AddHost("dst", {"192.0.2.2/24"});
+  if (!dst.ok()) return dst.status();
+  absl::StatusOr<Host*> peer = lab->AddHost("peer", {"192.0.2.10/24"});
+  if (!peer.ok()) return peer.status();
+  return Hosts{*std::move(lab), *src, *dst, *peer};
+}
+
 // Forks a child that runs `body` in `host`'s namespace and then waits to be
 // killed; `ready` gets one byte once `body` returns (its exit code if not 0).
 absl::StatusOr<pid_t> Child(const Host& host, int ready,
@@ -119,16 +142,11 @@ absl::StatusOr<pid_t> Child(const Host& host, int ready,
 // peers, the owner the connections are taken from, the receiver; this
 // process sends.
 absl::StatusOr<Round> MoveIdle(int n) {
-  if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
-  absl::StatusOr<Lab> lab = Lab::Create();
-  if (!lab.ok()) return lab.status();
-  absl::StatusOr<Host*> src =
-      lab->AddHost("src", {"192.0.2.1/24", "192.0.2.100/24"});
-  if (!src.ok()) return src.status();
-  absl::StatusOr<Host*> dst = lab->AddHost("dst", {"192.0.2.2/24"});
-  if (!dst.ok()) return dst.status();
-  absl::StatusOr<Host*> peer = lab->AddHost("peer", {"192.0.2.10/24"});
-  if (!peer.ok()) return peer.status();
+  absl::StatusOr<Hosts> hosts = NewLab();
+  if (!hosts.ok()) return hosts.status();
+  Host* const* src = &hosts->src;
+  Host* const* dst = &hosts->dst;
+  Host* const* peer = &hosts->peer;
   const SocketAddress service = SocketAddress::V4(0xc0000264, 8000);
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe");
@@ -249,16 +267,11 @@ absl::StatusOr<Round> MoveIdle(int n) {
 
 absl::StatusOr<Round> MoveOnce(int n, bool queued) {
   if (!queued) return MoveIdle(n);
-  if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
-  absl::StatusOr<Lab> lab = Lab::Create();
-  if (!lab.ok()) return lab.status();
-  absl::StatusOr<Host*> src =
-      lab->AddHost("src", {"192.0.2.1/24", "192.0.2.100/24"});
-  if (!src.ok()) return src.status();
-  absl::StatusOr<Host*> dst = lab->AddHost("dst", {"192.0.2.2/24"});
-  if (!dst.ok()) return dst.status();
-  absl::StatusOr<Host*> peer = lab->AddHost("peer", {"192.0.2.10/24"});
-  if (!peer.ok()) return peer.status();
+  absl::StatusOr<Hosts> hosts = NewLab();
+  if (!hosts.ok()) return hosts.status();
+  Host* const* src = &hosts->src;
+  Host* const* dst = &hosts->dst;
+  Host* const* peer = &hosts->peer;
   const SocketAddress service = SocketAddress::V4(0xc0000264, 8000);
 
   OwnedFd listener;
