@@ -163,8 +163,9 @@ const Command kRestore = {
     "restore",
     "restore [--index N] IMAGE|- -- CMD [ARGS...]",
     "restore a connection and run a program with it as fd 3",
-    "Restores connection N (default 0) of IMAGE (-: one image read from\n"
-    "standard input, exactly its bytes), resumes it, and executes\n"
+    "Restores connection N (default 0) of IMAGE (-: the one image on\n"
+    "standard input, restored once the stream ends), resumes it, and\n"
+    "executes\n"
     "CMD in this process with the live, blocking socket as descriptor 3\n"
     "(the convention of libsoccr's tcp-constructor example); CMD finds its\n"
     "addresses with getsockname/getpeername. Needs CAP_NET_ADMIN over the\n"

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -90,6 +91,23 @@ absl::StatusOr<RestoredSocket> RestoreFromImage(const std::string& path,
   absl::StatusOr<ImageReader> image;
   if (path == "-") {
     image = ReadImageStream(BorrowedFd(STDIN_FILENO));
+    // Then the end of the stream: the writer is done with the connection
+    // only then (`soccr dump -o - --close` disconnects the original after
+    // writing the image; restoring before that would find its addresses
+    // taken).
+    char extra;
+    ssize_t n;
+    while (image.ok() && (n = ::read(STDIN_FILENO, &extra, 1)) != 0) {
+      if (n > 0) {
+        image = absl::DataLossError(
+            "image stream: more bytes after the image (one image only)");
+      } else if (errno == EAGAIN) {
+        struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+        (void)::poll(&p, 1, -1);
+      } else if (errno != EINTR) {
+        image = absl::ErrnoToStatus(errno, "read standard input");
+      }
+    }
   } else {
     absl::StatusOr<ImageFile> file = ImageFile::Read(path, progress);
     if (!file.ok()) return file.status();
