@@ -12,6 +12,7 @@
 #include "soccr/internal/paused_socket_access.h"
 #include "soccr/internal/peer_address.h"
 #include "soccr/internal/pending_resume.h"
+#include "soccr/internal/sock_diag.h"
 #include "soccr/internal/state_steps.h"
 #include "soccr/internal/status_macros.h"
 
@@ -44,6 +45,66 @@ absl::Status CheckCheckpointable(TcpState state, const ErrorContext& ctx) {
     default:
       return absl::OkStatus();
   }
+}
+
+#ifndef TCP_ULP
+#define TCP_ULP 31
+#endif
+#ifndef TCP_AO_INFO
+#define TCP_AO_INFO 40
+#endif
+
+// Connections whose segments are signed (TCP-MD5, TCP-AO) or wrapped by an
+// upper-layer protocol (kTLS) cannot be carried: the repair interface
+// restores none of the keys or the TLS state, so the restored connection
+// would be dead on arrival. FailedPrecondition naming the feature, found
+// by what the kernel exposes of each.
+absl::Status RefuseWhatARestoreCannotCarry(const sys::Sys& sys, BorrowedFd fd,
+                                           const ConnectionState& s,
+                                           const ErrorContext& ctx) {
+  // TCP_ULP reads the upper-layer protocol's name, "" for none.
+  char ulp[16] = {};
+  const sys::Result<socklen_t> u = sys.GetSockOpt(
+      fd, SOL_TCP, TCP_ULP,
+      absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(ulp), sizeof(ulp) - 1));
+  if (u.ok() && ulp[0] != '\0') {
+    return ctx.Error(
+        absl::StatusCode::kFailedPrecondition,
+        absl::StrCat("the connection runs the upper-layer protocol \"", ulp,
+                     "\" (TCP_ULP", strcmp(ulp, "tls") == 0 ? ": kTLS" : "",
+                     "), whose state the kernel's repair interface cannot "
+                     "save or restore: a restored copy would be dead"));
+  }
+  if (!u.ok() && u.err != ENOPROTOOPT) {
+    return ctx.SysError("read the upper-layer protocol (TCP_ULP)",
+                        Op::kGetSockOpt, u.err);
+  }
+  // TCP_AO_INFO (struct tcp_ao_info_opt, 48 bytes): ENOENT without keys,
+  // ENOPROTOOPT on a kernel without TCP-AO.
+  uint8_t ao[48] = {};
+  const sys::Result<socklen_t> a =
+      sys.GetSockOpt(fd, SOL_TCP, TCP_AO_INFO, absl::Span<uint8_t>(ao));
+  if (a.ok()) {
+    return ctx.Error(absl::StatusCode::kFailedPrecondition,
+                     "the connection is signed with TCP-AO (RFC 5925) keys, "
+                     "which soccr does not save (TCP_AO_REPAIR): a restored "
+                     "copy would send unsigned segments the peer drops");
+  }
+  if (a.err != ENOENT && a.err != ENOPROTOOPT) {
+    return ctx.SysError("look for TCP-AO keys (TCP_AO_INFO)", Op::kGetSockOpt,
+                        a.err);
+  }
+  // TCP-MD5 keys cannot be read back with getsockopt(); sock_diag tells.
+  absl::StatusOr<bool> md5 = internal::HasMd5Keys(fd, s.local, s.peer, ctx);
+  if (!md5.ok()) return md5.status();
+  if (*md5) {
+    return ctx.Error(absl::StatusCode::kFailedPrecondition,
+                     "the connection is signed with TCP-MD5 (RFC 2385) keys, "
+                     "which the kernel does not let anyone read back "
+                     "(sock_diag shows they exist): a restored copy would "
+                     "send unsigned segments the peer drops");
+  }
+  return absl::OkStatus();
 }
 
 // Copies a queue selected with TCP_REPAIR_QUEUE. One byte of spare room
@@ -279,6 +340,17 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
   if (w.ok()) {
     s.window = TcpWindow{w.value.snd_wl1, w.value.snd_wnd, w.value.max_window,
                          w.value.rcv_wnd, w.value.rcv_wup};
+    // Repair mode does not stop the kernel from taking in what the peer
+    // sends: a window updated past the rcv_nxt read above means data came
+    // in meanwhile, and the state would be torn (tcp_repair_set_window
+    // would refuse it).
+    if (static_cast<int32_t>(inq_seq.value - w.value.rcv_wup) < 0) {
+      return ctx.Error(
+          absl::StatusCode::kUnavailable,
+          "the connection received data while it was checkpointed (its "
+          "window moved past the receive queue read): block the peer's "
+          "packets while checkpointing");
+    }
   } else if (w.err != ENOPROTOOPT) {
     // ENOPROTOOPT: a kernel before 4.8, where the window is not restorable.
     return ctx.SysError("read window", w);
@@ -385,6 +457,12 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   SOCCR_RETURN_IF_ERROR(CheckCheckpointable(s.state, ctx));
 
   const bool connection = s.state != TcpState::kListen && !s.peer.empty();
+  if (connection || s.state == TcpState::kListen) {
+    if (absl::Status st = RefuseWhatARestoreCannotCarry(sys, fd, s, ctx);
+        !st.ok()) {
+      return st;
+    }
+  }
   if (s.state == TcpState::kListen) {
     SOCCR_RETURN_IF_ERROR(SaveListener(ti, s, ctx));
   } else if (connection) {

@@ -37,6 +37,10 @@ constexpr uint64_t kLibsoccrRestoreCalls = 12;
 constexpr uint64_t kPauseReuseAddrCall = 1;
 constexpr uint64_t kRestoreMssCall = 1;
 constexpr uint64_t kSkippedOutqNotSentCall = 1;
+// TCP_ULP and TCP_AO_INFO: what a restore cannot carry is refused (issue
+// 11). The TCP-MD5 check asks sock_diag over netlink, outside the Sys
+// layer, so it is not counted here.
+constexpr uint64_t kRefusalChecks = 2;
 
 class SyscallBudgetTest : public soccr::testing::NetnsTest {};
 
@@ -56,9 +60,9 @@ TEST_F(SyscallBudgetTest, IdleConnectionCostsWhatLibsoccrDoesPlusItsFixes) {
   EXPECT_EQ(checkpoint_calls.Count(Op::kPeek), 0u)
       << "empty queues are not read";
   EXPECT_EQ(checkpoint_calls.Count(Op::kGetOutqNotSent), 0u);
-  EXPECT_LE(
-      checkpoint_calls.Total(),
-      kLibsoccrCheckpointCalls + kPauseReuseAddrCall - kSkippedOutqNotSentCall)
+  EXPECT_LE(checkpoint_calls.Total(),
+            kLibsoccrCheckpointCalls + kPauseReuseAddrCall -
+                kSkippedOutqNotSentCall + kRefusalChecks)
       << checkpoint_calls.ToString();
   std::move(*paused).LeaveInRepairMode();
   pair->client.reset();

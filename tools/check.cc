@@ -16,6 +16,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -26,8 +27,11 @@
 #include "soccr/soccr.h"
 #include "tools/progress.h"
 
-#ifndef TCP_AO_REPAIR
-#define TCP_AO_REPAIR 42  // Linux 6.7
+#ifndef TCP_ULP
+#define TCP_ULP 31
+#endif
+#ifndef TCP_AO_INFO
+#define TCP_AO_INFO 40  // Linux 6.7
 #endif
 
 namespace soccr {
@@ -45,7 +49,9 @@ constexpr char kWindow[] = "repair window (TCP_REPAIR_WINDOW)";
 constexpr char kNoProbe[] = "repair off without window probe";
 constexpr char kBuffers[] = "raising buffers (SO_*BUFFORCE)";
 constexpr char kInjection[] = "raw packet injection (CAP_NET_RAW)";
-constexpr char kAo[] = "TCP-AO repair (TCP_AO_REPAIR)";
+constexpr char kMd5[] = "TCP-MD5 connections refused";
+constexpr char kAo[] = "TCP-AO connections refused";
+constexpr char kTls[] = "kTLS connections refused";
 constexpr char kRoundTrip[] = "checkpoint and restore";
 
 struct Feature {
@@ -53,10 +59,10 @@ struct Feature {
   bool basic;
 };
 constexpr Feature kFeatures[] = {
-    {kLoopback, true}, {kRepair, true},     {kQueues, true},
-    {kOptions, true},  {kTimestamps, true}, {kWindow, false},
-    {kNoProbe, false}, {kBuffers, false},   {kInjection, false},
-    {kAo, false},      {kRoundTrip, true},
+    {kLoopback, true},   {kRepair, true},  {kQueues, true},   {kOptions, true},
+    {kTimestamps, true}, {kWindow, false}, {kNoProbe, false}, {kBuffers, false},
+    {kInjection, false}, {kMd5, false},    {kAo, false},      {kTls, false},
+    {kRoundTrip, true},
 };
 
 std::string CallFailed(absl::string_view call, int err) {
@@ -140,6 +146,7 @@ class Checker {
   void ProbeBuffers();
   void ProbeInjection(bool repair);
   void ProbeRoundTrip();
+  void ProbeRefusals();
 
   std::vector<Probe> probes_;
 };
@@ -207,21 +214,6 @@ bool Checker::ProbePaused(BorrowedFd client) {
                                       "connection starts from a default "
                                       "window)"
                                     : ""));
-  }
-
-  uint32_t ao[4] = {};  // struct tcp_ao_repair
-  const int ao_err = Get(client, SOL_TCP, TCP_AO_REPAIR, ao, sizeof(ao));
-  if (ao_err == 0 || ao_err == ENOENT) {
-    Ok(kAo,
-       "the kernel has it (this connection has no TCP-AO key); soccr "
-       "does not save TCP-AO keys, so signed connections are not "
-       "checkpointed");
-  } else if (ao_err == ENOPROTOOPT) {
-    Missing(kAo, CallFailed("getsockopt(TCP_AO_REPAIR)", ao_err) +
-                     " (Linux 6.7+ built with CONFIG_TCP_AO; only "
-                     "connections signed with TCP-AO need it)");
-  } else {
-    Missing(kAo, CallFailed("getsockopt(TCP_AO_REPAIR)", ao_err));
   }
 
   // Leave repair mode: quietly if the kernel can.
@@ -493,7 +485,107 @@ void Checker::Run() {
   ProbeBuffers();
   ProbeInjection(repair);
   if (repair) ProbeRoundTrip();
+  if (repair) ProbeRefusals();
   for (const Feature& f : kFeatures) Skip(f.name, "needs repair mode");
+}
+
+// What the checkpoint of `fd` says: "" if it was refused for `feature`
+// (the message names it), else what happened instead.
+std::string RefusedFor(BorrowedFd fd, absl::string_view feature) {
+  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd);
+  if (!paused.ok()) return std::string(paused.status().message());
+  absl::StatusOr<ConnectionState> state = Checkpoint(*paused);
+  (void)std::move(*paused).Resume();
+  if (state.ok()) return "checkpointed anyway: soccr did not see it";
+  if (absl::IsFailedPrecondition(state.status()) &&
+      absl::StrContains(state.status().message(), feature)) {
+    return "";
+  }
+  return std::string(state.status().message());
+}
+
+// Connections a restore cannot carry: tried for real where the kernel has
+// the feature, so the line says what soccr found, not what it hopes.
+void Checker::ProbeRefusals() {
+  // TCP-MD5: a connection signed from its handshake.
+  {
+    const SocketAddress server = SocketAddress::Loopback4(0);
+    OwnedFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    OwnedFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    struct tcp_md5sig sig = {};
+    const SocketAddress any = SocketAddress::Loopback4(0);
+    memcpy(&sig.tcpm_addr, any.sockaddr(), any.length());
+    sig.tcpm_keylen = 8;
+    memcpy(sig.tcpm_key, "soccrkey", 8);
+    struct sockaddr_storage ss = {};
+    socklen_t len = sizeof(ss);
+    int err = Set(listener.borrow(), SOL_TCP, TCP_MD5SIG, &sig, sizeof(sig));
+    if (err == 0)
+      err = Set(client.borrow(), SOL_TCP, TCP_MD5SIG, &sig, sizeof(sig));
+    if (err != 0) {
+      Missing(kMd5, CallFailed("setsockopt(TCP_MD5SIG)", err) +
+                        (err == ENOPROTOOPT || err == ENOENT
+                             ? " (a kernel without CONFIG_TCP_MD5SIG: no "
+                               "connection here can carry TCP-MD5 keys)"
+                             : ""));
+    } else if (::bind(listener.get(), server.sockaddr(), server.length()) !=
+                   0 ||
+               ::listen(listener.get(), 1) != 0 ||
+               ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&ss),
+                             &len) != 0 ||
+               ::connect(client.get(), reinterpret_cast<sockaddr*>(&ss), len) !=
+                   0) {
+      Missing(kMd5, CallFailed("a TCP-MD5 connection over loopback", errno));
+    } else {
+      OwnedFd accepted(
+          ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      const std::string why = RefusedFor(client.borrow(), "TCP-MD5");
+      if (why.empty()) {
+        Ok(kMd5,
+           "a connection signed with TCP-MD5 was refused at checkpoint "
+           "(sock_diag shows its keys, which no getsockopt reads back)");
+      } else {
+        Missing(kMd5, why);
+      }
+    }
+  }
+  // TCP-AO: the kernel says whether it has it.
+  {
+    OwnedFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    uint8_t info[48] = {};
+    const int err = Get(fd.borrow(), SOL_TCP, TCP_AO_INFO, info, sizeof(info));
+    if (err == ENOPROTOOPT) {
+      Missing(kAo, CallFailed("getsockopt(TCP_AO_INFO)", err) +
+                       " (a kernel without CONFIG_TCP_AO: no connection here "
+                       "can carry TCP-AO keys)");
+    } else if (err == ENOENT || err == 0) {
+      Ok(kAo,
+         "the kernel has TCP-AO: a connection with keys (TCP_AO_INFO) is "
+         "refused at checkpoint (not tried with a key here)");
+    } else {
+      Missing(kAo, CallFailed("getsockopt(TCP_AO_INFO)", err));
+    }
+  }
+  // kTLS: the tls upper-layer protocol on a live connection.
+  {
+    absl::StatusOr<TcpPair> pair = testing::ConnectedPair(testing::Family::kV4);
+    if (!pair.ok()) {
+      Missing(kTls, std::string(pair.status().message()));
+    } else if (int err =
+                   Set(pair->client.borrow(), SOL_TCP, TCP_ULP, "tls", 3)) {
+      Missing(kTls, CallFailed("setsockopt(TCP_ULP, \"tls\")", err) +
+                        (err == ENOENT ? " (the tls module is not loaded: no "
+                                         "connection here can use kTLS)"
+                                       : ""));
+    } else {
+      const std::string why = RefusedFor(pair->client.borrow(), "kTLS");
+      if (why.empty()) {
+        Ok(kTls, "a kTLS connection was refused at checkpoint (TCP_ULP)");
+      } else {
+        Missing(kTls, why);
+      }
+    }
+  }
 }
 
 }  // namespace

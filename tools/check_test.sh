@@ -20,10 +20,13 @@ has_line "^ok        raw packet injection \(CAP_NET_RAW\) +a CLOSE_WAIT connecti
 # Without CAP_NET_ADMIN in the initial user namespace, FORCE is refused;
 # the line says what a restore does instead.
 has_line "^missing   raising buffers \(SO_\*BUFFORCE\) +setsockopt\(SO_SNDBUFFORCE\): Operation not permitted \(needs CAP_NET_ADMIN in the initial user namespace\)\. Restores fall back to SO_SNDBUF/SO_RCVBUF, capped by net\.core\.wmem_max=[0-9]+ "
-# Present or not depending on the kernel, but always a verdict with a reason.
-has_line "^(ok|missing)   TCP-AO repair \(TCP_AO_REPAIR\) +[^ ]"
+# What soccr refuses, tried for real where the kernel has the feature: a
+# verdict with a reason either way.
+has_line "^(ok      +TCP-MD5 connections refused +a connection signed with TCP-MD5 was refused at checkpoint|missing +TCP-MD5 connections refused +setsockopt\(TCP_MD5SIG\))"
+has_line "^(ok|missing)   TCP-AO connections refused +[^ ]"
+has_line "^(ok|missing)   kTLS connections refused +[^ ]"
 has "all basic features (*) are present: soccr can checkpoint and restore connections here"
-[[ "$(wc -l <"$tmp/out")" == 13 ]] || fail "want 13 lines: $(cat "$tmp/out")"
+[[ "$(wc -l <"$tmp/out")" == 15 ]] || fail "want 15 lines: $(cat "$tmp/out")"
 
 # A user namespace of its own inside a network namespace that belongs to
 # the parent one: no CAP_NET_ADMIN (nor CAP_NET_RAW) over it.

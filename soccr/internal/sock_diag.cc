@@ -1,0 +1,134 @@
+#include "soccr/internal/sock_diag.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+
+namespace soccr::internal {
+namespace {
+
+struct MnlCloser {
+  void operator()(struct mnl_socket* nl) const { mnl_socket_close(nl); }
+};
+
+// The address bytes inet_diag wants (network order, IPv4 in the first word).
+void PutAddress(const SocketAddress& a, __be32 out[4]) {
+  memset(out, 0, 4 * sizeof(__be32));
+  if (a.family() == AF_INET) {
+    out[0] = a.v4().sin_addr.s_addr;
+  } else if (a.family() == AF_INET6) {
+    memcpy(out, &a.v6().sin6_addr, 16);
+  }
+}
+
+struct Reply {
+  bool found = false;
+  bool md5 = false;
+};
+
+int OnAttribute(const struct nlattr* attr, void* data) {
+  Reply* reply = static_cast<Reply*>(data);
+  if (mnl_attr_get_type(attr) == INET_DIAG_MD5SIG &&
+      mnl_attr_get_payload_len(attr) > 0) {
+    reply->md5 = true;
+  }
+  return MNL_CB_OK;
+}
+
+int OnMessage(const struct nlmsghdr* nlh, void* data) {
+  Reply* reply = static_cast<Reply*>(data);
+  reply->found = true;
+  mnl_attr_parse(nlh, sizeof(struct inet_diag_msg), OnAttribute, reply);
+  return MNL_CB_OK;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> HasMd5Keys(BorrowedFd fd, const SocketAddress& local,
+                                const SocketAddress& peer,
+                                const ErrorContext& ctx) {
+  uint64_t cookie = 0;
+  socklen_t cookie_len = sizeof(cookie);
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_COOKIE, &cookie, &cookie_len) !=
+      0) {
+    return ctx.SysError("read the socket's cookie", sys::Op::kGetSockOpt,
+                        errno);
+  }
+  std::unique_ptr<struct mnl_socket, MnlCloser> nl(
+      mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC));
+  if (nl == nullptr) {
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat(ctx.prefix(),
+                                            ": look for TCP-MD5 keys: "
+                                            "socket(NETLINK_SOCK_DIAG)"));
+  }
+  if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) != 0) {
+    return absl::ErrnoToStatus(
+        errno,
+        absl::StrCat(ctx.prefix(),
+                     ": look for TCP-MD5 keys: bind(NETLINK_SOCK_DIAG)"));
+  }
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+  nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  nlh->nlmsg_flags = NLM_F_REQUEST;
+  const uint32_t seq = static_cast<uint32_t>(time(nullptr));
+  nlh->nlmsg_seq = seq;
+  auto* req = static_cast<struct inet_diag_req_v2*>(
+      mnl_nlmsg_put_extra_header(nlh, sizeof(struct inet_diag_req_v2)));
+  req->sdiag_family = static_cast<__u8>(local.family());
+  req->sdiag_protocol = IPPROTO_TCP;
+  req->idiag_states = ~0u;
+  // The keys come with INET_DIAG_INFO's reply, to a caller with
+  // CAP_NET_ADMIN (inet_sk_diag_fill calls tcp_diag_get_aux only then).
+  req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+  req->id.idiag_sport = htons(local.port());
+  req->id.idiag_dport = peer.empty() ? 0 : htons(peer.port());
+  PutAddress(local, req->id.idiag_src);
+  PutAddress(peer, req->id.idiag_dst);
+  req->id.idiag_if = 0;
+  req->id.idiag_cookie[0] = static_cast<__u32>(cookie);
+  req->id.idiag_cookie[1] = static_cast<__u32>(cookie >> 32);
+  if (mnl_socket_sendto(nl.get(), nlh, nlh->nlmsg_len) < 0) {
+    return absl::ErrnoToStatus(
+        errno, absl::StrCat(ctx.prefix(),
+                            ": look for TCP-MD5 keys: sendto(SOCK_DIAG)"));
+  }
+  Reply reply;
+  const unsigned int portid = mnl_socket_get_portid(nl.get());
+  for (;;) {
+    const ssize_t n = mnl_socket_recvfrom(nl.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::ErrnoToStatus(
+          errno, absl::StrCat(ctx.prefix(),
+                              ": look for TCP-MD5 keys: recvfrom(SOCK_DIAG)"));
+    }
+    const int r =
+        mnl_cb_run(buf, static_cast<size_t>(n), seq, portid, OnMessage, &reply);
+    if (r == MNL_CB_STOP) break;
+    if (r < 0) {
+      // No socket with this address and cookie in the lookup tables: a
+      // closed connection (or one that just closed). Nothing signed leaves
+      // it again.
+      if (errno == ENOENT || errno == ESTALE) return false;
+      return absl::ErrnoToStatus(
+          errno, absl::StrCat(ctx.prefix(),
+                              ": look for TCP-MD5 keys: sock_diag reply"));
+    }
+    if (reply.found) break;  // a request, not a dump: one message
+  }
+  return reply.md5;
+}
+
+}  // namespace soccr::internal
