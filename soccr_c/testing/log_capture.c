@@ -88,6 +88,22 @@ int ct_log_malformed(void) {
   return n;
 }
 
+void ct_log_text(char *out, unsigned long n) {
+  int i;
+  size_t used = 0;
+  if (n == 0) return;
+  out[0] = '\0';
+  pthread_mutex_lock(&mu);
+  for (i = 0; i < count && used + 1 < n; ++i) {
+    const size_t len = strlen(messages[i].text);
+    const size_t take = len < n - 1 - used ? len : n - 1 - used;
+    memcpy(out + used, messages[i].text, take);
+    used += take;
+  }
+  out[used] = '\0';
+  pthread_mutex_unlock(&mu);
+}
+
 void ct_log_dump(void) {
   int i;
   pthread_mutex_lock(&mu);

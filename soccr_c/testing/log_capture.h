@@ -34,6 +34,10 @@ int ct_log_count(unsigned int level);
 /* How many messages did not end with exactly one newline. */
 int ct_log_malformed(void);
 
+/* The messages kept so far, one after the other, cut to `n` - 1 bytes and
+ * NUL-terminated in `out`. */
+void ct_log_text(char *out, unsigned long n);
+
 /* Prints every message kept to stderr (to explain a failure). */
 void ct_log_dump(void);
 

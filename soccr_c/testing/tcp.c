@@ -6,6 +6,7 @@
 #include <linux/filter.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,17 @@ int ct_domain(enum ct_family family) {
 
 int ct_connected_pair(enum ct_family family, int server_rcvbuf, int *client,
                       int *server) {
+  struct ct_pair_options options;
+  memset(&options, 0, sizeof(options));
+  options.listener_rcvbuf = server_rcvbuf;
+  return ct_connected_pair_with(family, &options, client, server);
+}
+
+int ct_connected_pair_with(enum ct_family family,
+                           const struct ct_pair_options *options, int *client,
+                           int *server) {
   const int domain = ct_domain(family);
+  const int server_rcvbuf = options->listener_rcvbuf;
   const int one = 1, zero = 0;
   struct sockaddr_storage ss;
   socklen_t len = sizeof(ss);
@@ -76,6 +87,16 @@ int ct_connected_pair(enum ct_family family, int server_rcvbuf, int *client,
                  sizeof(server_rcvbuf)) != 0) {
     perror("SO_RCVBUF");
     close(listener);
+    return -1;
+  }
+  if (options->listener_rcvbufforce > 0 &&
+      setsockopt(listener, SOL_SOCKET, SO_RCVBUFFORCE,
+                 &options->listener_rcvbufforce,
+                 sizeof(options->listener_rcvbufforce)) != 0) {
+    const int err = errno;
+    perror("SO_RCVBUFFORCE on the listener");
+    close(listener);
+    errno = err;
     return -1;
   }
   memset(&ss, 0, sizeof(ss));
@@ -107,6 +128,14 @@ int ct_connected_pair(enum ct_family family, int server_rcvbuf, int *client,
     inet_pton(AF_INET6, "::ffff:127.0.0.1", &a->sin6_addr);
   }
   c = socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (c >= 0 && options->client_maxseg > 0 &&
+      setsockopt(c, SOL_TCP, TCP_MAXSEG, &options->client_maxseg,
+                 sizeof(options->client_maxseg)) != 0) {
+    perror("TCP_MAXSEG");
+    close(c);
+    close(listener);
+    return -1;
+  }
   if (c < 0 || connect(c, (struct sockaddr *)&ss, len) != 0) {
     perror("client socket/connect");
     if (c >= 0) close(c);

@@ -35,6 +35,19 @@ const char *ct_family_name(enum ct_family family);
 /* AF_INET or AF_INET6: the family of the sockets. */
 int ct_domain(enum ct_family family);
 
+/* How ct_connected_pair_with sets up the pair. Zero: the defaults. */
+struct ct_pair_options {
+  int listener_rcvbuf;      /* SO_RCVBUF on the listener (the server's) */
+  int listener_rcvbufforce; /* SO_RCVBUFFORCE on the listener */
+  int client_maxseg;        /* TCP_MAXSEG on the client before connect() */
+};
+
+/* As ct_connected_pair, with `options`. -1 with errno set (EPERM for a
+ * SO_RCVBUFFORCE the process may not use) after printing why. */
+int ct_connected_pair_with(enum ct_family family,
+                           const struct ct_pair_options *options, int *client,
+                           int *server);
+
 /* Connects a client to a server over loopback (any free port).
  * `server_rcvbuf` > 0 sets the server's SO_RCVBUF before the handshake, so
  * the window it offers stays small. */
