@@ -76,8 +76,7 @@ absl::Status RefuseWhatARestoreCannotCarry(const sys::Sys& sys, BorrowedFd fd,
                      "save or restore: a restored copy would be dead"));
   }
   if (!u.ok() && u.err != ENOPROTOOPT) {
-    return ctx.SysError("read the upper-layer protocol (TCP_ULP)",
-                        Op::kGetSockOpt, u.err);
+    return ctx.SysError("read the upper-layer protocol (TCP_ULP)", u);
   }
   // TCP_AO_INFO (struct tcp_ao_info_opt, 48 bytes): ENOENT without keys,
   // ENOPROTOOPT on a kernel without TCP-AO.
@@ -91,11 +90,11 @@ absl::Status RefuseWhatARestoreCannotCarry(const sys::Sys& sys, BorrowedFd fd,
                      "copy would send unsigned segments the peer drops");
   }
   if (a.err != ENOENT && a.err != ENOPROTOOPT) {
-    return ctx.SysError("look for TCP-AO keys (TCP_AO_INFO)", Op::kGetSockOpt,
-                        a.err);
+    return ctx.SysError("look for TCP-AO keys (TCP_AO_INFO)", a);
   }
   // TCP-MD5 keys cannot be read back with getsockopt(); sock_diag tells.
-  absl::StatusOr<bool> md5 = internal::HasMd5Keys(fd, s.local, s.peer, ctx);
+  absl::StatusOr<bool> md5 =
+      internal::HasMd5Keys(sys, fd, s.local, s.peer, ctx);
   if (!md5.ok()) return md5.status();
   if (*md5) {
     return ctx.Error(absl::StatusCode::kFailedPrecondition,
@@ -344,7 +343,7 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
     // sends: a window updated past the rcv_nxt read above means data came
     // in meanwhile, and the state would be torn (tcp_repair_set_window
     // would refuse it).
-    if (static_cast<int32_t>(inq_seq.value - w.value.rcv_wup) < 0) {
+    if (static_cast<int32_t>(inq_seq - w.value.rcv_wup) < 0) {
       return ctx.Error(
           absl::StatusCode::kUnavailable,
           "the connection received data while it was checkpointed (its "

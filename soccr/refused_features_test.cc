@@ -17,11 +17,11 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/sys/intercepting_sys.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/testing/tcp_pair.h"
 
 #ifndef TCP_ULP
 #define TCP_ULP 31
@@ -36,8 +36,8 @@
 namespace soccr {
 namespace {
 
-using ::soccr::testing::ConnectedPair;
-using ::soccr::testing::Family;
+using ::soccr::loopback::ConnectedPair;
+using ::soccr::loopback::Family;
 using ::testing::HasSubstr;
 
 class RefusedFeaturesTest : public soccr::testing::NetnsTest {};
@@ -94,7 +94,7 @@ TEST_F(RefusedFeaturesTest, TcpMd5IsRefusedAndTheOriginalCarriesOn) {
                  << strerror(err);
   }
   for (Family family : {Family::kV4, Family::kV6}) {
-    SCOPED_TRACE(soccr::testing::FamilyName(family));
+    SCOPED_TRACE(soccr::loopback::FamilyName(family));
     absl::StatusOr<Md5Pair> pair = ConnectedWithMd5(family);
     ASSERT_OK(pair.status());
     ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(pair->client.borrow()));
@@ -105,9 +105,9 @@ TEST_F(RefusedFeaturesTest, TcpMd5IsRefusedAndTheOriginalCarriesOn) {
     EXPECT_THAT(state.status().message(), HasSubstr("checkpoint "));
     // A failed checkpoint leaves the original usable.
     ASSERT_OK(std::move(paused).Resume());
-    ASSERT_OK(soccr::testing::WriteAll(pair->client.borrow(), "signed"));
-    ASSERT_OK_AND_ASSIGN(got,
-                         soccr::testing::ReadExactly(pair->server.borrow(), 6));
+    ASSERT_OK(soccr::loopback::WriteAll(pair->client.borrow(), "signed"));
+    ASSERT_OK_AND_ASSIGN(
+        got, soccr::loopback::ReadExactly(pair->server.borrow(), 6));
     EXPECT_EQ(got, "signed");
   }
 }

@@ -568,7 +568,8 @@ void Checker::ProbeRefusals() {
   }
   // kTLS: the tls upper-layer protocol on a live connection.
   {
-    absl::StatusOr<TcpPair> pair = testing::ConnectedPair(testing::Family::kV4);
+    absl::StatusOr<TcpPair> pair =
+        loopback::ConnectedPair(loopback::Family::kV4);
     if (!pair.ok()) {
       Missing(kTls, std::string(pair.status().message()));
     } else if (int err =

@@ -54,16 +54,15 @@ int OnMessage(const struct nlmsghdr* nlh, void* data) {
 
 }  // namespace
 
-absl::StatusOr<bool> HasMd5Keys(BorrowedFd fd, const SocketAddress& local,
+absl::StatusOr<bool> HasMd5Keys(const sys::Sys& sys, BorrowedFd fd,
+                                const SocketAddress& local,
                                 const SocketAddress& peer,
                                 const ErrorContext& ctx) {
   uint64_t cookie = 0;
-  socklen_t cookie_len = sizeof(cookie);
-  if (::getsockopt(fd.get(), SOL_SOCKET, SO_COOKIE, &cookie, &cookie_len) !=
-      0) {
-    return ctx.SysError("read the socket's cookie", sys::Op::kGetSockOpt,
-                        errno);
-  }
+  const sys::Result<socklen_t> c = sys.GetSockOpt(
+      fd, SOL_SOCKET, SO_COOKIE,
+      absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&cookie), sizeof(cookie)));
+  if (!c.ok()) return ctx.SysError("read the socket's cookie (SO_COOKIE)", c);
   std::unique_ptr<struct mnl_socket, MnlCloser> nl(
       mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC));
   if (nl == nullptr) {
