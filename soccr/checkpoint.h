@@ -41,15 +41,22 @@ struct CheckpointOptions {
 // once it is blocked), data that arrives after it is not in the checkpoint.
 //
 // A closed connection (CLOSE with a peer) may hold an error it has not
-// reported yet (ECONNRESET after a reset, ...). The kernel only tells it by
-// clearing it (SO_ERROR), so the checkpoint takes it from the original:
-// state.pending_error has it, and the restored socket reports it instead.
-// Nothing else changes on the original.
+// reported yet (ECONNRESET after a reset, ...). The checkpoint takes it
+// from the original: state.pending_error has it, and the restored socket
+// reports it instead. The kernel gives no way around that: it shows the
+// error only by clearing it (SO_ERROR, a read and a write alike; sock_diag
+// and TCP_INFO do not report it), and nothing can set it again on a closed
+// socket (no reset or ICMP error reaches one). So after a snapshot (the
+// original resumed, not closed) the original no longer reports its error:
+// its reads end as if it had. Nothing else changes on the original.
 //
 // Errors: Unimplemented for what the kernel's repair interface cannot
 // recreate (TIME_WAIT, SYN_RECV, data sent with a SYN, microsecond
 // timestamps); FailedPrecondition for a listener with connections waiting
-// in its accept queue (accept them first); the failing kernel call with
+// in its accept queue (accept them first) and for a connection signed with
+// TCP-MD5 or TCP-AO keys or running an upper-layer protocol (kTLS), whose
+// keys and state a restore cannot carry; Unavailable if data arrived while
+// it ran (block the peer's packets); the failing kernel call with
 // errno otherwise. Either way the socket is untouched.
 [[nodiscard]] absl::StatusOr<ConnectionState> Checkpoint(
     const PausedSocket& socket, const CheckpointOptions& options = {});

@@ -234,6 +234,31 @@ TEST_P(ClosedAndListeningTest, CloseAfterResetWithUnreadData) {
   }
 }
 
+// A snapshot (checkpoint, then resume the original) of a closed connection
+// takes its pending error: the kernel shows an error only by clearing it
+// (sock_error(): SO_ERROR, recv, send alike; sock_diag and TCP_INFO do not
+// report it), and nothing can set it again on a CLOSE socket (it is in no
+// lookup table, so no reset or ICMP error reaches it). The image has the
+// error; the original reads as if it had been reported. This pins the
+// behaviour the documentation (checkpoint.h, `soccr dump --help`) states.
+TEST_P(ClosedAndListeningTest, SnapshotTakesThePendingErrorFromTheOriginal) {
+  const std::string unread = Pattern(1000, 3);
+  ASSERT_OK_AND_ASSIGN(pair, soccr::loopback::ConnectedPair(GetParam()));
+  ResetWithUnreadData(pair, unread, false);
+  ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(pair.client.borrow()));
+  ASSERT_OK_AND_ASSIGN(state, Checkpoint(paused));
+  EXPECT_EQ(state.pending_error, static_cast<uint32_t>(ECONNRESET));
+  ASSERT_OK(std::move(paused).Resume());
+  // The original: data, then end-of-file where ECONNRESET would have been.
+  EXPECT_EQ(DataOutcome(pair.client.borrow(), unread), "data: ok");
+  EXPECT_EQ(RecvOutcome(pair.client.borrow()), "recv: 0");
+  // The copy reports it.
+  ASSERT_OK_AND_ASSIGN(restored, Restore(state));
+  ASSERT_OK_AND_ASSIGN(fd, std::move(restored).Resume());
+  EXPECT_EQ(SendOutcome(fd.borrow()),
+            absl::StrCat("send: ", strerror(ECONNRESET)));
+}
+
 TEST_P(ClosedAndListeningTest, CloseAfterResetInCloseWait) {
   const std::string unread = Pattern(30000, 2);
   ASSERT_OK_AND_ASSIGN(pair, soccr::loopback::ConnectedPair(GetParam()));

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <set>
+#include <string>
 #include <utility>
 
 #include "absl/strings/cord.h"
@@ -81,6 +82,40 @@ class Refuser {
   const internal::ErrorContext& ctx_;
 };
 
+// Why a closed socket's pending error `err` is beyond a restore that may
+// not send: which kernel path sets it, and what recreating it would take.
+std::string WhyNotRecreated(uint32_t err) {
+  switch (err) {
+    case ETIMEDOUT:
+      return "only the retransmission, keepalive and SYN timers set it "
+             "(tcp_write_err), after the socket sent to the peer";
+    case ECONNABORTED:
+      return "tcp_abort (sock_diag SOCK_DESTROY) sets it, and "
+             "tcp_disconnect in repair mode, which purges the receive queue "
+             "and forgets the peer";
+    case ECONNREFUSED:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case ENONET:
+    case ENOPROTOOPT:
+    case EPROTO:
+    case EACCES:
+    case EMSGSIZE:
+    case EOPNOTSUPP:
+      return "ICMP errors set it (tcp_v4_err, tcp_v6_err): closing the "
+             "socket at once only in SYN_SENT, which a restore reaches only "
+             "by sending the SYN; on a connected socket they set it without "
+             "closing, and the only ways on to CLOSE that keep it (the "
+             "peer's FIN, then its ACK of ours) make reads end with "
+             "end-of-file before the error, which this state does not say "
+             "the original did";
+    default:
+      return "no kernel path sets it on a TCP socket that a restore can "
+             "take";
+  }
+}
+
 absl::Status CheckState(const ConnectionState& s, const Refuser& refuse) {
   const uint32_t value = static_cast<uint32_t>(s.state);
   // soccr: the state picks the restore procedure (KindOf, the state steps);
@@ -124,17 +159,18 @@ absl::Status CheckState(const ConnectionState& s, const Refuser& refuse) {
                      "closed connection (CLOSE with a peer) carries one"));
   }
   // soccr: the restore makes the kernel set the error by injecting a
-  // reset, and tcp_reset() only ever sets ECONNRESET or EPIPE.
+  // reset, and tcp_reset() only ever sets ECONNRESET or EPIPE (ECONNREFUSED
+  // in SYN_SENT). Why each other error cannot be recreated without sending
+  // to the peer (docs/tcp-states.md):
   if (closed_connection && s.pending_error != 0 &&
       s.pending_error != ECONNRESET && s.pending_error != EPIPE) {
     return refuse.Soccr(
         "pending error",
         absl::StrCat("pending_error ", s.pending_error, " (",
                      strerror(static_cast<int>(s.pending_error)),
-                     ") cannot be recreated: a restore makes the kernel "
-                     "set an error only by injecting a reset, which gives "
-                     "ECONNRESET or EPIPE; clear pending_error to restore "
-                     "the socket without it"),
+                     ") cannot be recreated without sending to the peer: ",
+                     WhyNotRecreated(s.pending_error),
+                     "; clear pending_error to restore the socket without it"),
         absl::StatusCode::kUnimplemented);
   }
   // soccr: the backlog is a listener's; elsewhere it would be dropped.

@@ -25,20 +25,6 @@
 #include "soccr_c/testing/log_capture.h"
 #include "soccr_c/testing/tcp.h"
 
-static int tcp_state(int fd) {
-  struct tcp_info ti;
-  socklen_t len = sizeof(ti);
-  memset(&ti, 0, sizeof(ti));
-  if (getsockopt(fd, SOL_TCP, TCP_INFO, &ti, &len) != 0) return -1;
-  return ti.tcpi_state;
-}
-
-static int wait_state(int fd, int state) {
-  int i;
-  for (i = 0; i < 60000 && tcp_state(fd) != state; ++i) usleep(1000);
-  return tcp_state(fd) == state ? 0 : -1;
-}
-
 /* libsoccr_save of a live socket, which carries on afterwards. */
 static int baseline(int fd, struct libsoccr_sk_data *d) {
   struct libsoccr_sk *h = libsoccr_pause(fd);
@@ -70,7 +56,7 @@ static void close_wait(enum ct_family family) {
   CHECK(ct_unsent(client) > 0);
   CHECK(baseline(client, &d0) == 0);
   CHECK(shutdown(server, SHUT_WR) == 0);
-  CHECK(wait_state(client, TCP_CLOSE_WAIT) == 0);
+  CHECK(ct_wait_tcp_state(client, TCP_CLOSE_WAIT) == 0);
   CHECK(ct_wait_nothing_in_flight(server) == 0);
 
   CHECK(ct_checkpoint(client, &img) == 0);
@@ -85,7 +71,7 @@ static void close_wait(enum ct_family family) {
   restored = ct_restore(&img, 0);
   if (restored < 0) ct_log_dump();
   CHECK(restored >= 0);
-  EXPECT_EQ(tcp_state(restored), TCP_CLOSE_WAIT);
+  EXPECT_EQ(ct_tcp_state(restored), TCP_CLOSE_WAIT);
   /* The client reads what it had, then the server's end-of-file... */
   EXPECT(ct_expect_stream(restored, to_client, to_client_len) == 0);
   EXPECT(ct_expect_eof(restored) == 0);
@@ -121,7 +107,7 @@ static void fin_wait2(enum ct_family family) {
   CHECK(ct_wait_nothing_in_flight(client) == 0);
   CHECK(baseline(client, &d0) == 0);
   CHECK(shutdown(client, SHUT_WR) == 0);
-  CHECK(wait_state(client, TCP_FIN_WAIT2) == 0);
+  CHECK(ct_wait_tcp_state(client, TCP_FIN_WAIT2) == 0);
   CHECK(ct_wait_nothing_in_flight(server) == 0);
 
   CHECK(ct_checkpoint(client, &img) == 0);
@@ -137,7 +123,7 @@ static void fin_wait2(enum ct_family family) {
   restored = ct_restore(&img, SOCCR_MEM_EXCL);
   if (restored < 0) ct_log_dump();
   CHECK(restored >= 0);
-  EXPECT_EQ(tcp_state(restored), TCP_FIN_WAIT2);
+  EXPECT_EQ(ct_tcp_state(restored), TCP_FIN_WAIT2);
   EXPECT(ct_expect_stream(server, to_server, 3000) == 0);
   EXPECT(ct_expect_eof(server) == 0);
   /* The server still talks to the restored client, then closes. */
@@ -174,7 +160,7 @@ static void fin_wait1(enum ct_family family) {
   CHECK(ct_unsent(client) > 0);
   CHECK(baseline(client, &d0) == 0);
   CHECK(shutdown(client, SHUT_WR) == 0);
-  CHECK(wait_state(client, TCP_FIN_WAIT1) == 0);
+  CHECK(ct_wait_tcp_state(client, TCP_FIN_WAIT1) == 0);
 
   CHECK(ct_checkpoint(client, &img) == 0);
   close(client);
@@ -186,7 +172,7 @@ static void fin_wait1(enum ct_family family) {
   restored = ct_restore(&img, 0);
   if (restored < 0) ct_log_dump();
   CHECK(restored >= 0);
-  EXPECT_EQ(tcp_state(restored), TCP_FIN_WAIT1);
+  EXPECT_EQ(ct_tcp_state(restored), TCP_FIN_WAIT1);
   EXPECT(ct_expect_stream(server, to_server, (size_t)written) == 0);
   EXPECT(ct_expect_eof(server) == 0);
   CHECK(shutdown(server, SHUT_WR) == 0);
@@ -247,7 +233,7 @@ static void listener(int domain) {
   EXPECT_EQ(libsoccr_restore(h, &data, sizeof(data)), 0);
   libsoccr_resume(h);
   if (ct_log_count(0) != 0) ct_log_dump();
-  EXPECT_EQ(tcp_state(moved), TCP_LISTEN);
+  EXPECT_EQ(ct_tcp_state(moved), TCP_LISTEN);
 
   /* It accepts connections on the same address. */
   client = socket(domain, SOCK_STREAM, 0);
@@ -288,7 +274,7 @@ static void peer_of_closed(enum ct_family family) {
   CHECK(getpeername(client, (struct sockaddr *)&peer, &len) == 0);
   CHECK(setsockopt(server, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset)) == 0);
   close(server); /* a reset */
-  CHECK(wait_state(client, TCP_CLOSE) == 0);
+  CHECK(ct_wait_tcp_state(client, TCP_CLOSE) == 0);
   EXPECT(getpeername(client, (struct sockaddr *)&(struct sockaddr_storage){0},
                      &(socklen_t){sizeof(struct sockaddr_storage)}) != 0);
 
@@ -329,7 +315,7 @@ static void peer_of_syn_sent(enum ct_family family) {
 
   sk = socket(ct_domain(family), SOCK_STREAM | SOCK_NONBLOCK, 0);
   EXPECT(connect(sk, (struct sockaddr *)&peer, len) != 0);
-  CHECK(wait_state(sk, TCP_SYN_SENT) == 0);
+  CHECK(ct_wait_tcp_state(sk, TCP_SYN_SENT) == 0);
   h = libsoccr_pause(sk);
   CHECK(h != NULL);
   CHECK_EQ(libsoccr_save(h, &data, sizeof(data)), sizeof(data));

@@ -149,7 +149,14 @@ const Command kDump = {
     "owner (SIGSTOP, a cgroup freezer) if it may use the socket then. To\n"
     "migrate, hold the peer's packets back (a firewall rule) and use\n"
     "--close (or --leave-paused and let the owner exit): the original then\n"
-    "never sends a FIN or a reset, and `soccr restore` continues it.",
+    "never sends a FIN or a reset, and `soccr restore` continues it.\n"
+    "\n"
+    "A closed connection's pending error (ECONNRESET after a reset, ...) is\n"
+    "taken from the original, also without --close: the kernel shows it\n"
+    "only by clearing it and cannot set it again on a closed socket, so the\n"
+    "owner no longer sees it; the image has it. Connections signed with\n"
+    "TCP-MD5 or TCP-AO keys, or running kTLS, are refused: a restored copy\n"
+    "could not carry the keys or the TLS state.",
     {{"pid", "PID", 0, true},
      {"fd", "FD", 0, true},
      {"output", "IMAGE", 'o', true},

@@ -131,6 +131,26 @@ void CloseWithoutLinger(OwnedFd fd) {
   ::setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 }
 
+// soccr's whole restore of `s`, resumed and closed without lingering.
+absl::Status RestoreAndResume(const ConnectionState& s) {
+  absl::StatusOr<RestoredSocket> restored = Restore(s);
+  if (!restored.ok()) {
+    return absl::Status(restored.status().code(),
+                        absl::StrCat("PlanRestore accepts it, the restore "
+                                     "fails: ",
+                                     restored.status().ToString()));
+  }
+  absl::StatusOr<OwnedFd> live = std::move(*restored).Resume();
+  if (!live.ok()) {
+    return absl::Status(live.status().code(),
+                        absl::StrCat("PlanRestore accepts it, the resume "
+                                     "fails: ",
+                                     live.status().ToString()));
+  }
+  CloseWithoutLinger(*std::move(live));
+  return absl::OkStatus();
+}
+
 absl::Status Disagree(const ConnectionState& s, absl::string_view what) {
   return absl::InternalError(
       absl::StrCat("PlanRestore and the kernel disagree: ", what,
@@ -188,19 +208,12 @@ ConnectionState WithSinkAddresses(ConnectionState s) {
 absl::Status CompareWithKernel(const ConnectionState& s, OracleCounts& counts) {
   const absl::StatusOr<RestorePlan> plan = PlanRestore(s);
   if (plan.ok()) {
-    absl::StatusOr<RestoredSocket> restored = Restore(s);
-    if (!restored.ok()) {
-      return Disagree(s, absl::StrCat("PlanRestore accepts it, the restore "
-                                      "fails: ",
-                                      restored.status().ToString()));
-    }
-    absl::StatusOr<OwnedFd> live = std::move(*restored).Resume();
-    if (!live.ok()) {
-      return Disagree(s, absl::StrCat("PlanRestore accepts it, the resume "
-                                      "fails: ",
-                                      live.status().ToString()));
-    }
-    CloseWithoutLinger(*std::move(live));
+    absl::Status done = RestoreAndResume(s);
+    // An injected segment not processed within the restore's bound is a
+    // matter of the machine's load (the softirq runs late), not of the
+    // state: once more before calling it a disagreement.
+    if (absl::IsUnavailable(done)) done = RestoreAndResume(s);
+    if (!done.ok()) return Disagree(s, done.message());
     ++counts.accepted;
     ++counts.by_rule[absl::StrCat("accepted:", TcpStateName(s.state))];
     return absl::OkStatus();

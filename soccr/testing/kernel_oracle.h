@@ -10,7 +10,9 @@
 //   absl::Status agree = soccr::testing::CompareWithKernel(s, counts);
 //
 // A state PlanRestore accepts is restored with soccr::Restore() and resumed:
-// any error there is a disagreement. A state it refuses by a rule it says
+// any error there is a disagreement (Unavailable, an injected segment the
+// kernel did not process within the restore's bound on a loaded machine,
+// is tried once more first). A state it refuses by a rule it says
 // the kernel makes (RuleSource::kKernel) is handed to the kernel with the
 // bare repair calls, no soccr code involved: if the kernel takes them all,
 // that is a disagreement too. Refusals by soccr's own invariants are only

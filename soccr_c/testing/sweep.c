@@ -88,23 +88,6 @@ static int fail(struct run *r, const char *what) {
   return -1;
 }
 
-static int tcp_state(int fd) {
-  struct tcp_info ti;
-  socklen_t len = sizeof(ti);
-  memset(&ti, 0, sizeof(ti));
-  if (getsockopt(fd, SOL_TCP, TCP_INFO, &ti, &len) != 0) return -1;
-  return ti.tcpi_state;
-}
-
-static int wait_state(int fd, int state) {
-  const long long deadline = now_ms() + 10000;
-  while (tcp_state(fd) != state) {
-    if (now_ms() > deadline) return -1;
-    sleep_ms(1);
-  }
-  return 0;
-}
-
 /* Writes what fits of the two streams, without blocking, until neither
  * side takes more for 200 ms: nobody reads, so the queues fill to what the
  * kernel lets this connection hold. */
@@ -361,7 +344,7 @@ static int build(struct run *r) {
       fill(r);
       r->c2s_len = r->c2s_sent; /* nothing can follow the FIN */
       if (shutdown(r->client, SHUT_WR) != 0) return fail(r, "shutdown");
-      return wait_state(r->client, TCP_FIN_WAIT1) == 0
+      return ct_wait_tcp_state(r->client, TCP_FIN_WAIT1) == 0
                  ? 0
                  : fail(r, "not FIN_WAIT1");
     case ST_FIN_WAIT2:
@@ -369,7 +352,7 @@ static int build(struct run *r) {
       fill(r);
       if (shutdown(r->client, SHUT_WR) != 0) return fail(r, "shutdown");
       if (ct_expect_eof(r->server) != 0) return fail(r, "server: no EOF");
-      return wait_state(r->client, TCP_FIN_WAIT2) == 0
+      return ct_wait_tcp_state(r->client, TCP_FIN_WAIT2) == 0
                  ? 0
                  : fail(r, "not FIN_WAIT2");
     case ST_CLOSE_WAIT:
@@ -378,15 +361,16 @@ static int build(struct run *r) {
       fill(r);
       r->s2c_len = r->s2c_sent; /* nothing can follow the server's FIN */
       if (shutdown(r->server, SHUT_WR) != 0) return fail(r, "shutdown");
-      if (wait_state(r->client, TCP_CLOSE_WAIT) != 0) {
+      if (ct_wait_tcp_state(r->client, TCP_CLOSE_WAIT) != 0) {
         return fail(r, "not CLOSE_WAIT");
       }
       if (c->state == ST_CLOSE_WAIT) return 0;
       /* Our FIN, which the server does not acknowledge. */
       if (ct_drop_incoming(r->server) != 0) return fail(r, "drop at server");
       if (shutdown(r->client, SHUT_WR) != 0) return fail(r, "shutdown");
-      return wait_state(r->client, TCP_LAST_ACK) == 0 ? 0
-                                                      : fail(r, "not LAST_ACK");
+      return ct_wait_tcp_state(r->client, TCP_LAST_ACK) == 0
+                 ? 0
+                 : fail(r, "not LAST_ACK");
     case ST_SYN_SENT:
       break;
   }
@@ -423,7 +407,9 @@ static int build_syn_sent(struct run *r) {
       errno != EINPROGRESS) {
     return fail(r, "connect should be in progress");
   }
-  return wait_state(r->client, TCP_SYN_SENT) == 0 ? 0 : fail(r, "not SYN_SENT");
+  return ct_wait_tcp_state(r->client, TCP_SYN_SENT) == 0
+             ? 0
+             : fail(r, "not SYN_SENT");
 }
 
 /* After the move: the rest of the conversation, as each state allows. */

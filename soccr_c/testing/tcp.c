@@ -382,6 +382,23 @@ int ct_accept_incoming(int fd) {
   return 0;
 }
 
+int ct_tcp_state(int fd) {
+  struct tcp_info ti;
+  socklen_t len = sizeof(ti);
+  memset(&ti, 0, sizeof(ti));
+  if (getsockopt(fd, SOL_TCP, TCP_INFO, &ti, &len) != 0) return -1;
+  return ti.tcpi_state;
+}
+
+int ct_wait_tcp_state(int fd, int state) {
+  const long long deadline = now_ms() + 10000;
+  while (ct_tcp_state(fd) != state) {
+    if (now_ms() > deadline) return -1;
+    sleep_ms(1);
+  }
+  return 0;
+}
+
 int ct_int_option(int fd, int level, int name) {
   int v = -1;
   socklen_t len = sizeof(v);

@@ -92,6 +92,11 @@ int ct_wait_inq(int fd, size_t n);
 int ct_drop_incoming(int fd);
 int ct_accept_incoming(int fd);
 
+/* The kernel's TCP state of `fd` (TCP_INFO's tcpi_state), -1 on error. */
+int ct_tcp_state(int fd);
+/* Waits up to 10 s for `fd` to be in TCP state `state`: 0, or -1. */
+int ct_wait_tcp_state(int fd, int state);
+
 /* getsockopt(level, name) of an int option; -1 on error. */
 int ct_int_option(int fd, int level, int name);
 /* The number of open descriptors of this process. */
