@@ -359,7 +359,7 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
     // The error a reset left, if the application has not seen it. Reading
     // it clears it, so look first: poll() shows it without clearing.
     SOCCR_ASSIGN_OR_RETURN(const short ev, ctx.Check("look for a pending error",
-                                                     sys.Poll(fd, POLLERR)));
+                                                     sys.Poll(fd, POLLERR, 0)));
     if (ev & POLLERR) {
       SOCCR_ASSIGN_OR_RETURN(
           const int err,

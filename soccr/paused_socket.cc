@@ -159,6 +159,24 @@ absl::Status PausedSocket::ResumeImpl(const ResumeOptions& options) {
   return absl::OkStatus();
 }
 
+absl::Status PausedSocket::DisconnectSilently() && {
+  if (!fd_) {
+    return absl::FailedPreconditionError(
+        "disconnect: this handle no longer holds a socket");
+  }
+  const ErrorContext ctx("disconnect", fd_);
+  const sys::Sys& sys = *sys_;
+  const BorrowedFd fd = fd_;
+  const bool repair = repair_;
+  Disarm();  // whatever happens now, the socket is the caller's again
+  SOCCR_RETURN_IF_ERROR(
+      ctx.Check("drop the connection silently (the socket stays in repair "
+                "mode)",
+                sys.Disconnect(fd)));
+  if (repair) (void)sys.SetRepair(fd, sys::RepairMode::kOffNoWindowProbe);
+  return absl::OkStatus();
+}
+
 RestoredSocket::RestoredSocket(OwnedFd fd, PausedSocket paused)
     : fd_(std::move(fd)), paused_(std::move(paused)) {}
 

@@ -100,6 +100,22 @@ class PausedSocket {
   // empty.
   void LeaveInRepairMode() && { Disarm(); }
 
+  // Gives up the handle and drops the connection without a packet to the
+  // peer: connect(AF_UNSPEC), which in repair mode makes the kernel forget
+  // the connection and send neither FIN nor RST, then repair mode off
+  // without a window probe. The socket's owner keeps an open descriptor of
+  // a closed socket (its next read or write fails), and the connection's
+  // addresses are free at once, for a restore in the same namespace. A
+  // listener stops listening. A socket never connected would lose its
+  // bound address: let it go with LeaveInRepairMode() instead.
+  //
+  // Errors: FailedPrecondition if the handle holds no socket; the failed
+  // connect(AF_UNSPEC), after which the socket stays in repair mode
+  // (closing it sends nothing). The handle is given up either way. Where
+  // the kernel lacks TCP_REPAIR_OFF_NO_WP (before Linux 4.14) the socket
+  // stays in repair mode, just as silent.
+  [[nodiscard]] absl::Status DisconnectSilently() &&;
+
  private:
   friend class RestoredSocket;
   friend struct internal::PausedSocketAccess;

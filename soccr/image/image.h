@@ -44,6 +44,7 @@
 #include "soccr/connection_state.h"
 #include "soccr/fd.h"
 #include "soccr/image/mapped_file.h"
+#include "soccr/sys/sys.h"
 
 namespace soccr {
 
@@ -53,16 +54,17 @@ inline constexpr uint16_t kImageMajorVersion = 1;
 inline constexpr uint16_t kImageMinorVersion = 0;
 
 // Writes an image of `states` to `fd` (a file, pipe or socket; a
-// non-blocking one is waited on with poll). Queue bytes go from the states'
-// QueueBytes to the kernel without a copy. A socket whose peer has gone
-// gives EPIPE (never SIGPIPE); a pipe whose reader has gone raises SIGPIPE
+// non-blocking one is waited on with poll), through `sys`. Queue bytes go from
+// the states' QueueBytes to the kernel without a copy. A socket whose peer has
+// gone gives EPIPE (never SIGPIPE); a pipe whose reader has gone raises SIGPIPE
 // as write(2) does, unless the process ignores it. Each state is checked with
 // PlanRestore first: an image holds only restorable states
 // (InvalidArgument otherwise, and nothing is written). A write error gives
 // the errno's code, with how many bytes were written; the descriptor may
 // then hold part of an image, which a reader rejects as truncated.
 [[nodiscard]] absl::Status WriteImage(BorrowedFd fd,
-                                      absl::Span<const ConnectionState> states);
+                                      absl::Span<const ConnectionState> states,
+                                      const sys::Sys& sys = sys::LinuxSys());
 
 // The same image as bytes in memory.
 [[nodiscard]] absl::StatusOr<std::string> SerializeImage(

@@ -1,6 +1,7 @@
 // Images through descriptors: files (written, then mapped and read in
 // place), pipes and sockets (written in pieces), and write errors.
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "soccr/image/image.h"
+#include "soccr/sys/fault_injecting_sys.h"
 #include "soccr/testing/status_macros.h"
 
 namespace soccr {
@@ -165,6 +167,39 @@ TEST(ImageIoTest, FullDiskSaysHowFarItGot) {
   EXPECT_THAT(std::string(st.message()),
               HasSubstr(absl::StrCat("write image to fd ", full.get(),
                                      ": writev after 0 of ")));
+}
+
+// Every call goes through the Sys it is given: an interrupted sendmsg is
+// made again, a failed one is the error, with how far the write got.
+TEST(ImageIoTest, WritesThroughTheGivenSys) {
+  const std::vector<ConnectionState> states = {State(1000, 2000, 1)};
+  ASSERT_OK_AND_ASSIGN(expected, SerializeImage(states));
+  sys::FaultInjectingSys sys;
+  for (const int err : {EINTR, EIO}) {
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    OwnedFd mine(sv[0]);
+    Drain drain(OwnedFd(sv[1]), /*slowly=*/false);
+    sys.Reset();
+    sys.FailCallAt(1, err);  // after fstat, the first sendmsg
+    const absl::Status st = WriteImage(mine.borrow(), states, sys);
+    mine.reset();
+    const std::string got = drain.Join();
+    const std::vector<sys::FaultInjectingSys::Call> calls = sys.calls();
+    ASSERT_GE(calls.size(), 2u);
+    EXPECT_EQ(calls[0].op, sys::Op::kFstat);
+    EXPECT_EQ(calls[1].op, sys::Op::kSendMsg);
+    if (err == EINTR) {
+      EXPECT_OK(st);
+      EXPECT_TRUE(got == expected);
+    } else {
+      EXPECT_EQ(st.code(), absl::ErrnoToStatusCode(EIO)) << st;
+      EXPECT_THAT(std::string(st.message()),
+                  HasSubstr(absl::StrCat(": sendmsg after 0 of ",
+                                         expected.size(), " bytes: ")));
+      EXPECT_TRUE(got.empty());
+    }
+  }
 }
 
 TEST(ImageIoTest, InvalidStateWritesNothing) {

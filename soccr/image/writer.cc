@@ -18,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "soccr/image/format.h"
 #include "soccr/image/image.h"
+#include "soccr/internal/status_code.h"
+#include "soccr/internal/status_macros.h"
 #include "soccr/restore_plan.h"
 
 namespace soccr {
@@ -267,10 +269,10 @@ absl::Status Layout::Build(absl::Span<const ConnectionState> states) {
 
 }  // namespace
 
-absl::Status WriteImage(BorrowedFd fd,
-                        absl::Span<const ConnectionState> states) {
+absl::Status WriteImage(BorrowedFd fd, absl::Span<const ConnectionState> states,
+                        const sys::Sys& sys) {
   Layout layout;
-  if (absl::Status st = layout.Build(states); !st.ok()) return st;
+  SOCCR_RETURN_IF_ERROR(layout.Build(states));
   std::vector<struct iovec> iov;
   iov.reserve(layout.pieces().size());
   for (const Piece& p : layout.pieces()) {
@@ -278,36 +280,28 @@ absl::Status WriteImage(BorrowedFd fd,
   }
   // A socket whose peer has gone must give EPIPE, not kill the process
   // with SIGPIPE: sendmsg can say so, writev cannot.
-  struct stat st = {};
-  const bool socket = ::fstat(fd.get(), &st) == 0 && S_ISSOCK(st.st_mode);
+  const sys::Result<struct stat> st = sys.Fstat(fd);
+  const bool socket = st.ok() && S_ISSOCK(st.value.st_mode);
   uint64_t written = 0;
   size_t next = 0;
   while (next < iov.size()) {
-    const size_t count = std::min<size_t>(iov.size() - next, IOV_MAX);
-    ssize_t n;
-    if (socket) {
-      struct msghdr msg = {};
-      msg.msg_iov = &iov[next];
-      msg.msg_iovlen = count;
-      n = ::sendmsg(fd.get(), &msg, MSG_NOSIGNAL);
-    } else {
-      n = ::writev(fd.get(), &iov[next], static_cast<int>(count));
-    }
-    if (n < 0) {
-      const int err = errno;
-      if (err == EINTR) continue;
-      if (err == EAGAIN || err == EWOULDBLOCK) {
-        struct pollfd pfd = {fd.get(), POLLOUT, 0};
-        if (::poll(&pfd, 1, -1) >= 0 || errno == EINTR) continue;
+    const auto chunk = absl::MakeConstSpan(iov).subspan(next, IOV_MAX);
+    const sys::Result<size_t> n =
+        socket ? sys.SendMsg(fd, chunk, 0) : sys.Writev(fd, chunk);
+    if (!n.ok()) {
+      if (n.err == EINTR) continue;
+      if (n.err == EAGAIN || n.err == EWOULDBLOCK) {
+        const sys::Result<short> ready = sys.Poll(fd, POLLOUT, -1);
+        if (ready.ok() || ready.err == EINTR) continue;
       }
-      return absl::ErrnoToStatus(
-          err, absl::StrCat("write image to fd ", fd.get(), ": ",
-                            socket ? "sendmsg" : "writev", " after ", written,
-                            " of ", layout.size(), " bytes"));
+      return internal::ErrnoStatus(
+          n.op, n.err,
+          absl::StrCat("write image to fd ", fd.get(), ": ", sys::OpName(n.op),
+                       " after ", written, " of ", layout.size(), " bytes"));
     }
-    written += static_cast<uint64_t>(n);
+    written += n.value;
     // Skip what was written: whole pieces, then part of one.
-    size_t left = static_cast<size_t>(n);
+    size_t left = n.value;
     while (next < iov.size() && left >= iov[next].iov_len) {
       left -= iov[next].iov_len;
       ++next;
@@ -323,7 +317,7 @@ absl::Status WriteImage(BorrowedFd fd,
 absl::StatusOr<std::string> SerializeImage(
     absl::Span<const ConnectionState> states) {
   Layout layout;
-  if (absl::Status st = layout.Build(states); !st.ok()) return st;
+  SOCCR_RETURN_IF_ERROR(layout.Build(states));
   std::string out;
   out.reserve(layout.size());
   for (const Piece& p : layout.pieces()) {

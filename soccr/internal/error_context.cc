@@ -30,11 +30,8 @@ std::string ErrorContext::prefix() const {
 
 absl::Status ErrorContext::SysError(absl::string_view step, sys::Op op,
                                     int err) const {
-  // ErrnoToStatus() writes the errno's text thread-safely; the code is
-  // soccr's choice.
-  const absl::Status s = absl::ErrnoToStatus(
-      err, absl::StrCat(prefix(), ": ", step, ": ", sys::OpName(op)));
-  return absl::Status(StatusCodeForErrno(op, err), s.message());
+  return ErrnoStatus(op, err,
+                     absl::StrCat(prefix(), ": ", step, ": ", sys::OpName(op)));
 }
 
 absl::Status ErrorContext::Error(absl::StatusCode code,

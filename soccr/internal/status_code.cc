@@ -34,4 +34,10 @@ absl::StatusCode StatusCodeForErrno(sys::Op op, int err) {
   return absl::ErrnoToStatusCode(err);
 }
 
+absl::Status ErrnoStatus(sys::Op op, int err, absl::string_view message) {
+  // ErrnoToStatus() writes the errno's text thread-safely.
+  const absl::Status s = absl::ErrnoToStatus(err, message);
+  return absl::Status(StatusCodeForErrno(op, err), s.message());
+}
+
 }  // namespace soccr::internal

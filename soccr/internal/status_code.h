@@ -10,6 +10,7 @@
 #define SOCCR_INTERNAL_STATUS_CODE_H_
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "soccr/sys/sys.h"
 
 namespace soccr::internal {
@@ -20,6 +21,10 @@ namespace soccr::internal {
 // socket that refuses TCP_REPAIR as an unknown option is InvalidArgument
 // (the caller passed a socket that is not TCP).
 absl::StatusCode StatusCodeForErrno(sys::Op op, int err);
+
+// "<message>: <errno's text>" with the code StatusCodeForErrno(op, err)
+// chooses: absl::ErrnoToStatus() with soccr's code.
+absl::Status ErrnoStatus(sys::Op op, int err, absl::string_view message);
 
 }  // namespace soccr::internal
 

@@ -94,8 +94,10 @@ Result<size_t> InterceptingSys::SendTo(BorrowedFd fd,
                          [&] { return real_.SendTo(fd, data, dst); });
 }
 
-Result<short> InterceptingSys::Poll(BorrowedFd fd, short events) const {
-  return Forward<short>(Op::kPoll, [&] { return real_.Poll(fd, events); });
+Result<short> InterceptingSys::Poll(BorrowedFd fd, short events,
+                                    int timeout_ms) const {
+  return Forward<short>(Op::kPoll,
+                        [&] { return real_.Poll(fd, events, timeout_ms); });
 }
 
 Result<int> InterceptingSys::GetFileFlags(BorrowedFd fd) const {
@@ -124,6 +126,26 @@ Result<void> InterceptingSys::Listen(BorrowedFd fd, int backlog) const {
 
 Result<void> InterceptingSys::Shutdown(BorrowedFd fd, int how) const {
   return Forward<void>(Op::kShutdown, [&] { return real_.Shutdown(fd, how); });
+}
+
+Result<void> InterceptingSys::Disconnect(BorrowedFd fd) const {
+  return Forward<void>(Op::kDisconnect, [&] { return real_.Disconnect(fd); });
+}
+
+Result<struct stat> InterceptingSys::Fstat(BorrowedFd fd) const {
+  return Forward<struct stat>(Op::kFstat, [&] { return real_.Fstat(fd); });
+}
+
+Result<size_t> InterceptingSys::Writev(
+    BorrowedFd fd, absl::Span<const struct iovec> iov) const {
+  return Forward<size_t>(Op::kWritev, [&] { return real_.Writev(fd, iov); });
+}
+
+Result<size_t> InterceptingSys::SendMsg(BorrowedFd fd,
+                                        absl::Span<const struct iovec> iov,
+                                        int flags) const {
+  return Forward<size_t>(Op::kSendMsg,
+                         [&] { return real_.SendMsg(fd, iov, flags); });
 }
 
 Result<SocketAddress> InterceptingSys::GetSockName(BorrowedFd fd) const {

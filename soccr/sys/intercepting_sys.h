@@ -47,13 +47,20 @@ class InterceptingSys : public Sys {
                       int flags) const override;
   Result<size_t> SendTo(BorrowedFd fd, absl::Span<const uint8_t> data,
                         const SocketAddress& dst) const override;
-  Result<short> Poll(BorrowedFd fd, short events) const override;
+  Result<short> Poll(BorrowedFd fd, short events,
+                     int timeout_ms) const override;
   Result<int> GetFileFlags(BorrowedFd fd) const override;
   Result<void> SetFileFlags(BorrowedFd fd, int flags) const override;
   Result<void> Bind(BorrowedFd fd, const SocketAddress& addr) const override;
   Result<void> Connect(BorrowedFd fd, const SocketAddress& addr) const override;
   Result<void> Listen(BorrowedFd fd, int backlog) const override;
   Result<void> Shutdown(BorrowedFd fd, int how) const override;
+  Result<void> Disconnect(BorrowedFd fd) const override;
+  Result<struct stat> Fstat(BorrowedFd fd) const override;
+  Result<size_t> Writev(BorrowedFd fd,
+                        absl::Span<const struct iovec> iov) const override;
+  Result<size_t> SendMsg(BorrowedFd fd, absl::Span<const struct iovec> iov,
+                         int flags) const override;
   Result<SocketAddress> GetSockName(BorrowedFd fd) const override;
   Result<SocketAddress> GetPeerName(BorrowedFd fd) const override;
   Result<socklen_t> GetSockOpt(BorrowedFd fd, int level, int name,

@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <utility>
@@ -23,6 +25,16 @@ R With(Op op, R r) {
 }
 
 Result<void> FromRc(int rc) { return Result<void>{rc < 0 ? errno : 0}; }
+
+Result<size_t> FromSize(ssize_t n) {
+  Result<size_t> r;
+  if (n < 0) {
+    r.err = errno;
+  } else {
+    r.value = static_cast<size_t>(n);
+  }
+  return r;
+}
 
 template <typename T>
 Result<T> GetTcp(BorrowedFd fd, int name) {
@@ -151,10 +163,11 @@ class LinuxSysImpl final : public Sys {
     }
     return With(Op::kSendTo, r);
   }
-  Result<short> Poll(BorrowedFd fd, short events) const override {
+  Result<short> Poll(BorrowedFd fd, short events,
+                     int timeout_ms) const override {
     struct pollfd p = {fd.get(), events, 0};
     Result<short> r;
-    if (::poll(&p, 1, 0) < 0) {
+    if (::poll(&p, 1, timeout_ms) < 0) {
       r.err = errno;
     } else {
       r.value = p.revents;
@@ -184,6 +197,30 @@ class LinuxSysImpl final : public Sys {
   }
   Result<void> Shutdown(BorrowedFd fd, int how) const override {
     return With(Op::kShutdown, FromRc(::shutdown(fd.get(), how)));
+  }
+  Result<void> Disconnect(BorrowedFd fd) const override {
+    struct sockaddr unspec = {};
+    unspec.sa_family = AF_UNSPEC;
+    return With(Op::kDisconnect,
+                FromRc(::connect(fd.get(), &unspec, sizeof(unspec))));
+  }
+  Result<struct stat> Fstat(BorrowedFd fd) const override {
+    Result<struct stat> r;
+    if (::fstat(fd.get(), &r.value) != 0) r.err = errno;
+    return With(Op::kFstat, r);
+  }
+  Result<size_t> Writev(BorrowedFd fd,
+                        absl::Span<const struct iovec> iov) const override {
+    return With(Op::kWritev, FromSize(::writev(fd.get(), iov.data(),
+                                               static_cast<int>(iov.size()))));
+  }
+  Result<size_t> SendMsg(BorrowedFd fd, absl::Span<const struct iovec> iov,
+                         int flags) const override {
+    struct msghdr msg = {};
+    msg.msg_iov = const_cast<struct iovec*>(iov.data());
+    msg.msg_iovlen = iov.size();
+    return With(Op::kSendMsg,
+                FromSize(::sendmsg(fd.get(), &msg, MSG_NOSIGNAL | flags)));
   }
   Result<SocketAddress> GetSockName(BorrowedFd fd) const override {
     return With(Op::kGetSockName, Name(fd, /*peer=*/false));

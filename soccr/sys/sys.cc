@@ -62,6 +62,14 @@ absl::string_view OpName(Op op) {
       return "fcntl(F_GETFL)";
     case Op::kSetFileFlags:
       return "fcntl(F_SETFL)";
+    case Op::kDisconnect:
+      return "connect(AF_UNSPEC)";
+    case Op::kFstat:
+      return "fstat";
+    case Op::kWritev:
+      return "writev";
+    case Op::kSendMsg:
+      return "sendmsg";
   }
   return "unknown call";
 }

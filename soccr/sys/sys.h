@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <utility>
 
@@ -77,8 +79,12 @@ enum class Op : int {
   kPoll,
   kGetFileFlags,
   kSetFileFlags,
+  kDisconnect,
+  kFstat,
+  kWritev,
+  kSendMsg,
 };
-inline constexpr int kNumOps = static_cast<int>(Op::kSetFileFlags) + 1;
+inline constexpr int kNumOps = static_cast<int>(Op::kSendMsg) + 1;
 
 // The kernel call behind `op`, e.g. "setsockopt(TCP_REPAIR)".
 absl::string_view OpName(Op op);
@@ -158,8 +164,10 @@ class Sys {
   // inject a packet addressed to `dst`.
   virtual Result<size_t> SendTo(BorrowedFd fd, absl::Span<const uint8_t> data,
                                 const SocketAddress& dst) const = 0;
-  // poll(2) of `fd` alone for `events`, without waiting: the revents.
-  virtual Result<short> Poll(BorrowedFd fd, short events) const = 0;
+  // poll(2) of `fd` alone for `events`, waiting up to `timeout_ms` (0: not
+  // at all, -1: until an event): the revents, 0 on timeout.
+  virtual Result<short> Poll(BorrowedFd fd, short events,
+                             int timeout_ms) const = 0;
   // fcntl(F_GETFL), fcntl(F_SETFL): the file status flags (O_NONBLOCK).
   virtual Result<int> GetFileFlags(BorrowedFd fd) const = 0;
   virtual Result<void> SetFileFlags(BorrowedFd fd, int flags) const = 0;
@@ -170,6 +178,21 @@ class Sys {
                                const SocketAddress& addr) const = 0;
   virtual Result<void> Listen(BorrowedFd fd, int backlog) const = 0;
   virtual Result<void> Shutdown(BorrowedFd fd, int how) const = 0;
+  // connect(2) to an AF_UNSPEC address: dissolves the association. In
+  // repair mode the kernel drops the connection without a packet to the
+  // peer; on a listener it stops listening.
+  virtual Result<void> Disconnect(BorrowedFd fd) const = 0;
+
+  // fstat(2).
+  virtual Result<struct stat> Fstat(BorrowedFd fd) const = 0;
+  // writev(2) of `iov` (at most IOV_MAX entries): the bytes written.
+  virtual Result<size_t> Writev(BorrowedFd fd,
+                                absl::Span<const struct iovec> iov) const = 0;
+  // sendmsg(2) of `iov` (at most IOV_MAX entries) with MSG_NOSIGNAL |
+  // `flags`: the bytes sent. Blocks as the descriptor does.
+  virtual Result<size_t> SendMsg(BorrowedFd fd,
+                                 absl::Span<const struct iovec> iov,
+                                 int flags) const = 0;
   // getsockname(2), getpeername(2). The address is empty (AF_UNSPEC) for a
   // family other than AF_INET/AF_INET6.
   virtual Result<SocketAddress> GetSockName(BorrowedFd fd) const = 0;

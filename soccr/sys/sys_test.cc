@@ -102,7 +102,20 @@ std::vector<Case> EveryCall() {
          return Of(s.SendTo(fd, buf, addr));
        }},
       {Op::kPoll,
-       [](const Sys& s, BorrowedFd fd) { return Of(s.Poll(fd, POLLIN)); }},
+       [](const Sys& s, BorrowedFd fd) { return Of(s.Poll(fd, POLLIN, 0)); }},
+      {Op::kDisconnect,
+       [](const Sys& s, BorrowedFd fd) { return Of(s.Disconnect(fd)); }},
+      {Op::kFstat, [](const Sys& s, BorrowedFd fd) { return Of(s.Fstat(fd)); }},
+      {Op::kWritev,
+       [](const Sys& s, BorrowedFd fd) {
+         struct iovec v = {buf, sizeof(buf)};
+         return Of(s.Writev(fd, absl::MakeConstSpan(&v, 1)));
+       }},
+      {Op::kSendMsg,
+       [](const Sys& s, BorrowedFd fd) {
+         struct iovec v = {buf, sizeof(buf)};
+         return Of(s.SendMsg(fd, absl::MakeConstSpan(&v, 1), 0));
+       }},
       {Op::kGetFileFlags,
        [](const Sys& s, BorrowedFd fd) { return Of(s.GetFileFlags(fd)); }},
       {Op::kSetFileFlags,
