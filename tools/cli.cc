@@ -9,7 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 
-namespace soccr::cli {
+namespace soccr::tools::cli {
 namespace {
 
 absl::Status UsageError(const Command& command, absl::string_view what) {
@@ -182,4 +182,4 @@ std::string Usage(const Command& command) {
   return s;
 }
 
-}  // namespace soccr::cli
+}  // namespace soccr::tools::cli

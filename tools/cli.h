@@ -2,13 +2,14 @@
 // accepting only its own.
 //
 //   ABSL_FLAG(bool, json, false, "Print JSON.");
-//   const soccr::cli::Command kInspect = {
+//   const soccr::tools::cli::Command kInspect = {
 //       "inspect", "inspect [--json] IMAGE", "Shows what an image holds.",
 //       "Longer description...", {{"json"}}, 1, 1};
-//   absl::StatusOr<soccr::cli::Args> args = soccr::cli::Parse(kInspect, argv);
-//   if (!args.ok()) ...  // a usage error: print it and exit with kExitUsage
-//   if (args->help) printf("%s", soccr::cli::Usage(kInspect).c_str());
-//   bool json = absl::GetFlag(FLAGS_json);
+//   absl::StatusOr<soccr::tools::cli::Args> args =
+//   soccr::tools::cli::Parse(kInspect, argv); if (!args.ok()) ...  // a usage
+//   error: print it and exit with kExitUsage if (args->help) printf("%s",
+//   soccr::tools::cli::Usage(kInspect).c_str()); bool json =
+//   absl::GetFlag(FLAGS_json);
 //
 // Why not absl::ParseCommandLine: it knows no subcommands (every flag of
 // the binary would be accepted everywhere), its --help lists every flag,
@@ -37,7 +38,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-namespace soccr::cli {
+namespace soccr::tools::cli {
 
 // Exit statuses, the same for every subcommand (`soccr --help` lists them).
 inline constexpr int kExitOk = 0;
@@ -108,6 +109,6 @@ std::string Usage(const Command& command);
 // "leave_paused".
 std::string DisplayName(absl::string_view flag_name);
 
-}  // namespace soccr::cli
+}  // namespace soccr::tools::cli
 
 #endif  // SOCCR_TOOLS_CLI_H_

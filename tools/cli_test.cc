@@ -12,7 +12,7 @@ ABSL_FLAG(int32_t, test_count, 1, "How many.");
 ABSL_FLAG(std::string, test_out, "", "Where to.");
 ABSL_FLAG(bool, test_other, false, "Another command's flag.");
 
-namespace soccr::cli {
+namespace soccr::tools::cli {
 namespace {
 
 using ::testing::HasSubstr;
@@ -143,4 +143,4 @@ TEST(DisplayNameTest, Dashes) {
 }
 
 }  // namespace
-}  // namespace soccr::cli
+}  // namespace soccr::tools::cli

@@ -27,9 +27,9 @@
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "tools/image_file.h"
-#include "tools/restore.h"
+#include "tools/restore_command.h"
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 using loopback::Pattern;
@@ -314,4 +314,4 @@ absl::StatusOr<DemoReport> RunDemo(const DemoOptions& options,
   return report;
 }
 
-}  // namespace soccr
+}  // namespace soccr::tools

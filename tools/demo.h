@@ -1,7 +1,8 @@
 // tools/demo.h: `soccr demo`, a live TCP connection moved from one process
 // to another through an image file, every byte checked.
 //
-//   absl::StatusOr<soccr::DemoReport> r = soccr::RunDemo({}, progress);
+//   absl::StatusOr<soccr::tools::DemoReport> r = soccr::tools::RunDemo({},
+//   progress);
 //
 // In a private user and network namespace (nothing on the host is
 // touched): a peer streams to the client and the client streams back;
@@ -26,7 +27,7 @@
 #include "absl/time/time.h"
 #include "tools/progress.h"
 
-namespace soccr {
+namespace soccr::tools {
 
 struct DemoOptions {
   // Bytes in each direction, 64 KiB to 1 GiB.
@@ -58,6 +59,6 @@ struct DemoReport {
 [[nodiscard]] absl::StatusOr<DemoReport> RunDemo(const DemoOptions& options,
                                                  Progress& progress);
 
-}  // namespace soccr
+}  // namespace soccr::tools
 
 #endif  // SOCCR_TOOLS_DEMO_H_

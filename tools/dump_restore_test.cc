@@ -25,7 +25,7 @@
 #include "tools/image_file.h"
 #include "tools/testing/run_program.h"
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 using loopback::Pattern;
@@ -389,4 +389,4 @@ TEST_F(DumpRestoreTest, RestoreErrors) {
 }
 
 }  // namespace
-}  // namespace soccr
+}  // namespace soccr::tools

@@ -15,7 +15,7 @@
 #include "soccr/fd.h"
 #include "soccr/image/image.h"
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 absl::Status Errno(int err, absl::string_view what, absl::string_view call) {
@@ -179,4 +179,4 @@ absl::StatusOr<ImageFile> ImageFile::Read(const std::string& path,
   return ImageFile(absl::Span<const uint8_t>(out, size), std::move(memory));
 }
 
-}  // namespace soccr
+}  // namespace soccr::tools

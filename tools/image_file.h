@@ -2,7 +2,8 @@
 // half-written image under the final name, and read into private memory.
 //
 //   absl::StatusOr<uint64_t> size = soccr::WriteImageFile("c.soccr", {state});
-//   absl::StatusOr<soccr::ImageFile> file = soccr::ImageFile::Read("c.soccr");
+//   absl::StatusOr<soccr::tools::ImageFile> file =
+//   soccr::tools::ImageFile::Read("c.soccr");
 //   absl::StatusOr<soccr::ImageReader> image =
 //       soccr::ImageReader::Open(file->bytes(), file->owner());
 //
@@ -24,7 +25,7 @@
 #include "soccr/connection_state.h"
 #include "tools/progress.h"
 
-namespace soccr {
+namespace soccr::tools {
 
 // Writes the image of `states` to `path` safely: into a new file (mode
 // 0600: an image holds the connection's data) in the same directory,
@@ -61,6 +62,6 @@ class ImageFile {
   std::shared_ptr<const void> owner_;
 };
 
-}  // namespace soccr
+}  // namespace soccr::tools
 
 #endif  // SOCCR_TOOLS_IMAGE_FILE_H_

@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "soccr/image/image.h"
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 using ::testing::ElementsAre;
@@ -210,4 +210,4 @@ TEST_F(ImageFileTest, RefusesDevicesWithoutReadingThem) {
 }
 
 }  // namespace
-}  // namespace soccr
+}  // namespace soccr::tools

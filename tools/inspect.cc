@@ -16,7 +16,7 @@
 #include "tools/image_file.h"
 #include "tools/json.h"
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 // How many bytes of each queue are shown.
@@ -370,4 +370,4 @@ std::string InspectJson(const InspectedImage& image) {
   return std::move(j).Take();
 }
 
-}  // namespace soccr
+}  // namespace soccr::tools

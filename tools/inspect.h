@@ -2,7 +2,8 @@
 // and for scripts (JSON).
 //
 //   absl::StatusOr<soccr::InspectedImage> image =
-//       soccr::InspectImage("conn.soccr", /*verify_checksums=*/true, progress);
+//       soccr::tools::InspectImage("conn.soccr", /*verify_checksums=*/true,
+//       progress);
 //   if (!image.ok()) ...  // the parser's error: DataLoss, Unimplemented, ...
 //   printf("%s", soccr::InspectText(*image).c_str());
 //
@@ -25,7 +26,7 @@
 #include "soccr/connection_state.h"
 #include "tools/progress.h"
 
-namespace soccr {
+namespace soccr::tools {
 
 struct InspectedImage {
   std::string path;
@@ -56,6 +57,6 @@ std::string InspectJson(const InspectedImage& image);
 // escaped), anything else as \xNN.
 std::string Printable(absl::string_view bytes);
 
-}  // namespace soccr
+}  // namespace soccr::tools
 
 #endif  // SOCCR_TOOLS_INSPECT_H_

@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace soccr {
+namespace soccr::tools {
 
 std::string JsonQuote(absl::string_view bytes) {
   std::string out = "\"";
@@ -95,4 +95,4 @@ std::string JsonWriter::Take() && {
   return std::move(out_);
 }
 
-}  // namespace soccr
+}  // namespace soccr::tools

@@ -1,6 +1,6 @@
 // tools/json.h: a small JSON writer for `soccr inspect --json`.
 //
-//   soccr::JsonWriter j;
+//   soccr::tools::JsonWriter j;
 //   j.BeginObject();
 //   j.Key("state");
 //   j.String("ESTABLISHED");
@@ -28,7 +28,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace soccr {
+namespace soccr::tools {
 
 // `bytes` as a quoted JSON string, escaped as described above.
 std::string JsonQuote(absl::string_view bytes);
@@ -62,6 +62,6 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-}  // namespace soccr
+}  // namespace soccr::tools
 
 #endif  // SOCCR_TOOLS_JSON_H_

@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 TEST(JsonQuoteTest, EscapesEverythingOutsidePrintableAscii) {
@@ -51,4 +51,4 @@ TEST(JsonWriterTest, NestsAndIndents) {
 }
 
 }  // namespace
-}  // namespace soccr
+}  // namespace soccr::tools

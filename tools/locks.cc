@@ -4,7 +4,7 @@
 #include "absl/time/time.h"
 #include "tools/json.h"
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 std::string Utc(absl::Time t) {
@@ -49,4 +49,4 @@ std::string FormatLocksJson(const std::vector<LockInfo>& locks) {
   return std::move(j).Take();
 }
 
-}  // namespace soccr
+}  // namespace soccr::tools

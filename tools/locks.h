@@ -19,7 +19,7 @@
 
 #include "soccr/netlock/netlock.h"
 
-namespace soccr {
+namespace soccr::tools {
 
 // The text of `soccr locks`: one line per lock, nothing for none.
 std::string FormatLocks(const std::vector<LockInfo>& locks);
@@ -28,6 +28,6 @@ std::string FormatLocks(const std::vector<LockInfo>& locks);
 // "created", "note"}, ...]}.
 std::string FormatLocksJson(const std::vector<LockInfo>& locks);
 
-}  // namespace soccr
+}  // namespace soccr::tools
 
 #endif  // SOCCR_TOOLS_LOCKS_H_

@@ -32,12 +32,12 @@
 #include "tools/check.h"
 #include "tools/cli.h"
 #include "tools/demo.h"
-#include "tools/dump.h"
+#include "tools/dump_command.h"
 #include "tools/inspect.h"
 #include "tools/locks.h"
 #include "tools/migrate_cmd.h"
 #include "tools/progress.h"
-#include "tools/restore.h"
+#include "tools/restore_command.h"
 
 ABSL_FLAG(bool, private_netns, false,
           "Probe inside a new user and network namespace (only lo, up)\n"
@@ -88,7 +88,7 @@ ABSL_FLAG(std::string, image, "",
           "Write the image here and keep it (default: a temporary\n"
           "directory, removed afterwards).");
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 using cli::Command;
@@ -451,7 +451,7 @@ int RunDemo() {
   options.bytes = absl::GetFlag(FLAGS_bytes);
   options.image = absl::GetFlag(FLAGS_image);
   Progress progress = Progress::OnStderr("soccr demo");
-  absl::StatusOr<DemoReport> r = soccr::RunDemo(options, progress);
+  absl::StatusOr<DemoReport> r = soccr::tools::RunDemo(options, progress);
   if (!r.ok()) return Fail("demo", r.status());
   auto both = [](uint64_t n) {
     return absl::StrCat(FormatBytes(n), " (", n, " bytes)");
@@ -639,6 +639,6 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace soccr
+}  // namespace soccr::tools
 
-int main(int argc, char** argv) { return soccr::Main(argc, argv); }
+int main(int argc, char** argv) { return soccr::tools::Main(argc, argv); }

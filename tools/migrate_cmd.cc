@@ -16,7 +16,7 @@
 #include "tools/json.h"
 #include "tools/progress.h"
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 std::string Ms(absl::Duration d) {
@@ -148,4 +148,4 @@ ExecFailure ExecWithConnections(std::vector<OwnedFd> connections,
           absl::ErrnoToStatus(err, absl::StrCat("execv ", program))};
 }
 
-}  // namespace soccr
+}  // namespace soccr::tools

@@ -13,9 +13,9 @@
 
 #include "absl/status/status.h"
 #include "soccr/migrate/migrate.h"
-#include "tools/restore.h"
+#include "tools/restore_command.h"
 
-namespace soccr {
+namespace soccr::tools {
 
 // One line per phase, and --json's object.
 std::string SendReportText(const SendReport& r);
@@ -33,6 +33,6 @@ ExecFailure ExecWithConnections(std::vector<OwnedFd> connections,
                                 const std::string& program,
                                 const std::vector<std::string>& argv);
 
-}  // namespace soccr
+}  // namespace soccr::tools
 
 #endif  // SOCCR_TOOLS_MIGRATE_CMD_H_

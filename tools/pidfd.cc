@@ -24,7 +24,7 @@
 #define IPPROTO_MPTCP 262
 #endif
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 absl::Status CallError(absl::StatusCode code, absl::string_view what,
@@ -135,4 +135,4 @@ absl::Status CheckTcpSocket(BorrowedFd fd, absl::string_view name) {
       absl::StrCat(name, " is not a TCP socket: it is ", Describe(fd)));
 }
 
-}  // namespace soccr
+}  // namespace soccr::tools

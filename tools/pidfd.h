@@ -1,7 +1,7 @@
 // tools/pidfd.h: taking a copy of another process's descriptor, and
 // telling what a descriptor is.
 //
-//   absl::StatusOr<soccr::OwnedFd> copy = soccr::TakeDescriptor(pid, 5);
+//   absl::StatusOr<soccr::OwnedFd> copy = soccr::tools::TakeDescriptor(pid, 5);
 //   if (!copy.ok()) return copy.status();  // PermissionDenied: no ptrace
 //   access absl::Status tcp = soccr::CheckTcpSocket(copy->borrow(), "fd 5 of
 //   process 42");
@@ -20,7 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "soccr/fd.h"
 
-namespace soccr {
+namespace soccr::tools {
 
 // Duplicates descriptor `fd` of process `pid` into this process
 // (pidfd_open, then pidfd_getfd; Linux 5.6+), close-on-exec. Needs ptrace
@@ -37,6 +37,6 @@ namespace soccr {
 [[nodiscard]] absl::Status CheckTcpSocket(BorrowedFd fd,
                                           absl::string_view name);
 
-}  // namespace soccr
+}  // namespace soccr::tools
 
 #endif  // SOCCR_TOOLS_PIDFD_H_

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace soccr {
+namespace soccr::tools {
 
 std::string FormatBytes(uint64_t bytes) {
   if (bytes < 1024) return absl::StrCat(bytes, bytes == 1 ? " byte" : " bytes");
@@ -77,4 +77,4 @@ void Progress::Note(absl::string_view line) {
   if (enabled_ && !step_.empty()) Draw(absl::StrCat(prefix_, ": ", step_));
 }
 
-}  // namespace soccr
+}  // namespace soccr::tools

@@ -1,9 +1,9 @@
 // tools/progress.h: progress of long operations, on a terminal only.
 //
-//   soccr::Progress progress = soccr::Progress::OnStderr("soccr restore");
-//   progress.Step("reading image.soccr");
-//   for (...) progress.Update(done, total);  // "... 12.0 MiB of 64.0 MiB
-//   (18%)" progress.Clear();                        // the line disappears
+//   soccr::tools::Progress progress = soccr::tools::Progress::OnStderr("soccr
+//   restore"); progress.Step("reading image.soccr"); for (...)
+//   progress.Update(done, total);  // "... 12.0 MiB of 64.0 MiB (18%)"
+//   progress.Clear();                        // the line disappears
 //
 // When stderr is not a terminal (a pipe, a file, a test), nothing is ever
 // written: scripts see only results and errors. On a terminal one line is
@@ -21,7 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "soccr/fd.h"
 
-namespace soccr {
+namespace soccr::tools {
 
 // "812 bytes", "3.2 KiB", "64.0 MiB", "1.5 GiB".
 std::string FormatBytes(uint64_t bytes);
@@ -64,6 +64,6 @@ class Progress {
   bool shown_ = false;
 };
 
-}  // namespace soccr
+}  // namespace soccr::tools
 
 #endif  // SOCCR_TOOLS_PROGRESS_H_

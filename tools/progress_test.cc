@@ -7,7 +7,7 @@
 
 #include "gtest/gtest.h"
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 std::string Drain(int fd) {
@@ -63,4 +63,4 @@ TEST(FormatBytesTest, Units) {
 }
 
 }  // namespace
-}  // namespace soccr
+}  // namespace soccr::tools

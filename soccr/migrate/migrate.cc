@@ -35,6 +35,8 @@ namespace {
 using migrate::DestinationTimes;
 using migrate::Message;
 using migrate::MessageType;
+using tools::CheckTcpSocket;
+using tools::TakeDescriptor;
 
 // Test hook: SOCCR_CRASH_AT=<step> kills this process with SIGKILL at that
 // step, so that tests can check what a crash there leaves (docs/

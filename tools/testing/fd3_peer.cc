@@ -45,7 +45,7 @@ int Main(int argc, char** argv) {
     }
   }
   const soccr::BorrowedFd fd(3);
-  if (absl::Status s = soccr::CheckTcpSocket(fd, "fd 3"); !s.ok()) {
+  if (absl::Status s = soccr::tools::CheckTcpSocket(fd, "fd 3"); !s.ok()) {
     return Fail(std::string(s.message()));
   }
   const int fd_flags = ::fcntl(3, F_GETFD);

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: make_odd_image GOLDEN_IMAGE OUTPUT\n");
     return 2;
   }
-  absl::StatusOr<soccr::ImageFile> file = soccr::ImageFile::Read(argv[1]);
+  absl::StatusOr<soccr::tools::ImageFile> file =
+      soccr::tools::ImageFile::Read(argv[1]);
   if (!file.ok()) {
     fprintf(stderr, "%s\n", file.status().ToString().c_str());
     return 1;
@@ -45,7 +46,8 @@ int main(int argc, char** argv) {
     fprintf(stderr, "connection 0 has no TCP_CONGESTION\n");
     return 1;
   }
-  absl::StatusOr<uint64_t> size = soccr::WriteImageFile(argv[2], *states);
+  absl::StatusOr<uint64_t> size =
+      soccr::tools::WriteImageFile(argv[2], *states);
   if (!size.ok()) {
     fprintf(stderr, "%s\n", size.status().ToString().c_str());
     return 1;

@@ -1,4 +1,4 @@
-#include "tools/restore.h"
+#include "tools/restore_command.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include "tools/cli.h"
 #include "tools/image_file.h"
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 // The program execvp would run for `name`, or why there is none.
@@ -80,7 +80,8 @@ absl::StatusOr<std::string> FindProgram(const std::string& name,
 
 absl::StatusOr<RestoredSocket> RestoreFromImage(const std::string& path,
                                                 size_t index,
-                                                Progress& progress) {
+                                                Progress& progress,
+                                                const sys::Sys& sys) {
   auto in_path = [&](const absl::Status& s) {
     return absl::Status(
         s.code(),
@@ -126,18 +127,19 @@ absl::StatusOr<RestoredSocket> RestoreFromImage(const std::string& path,
   progress.Step(absl::StrCat(
       "restoring ", state->Endpoints(), " (",
       FormatBytes(uint64_t{state->inq_len} + state->outq_len), " in queues)"));
-  absl::StatusOr<RestoredSocket> restored = Restore(*state);
+  absl::StatusOr<RestoredSocket> restored = Restore(*state, sys);
   progress.Clear();
   return restored;
 }
 
-ExecFailure RestoreAndExec(const RestoreCommand& command, Progress& progress) {
+ExecFailure RestoreAndExec(const RestoreCommand& command, Progress& progress,
+                           const sys::Sys& sys) {
   ExecFailure failure{cli::kExitFailed, absl::OkStatus()};
   absl::StatusOr<std::string> program = FindProgram(command.argv[0], &failure);
   if (!program.ok()) return failure;
 
   absl::StatusOr<RestoredSocket> restored =
-      RestoreFromImage(command.image, command.index, progress);
+      RestoreFromImage(command.image, command.index, progress, sys);
   if (!restored.ok()) return {cli::kExitFailed, restored.status()};
   absl::StatusOr<OwnedFd> live = std::move(*restored).Resume();
   if (!live.ok()) return {cli::kExitFailed, live.status()};
@@ -169,11 +171,10 @@ ExecFailure RestoreAndExec(const RestoreCommand& command, Progress& progress) {
   const int err = errno;
   // Back into repair mode before closing: the peer gets neither FIN nor
   // reset. (The connection ran since the resume, so the image may be stale.)
-  const int on = TCP_REPAIR_ON;
-  (void)::setsockopt(kRestoredFd, SOL_TCP, TCP_REPAIR, &on, sizeof(on));
+  (void)sys.SetRepair(BorrowedFd(kRestoredFd), sys::RepairMode::kOn);
   fd3.reset();
   return {cli::kExitCannotExecute,
           absl::ErrnoToStatus(err, absl::StrCat("execv ", *program))};
 }
 
-}  // namespace soccr
+}  // namespace soccr::tools

@@ -1,11 +1,12 @@
-// tools/dump.h: `soccr dump`, the checkpoint of a TCP connection another
-// process owns, into an image file.
+// tools/dump_command.h: `soccr dump`, the checkpoint of a TCP connection
+// another process owns, into an image file.
 //
-//   soccr::DumpOptions options;
+//   soccr::tools::DumpOptions options;
 //   options.pid = 1234;
 //   options.fd = 5;
 //   options.output = "conn.soccr";
-//   absl::StatusOr<soccr::DumpResult> r = soccr::DumpConnection(options);
+//   absl::StatusOr<soccr::tools::DumpResult> r =
+//   soccr::tools::DumpConnection(options);
 //
 // The descriptor is copied with pidfd_getfd (see tools/pidfd.h): the
 // process is not stopped, signalled or traced. Its socket is in repair mode
@@ -33,8 +34,8 @@
 //                connected is left as it is.
 // On any error before that, the original is resumed as it was.
 
-#ifndef SOCCR_TOOLS_DUMP_H_
-#define SOCCR_TOOLS_DUMP_H_
+#ifndef SOCCR_TOOLS_DUMP_COMMAND_H_
+#define SOCCR_TOOLS_DUMP_COMMAND_H_
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -44,9 +45,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "soccr/connection_state.h"
+#include "soccr/sys/sys.h"
 #include "tools/progress.h"
 
-namespace soccr {
+namespace soccr::tools {
 
 enum class AfterDump { kResume, kLeavePaused, kClose };
 
@@ -76,9 +78,11 @@ struct DumpResult {
 // descriptor), PermissionDenied (no ptrace access, or no CAP_NET_ADMIN over
 // the socket's network namespace), InvalidArgument (not a TCP socket),
 // or the checkpoint's or the write's own error.
+// The socket's kernel calls go through `sys`.
 [[nodiscard]] absl::StatusOr<DumpResult> DumpConnection(
-    const DumpOptions& options, Progress& progress);
+    const DumpOptions& options, Progress& progress,
+    const sys::Sys& sys = sys::LinuxSys());
 
-}  // namespace soccr
+}  // namespace soccr::tools
 
-#endif  // SOCCR_TOOLS_DUMP_H_
+#endif  // SOCCR_TOOLS_DUMP_COMMAND_H_

@@ -1,18 +1,18 @@
-// tools/restore.h: `soccr restore`, a connection from an image handed to
-// any program as its descriptor 3.
+// tools/restore_command.h: `soccr restore`, a connection from an image
+// handed to any program as its descriptor 3.
 //
-//   soccr::RestoreCommand c;
+//   soccr::tools::RestoreCommand c;
 //   c.image = "conn.soccr";
 //   c.argv = {"my-server", "--continue"};
-//   soccr::ExecFailure f = soccr::RestoreAndExec(c, progress);
+//   soccr::tools::ExecFailure f = soccr::tools::RestoreAndExec(c, progress);
 //   // Only returns on failure: f.exit_status, f.status.
 //
 // Descriptor 3 is the convention of libsoccr's tcp-constructor example:
 // the program starts with a live, blocking TCP socket on fd 3 and finds its
 // state with getsockname/getpeername as for any connection.
 
-#ifndef SOCCR_TOOLS_RESTORE_H_
-#define SOCCR_TOOLS_RESTORE_H_
+#ifndef SOCCR_TOOLS_RESTORE_COMMAND_H_
+#define SOCCR_TOOLS_RESTORE_COMMAND_H_
 
 #include <stddef.h>
 
@@ -22,9 +22,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "soccr/paused_socket.h"
+#include "soccr/sys/sys.h"
 #include "tools/progress.h"
 
-namespace soccr {
+namespace soccr::tools {
 
 // The descriptor a restored connection gets in the program run after it.
 inline constexpr int kRestoredFd = 3;
@@ -34,7 +35,8 @@ inline constexpr int kRestoredFd = 3;
 // image's (DataLoss, Unimplemented, InvalidArgument; OutOfRange for an
 // index past the end) or the restore's, each with the path.
 [[nodiscard]] absl::StatusOr<RestoredSocket> RestoreFromImage(
-    const std::string& path, size_t index, Progress& progress);
+    const std::string& path, size_t index, Progress& progress,
+    const sys::Sys& sys = sys::LinuxSys());
 
 struct RestoreCommand {
   std::string image;
@@ -60,8 +62,9 @@ struct ExecFailure {
 // fails, the socket goes back into repair mode before it is closed, so the
 // peer gets neither FIN nor reset (but the connection ran since the resume:
 // the image may no longer match it).
-ExecFailure RestoreAndExec(const RestoreCommand& command, Progress& progress);
+ExecFailure RestoreAndExec(const RestoreCommand& command, Progress& progress,
+                           const sys::Sys& sys = sys::LinuxSys());
 
-}  // namespace soccr
+}  // namespace soccr::tools
 
-#endif  // SOCCR_TOOLS_RESTORE_H_
+#endif  // SOCCR_TOOLS_RESTORE_COMMAND_H_

@@ -1,8 +1,5 @@
-#include "tools/dump.h"
+#include "tools/dump_command.h"
 
-#include <errno.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
@@ -15,41 +12,18 @@
 #include "tools/image_file.h"
 #include "tools/pidfd.h"
 
-namespace soccr {
+namespace soccr::tools {
 namespace {
 
 absl::Status Prefixed(absl::string_view prefix, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat(prefix, ": ", s.message()));
 }
 
-// Drops the connection of `fd`, which must be in repair mode (or a
-// listener), without a packet to the peer; then takes it out of repair
-// mode without a window probe, so that its owner sees ECONNABORTED rather
-// than repair mode's EPERM. See the file comment of dump.h.
-absl::Status DisconnectSilently(BorrowedFd fd, bool in_repair,
-                                absl::string_view what) {
-  struct sockaddr unspec = {};
-  unspec.sa_family = AF_UNSPEC;
-  if (::connect(fd.get(), &unspec, sizeof(unspec)) != 0) {
-    return absl::ErrnoToStatus(
-        errno, absl::StrCat(what,
-                            ": the image is written, but closing silently "
-                            "failed (the socket stays in repair mode): "
-                            "connect(AF_UNSPEC)"));
-  }
-  if (in_repair) {
-    const int off = TCP_REPAIR_OFF_NO_WP;
-    // Without TCP_REPAIR_OFF_NO_WP (Linux < 4.14) the socket just stays in
-    // repair mode: still silent, only the owner's errors differ.
-    (void)::setsockopt(fd.get(), SOL_TCP, TCP_REPAIR, &off, sizeof(off));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<DumpResult> DumpConnection(const DumpOptions& options,
-                                          Progress& progress) {
+                                          Progress& progress,
+                                          const sys::Sys& sys) {
   const std::string what =
       absl::StrCat("fd ", options.fd, " of process ", options.pid);
   absl::StatusOr<OwnedFd> copy = TakeDescriptor(options.pid, options.fd);
@@ -59,7 +33,8 @@ absl::StatusOr<DumpResult> DumpConnection(const DumpOptions& options,
   DumpResult result;
   progress.Step(absl::StrCat("pausing ", what));
   const absl::Time paused_at = absl::Now();
-  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(copy->borrow());
+  absl::StatusOr<PausedSocket> paused =
+      PausedSocket::Pause(copy->borrow(), sys);
   if (!paused.ok()) return Prefixed(what, paused.status());
   // From here until the end, dropping `paused` resumes the original: every
   // early return leaves it usable.
@@ -92,13 +67,15 @@ absl::StatusOr<DumpResult> DumpConnection(const DumpOptions& options,
       std::move(*paused).LeaveInRepairMode();
       break;
     case AfterDump::kClose:
-      std::move(*paused).LeaveInRepairMode();
-      if (state->state != TcpState::kClose || !state->peer.empty()) {
-        if (absl::Status s =
-                DisconnectSilently(copy->borrow(), in_repair, what);
-            !s.ok()) {
-          return s;
-        }
+      // A socket never connected would lose its address: it stays as it is.
+      if (state->state == TcpState::kClose && state->peer.empty()) {
+        std::move(*paused).LeaveInRepairMode();
+      } else if (absl::Status s = std::move(*paused).DisconnectSilently();
+                 !s.ok()) {
+        return Prefixed(absl::StrCat(what,
+                                     ": the image is written, but closing "
+                                     "silently failed"),
+                        s);
       }
       break;
   }
@@ -108,4 +85,4 @@ absl::StatusOr<DumpResult> DumpConnection(const DumpOptions& options,
   return result;
 }
 
-}  // namespace soccr
+}  // namespace soccr::tools

@@ -1,9 +1,10 @@
-// dump: prints a connection image field by field, with the bytes of each
-// field in hex, then each connection as the reader decodes it.
+// print_image: prints a connection image field by field, with the bytes of
+// each field in hex, then each connection as the reader decodes it.
 //
-//   ./bazelw run //soccr/image:dump --
-//   $PWD/testdata/image/v1/established_v4.soccr
-//   ./bazelw run //soccr/image:dump -- --hex IMAGE   # plain hex dump too
+//   img=$PWD/testdata/image/v1/established_v4.soccr
+//   ./bazelw run //soccr/image:print_image -- "$img"
+//   # and a plain hex dump of the whole file too:
+//   ./bazelw run //soccr/image:print_image -- --hex "$img"
 //
 // A damaged image gets the reader's error (exit status 1) and, with --hex,
 // its bytes. docs/image-format.md shows this tool's output for a real image.
