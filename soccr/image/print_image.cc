@@ -224,13 +224,13 @@ void HexDump(absl::Span<const uint8_t> b) {
 int Main(const std::string& path) {
   absl::StatusOr<MappedFile> file = MappedFile::Open(path);
   if (!file.ok()) {
-    fprintf(stderr, "dump: %s\n", file.status().ToString().c_str());
+    fprintf(stderr, "print_image: %s\n", file.status().ToString().c_str());
     return 1;
   }
   int status = 0;
   absl::StatusOr<ImageReader> image = ImageReader::Open(*file);
   if (!image.ok()) {
-    fprintf(stderr, "dump: %s\n", image.status().ToString().c_str());
+    fprintf(stderr, "print_image: %s\n", image.status().ToString().c_str());
     status = 1;
   } else {
     printf("%s: soccr image %d.%d, %zu connection(s), %zu bytes\n",
@@ -241,7 +241,7 @@ int Main(const std::string& path) {
     for (size_t i = 0; i < image->size(); ++i) {
       absl::StatusOr<ConnectionState> s = image->Read(i);
       if (!s.ok()) {
-        fprintf(stderr, "dump: %s\n", s.status().ToString().c_str());
+        fprintf(stderr, "print_image: %s\n", s.status().ToString().c_str());
         status = 1;
         continue;
       }
