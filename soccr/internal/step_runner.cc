@@ -37,47 +37,6 @@ absl::StatusOr<TcpState> ReadState(const sys::Sys& sys, BorrowedFd fd,
   return static_cast<TcpState>(info.value.tcpi_state);
 }
 
-// Sends `segment` from a marked raw socket.
-absl::Status SendSegment(const sys::Sys& sys, const TcpSegment& segment,
-                         absl::string_view step, const ErrorContext& ctx) {
-  absl::StatusOr<std::vector<uint8_t>> packet = BuildTcpSegment(segment);
-  if (!packet.ok()) {
-    return ctx.Error(packet.status().code(),
-                     absl::StrCat(step, ": ", packet.status().message()));
-  }
-  const SocketAddress dst = RawDestination(segment);
-  sys::Result<OwnedFd> raw =
-      sys.Socket(dst.family(), SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-  if (!raw.ok()) {
-    return ctx.SysError(
-        absl::StrCat(step, ": open a raw socket",
-                     raw.err == EPERM ? " (needs CAP_NET_RAW)" : ""),
-        raw);
-  }
-  const BorrowedFd r = raw.value.borrow();
-  if (dst.family() == AF_INET6) {
-    // IPPROTO_RAW implies it on recent kernels; say it anyway.
-    const sys::Result<void> h =
-        sys.SetSockOptInt(r, IPPROTO_IPV6, IPV6_HDRINCL, 1);
-    if (!h.ok()) {
-      return ctx.SysError(absl::StrCat(step, ": set IPV6_HDRINCL"), h);
-    }
-  }
-  const sys::Result<void> m = sys.SetSockOptInt(
-      r, SOL_SOCKET, SO_MARK, static_cast<int>(kInjectedPacketMark));
-  if (!m.ok()) return ctx.SysError(absl::StrCat(step, ": set SO_MARK"), m);
-  const sys::Result<size_t> sent = sys.SendTo(r, *packet, dst);
-  if (!sent.ok()) {
-    return ctx.SysError(absl::StrCat(step, ": send to ", dst.ToString()), sent);
-  }
-  if (sent.value != packet->size()) {
-    return ctx.Error(absl::StatusCode::kInternal,
-                     absl::StrCat(step, ": sent ", sent.value, " of ",
-                                  packet->size(), " bytes"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status Inject(const sys::Sys& sys, BorrowedFd fd, const StateStep& step,
                     const PeerSegmentParams& params, bool in_repair,
                     const ErrorContext& ctx) {
@@ -143,6 +102,46 @@ absl::Status Inject(const sys::Sys& sys, BorrowedFd fd, const StateStep& step,
 }
 
 }  // namespace
+
+absl::Status SendSegment(const sys::Sys& sys, const TcpSegment& segment,
+                         absl::string_view step, const ErrorContext& ctx) {
+  absl::StatusOr<std::vector<uint8_t>> packet = BuildTcpSegment(segment);
+  if (!packet.ok()) {
+    return ctx.Error(packet.status().code(),
+                     absl::StrCat(step, ": ", packet.status().message()));
+  }
+  const SocketAddress dst = RawDestination(segment);
+  sys::Result<OwnedFd> raw =
+      sys.Socket(dst.family(), SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+  if (!raw.ok()) {
+    return ctx.SysError(
+        absl::StrCat(step, ": open a raw socket",
+                     raw.err == EPERM ? " (needs CAP_NET_RAW)" : ""),
+        raw);
+  }
+  const BorrowedFd r = raw.value.borrow();
+  if (dst.family() == AF_INET6) {
+    // IPPROTO_RAW implies it on recent kernels; say it anyway.
+    const sys::Result<void> h =
+        sys.SetSockOptInt(r, IPPROTO_IPV6, IPV6_HDRINCL, 1);
+    if (!h.ok()) {
+      return ctx.SysError(absl::StrCat(step, ": set IPV6_HDRINCL"), h);
+    }
+  }
+  const sys::Result<void> m = sys.SetSockOptInt(
+      r, SOL_SOCKET, SO_MARK, static_cast<int>(kInjectedPacketMark));
+  if (!m.ok()) return ctx.SysError(absl::StrCat(step, ": set SO_MARK"), m);
+  const sys::Result<size_t> sent = sys.SendTo(r, *packet, dst);
+  if (!sent.ok()) {
+    return ctx.SysError(absl::StrCat(step, ": send to ", dst.ToString()), sent);
+  }
+  if (sent.value != packet->size()) {
+    return ctx.Error(absl::StatusCode::kInternal,
+                     absl::StrCat(step, ": sent ", sent.value, " of ",
+                                  packet->size(), " bytes"));
+  }
+  return absl::OkStatus();
+}
 
 PeerSegmentParams PeerSegmentParamsFor(const RestorePlan& plan) {
   PeerSegmentParams p;

@@ -26,6 +26,7 @@
 #include "soccr/address.h"
 #include "soccr/fd.h"
 #include "soccr/internal/error_context.h"
+#include "soccr/internal/tcp_segment.h"
 #include "soccr/restore_plan.h"
 #include "soccr/sys/sys.h"
 
@@ -48,6 +49,13 @@ struct PeerSegmentParams {
 };
 
 PeerSegmentParams PeerSegmentParamsFor(const RestorePlan& plan);
+
+// Sends `segment` from a raw socket marked kInjectedPacketMark. `step`
+// names it in errors (which say when CAP_NET_RAW is missing).
+[[nodiscard]] absl::Status SendSegment(const sys::Sys& sys,
+                                       const TcpSegment& segment,
+                                       absl::string_view step,
+                                       const ErrorContext& ctx);
 
 // Runs `steps` in order on `fd`, in repair mode or not as `in_repair` says.
 // `*done` counts the steps completed, also on error, so that a retry can

@@ -86,8 +86,13 @@ absl::StatusOr<std::vector<uint8_t>> BuildTcpSegment(
         "segment: the addresses are of different families");
   }
   const size_t ip_len = v4 ? kIpv4HeaderLen : kIpv6HeaderLen;
-  const size_t tcp_len =
+  const size_t header_len =
       kTcpHeaderLen + (segment.timestamp.has_value() ? kTimestampOptionLen : 0);
+  // The IPv4 total length and the IPv6 payload length are 16 bits.
+  if (segment.payload.size() > 0xffff - ip_len - header_len) {
+    return absl::InvalidArgumentError("segment: payload too long");
+  }
+  const size_t tcp_len = header_len + segment.payload.size();
   std::vector<uint8_t> packet(ip_len + tcp_len, 0);
   uint8_t* ip = packet.data();
   uint8_t* tcp = ip + ip_len;
@@ -124,7 +129,7 @@ absl::StatusOr<std::vector<uint8_t>> BuildTcpSegment(
   Put16(tcp + 2, to.port());
   Put32(tcp + 4, segment.seq);
   Put32(tcp + 8, segment.ack);
-  tcp[12] = static_cast<uint8_t>((tcp_len / 4) << 4);
+  tcp[12] = static_cast<uint8_t>((header_len / 4) << 4);
   tcp[13] = segment.flags;
   Put16(tcp + 14, segment.window);
   if (segment.timestamp.has_value()) {
@@ -136,9 +141,52 @@ absl::StatusOr<std::vector<uint8_t>> BuildTcpSegment(
     Put32(opt + 4, segment.timestamp->value);
     Put32(opt + 8, segment.timestamp->echo);
   }
+  if (!segment.payload.empty()) {
+    memcpy(tcp + header_len, segment.payload.data(), segment.payload.size());
+  }
   const uint32_t partial = Sum(pseudo, 0);
   Put16(tcp + 16, InternetChecksum(absl::MakeConstSpan(tcp, tcp_len), partial));
   return packet;
+}
+
+absl::StatusOr<CapturedTcpHeader> ParseCapturedSegment(
+    absl::Span<const uint8_t> packet, bool with_ipv4_header) {
+  size_t off = 0;
+  if (with_ipv4_header) {
+    // What a raw AF_INET socket returns: the IPv4 header first.
+    if (packet.size() < kIpv4HeaderLen || (packet[0] >> 4) != 4) {
+      return absl::InvalidArgumentError("captured packet: not IPv4");
+    }
+    off = static_cast<size_t>(packet[0] & 0x0f) * 4;
+    if (off < kIpv4HeaderLen || packet[9] != IPPROTO_TCP) {
+      return absl::InvalidArgumentError(
+          "captured packet: bad IPv4 header or not TCP");
+    }
+  }
+  // A raw AF_INET6 socket returns the TCP header first.
+  if (packet.size() < off + kTcpHeaderLen) {
+    return absl::InvalidArgumentError("captured packet: truncated TCP header");
+  }
+  const uint8_t* t = packet.data() + off;
+  auto get16 = [](const uint8_t* p) {
+    return static_cast<uint16_t>((uint16_t{p[0]} << 8) | p[1]);
+  };
+  auto get32 = [](const uint8_t* p) {
+    return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
+           (uint32_t{p[2]} << 8) | p[3];
+  };
+  const size_t header_len = static_cast<size_t>(t[12] >> 4) * 4;
+  if (header_len < kTcpHeaderLen || packet.size() < off + header_len) {
+    return absl::InvalidArgumentError("captured packet: bad TCP data offset");
+  }
+  CapturedTcpHeader h;
+  h.source_port = get16(t);
+  h.dest_port = get16(t + 2);
+  h.seq = get32(t + 4);
+  h.ack = get32(t + 8);
+  h.flags = t[13];
+  h.window = get16(t + 14);
+  return h;
 }
 
 }  // namespace soccr::internal

@@ -37,7 +37,7 @@ inline constexpr uint8_t kTcpRst = 0x04;
 inline constexpr uint8_t kTcpPsh = 0x08;
 inline constexpr uint8_t kTcpAck = 0x10;
 
-// One TCP segment without data.
+// One TCP segment (with at most a few bytes of data).
 struct TcpSegment {
   SocketAddress from;  // source address and port
   SocketAddress to;    // destination address and port
@@ -51,7 +51,26 @@ struct TcpSegment {
     uint32_t echo = 0;
   };
   std::optional<Timestamp> timestamp;
+  // The segment's data, if any.
+  std::vector<uint8_t> payload;
 };
+
+// The fields of a captured segment's TCP header that a restore reads.
+struct CapturedTcpHeader {
+  uint16_t source_port = 0;
+  uint16_t dest_port = 0;
+  uint32_t seq = 0;
+  uint32_t ack = 0;
+  uint8_t flags = 0;
+  uint16_t window = 0;  // as on the wire
+};
+
+// Reads the TCP header of a packet a raw IPPROTO_TCP socket received:
+// behind an IPv4 header for AF_INET (`with_ipv4_header`), at the start for
+// AF_INET6. The packet is untrusted: InvalidArgument if it is truncated or
+// not TCP; nothing past `packet` is read.
+[[nodiscard]] absl::StatusOr<CapturedTcpHeader> ParseCapturedSegment(
+    absl::Span<const uint8_t> packet, bool with_ipv4_header);
 
 // The whole packet, IP header included, with correct lengths and
 // checksums, ready for a raw socket with IP_HDRINCL / IPV6_HDRINCL.

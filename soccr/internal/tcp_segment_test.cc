@@ -156,5 +156,85 @@ TEST(BuildTcpSegmentTest, RejectsMissingOrMixedAddresses) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(BuildTcpSegmentTest, PayloadAfterTheHeaderAndInTheChecksum) {
+  TcpSegment s;
+  s.from = SocketAddress::V4(0x0a000001, 80);
+  s.to = SocketAddress::V4(0x0a000002, 4242);
+  s.seq = 99;
+  s.ack = 7;
+  s.flags = kTcpAck;
+  s.payload = {0xab};
+  absl::StatusOr<std::vector<uint8_t>> p = BuildTcpSegment(s);
+  ASSERT_TRUE(p.ok()) << p.status();
+  const std::vector<uint8_t>& b = *p;
+  ASSERT_EQ(b.size(), 20u + 20u + 1u);
+  EXPECT_EQ(Get16(&b[2]), 41) << "IPv4 total length counts the data";
+  EXPECT_EQ(b[20 + 12] >> 4, 5) << "data offset: the header alone";
+  EXPECT_EQ(b[40], 0xab);
+  std::vector<uint8_t> covered = {0x0a, 0, 0, 1,           0x0a, 0,
+                                  0,    2, 0, IPPROTO_TCP, 0,    21};
+  covered.insert(covered.end(), b.begin() + 20, b.end());
+  EXPECT_EQ(FoldedSum(covered), 0xffff) << "TCP checksum over the data";
+}
+
+TEST(ParseCapturedSegmentTest, ReadsWhatBuildWrote) {
+  TcpSegment s;
+  s.from = SocketAddress::V4(0x0a000001, 80);
+  s.to = SocketAddress::V4(0x0a000002, 4242);
+  s.seq = 0xfffffff0;
+  s.ack = 0x12345678;
+  s.flags = kTcpAck | kTcpPsh;
+  s.window = 0xbeef;
+  s.timestamp = TcpSegment::Timestamp{1, 2};
+  absl::StatusOr<std::vector<uint8_t>> p = BuildTcpSegment(s);
+  ASSERT_TRUE(p.ok()) << p.status();
+  absl::StatusOr<CapturedTcpHeader> h =
+      ParseCapturedSegment(*p, /*with_ipv4_header=*/true);
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->source_port, 80);
+  EXPECT_EQ(h->dest_port, 4242);
+  EXPECT_EQ(h->seq, 0xfffffff0u);
+  EXPECT_EQ(h->ack, 0x12345678u);
+  EXPECT_EQ(h->flags, kTcpAck | kTcpPsh);
+  EXPECT_EQ(h->window, 0xbeef);
+  // An AF_INET6 raw socket hands over the TCP header alone.
+  s.from = V6(1, 80);
+  s.to = V6(2, 4242);
+  p = BuildTcpSegment(s);
+  ASSERT_TRUE(p.ok()) << p.status();
+  h = ParseCapturedSegment(absl::MakeConstSpan(*p).subspan(40),
+                           /*with_ipv4_header=*/false);
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->ack, 0x12345678u);
+}
+
+TEST(ParseCapturedSegmentTest, RejectsTruncatedAndForeignPackets) {
+  TcpSegment s;
+  s.from = SocketAddress::V4(0x0a000001, 80);
+  s.to = SocketAddress::V4(0x0a000002, 4242);
+  s.flags = kTcpAck;
+  absl::StatusOr<std::vector<uint8_t>> p = BuildTcpSegment(s);
+  ASSERT_TRUE(p.ok()) << p.status();
+  // Every truncation is refused, never read past.
+  for (size_t n = 0; n < p->size(); ++n) {
+    std::vector<uint8_t> cut(p->begin(), p->begin() + n);
+    EXPECT_EQ(ParseCapturedSegment(cut, true).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << n;
+  }
+  std::vector<uint8_t> udp = *p;
+  udp[9] = IPPROTO_UDP;
+  EXPECT_EQ(ParseCapturedSegment(udp, true).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::vector<uint8_t> short_ihl = *p;
+  short_ihl[0] = 0x44;
+  EXPECT_EQ(ParseCapturedSegment(short_ihl, true).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::vector<uint8_t> long_offset = *p;
+  long_offset[20 + 12] = 0xf0;  // 60 bytes of TCP header, 20 present
+  EXPECT_EQ(ParseCapturedSegment(long_offset, true).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace soccr::internal

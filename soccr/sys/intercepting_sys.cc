@@ -80,6 +80,11 @@ Result<size_t> InterceptingSys::Peek(BorrowedFd fd, absl::Span<uint8_t> buf,
   return Forward<size_t>(Op::kPeek, [&] { return real_.Peek(fd, buf, flags); });
 }
 
+Result<size_t> InterceptingSys::Recv(BorrowedFd fd,
+                                     absl::Span<uint8_t> buf) const {
+  return Forward<size_t>(Op::kRecv, [&] { return real_.Recv(fd, buf); });
+}
+
 Result<size_t> InterceptingSys::Send(BorrowedFd fd,
                                      absl::Span<const uint8_t> data,
                                      int flags) const {

@@ -41,6 +41,7 @@ class InterceptingSys : public Sys {
   Result<int> GetInq(BorrowedFd fd) const override;
   Result<int> GetOutq(BorrowedFd fd) const override;
   Result<int> GetOutqNotSent(BorrowedFd fd) const override;
+  Result<size_t> Recv(BorrowedFd fd, absl::Span<uint8_t> buf) const override;
   Result<size_t> Peek(BorrowedFd fd, absl::Span<uint8_t> buf,
                       int flags) const override;
   Result<size_t> Send(BorrowedFd fd, absl::Span<const uint8_t> data,

@@ -138,6 +138,16 @@ class LinuxSysImpl final : public Sys {
     }
     return With(Op::kPeek, r);
   }
+  Result<size_t> Recv(BorrowedFd fd, absl::Span<uint8_t> buf) const override {
+    Result<size_t> r;
+    const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n < 0) {
+      r.err = errno;
+    } else {
+      r.value = static_cast<size_t>(n);
+    }
+    return With(Op::kRecv, r);
+  }
   Result<size_t> Send(BorrowedFd fd, absl::Span<const uint8_t> data,
                       int flags) const override {
     Result<size_t> r;

@@ -58,6 +58,8 @@ absl::string_view OpName(Op op) {
       return "sendto";
     case Op::kPoll:
       return "poll";
+    case Op::kRecv:
+      return "recv";
     case Op::kGetFileFlags:
       return "fcntl(F_GETFL)";
     case Op::kSetFileFlags:

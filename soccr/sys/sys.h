@@ -83,8 +83,9 @@ enum class Op : int {
   kFstat,
   kWritev,
   kSendMsg,
+  kRecv,
 };
-inline constexpr int kNumOps = static_cast<int>(Op::kSendMsg) + 1;
+inline constexpr int kNumOps = static_cast<int>(Op::kRecv) + 1;
 
 // The kernel call behind `op`, e.g. "setsockopt(TCP_REPAIR)".
 absl::string_view OpName(Op op);
@@ -164,6 +165,8 @@ class Sys {
   // inject a packet addressed to `dst`.
   virtual Result<size_t> SendTo(BorrowedFd fd, absl::Span<const uint8_t> data,
                                 const SocketAddress& dst) const = 0;
+  // recv(2) with MSG_DONTWAIT: for raw sockets, one captured packet.
+  virtual Result<size_t> Recv(BorrowedFd fd, absl::Span<uint8_t> buf) const = 0;
   // poll(2) of `fd` alone for `events`, waiting up to `timeout_ms` (0: not
   // at all, -1: until an event): the revents, 0 on timeout.
   virtual Result<short> Poll(BorrowedFd fd, short events,

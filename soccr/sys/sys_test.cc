@@ -120,6 +120,8 @@ std::vector<Case> EveryCall() {
        [](const Sys& s, BorrowedFd fd) { return Of(s.GetFileFlags(fd)); }},
       {Op::kSetFileFlags,
        [](const Sys& s, BorrowedFd fd) { return Of(s.SetFileFlags(fd, 0)); }},
+      {Op::kRecv,
+       [](const Sys& s, BorrowedFd fd) { return Of(s.Recv(fd, buf)); }},
   };
 }
 
