@@ -397,16 +397,26 @@ void MergePending(const internal::PendingResume& p,
       if (!replaced) s.socket_options.push_back(pending);
     }
   }
-  if (!p.unsent.empty()) {
+  // The send queue goes on with what the restore holds back: the data in
+  // flight not written yet (sent), then what the peer lacks of it and the
+  // data never sent (both unsent: the peer has neither).
+  const absl::Span<const uint8_t> held =
+      p.in_flight.data.span().subspan(p.in_flight.written);
+  const size_t unsent = p.requeue.size() + p.unsent.size();
+  if (!held.empty() || unsent > 0) {
     uint8_t* out = nullptr;
     const size_t kernel_len = s.send_queue.size();
-    QueueBytes all = QueueBytes::Allocate(kernel_len + p.unsent.size(), &out);
-    if (kernel_len > 0) memcpy(out, s.send_queue.data(), kernel_len);
-    memcpy(out + kernel_len, p.unsent.data(), p.unsent.size());
+    QueueBytes all =
+        QueueBytes::Allocate(kernel_len + held.size() + unsent, &out);
+    for (absl::Span<const uint8_t> part :
+         {s.send_queue.span(), held, p.requeue.span(), p.unsent.span()}) {
+      if (!part.empty()) memcpy(out, part.data(), part.size());
+      out += part.size();
+    }
     s.send_queue = std::move(all);
-    s.outq_len += static_cast<uint32_t>(p.unsent.size());
-    s.unsent_len += static_cast<uint32_t>(p.unsent.size());
-    s.outq_seq += static_cast<uint32_t>(p.unsent.size());
+    s.outq_len += static_cast<uint32_t>(held.size() + unsent);
+    s.unsent_len += static_cast<uint32_t>(unsent);
+    s.outq_seq += static_cast<uint32_t>(held.size() + unsent);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "soccr/internal/error_context.h"
+#include "soccr/internal/in_flight.h"
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/status_macros.h"
 #include "soccr/tcp_state.h"
@@ -142,10 +143,24 @@ absl::Status PausedSocket::ResumeImpl(const ResumeOptions& options) {
         "resume: this handle no longer holds a socket");
   }
   const ErrorContext ctx("resume", fd_);
+  // Data and our FIN in flight: ask the peer what it has, still in repair
+  // mode (soccr/internal/in_flight.h). Once its answer settled everything,
+  // the kernel's own window probe has nothing left to learn.
+  bool settled = false;
+  if (repair_ && pending_ != nullptr) {
+    absl::StatusOr<bool> s = internal::SettleInFlight(
+        *sys_, fd_, *pending_,
+        options.window_probe ? options.in_flight_probe_timeout
+                             : absl::ZeroDuration(),
+        ctx);
+    if (!s.ok()) return s.status();
+    settled = *s;
+  }
   if (repair_) {
-    const sys::Result<void> off = sys_->SetRepair(
-        fd_, options.window_probe ? sys::RepairMode::kOff
-                                  : sys::RepairMode::kOffNoWindowProbe);
+    const sys::Result<void> off =
+        sys_->SetRepair(fd_, options.window_probe && !settled
+                                 ? sys::RepairMode::kOff
+                                 : sys::RepairMode::kOffNoWindowProbe);
     if (!off.ok()) return ctx.SysError("leave repair mode", off);
     RestoreReuseAddr(*sys_, fd_, reuse_addr_);
   }

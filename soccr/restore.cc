@@ -131,6 +131,34 @@ absl::Status Bind(const sys::Sys& sys, BorrowedFd fd, const RestorePlan& plan,
   return ctx.Check("clear freebind", sys.SetSockOptInt(fd, level, name, 0));
 }
 
+// Moves what was in flight into pending->in_flight: the sent data, and the
+// repair-mode steps from our FIN on if our FIN was sent and is not
+// acknowledged (FIN_WAIT1, LAST_ACK, CLOSING without unsent data).
+void HoldInFlight(const RestorePlan& plan, PendingResume& pending) {
+  internal::HeldInFlight& held = pending.in_flight;
+  held.data = plan.sent_data;
+  held.snd_una = plan.send_seq;
+  held.window = plan.window;
+  if (plan.state == TcpState::kFinWait1 || plan.state == TcpState::kLastAck ||
+      plan.state == TcpState::kClosing) {
+    for (size_t i = 0; i < plan.repair_steps.size(); ++i) {
+      if (plan.repair_steps[i].kind == StateStep::Kind::kShutdownWrite) {
+        held.fin_steps.assign(plan.repair_steps.begin() + i,
+                              plan.repair_steps.end());
+        break;
+      }
+    }
+  }
+  // The probe advertises our window as the peer last saw it.
+  uint32_t rcv_wscale = 0;
+  for (const struct tcp_repair_opt& o : plan.repair_options) {
+    if (o.opt_code == TCPOPT_WINDOW) rcv_wscale = o.opt_val >> 16;
+  }
+  const uint32_t wnd =
+      plan.window.has_value() ? plan.window->rcv_wnd >> rcv_wscale : 0xffff;
+  held.probe_window = static_cast<uint16_t>(wnd > 0xffff ? 0xffff : wnd);
+}
+
 // A listener or a socket never connected: no repair mode, just the address
 // and options (listen() is for the resume).
 absl::StatusOr<std::unique_ptr<PendingResume>> RestoreUnconnected(
@@ -224,6 +252,15 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
   // In repair mode connect() sends nothing: the socket is ESTABLISHED at once.
   SOCCR_RETURN_IF_ERROR(
       ctx.Check("connect to peer", sys.Connect(b, plan.peer)));
+  // connect() took its MSS from it; after connect() it would only cap what
+  // getsockopt(TCP_MAXSEG) reports once the connection is over, so it goes
+  // back to the kernel's default (no cap), which the original had (an
+  // application's own TCP_MAXSEG is not saved: the kernel does not report
+  // it on a connected socket).
+  if (plan.user_mss != 0) {
+    SOCCR_RETURN_IF_ERROR(ctx.Check(
+        "clear the MSS cap", sys.SetSockOptInt(b, SOL_TCP, TCP_MAXSEG, 0)));
+  }
   if (!plan.repair_options.empty()) {
     SOCCR_RETURN_IF_ERROR(ctx.Check(
         "set TCP options", sys.SetRepairOptions(b, plan.repair_options)));
@@ -255,12 +292,11 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
     SOCCR_RETURN_IF_ERROR(
         WriteQueue(sys, b, plan.recv_data.span(), "recv", ctx));
   }
-  if (!plan.sent_data.empty()) {
-    SOCCR_RETURN_IF_ERROR(ctx.Check(
-        "select send queue", sys.SetRepairQueue(b, sys::RepairQueue::kSend)));
-    SOCCR_RETURN_IF_ERROR(
-        WriteQueue(sys, b, plan.sent_data.span(), "send", ctx));
-  }
+  // The data in flight (sent, unacknowledged) and our FIN if it was sent
+  // wait for the resume, which asks the peer what it has first
+  // (soccr/internal/in_flight.h): written here as sent, they would wait for
+  // a retransmission timer after the resume.
+  HoldInFlight(plan, *pending);
   // The window goes in while still in repair mode, so that nothing, the
   // unsent data least of all, can leave before it is right. Until the
   // state steps are done it must also let the peer's FIN in: the saved
@@ -286,9 +322,12 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
 
   // FINs and resets, which the repair interface cannot set.
   const PeerSegmentParams params = PeerSegmentParamsFor(plan);
-  if (!plan.repair_steps.empty()) {
+  const auto repair_steps = absl::MakeConstSpan(plan.repair_steps)
+                                .first(plan.repair_steps.size() -
+                                       pending->in_flight.fin_steps.size());
+  if (!repair_steps.empty()) {
     size_t done = 0;
-    SOCCR_RETURN_IF_ERROR(RunStateSteps(sys, b, plan.repair_steps, params,
+    SOCCR_RETURN_IF_ERROR(RunStateSteps(sys, b, repair_steps, params,
                                         /*in_repair=*/true, ctx, &done));
     // Injected segments moved the window (and our ACK of a FIN moved
     // rcv_wup): put back exactly what was saved.

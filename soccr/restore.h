@@ -7,7 +7,9 @@
 //
 // Restore never blocks: queue bytes go into the kernel with non-blocking
 // writes into buffers sized for them beforehand, and the few packets a
-// restore injects (below) are waited for within a bound of 500 ms.
+// restore injects (below) are waited for within a bound of 500 ms. The
+// data and FIN the original had in flight wait for Resume(), which first
+// asks the peer what it has (ResumeOptions::in_flight_probe_timeout).
 //
 // What the repair interface cannot set, a restore makes happen. Our FIN:
 // shutdown(SHUT_WR) in repair mode (the kernel takes it as sent and

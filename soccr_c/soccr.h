@@ -154,7 +154,9 @@ struct libsoccr_sk *libsoccr_pause(int fd);
 
 /*
  * libsoccr_resume takes the socket out of repair mode (after a restore it
- * then queues the data the original had not sent yet) and frees the handle
+ * first asks the peer what it has of the data and FIN that were in flight,
+ * waiting at most 50 ms for the answer, and then queues what the peer lacks
+ * and the data the original had not sent yet) and frees the handle
  * and every buffer the library still owns. If that fails, or after a
  * libsoccr_restore that failed, the socket is left in repair mode instead
  * (logged): never half-resumed, and closing it sends nothing. NULL is

@@ -41,6 +41,29 @@ absl::Status ConnectWithoutBlocking(const sys::Sys& sys, BorrowedFd fd,
   return absl::OkStatus();
 }
 
+// Sends all of `q` without blocking; on error keeps what was not queued.
+absl::Status SendQueued(const sys::Sys& sys, BorrowedFd fd, QueueBytes& q,
+                        absl::string_view what, const ErrorContext& ctx) {
+  size_t done = 0;
+  while (done < q.size()) {
+    const sys::Result<size_t> w = sys.Send(fd, q.span().subspan(done));
+    if (w.ok() && w.value > 0) {
+      done += w.value;
+      continue;
+    }
+    if (!w.ok() && w.err == EINTR) continue;
+    // Keep what was queued and hold the rest.
+    q = q.Subrange(done, q.size() - done);
+    const std::string step =
+        absl::StrCat(what, " (", done, " bytes queued, ", q.size(), " left)");
+    if (!w.ok()) return ctx.SysError(step, w);
+    return ctx.Error(absl::StatusCode::kResourceExhausted,
+                     absl::StrCat(step, ": the send buffer is full"));
+  }
+  q = QueueBytes();
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status PendingResume::Finish(const sys::Sys& sys, BorrowedFd fd,
@@ -60,26 +83,12 @@ absl::Status PendingResume::Finish(const sys::Sys& sys, BorrowedFd fd,
     listen_backlog.reset();
   }
 
-  // The data the original had not sent: now a normal send, so it leaves
-  // under the restored window. The restore sized the send buffer for it.
-  size_t done = 0;
-  while (done < unsent.size()) {
-    const sys::Result<size_t> w = sys.Send(fd, unsent.span().subspan(done));
-    if (w.ok() && w.value > 0) {
-      done += w.value;
-      continue;
-    }
-    if (!w.ok() && w.err == EINTR) continue;
-    // Keep what was queued and hold the rest.
-    unsent = unsent.Subrange(done, unsent.size() - done);
-    const std::string step =
-        absl::StrCat("queue unsent data (", done, " bytes queued, ",
-                     unsent.size(), " left)");
-    if (!w.ok()) return ctx.SysError(step, w);
-    return ctx.Error(absl::StatusCode::kResourceExhausted,
-                     absl::StrCat(step, ": the send buffer is full"));
-  }
-  unsent = QueueBytes();
+  // The data the peer lacks and the data the original had not sent: now
+  // normal sends, so they leave under the restored window. The restore
+  // sized the send buffer for them.
+  SOCCR_RETURN_IF_ERROR(
+      SendQueued(sys, fd, requeue, "queue the data the peer lacks", ctx));
+  SOCCR_RETURN_IF_ERROR(SendQueued(sys, fd, unsent, "queue unsent data", ctx));
 
   // Our FIN after that data (and for CLOSING the peer's FIN after ours).
   if (steps_done < steps.size()) {

@@ -25,6 +25,7 @@
 #include "soccr/connection_state.h"
 #include "soccr/fd.h"
 #include "soccr/internal/error_context.h"
+#include "soccr/internal/in_flight.h"
 #include "soccr/internal/step_runner.h"
 #include "soccr/queue_bytes.h"
 #include "soccr/restore_plan.h"
@@ -58,6 +59,11 @@ struct PendingResume {
   // LISTEN: listen() with this backlog.
   std::optional<int> listen_backlog;
 
+  // Data and our FIN in flight when checkpointed, held until the resume
+  // knows what the peer has (SettleInFlight, in repair mode).
+  HeldInFlight in_flight;
+  // Of that data, what the peer lacks: sent like `unsent`, before it.
+  QueueBytes requeue;
   // Data the original had not sent yet: written once repair mode is off, so
   // that it leaves under the restored window and options.
   QueueBytes unsent;

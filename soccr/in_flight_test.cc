@@ -1,0 +1,219 @@
+// Resuming connections that had data or our FIN in flight when they were
+// checkpointed, in the three ways a migration leaves them: the peer got
+// none of it, all of it (only its ACKs were lost), or a prefix. In
+// ESTABLISHED, FIN_WAIT1, CLOSING and LAST_ACK, with SACK and timestamps
+// on and off, over IPv4 (and a few over IPv6 and IPv4-mapped IPv6).
+//
+// Every byte must reach the peer's application in order and exactly once,
+// then the FIN; the restored socket must end where the original would have
+// (FIN_WAIT2, or CLOSE after TIME_WAIT or LAST_ACK). Nothing here measures
+// time (bench/ does: ResumeInFlight), and the timeouts are generous; but
+// where the peer had everything, the resume must have settled it before
+// returning (nothing left unacknowledged, the FIN state moved on).
+
+#include "soccr/loopback/in_flight.h"
+
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "soccr/soccr.h"
+#include "soccr/testing/netns.h"
+#include "soccr/testing/status_macros.h"
+#include "soccr/loopback/private_netns.h"
+#include "soccr/loopback/tcp_pair.h"
+
+namespace soccr {
+namespace {
+
+using ::soccr::loopback::Family;
+using ::soccr::loopback::InFlightSpec;
+using ::soccr::loopback::PeerHas;
+
+int N(TcpState s) { return static_cast<int>(s); }
+
+struct Param {
+  InFlightSpec spec;
+  bool sack_and_timestamps = true;
+};
+
+std::string ParamName(const ::testing::TestParamInfo<Param>& info) {
+  const Param& p = info.param;
+  std::string state(TcpStateName(p.spec.state));
+  state.erase(std::remove(state.begin(), state.end(), '_'), state.end());
+  return absl::StrCat(soccr::loopback::FamilyName(p.spec.family), "_", state,
+                      "_", soccr::loopback::PeerHasName(p.spec.peer_has), "_",
+                      p.spec.bytes, p.sack_and_timestamps ? "" : "_nosackts");
+}
+
+std::vector<Param> AllParams() {
+  std::vector<Param> params;
+  for (TcpState state : {TcpState::kEstablished, TcpState::kFinWait1,
+                         TcpState::kClosing, TcpState::kLastAck}) {
+    for (PeerHas has : {PeerHas::kNone, PeerHas::kAll, PeerHas::kPrefix}) {
+      for (bool options : {true, false}) {
+        Param p;
+        p.spec.state = state;
+        p.spec.peer_has = has;
+        p.spec.bytes = 256 << 10;
+        p.sack_and_timestamps = options;
+        params.push_back(p);
+      }
+    }
+    // Only the FIN in flight.
+    if (state != TcpState::kEstablished) {
+      for (PeerHas has : {PeerHas::kNone, PeerHas::kAll}) {
+        Param p;
+        p.spec.state = state;
+        p.spec.peer_has = has;
+        p.spec.bytes = 0;
+        params.push_back(p);
+      }
+    }
+  }
+  for (Family family : {Family::kV6, Family::kMapped}) {
+    for (TcpState state : {TcpState::kEstablished, TcpState::kFinWait1}) {
+      Param p;
+      p.spec.family = family;
+      p.spec.state = state;
+      p.spec.peer_has = PeerHas::kPrefix;
+      p.spec.bytes = 128 << 10;
+      params.push_back(p);
+    }
+  }
+  return params;
+}
+
+class InFlightTest : public soccr::testing::NetnsTest,
+                     public ::testing::WithParamInterface<Param> {
+ protected:
+  void SetUp() override {
+    soccr::testing::NetnsTest::SetUp();
+    if (!GetParam().sack_and_timestamps) {
+      ASSERT_OK(soccr::loopback::SetSysctl("net/ipv4/tcp_sack", "0"));
+      ASSERT_OK(soccr::loopback::SetSysctl("net/ipv4/tcp_timestamps", "0"));
+    }
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(All, InFlightTest, ::testing::ValuesIn(AllParams()),
+                         ParamName);
+
+TEST_P(InFlightTest, EveryByteOnceThenTheFin) {
+  const InFlightSpec& spec = GetParam().spec;
+  ASSERT_OK_AND_ASSIGN(c, soccr::loopback::MakeInFlight(spec));
+  ASSERT_EQ(c.state.options.sack, GetParam().sack_and_timestamps);
+  ASSERT_EQ(c.state.options.timestamps, GetParam().sack_and_timestamps);
+  ASSERT_EQ(c.state.outq_len, spec.bytes);
+  ASSERT_EQ(c.state.unsent_len, 0u);
+
+  ASSERT_OK_AND_ASSIGN(restored, Restore(c.state));
+  // Until the resume the restored socket holds what was in flight, and a
+  // checkpoint of it says so.
+  ASSERT_OK_AND_ASSIGN(again, Checkpoint(restored.paused()));
+  EXPECT_EQ(again.state, spec.state);
+  EXPECT_EQ(again.outq_seq, c.state.outq_seq);
+  EXPECT_EQ(again.outq_len, c.state.outq_len);
+  EXPECT_EQ(again.unsent_len, 0u);
+  EXPECT_TRUE(again.send_queue == c.state.send_queue);
+
+  ASSERT_OK(c.ReleasePeer());  // the migration's lock is lifted
+  ASSERT_OK_AND_ASSIGN(fd, std::move(restored).Resume());
+  const BorrowedFd server = c.server.borrow();
+  if (spec.peer_has == PeerHas::kAll) {
+    // The peer's answer to the resume's probe settled everything before
+    // Resume() returned: no timer, nothing left to acknowledge.
+    EXPECT_EQ(soccr::loopback::OutqLen(fd.borrow()), 0);
+    const TcpState settled =
+        spec.state == TcpState::kFinWait1      ? TcpState::kFinWait2
+        : spec.state == TcpState::kEstablished ? TcpState::kEstablished
+                                               : TcpState::kClose;
+    EXPECT_EQ(soccr::loopback::TcpStateNumber(fd.borrow()), N(settled));
+  }
+
+  ASSERT_OK_AND_ASSIGN(got, soccr::loopback::ReadExactly(
+                                server, c.to_server.size(), absl::Seconds(20)));
+  EXPECT_TRUE(got == c.to_server) << "client->server bytes differ";
+  if (c.fin) {
+    ASSERT_OK(soccr::loopback::ExpectEof(server, absl::Seconds(20)));
+  } else {
+    // The application carries on; nothing came twice before its new bytes.
+    const std::string more = soccr::loopback::Pattern(10000, 99);
+    ASSERT_OK(soccr::loopback::WriteAll(fd.borrow(), more));
+    ASSERT_OK_AND_ASSIGN(tail, soccr::loopback::ReadExactly(server, more.size(),
+                                                           absl::Seconds(20)));
+    EXPECT_TRUE(tail == more) << "bytes after the resume differ";
+    ASSERT_OK(
+        soccr::loopback::WaitNothingInFlight(fd.borrow(), absl::Seconds(20)));
+  }
+  switch (spec.state) {
+    case TcpState::kFinWait1:
+      ASSERT_OK(soccr::loopback::WaitTcpState(
+          fd.borrow(), N(TcpState::kFinWait2), absl::Seconds(20)));
+      break;
+    case TcpState::kClosing:  // TIME_WAIT, which the descriptor shows as CLOSE
+    case TcpState::kLastAck:
+      ASSERT_OK(soccr::loopback::WaitTcpState(fd.borrow(), N(TcpState::kClose),
+                                             absl::Seconds(20)));
+      break;
+    default:
+      EXPECT_EQ(soccr::loopback::TcpStateNumber(fd.borrow()),
+                N(TcpState::kEstablished));
+      break;
+  }
+}
+
+class InFlightFallbackTest : public soccr::testing::NetnsTest {};
+
+// A resume with the probe turned off takes the plain repair-off path: the
+// bytes still all arrive, once (after the retransmission timer).
+TEST_F(InFlightFallbackTest, WithoutProbeStillExact) {
+  InFlightSpec spec;
+  spec.peer_has = PeerHas::kPrefix;
+  ASSERT_OK_AND_ASSIGN(c, soccr::loopback::MakeInFlight(spec));
+  ASSERT_OK_AND_ASSIGN(restored, Restore(c.state));
+  ASSERT_OK(c.ReleasePeer());
+  ResumeOptions options;
+  options.in_flight_probe_timeout = absl::ZeroDuration();
+  ASSERT_OK_AND_ASSIGN(fd, std::move(restored).Resume(options));
+  ASSERT_OK_AND_ASSIGN(
+      got, soccr::loopback::ReadExactly(c.server.borrow(), c.to_server.size(),
+                                       absl::Seconds(30)));
+  EXPECT_TRUE(got == c.to_server);
+  ASSERT_OK(
+      soccr::loopback::WaitNothingInFlight(fd.borrow(), absl::Seconds(30)));
+}
+
+// The peer's packets still blocked at resume (a caller that lifts its lock
+// only afterwards): the probe gets no answer within its bound, and the
+// resume falls back to the plain path. Nothing is lost or duplicated.
+TEST_F(InFlightFallbackTest, LockStillUpAtResume) {
+  InFlightSpec spec;
+  spec.state = TcpState::kFinWait1;
+  spec.peer_has = PeerHas::kPrefix;
+  ASSERT_OK_AND_ASSIGN(c, soccr::loopback::MakeInFlight(spec));
+  ASSERT_OK_AND_ASSIGN(restored, Restore(c.state));
+  ASSERT_OK(c.ReleasePeer());
+  ASSERT_OK(soccr::loopback::DropIncoming(c.server.borrow()));
+  ASSERT_OK_AND_ASSIGN(fd, std::move(restored).Resume());
+  EXPECT_EQ(soccr::loopback::TcpStateNumber(fd.borrow()),
+            N(TcpState::kFinWait1));
+  ASSERT_OK(soccr::loopback::AcceptIncoming(c.server.borrow()));
+  ASSERT_OK_AND_ASSIGN(
+      got, soccr::loopback::ReadExactly(c.server.borrow(), c.to_server.size(),
+                                       absl::Seconds(30)));
+  EXPECT_TRUE(got == c.to_server);
+  ASSERT_OK(soccr::loopback::ExpectEof(c.server.borrow(), absl::Seconds(30)));
+  ASSERT_OK(soccr::loopback::WaitTcpState(fd.borrow(), N(TcpState::kFinWait2),
+                                         absl::Seconds(30)));
+}
+
+}  // namespace
+}  // namespace soccr
