@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   soccr::bench::RegisterQueueBenchmarks(config);
   soccr::bench::RegisterImageBenchmarks(config);
   soccr::bench::RegisterConnectionBenchmarks(config);
+  soccr::bench::RegisterInFlightBenchmarks(config);
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -56,6 +56,10 @@ OwnedFd& RestoreTargetNetns() {
   static OwnedFd* const fd = new OwnedFd;
   return *fd;
 }
+OwnedFd& InFlightNetns() {
+  static OwnedFd* const fd = new OwnedFd;
+  return *fd;
+}
 
 absl::Status Use(const OwnedFd& netns, absl::string_view name) {
   if (!netns) {
@@ -71,8 +75,8 @@ absl::Status Use(const OwnedFd& netns, absl::string_view name) {
 }  // namespace
 
 absl::Status EnterBenchmarkNamespace() {
-  for (OwnedFd* netns :
-       {&DefaultNetns(), &RestoreTargetNetns(), &LargeBufferNetns()}) {
+  for (OwnedFd* netns : {&DefaultNetns(), &RestoreTargetNetns(),
+                         &InFlightNetns(), &LargeBufferNetns()}) {
     if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
     if (absl::Status s = loopback::SetSysctl("net/core/somaxconn", "65535");
         !s.ok()) {
@@ -81,6 +85,15 @@ absl::Status EnterBenchmarkNamespace() {
     if (netns != &DefaultNetns()) {
       if (absl::Status s = loopback::RaiseTcpBuffers(kSocketBufferBytes,
                                                      2 * kSocketBufferBytes);
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (netns == &InFlightNetns()) {
+      // No RTT cached from earlier connections to the peer (tcp_metrics):
+      // a restored socket starts as on a host that never talked to it.
+      if (absl::Status s =
+              loopback::SetSysctl("net/ipv4/tcp_no_metrics_save", "1");
           !s.ok()) {
         return s;
       }
@@ -102,6 +115,10 @@ absl::Status UseDefaultNamespace() {
 
 absl::Status UseRestoreTargetNamespace() {
   return Use(RestoreTargetNetns(), "restore target namespace");
+}
+
+absl::Status UseInFlightNamespace() {
+  return Use(InFlightNetns(), "in-flight namespace");
 }
 
 absl::StatusOr<const loopback::TcpPair*> PairCache::Get(Queue queue,

@@ -39,7 +39,9 @@ inline constexpr size_t kMaxQueueBytes = size_t{256} << 20;
 //   so one queue can hold kMaxQueueBytes (the queue benchmarks);
 // - default: the kernel's default TCP sysctls, as an ordinary host has
 //   (the idle-connection benchmarks, whose syscall counts depend on them);
-// both with a backlog (somaxconn) for 10,000 connections.
+// - in-flight: large buffers and no cached RTTs (UseInFlightNamespace);
+// (and the restore target, see below) all with a backlog (somaxconn) for
+// 10,000 connections.
 [[nodiscard]] absl::Status EnterBenchmarkNamespace();
 
 // Moves the calling thread into one of the namespaces (setns). Threads it
@@ -49,6 +51,10 @@ inline constexpr size_t kMaxQueueBytes = size_t{256} << 20;
 [[nodiscard]] absl::Status UseLargeBufferNamespace();
 [[nodiscard]] absl::Status UseDefaultNamespace();
 [[nodiscard]] absl::Status UseRestoreTargetNamespace();
+// Large buffers, and net.ipv4.tcp_no_metrics_save=1: no RTT is cached
+// from one connection to the next, so a restore there starts as on a host
+// that never talked to the peer (ResumeInFlight).
+[[nodiscard]] absl::Status UseInFlightNamespace();
 
 enum class Queue { kRecv, kSend };
 

@@ -9,6 +9,9 @@ Config Config::Full() {
   }
   c.batch_connections = {1000, 10000};
   c.batch_threads = {1, 2};
+  c.in_flight_bytes = {int64_t{64} << 10, int64_t{1} << 20, int64_t{16} << 20};
+  c.in_flight_iterations = 10;
+  c.in_flight_plain_iterations = 3;
   return c;
 }
 
@@ -17,6 +20,7 @@ Config Config::Smoke() {
   c.queue_bytes = {int64_t{64} << 10, int64_t{256} << 10};
   c.batch_connections = {64};
   c.batch_threads = {1, 2};
+  c.in_flight_bytes = {int64_t{64} << 10};
   return c;
 }
 

@@ -32,10 +32,17 @@ struct Config {
   std::vector<int64_t> batch_connections;
   // Thread counts for the batch benchmarks.
   std::vector<int64_t> batch_threads;
+  // Bytes in flight for ResumeInFlight, and its iterations with the probe
+  // and on the plain repair-off path (which waits for timers).
+  std::vector<int64_t> in_flight_bytes;
+  int64_t in_flight_iterations = 1;
+  int64_t in_flight_plain_iterations = 1;
 
-  // 64 KiB to 256 MiB in steps of 4; batches of 1,000 and 10,000.
+  // 64 KiB to 256 MiB in steps of 4; batches of 1,000 and 10,000; 64 KiB,
+  // 1 MiB and 16 MiB in flight.
   static Config Full();
-  // A few iterations' worth: 64 and 256 KiB; a batch of 64.
+  // A few iterations' worth: 64 and 256 KiB; a batch of 64; 64 KiB in
+  // flight, once each.
   static Config Smoke();
 };
 
@@ -45,6 +52,8 @@ void RegisterQueueBenchmarks(const Config& config);
 void RegisterConnectionBenchmarks(const Config& config);
 // Images: write, read, and checkpoint -> image -> restore.
 void RegisterImageBenchmarks(const Config& config);
+// Resuming with data in flight, with the probe and on the plain path.
+void RegisterInFlightBenchmarks(const Config& config);
 
 }  // namespace soccr::bench
 

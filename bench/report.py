@@ -35,6 +35,10 @@ THROUGHPUT_FAMILIES = [
 PER_CONN_FAMILIES = ["IdleCheckpoint", "IdleRestore", "IdleMigrate",
                      "BatchMigrate"]
 TIME_ONLY_FAMILIES = ["PeekRecvTail"]
+# ResumeInFlight/bytes:N/peer_has:K/probe:P: wall-clock ms to the last byte.
+IN_FLIGHT_FAMILY = "ResumeInFlight"
+PEER_HAS = {"0": "none", "1": "all", "2": "prefix"}
+TARGET_IN_FLIGHT_MS = 50.0
 
 # The issue's targets (each a ratio or figure measured in one run).
 TARGET_RATIO = 0.6
@@ -202,6 +206,49 @@ def main():
             for n, t in by_size.items():
                 if not sane(t):
                     problems.append(f"{f}/{n}: time {t} is not sane")
+        out.append("")
+
+    # Resuming with data in flight, probe next to plain repair-off.
+    in_flight = {}
+    for name, row in rows.items():
+        m = re.match(IN_FLIGHT_FAMILY +
+                     r"/bytes:(\d+)/peer_has:(\d)/probe:(\d)", name)
+        if m:
+            ms = to_seconds(row["real_time"], row.get("time_unit", "ns")) * 1e3
+            if not sane(ms):
+                problems.append(f"{name}: time {ms} ms is not sane")
+            in_flight[(int(m.group(1)), m.group(2), m.group(3))] = (
+                ms, row.get("total_retrans", float("nan")))
+    if not in_flight and not args.partial:
+        problems.append(f"family {IN_FLIGHT_FAMILY} missing from the run")
+    if in_flight:
+        out.append("## Resuming with data in flight (ResumeInFlight)")
+        out.append("")
+        out.append("Wall-clock ms from Resume() until the peer has read the "
+                   "last byte (the in-flight bytes it lacked plus a 1 KiB "
+                   "write right after the resume), and the segments the "
+                   "restored socket retransmitted (tcpi_total_retrans), with "
+                   "the in-flight probe and with the plain repair-off path.")
+        out.append("")
+        out.append("| in flight | peer had | probe ms | probe retrans "
+                   "| plain ms | plain retrans |")
+        out.append("|---:|---|---:|---:|---:|---:|")
+        keys = sorted({(n, k) for (n, k, _) in in_flight})
+        for n, k in keys:
+            cells = [human_bytes(n), PEER_HAS.get(k, k)]
+            for probe in ("1", "0"):
+                v = in_flight.get((n, k, probe))
+                cells += ([f"{v[0]:.2f}", f"{v[1]:.0f}"] if v else ["", ""])
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+        worst = max((v[0], n, k) for (n, k, p), v in in_flight.items()
+                    if p == "1")
+        verdict = "met" if worst[0] < TARGET_IN_FLIGHT_MS else "NOT met"
+        out.append(f"- Every in-flight byte at the peer within "
+                   f"{TARGET_IN_FLIGHT_MS:.0f} ms of resume (issue 12, "
+                   f"loopback): {verdict} (slowest {worst[0]:.2f} ms, "
+                   f"{human_bytes(worst[1])}, peer had "
+                   f"{PEER_HAS.get(worst[2], worst[2])})")
         out.append("")
 
     # Table 2: per connection.

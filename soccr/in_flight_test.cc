@@ -24,11 +24,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "soccr/loopback/private_netns.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
-#include "soccr/loopback/private_netns.h"
-#include "soccr/loopback/tcp_pair.h"
 
 namespace soccr {
 namespace {
@@ -148,7 +148,7 @@ TEST_P(InFlightTest, EveryByteOnceThenTheFin) {
     const std::string more = soccr::loopback::Pattern(10000, 99);
     ASSERT_OK(soccr::loopback::WriteAll(fd.borrow(), more));
     ASSERT_OK_AND_ASSIGN(tail, soccr::loopback::ReadExactly(server, more.size(),
-                                                           absl::Seconds(20)));
+                                                            absl::Seconds(20)));
     EXPECT_TRUE(tail == more) << "bytes after the resume differ";
     ASSERT_OK(
         soccr::loopback::WaitNothingInFlight(fd.borrow(), absl::Seconds(20)));
@@ -161,7 +161,7 @@ TEST_P(InFlightTest, EveryByteOnceThenTheFin) {
     case TcpState::kClosing:  // TIME_WAIT, which the descriptor shows as CLOSE
     case TcpState::kLastAck:
       ASSERT_OK(soccr::loopback::WaitTcpState(fd.borrow(), N(TcpState::kClose),
-                                             absl::Seconds(20)));
+                                              absl::Seconds(20)));
       break;
     default:
       EXPECT_EQ(soccr::loopback::TcpStateNumber(fd.borrow()),
@@ -185,7 +185,7 @@ TEST_F(InFlightFallbackTest, WithoutProbeStillExact) {
   ASSERT_OK_AND_ASSIGN(fd, std::move(restored).Resume(options));
   ASSERT_OK_AND_ASSIGN(
       got, soccr::loopback::ReadExactly(c.server.borrow(), c.to_server.size(),
-                                       absl::Seconds(30)));
+                                        absl::Seconds(30)));
   EXPECT_TRUE(got == c.to_server);
   ASSERT_OK(
       soccr::loopback::WaitNothingInFlight(fd.borrow(), absl::Seconds(30)));
@@ -208,11 +208,11 @@ TEST_F(InFlightFallbackTest, LockStillUpAtResume) {
   ASSERT_OK(soccr::loopback::AcceptIncoming(c.server.borrow()));
   ASSERT_OK_AND_ASSIGN(
       got, soccr::loopback::ReadExactly(c.server.borrow(), c.to_server.size(),
-                                       absl::Seconds(30)));
+                                        absl::Seconds(30)));
   EXPECT_TRUE(got == c.to_server);
   ASSERT_OK(soccr::loopback::ExpectEof(c.server.borrow(), absl::Seconds(30)));
   ASSERT_OK(soccr::loopback::WaitTcpState(fd.borrow(), N(TcpState::kFinWait2),
-                                         absl::Seconds(30)));
+                                          absl::Seconds(30)));
 }
 
 }  // namespace

@@ -28,8 +28,8 @@
 #include "absl/status/statusor.h"
 #include "soccr/connection_state.h"
 #include "soccr/fd.h"
-#include "soccr/tcp_state.h"
 #include "soccr/loopback/tcp_pair.h"
+#include "soccr/tcp_state.h"
 
 namespace soccr::loopback {
 
