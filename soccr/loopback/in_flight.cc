@@ -68,6 +68,25 @@ absl::Status WaitOnlyFinInFlight(BorrowedFd fd) {
   return absl::OkStatus();
 }
 
+// Sends the client's FIN and has the server drop it; with `closing`, the
+// server's FIN then crosses it and the client acknowledges that.
+absl::Status FinDroppedByServer(BorrowedFd client, BorrowedFd server,
+                                bool closing) {
+  if (absl::Status s = DropIncomingFin(server); !s.ok()) return s;
+  if (::shutdown(client.get(), SHUT_WR) != 0) {
+    return absl::ErrnoToStatus(errno, "shutdown(client)");
+  }
+  if (absl::Status s = WaitOnlyFinInFlight(client); !s.ok()) return s;
+  if (!closing) return absl::OkStatus();
+  if (::shutdown(server.get(), SHUT_WR) != 0) {
+    return absl::ErrnoToStatus(errno, "shutdown(server)");
+  }
+  if (absl::Status s = WaitTcpState(client, N(TcpState::kClosing)); !s.ok()) {
+    return s;
+  }
+  return WaitTcpState(server, N(TcpState::kFinWait2));
+}
+
 }  // namespace
 
 std::string PeerHasName(PeerHas p) {
@@ -121,67 +140,32 @@ absl::StatusOr<InFlightConnection> MakeInFlight(const InFlightSpec& spec) {
     }
     if (absl::Status s = WaitNothingInFlight(server); !s.ok()) return s;
   }
-  if (fin && !peer_has_fin) {
-    // Our FIN is sent and dropped at the server.
-    if (absl::Status s = DropIncomingFin(server); !s.ok()) return s;
+  const bool closing = spec.state == TcpState::kClosing;
+  if (fin && (!peer_has_fin || closing)) {
+    // Our FIN is sent and dropped at the server (for CLOSING the server's
+    // FIN crosses it and is acknowledged).
+    if (absl::Status s = FinDroppedByServer(client, server, closing); !s.ok()) {
+      return s;
+    }
     c.server_drops_fin = true;
-    if (::shutdown(client.get(), SHUT_WR) != 0) {
+  }
+  if (peer_has_fin) {
+    // The server gets our FIN (for CLOSING, the client's retransmission of
+    // it); its ACK is dropped at the client.
+    if (absl::Status s = DropIncoming(client); !s.ok()) return s;
+    if (closing) {
+      if (absl::Status s = AcceptIncoming(server); !s.ok()) return s;
+      c.server_drops_fin = false;
+    } else if (::shutdown(client.get(), SHUT_WR) != 0) {
       return absl::ErrnoToStatus(errno, "shutdown(client)");
     }
-    if (absl::Status s = WaitOnlyFinInFlight(client); !s.ok()) return s;
-    if (spec.state == TcpState::kClosing) {
-      if (::shutdown(server.get(), SHUT_WR) != 0) {
-        return absl::ErrnoToStatus(errno, "shutdown(server)");
-      }
-      if (absl::Status s = WaitTcpState(client, N(TcpState::kClosing));
-          !s.ok()) {
-        return s;
-      }
-      if (absl::Status s = WaitTcpState(server, N(TcpState::kFinWait2));
-          !s.ok()) {
-        return s;
-      }
-    }
-  } else if (peer_has_fin) {
-    // The server gets our FIN; its ACK is dropped at the client.
-    if (spec.state == TcpState::kClosing) {
-      // Both FINs cross: ours dropped at first, the server's acknowledged.
-      if (absl::Status s = DropIncomingFin(server); !s.ok()) return s;
-      if (::shutdown(client.get(), SHUT_WR) != 0) {
-        return absl::ErrnoToStatus(errno, "shutdown(client)");
-      }
-      if (absl::Status s = WaitOnlyFinInFlight(client); !s.ok()) return s;
-      if (::shutdown(server.get(), SHUT_WR) != 0) {
-        return absl::ErrnoToStatus(errno, "shutdown(server)");
-      }
-      if (absl::Status s = WaitTcpState(client, N(TcpState::kClosing));
-          !s.ok()) {
-        return s;
-      }
-      if (absl::Status s = WaitTcpState(server, N(TcpState::kFinWait2));
-          !s.ok()) {
-        return s;
-      }
-      // Then the client's retransmitted FIN reaches the server (TIME_WAIT,
-      // which its descriptor shows as CLOSE) and the ACK is lost.
-      if (absl::Status s = DropIncoming(client); !s.ok()) return s;
-      if (absl::Status s = AcceptIncoming(server); !s.ok()) return s;
-      if (absl::Status s = WaitTcpState(server, N(TcpState::kClose)); !s.ok()) {
-        return s;
-      }
-    } else {
-      if (absl::Status s = DropIncoming(client); !s.ok()) return s;
-      if (::shutdown(client.get(), SHUT_WR) != 0) {
-        return absl::ErrnoToStatus(errno, "shutdown(client)");
-      }
-      if (spec.state == TcpState::kLastAck) {
-        if (absl::Status s = WaitTcpState(server, N(TcpState::kClose));
-            !s.ok()) {
-          return s;
-        }
-      } else if (absl::Status s = ExpectEof(server); !s.ok()) {
-        return s;
-      }
+    // FIN_WAIT1: the server reads end-of-file. LAST_ACK and CLOSING: it
+    // reaches TIME_WAIT, which its descriptor shows as CLOSE.
+    if (absl::Status s = spec.state == TcpState::kFinWait1
+                             ? ExpectEof(server)
+                             : WaitTcpState(server, N(TcpState::kClose));
+        !s.ok()) {
+      return s;
     }
   }
   if (TcpStateNumber(client) != N(spec.state)) {
