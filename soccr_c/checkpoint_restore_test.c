@@ -133,6 +133,54 @@ static void in_flight_data(enum ct_family family) {
   free(data);
 }
 
+/* The peer already had some or all of the bytes in flight; only its ACKs
+ * were lost (made exact by editing the image: the last `again` bytes the
+ * server acknowledged go back in as sent and unacknowledged, followed by
+ * `more` the server never got). libsoccr_resume asks the peer what it has:
+ * what it has is acknowledged before the call returns, what it lacks
+ * arrives, once. */
+static void peer_had_in_flight(enum ct_family family, size_t again,
+                               size_t more) {
+  const size_t before = 200000;
+  char *data = ct_pattern(before + more, 70 + family, 0);
+  struct ct_image img;
+  int client, server, restored;
+
+  CHECK(ct_connected_pair(family, 0, &client, &server) == 0);
+  CHECK(ct_write_all(client, data, before) == 0);
+  EXPECT(ct_expect_stream(server, data, before) == 0);
+  CHECK(ct_wait_nothing_in_flight(client) == 0);
+  CHECK(ct_checkpoint(client, &img) == 0);
+  close(client);
+  CHECK_EQ(img.data.outq_len, 0);
+  free(img.outq);
+  img.outq = malloc(again + more);
+  CHECK(img.outq != NULL);
+  memcpy(img.outq, data + before - again, again + more);
+  img.data.outq_len = (uint32_t)(again + more);
+  img.data.unsq_len = 0;
+  img.data.outq_seq += (uint32_t)more;
+
+  restored = ct_restore(&img, SOCCR_MEM_EXCL);
+  CHECK(restored >= 0);
+  if (more == 0) EXPECT_EQ(ct_outq(restored), 0);
+  EXPECT(ct_expect_stream(server, data + before, more) == 0);
+  EXPECT(ct_traffic_both_ways(restored, server, 5000, 80) == 0);
+  close(restored);
+  close(server);
+  free(data);
+}
+
+static void TestPeerHadAllInFlightV4(void) {
+  peer_had_in_flight(CT_V4, 100000, 0);
+}
+static void TestPeerHadAPrefixInFlightV6(void) {
+  peer_had_in_flight(CT_V6, 50000, 50000);
+}
+static void TestPeerHadAllInFlightMapped(void) {
+  peer_had_in_flight(CT_MAPPED, 100000, 0);
+}
+
 static void TestInFlightDataV4(void) { in_flight_data(CT_V4); }
 static void TestInFlightDataV6(void) { in_flight_data(CT_V6); }
 static void TestInFlightDataMapped(void) { in_flight_data(CT_MAPPED); }
@@ -289,6 +337,9 @@ int main(int argc, char **argv) {
       CT_TEST(TestInFlightDataV4),
       CT_TEST(TestInFlightDataV6),
       CT_TEST(TestInFlightDataMapped),
+      CT_TEST(TestPeerHadAllInFlightV4),
+      CT_TEST(TestPeerHadAPrefixInFlightV6),
+      CT_TEST(TestPeerHadAllInFlightMapped),
       CT_TEST(TestGetAddrV4),
       CT_TEST(TestGetAddrV6),
       CT_TEST(TestGetAddrMapped),
