@@ -215,5 +215,25 @@ TEST_F(InFlightFallbackTest, LockStillUpAtResume) {
                                           absl::Seconds(30)));
 }
 
+// A restored socket handed over in repair mode holds what was in flight, as
+// a plain restore had it (sent and unacknowledged), not the probe's view.
+TEST_F(InFlightFallbackTest, ReleasedInRepairModeHoldsItAll) {
+  InFlightSpec spec;
+  spec.peer_has = PeerHas::kPrefix;
+  ASSERT_OK_AND_ASSIGN(c, soccr::loopback::MakeInFlight(spec));
+  ASSERT_OK_AND_ASSIGN(restored, Restore(c.state));
+  OwnedFd fd = std::move(restored).ReleaseInRepairMode();
+  EXPECT_EQ(soccr::loopback::OutqLen(fd.borrow()), spec.bytes);
+  // The caller resumes it itself, the plain way: every byte, once.
+  const int off = 0;
+  ASSERT_EQ(::setsockopt(fd.get(), SOL_TCP, TCP_REPAIR, &off, sizeof(off)), 0);
+  ASSERT_OK_AND_ASSIGN(
+      got, soccr::loopback::ReadExactly(c.server.borrow(), c.to_server.size(),
+                                        absl::Seconds(30)));
+  EXPECT_TRUE(got == c.to_server);
+  ASSERT_OK(
+      soccr::loopback::WaitNothingInFlight(fd.borrow(), absl::Seconds(30)));
+}
+
 }  // namespace
 }  // namespace soccr

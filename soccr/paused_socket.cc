@@ -70,7 +70,16 @@ void PausedSocket::Disarm() {
   pending_.reset();
 }
 
+void PausedSocket::PutBackInFlight() {
+  if (!fd_ || sys_ == nullptr || !repair_ || pending_ == nullptr) return;
+  const ErrorContext ctx("release", fd_);
+  // Nowhere to report a failure: the caller gives the socket up as it is.
+  (void)internal::SettleInFlight(*sys_, fd_, *pending_, absl::ZeroDuration(),
+                                 ctx);
+}
+
 void PausedSocket::ReleaseRepair() {
+  PutBackInFlight();
   if (fd_ && sys_ != nullptr && repair_) {
     // Nowhere to report a failure from here: the descriptor is the caller's
     // and was most likely closed under us.
@@ -214,6 +223,7 @@ absl::StatusOr<OwnedFd> RestoredSocket::Resume(
 }
 
 OwnedFd RestoredSocket::ReleaseInRepairMode() && {
+  paused_.PutBackInFlight();
   paused_.Disarm();
   return std::move(fd_);
 }

@@ -60,7 +60,8 @@ struct ResumeOptions {
 
   // A restored connection that had data or its FIN in flight asks the peer,
   // before leaving repair mode, how much of it arrived (one probe segment
-  // from a raw socket, its answer captured by another; needs CAP_NET_RAW),
+  // from a raw socket, its answer captured by another; without CAP_NET_RAW
+  // the resume takes the plain path),
   // and sends what the peer lacks at once, as new data, followed by the
   // FIN. Without this (or without an answer) that data waits for the
   // retransmission timer of a socket with no RTT estimate: 1 s with SACK,
@@ -112,8 +113,12 @@ class PausedSocket {
   // closing it then sends neither FIN nor RST (to migrate a connection). A
   // listener, never in repair mode, is simply let go: closing it sends
   // nothing either, as a checkpoint succeeds only when its accept queue is
-  // empty.
-  void LeaveInRepairMode() && { Disarm(); }
+  // empty. A restored socket first gets the data and FIN it held in flight
+  // back (as sent and unacknowledged), as the original had them.
+  void LeaveInRepairMode() && {
+    PutBackInFlight();
+    Disarm();
+  }
 
   // Gives up the handle and drops the connection without a packet to the
   // peer: connect(AF_UNSPEC), which in repair mode makes the kernel forget
@@ -141,6 +146,9 @@ class PausedSocket {
   absl::Status ResumeImpl(const ResumeOptions& options);
   // Stops the destructor from touching the socket.
   void Disarm();
+  // Best effort: writes what a restore held in flight into the socket, as
+  // sent, so that a socket let go in repair mode holds all of it.
+  void PutBackInFlight();
   // Best-effort repair off, for the destructor and move-assignment.
   void ReleaseRepair();
 
@@ -184,8 +192,9 @@ class RestoredSocket {
   [[nodiscard]] absl::StatusOr<OwnedFd> Resume(
       const ResumeOptions& options = {}) &&;
 
-  // Hands over the socket still in repair mode. Unsent data the restore was
-  // holding is discarded; closing the result sends nothing.
+  // Hands over the socket still in repair mode, with the data and FIN that
+  // were in flight back in it as sent. Unsent data the restore was holding
+  // is discarded; closing the result sends nothing.
   [[nodiscard]] OwnedFd ReleaseInRepairMode() &&;
 
  private:

@@ -167,7 +167,8 @@ void libsoccr_resume(struct libsoccr_sk *sk);
 /*
  * libsoccr_release frees the handle like libsoccr_resume but leaves the
  * socket in repair mode, so that closing it sends nothing to the peer (to
- * migrate a connection). Unsent data held by a restore is discarded.
+ * migrate a connection). Data a restore held in flight goes back into the
+ * socket as sent; unsent data held by a restore is discarded.
  */
 void libsoccr_release(struct libsoccr_sk *sk);
 

@@ -201,9 +201,11 @@ absl::StatusOr<bool> SettleInFlight(const sys::Sys& sys, BorrowedFd fd,
                     sys.SetRepairQueue(fd, sys::RepairQueue::kRecv)));
       SOCCR_ASSIGN_OR_RETURN(const uint32_t rcv_nxt,
                              ctx.Check("read rcv_nxt", sys.GetQueueSeq(fd)));
-      SOCCR_ASSIGN_OR_RETURN(answer,
-                             ProbePeer(sys, params, held.snd_una, rcv_nxt,
-                                       held.probe_window, timeout, ctx));
+      absl::StatusOr<std::optional<CapturedTcpHeader>> probed = ProbePeer(
+          sys, params, held.snd_una, rcv_nxt, held.probe_window, timeout, ctx);
+      // The probe only saves time: where it cannot be made (no CAP_NET_RAW,
+      // no route to the peer yet), the resume takes the plain path.
+      if (probed.ok()) answer = *probed;
     }
     held.decided = true;
     // An answer that acknowledges what was never sent, or less than the

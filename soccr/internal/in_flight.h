@@ -20,9 +20,10 @@
 //      the FIN steps run in repair mode and that ACK moves the state on;
 //   3. the bytes it lacks become unsent data: the resume sends them at once
 //      under the restored window, followed by our FIN.
-// Without an answer in time (the peer's packets still blocked, say), or
-// with an answer that makes no sense, everything held goes back exactly as
-// a plain restore has it: sent and unacknowledged, for the timers.
+// Without an answer in time (the peer's packets still blocked, say), where
+// the probe cannot be sent (no CAP_NET_RAW), or with an answer that makes
+// no sense, everything held goes back exactly as a plain restore has it:
+// sent and unacknowledged, for the timers.
 //
 //   absl::StatusOr<bool> settled =
 //       SettleInFlight(sys, fd, pending, absl::Milliseconds(50), ctx);
