@@ -127,6 +127,9 @@ absl::Status RunFinStepsInRepair(const sys::Sys& sys, BorrowedFd fd,
                                  HeldInFlight& held,
                                  const PeerSegmentParams& params,
                                  const ErrorContext& ctx) {
+  // Without FIN steps the window stays as the restore set it (with unsent
+  // data before a CLOSING FIN, its rcv_wup must wait for the peer's FIN).
+  if (held.fin_steps.empty()) return absl::OkStatus();
   size_t done = 0;
   const absl::Status s = RunStateSteps(sys, fd, held.fin_steps, params,
                                        /*in_repair=*/true, ctx, &done);
