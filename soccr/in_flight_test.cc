@@ -13,6 +13,8 @@
 
 #include "soccr/loopback/in_flight.h"
 
+#include <errno.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
@@ -27,6 +29,8 @@
 #include "soccr/loopback/private_netns.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
+#include "soccr/sys/intercepting_sys.h"
+#include "soccr/sys/sys.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
 
@@ -38,6 +42,67 @@ using ::soccr::loopback::InFlightSpec;
 using ::soccr::loopback::PeerHas;
 
 int N(TcpState s) { return static_cast<int>(s); }
+
+// The server reads exactly what the restored client had to send it.
+void ExpectServerGetsAll(const soccr::loopback::InFlightConnection& c) {
+  ASSERT_OK_AND_ASSIGN(
+      got, soccr::loopback::ReadExactly(c.server.borrow(), c.to_server.size(),
+                                        absl::Seconds(30)));
+  EXPECT_TRUE(got == c.to_server) << "client->server bytes differ";
+}
+
+// tcpi_total_retrans of `fd`: segments the socket retransmitted.
+uint32_t TotalRetrans(BorrowedFd fd) {
+  struct tcp_info info = {};
+  socklen_t len = sizeof(info);
+  if (::getsockopt(fd.get(), SOL_TCP, TCP_INFO, &info, &len) != 0) return ~0u;
+  return info.tcpi_total_retrans;
+}
+
+// Makes every call for real, except: opening the raw socket that captures
+// the probe's answer fails with EPERM (no CAP_NET_RAW), or the answer's ACK
+// number is moved `ack_shift` past what the peer said (an answer that makes
+// no sense).
+class ProbeSaboteurSys final : public sys::InterceptingSys {
+ public:
+  ProbeSaboteurSys(bool no_capture, uint32_t ack_shift)
+      : InterceptingSys(sys::LinuxSys()),
+        no_capture_(no_capture),
+        ack_shift_(ack_shift) {}
+  sys::Result<OwnedFd> Socket(int domain, int type,
+                              int protocol) const override {
+    if (no_capture_ && (type & 0xf) == SOCK_RAW && protocol == IPPROTO_TCP) {
+      sys::Result<OwnedFd> r;
+      r.err = EPERM;
+      return r;
+    }
+    return InterceptingSys::Socket(domain, type, protocol);
+  }
+  sys::Result<size_t> Recv(BorrowedFd fd,
+                           absl::Span<uint8_t> buf) const override {
+    sys::Result<size_t> r = InterceptingSys::Recv(fd, buf);
+    // Only loopback IPv4 here: the TCP header follows a 20-byte IP header.
+    if (r.ok() && ack_shift_ != 0 && r.value >= 40) {
+      uint8_t* ack = buf.data() + 20 + 8;
+      uint32_t v = (uint32_t{ack[0]} << 24) | (uint32_t{ack[1]} << 16) |
+                   (uint32_t{ack[2]} << 8) | ack[3];
+      v += ack_shift_;
+      for (int i = 0; i < 4; ++i)
+        ack[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+      ++shifted_;
+    }
+    return r;
+  }
+  int shifted() const { return shifted_; }
+
+ protected:
+  int Intercept(sys::Op, int, int) const override { return 0; }
+
+ private:
+  bool no_capture_;
+  uint32_t ack_shift_;
+  mutable int shifted_ = 0;
+};
 
 struct Param {
   InFlightSpec spec;
@@ -138,9 +203,11 @@ TEST_P(InFlightTest, EveryByteOnceThenTheFin) {
     EXPECT_EQ(soccr::loopback::TcpStateNumber(fd.borrow()), N(settled));
   }
 
-  ASSERT_OK_AND_ASSIGN(got, soccr::loopback::ReadExactly(
-                                server, c.to_server.size(), absl::Seconds(20)));
-  EXPECT_TRUE(got == c.to_server) << "client->server bytes differ";
+  ExpectServerGetsAll(c);
+  // What the peer lacked left as new data, not as retransmissions after a
+  // timer: had the probe not been answered, the plain path would have
+  // delivered it all the same, only by retransmitting it.
+  EXPECT_EQ(TotalRetrans(fd.borrow()), 0u);
   if (c.fin) {
     ASSERT_OK(soccr::loopback::ExpectEof(server, absl::Seconds(20)));
   } else {
@@ -183,10 +250,43 @@ TEST_F(InFlightFallbackTest, WithoutProbeStillExact) {
   ResumeOptions options;
   options.in_flight_probe_timeout = absl::ZeroDuration();
   ASSERT_OK_AND_ASSIGN(fd, std::move(restored).Resume(options));
-  ASSERT_OK_AND_ASSIGN(
-      got, soccr::loopback::ReadExactly(c.server.borrow(), c.to_server.size(),
-                                        absl::Seconds(30)));
-  EXPECT_TRUE(got == c.to_server);
+  ExpectServerGetsAll(c);
+  ASSERT_OK(
+      soccr::loopback::WaitNothingInFlight(fd.borrow(), absl::Seconds(30)));
+}
+
+// Without CAP_NET_RAW for the capture socket the probe cannot be made: the
+// resume takes the plain path, and still delivers every byte once.
+TEST_F(InFlightFallbackTest, NoCaptureSocketTakesThePlainPath) {
+  InFlightSpec spec;
+  spec.peer_has = PeerHas::kPrefix;
+  ASSERT_OK_AND_ASSIGN(c, soccr::loopback::MakeInFlight(spec));
+  const ProbeSaboteurSys sys(/*no_capture=*/true, 0);
+  ASSERT_OK_AND_ASSIGN(restored, Restore(c.state, sys));
+  ASSERT_OK(c.ReleasePeer());
+  ASSERT_OK_AND_ASSIGN(fd, std::move(restored).Resume());
+  ExpectServerGetsAll(c);
+  // Everything went back as sent and unacknowledged: what the peer lacked
+  // could only reach it as retransmissions.
+  EXPECT_GT(TotalRetrans(fd.borrow()), 0u);
+  ASSERT_OK(
+      soccr::loopback::WaitNothingInFlight(fd.borrow(), absl::Seconds(30)));
+}
+
+// An answer that acknowledges more than was ever sent is not believed: the
+// resume takes the plain path instead of acknowledging bytes the peer
+// never had (which would lose them).
+TEST_F(InFlightFallbackTest, NonsenseAnswerTakesThePlainPath) {
+  InFlightSpec spec;
+  spec.peer_has = PeerHas::kNone;
+  ASSERT_OK_AND_ASSIGN(c, soccr::loopback::MakeInFlight(spec));
+  const ProbeSaboteurSys sys(/*no_capture=*/false, /*ack_shift=*/1 << 20);
+  ASSERT_OK_AND_ASSIGN(restored, Restore(c.state, sys));
+  ASSERT_OK(c.ReleasePeer());
+  ASSERT_OK_AND_ASSIGN(fd, std::move(restored).Resume());
+  EXPECT_GT(sys.shifted(), 0) << "the probe's answer was never captured";
+  ExpectServerGetsAll(c);
+  EXPECT_GT(TotalRetrans(fd.borrow()), 0u) << "the answer was believed";
   ASSERT_OK(
       soccr::loopback::WaitNothingInFlight(fd.borrow(), absl::Seconds(30)));
 }
@@ -206,10 +306,7 @@ TEST_F(InFlightFallbackTest, LockStillUpAtResume) {
   EXPECT_EQ(soccr::loopback::TcpStateNumber(fd.borrow()),
             N(TcpState::kFinWait1));
   ASSERT_OK(soccr::loopback::AcceptIncoming(c.server.borrow()));
-  ASSERT_OK_AND_ASSIGN(
-      got, soccr::loopback::ReadExactly(c.server.borrow(), c.to_server.size(),
-                                        absl::Seconds(30)));
-  EXPECT_TRUE(got == c.to_server);
+  ExpectServerGetsAll(c);
   ASSERT_OK(soccr::loopback::ExpectEof(c.server.borrow(), absl::Seconds(30)));
   ASSERT_OK(soccr::loopback::WaitTcpState(fd.borrow(), N(TcpState::kFinWait2),
                                           absl::Seconds(30)));
@@ -227,10 +324,7 @@ TEST_F(InFlightFallbackTest, ReleasedInRepairModeHoldsItAll) {
   // The caller resumes it itself, the plain way: every byte, once.
   const int off = 0;
   ASSERT_EQ(::setsockopt(fd.get(), SOL_TCP, TCP_REPAIR, &off, sizeof(off)), 0);
-  ASSERT_OK_AND_ASSIGN(
-      got, soccr::loopback::ReadExactly(c.server.borrow(), c.to_server.size(),
-                                        absl::Seconds(30)));
-  EXPECT_TRUE(got == c.to_server);
+  ExpectServerGetsAll(c);
   ASSERT_OK(
       soccr::loopback::WaitNothingInFlight(fd.borrow(), absl::Seconds(30)));
 }

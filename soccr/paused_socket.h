@@ -182,11 +182,12 @@ class RestoredSocket {
   // the answer; listen() for a listener), and hands over the live socket.
   // Data and our FIN that were in flight: first, still in repair mode, the
   // peer is asked what it has (see ResumeOptions::in_flight_probe_timeout,
-  // the most this waits for the answer, plus at most 500 ms for one
-  // injected segment to be processed locally); what it lacks is sent at
-  // once. The state may then already be past the checkpointed one (the
-  // peer had our FIN: FIN_WAIT2, TIME_WAIT or CLOSE).
-  // On error the socket is back in repair mode (if it was in it) and
+  // the most this waits for the answer, plus at most 500 ms for each
+  // segment injected locally: the peer's ACK, and in CLOSING its FIN before
+  // that; the bound matters only where a filter drops them); what it lacks
+  // is sent at once. The state may then already be past the checkpointed one
+  // (the peer had our FIN: FIN_WAIT2, TIME_WAIT or CLOSE). On error the socket
+  // is back in repair mode (if it was in it) and
   // `*this` still owns it, with what is left to do: drop it to close it
   // silently, or retry.
   [[nodiscard]] absl::StatusOr<OwnedFd> Resume(

@@ -79,7 +79,8 @@ struct HeldInFlight {
 // (pending.steps). A zero `timeout` sends no probe: everything held goes
 // back as sent. Returns whether the peer's answer settled it (the resume
 // then needs no window probe of its own). Blocks for at most `timeout`
-// plus the local delivery of one injected segment (bounded, 500 ms).
+// plus 500 ms for each segment it injects locally (at most two: the
+// peer's FIN in CLOSING, then its ACK).
 // Errors name the step and the call; what is held stays held.
 [[nodiscard]] absl::StatusOr<bool> SettleInFlight(const sys::Sys& sys,
                                                   BorrowedFd fd,
