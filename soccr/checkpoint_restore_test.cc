@@ -328,18 +328,39 @@ TEST_P(MssTest, RestoredMssMatchesOriginal) {
                         70);
   ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair.server.borrow()));
   const uint32_t original = TcpInfo(pair.client.borrow()).tcpi_snd_mss;
+  const uint32_t original_advmss = TcpInfo(pair.client.borrow()).tcpi_advmss;
   ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
+  ASSERT_TRUE(state.options.timestamps);
   ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
   const uint32_t restored = TcpInfo(client.borrow()).tcpi_snd_mss;
+  // The MSS the socket advertises is fixed by connect() and never changes
+  // after it: the route's (MTU less the IP and TCP headers) capped by the
+  // TCP_MAXSEG set before it, which accepts at most 32767. A handshake
+  // takes the 12 bytes of the timestamp option off it; a repair-mode
+  // connect() does not. So the restored socket advertises 12 bytes more
+  // than the original (1460 against 1448 at MTU 1500), and 32767 where the
+  // original had 65483. It bounds only receive-side estimates (rcv_mss,
+  // the receive buffer's autotuning): 1 GiB each way went as fast over the
+  // restored socket as over a fresh one (docs/tcp-states.md).
+  EXPECT_EQ(TcpInfo(client.borrow()).tcpi_advmss,
+            std::min<uint32_t>(original_advmss + 12, 32767))
+      << "mtu " << mtu;
   // TCP_MAXSEG accepts at most 32767, less the 12 bytes of the timestamp
   // option; on a 65536-byte loopback the original runs at 65483.
   const uint32_t limit = 32767 - 12;
   EXPECT_EQ(restored, std::min(original, limit))
       << "mtu " << mtu << ": original " << original;
-  // Beyond that limit the first write brings it back: the kernel
-  // recomputes the MSS from the path MTU and the restored MSS option.
+  // Beyond that limit the kernel brings it back when it next recomputes the
+  // MSS (tcp_sync_mss) from the path MTU and the restored MSS option: when
+  // the peer offers a window beyond the largest it had (tcp_ack_update_
+  // window), as here once it reads. Until then a 65536-byte loopback sends
+  // 32755-byte segments, which costs nothing there: loopback passes a
+  // whole GSO packet on unsegmented (docs/tcp-states.md).
   ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 16384, 71);
   EXPECT_EQ(TcpInfo(client.borrow()).tcpi_snd_mss, original) << "mtu " << mtu;
+  EXPECT_EQ(TcpInfo(client.borrow()).tcpi_advmss,
+            std::min<uint32_t>(original_advmss + 12, 32767))
+      << "mtu " << mtu;
 }
 
 // A peer that offers a small window: the kernel keeps segments to half of

@@ -525,8 +525,18 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
                        sizeof(abort_close));
     lingers.push_back(l);
   }
+  // The connections resume while our lock still holds them, so that a
+  // crash before the unlock leaves the source able to redeliver the image.
+  // The in-flight probe cannot work then: its answer would be dropped by
+  // the lock, and each connection with bytes in flight would wait out the
+  // whole probe timeout (50 ms) inside the downtime before taking the
+  // plain path anyway. So no probe: those bytes go as the plain path sends
+  // them (see docs/migration.md, "Data in flight").
+  ResumeOptions resume_options;
+  resume_options.in_flight_probe_timeout = absl::ZeroDuration();
   for (size_t i = 0; i < restored.size(); ++i) {
-    absl::StatusOr<OwnedFd> live = std::move(*restored[i]).Resume();
+    absl::StatusOr<OwnedFd> live =
+        std::move(*restored[i]).Resume(resume_options);
     if (!live.ok()) {
       fprintf(stderr, "soccr receive: resume connection %zu: %s\n", i,
               std::string(live.status().message()).c_str());
