@@ -11,11 +11,16 @@
 #include <string.h>
 
 #include "absl/status/status.h"
+#include "bench/cold.h"
 #include "bench/fixtures.h"
 #include "bench/registry.h"
 #include "benchmark/benchmark.h"
 
 int main(int argc, char** argv) {
+  // A child of FirstCheckpoint* (cold_bench.cc): already in the namespace.
+  if (argc > 1 && strcmp(argv[1], "--first-checkpoint") == 0) {
+    return soccr::bench::RunFirstCheckpoint(argc, argv);
+  }
   if (absl::Status s = soccr::bench::EnterBenchmarkNamespace(); !s.ok()) {
     fprintf(stderr, "cannot set up the benchmark namespace: %s\n",
             s.ToString().c_str());
@@ -37,8 +42,10 @@ int main(int argc, char** argv) {
   const soccr::bench::Config config =
       smoke ? soccr::bench::Config::Smoke() : soccr::bench::Config::Full();
   soccr::bench::RegisterQueueBenchmarks(config);
+  soccr::bench::RegisterColdBenchmarks(config);
   soccr::bench::RegisterImageBenchmarks(config);
   soccr::bench::RegisterConnectionBenchmarks(config);
+  soccr::bench::RegisterCApiBenchmarks(config);
   soccr::bench::RegisterInFlightBenchmarks(config);
 
   benchmark::Initialize(&argc, argv);

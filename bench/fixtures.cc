@@ -270,6 +270,7 @@ double CpuSeconds(clockid_t clock) {
 
 double ThreadCpuSeconds() { return CpuSeconds(CLOCK_THREAD_CPUTIME_ID); }
 double ProcessCpuSeconds() { return CpuSeconds(CLOCK_PROCESS_CPUTIME_ID); }
+double WallSeconds() { return CpuSeconds(CLOCK_MONOTONIC); }
 
 void CloseSilently(OwnedFd fd) {
   absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd.borrow());

@@ -120,6 +120,8 @@ ConnectionState WithSentQueue(const ConnectionState& base,
 // kernel time included.
 double ThreadCpuSeconds();
 double ProcessCpuSeconds();
+// Wall-clock time (CLOCK_MONOTONIC), for the cold benchmarks' headline.
+double WallSeconds();
 
 // Puts a live socket back into repair mode and closes it: nothing reaches
 // its peer, and its address is free for the next restore.

@@ -14,22 +14,42 @@
 //
 // An in-memory file keeps the disk out of the figures: what is measured is
 // the CPU work of soccr and the kernel, at most one copy each way.
+//
+// ColdEndToEnd<Memfd|Ext4|Stream>: the pipeline as a caller runs it, with a
+// new connection per repetition whose receive queue the peer filled, timed
+// wall-clock (manual time; CPU time of the thread beside it) from the pause
+// to the restored socket: Pause + Checkpoint -> the image -> Restore in the
+// other namespace. The image goes into
+// - Memfd: a new memfd, mapped and read in place;
+// - Ext4: a new file in $SOCCR_BENCH_IMAGE_DIR (default /tmp; the label
+//   says which file system it is on: ext4 on this machine), written,
+//   mapped and read in place, no fsync (the page cache, as a checkpoint
+//   followed by a restore on the same host sees it), unlinked untimed;
+// - Stream: a pipe, written by a second thread (WriteImageToStream) while
+//   this one reads it (ReadImageStream) and restores.
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/cold.h"
 #include "bench/fixtures.h"
 #include "bench/registry.h"
 #include "benchmark/benchmark.h"
 #include "soccr/checkpoint.h"
 #include "soccr/image/image.h"
 #include "soccr/image/mapped_file.h"
+#include "soccr/image/stream.h"
 #include "soccr/paused_socket.h"
 #include "soccr/restore.h"
 
@@ -156,6 +176,134 @@ void BM_EndToEnd(benchmark::State& state) {
   SetBytes(state, bytes);
 }
 
+enum class Medium { kMemfd, kExt4, kStream };
+
+std::string ImageDir() {
+  const char* dir = getenv("SOCCR_BENCH_IMAGE_DIR");
+  return dir != nullptr && *dir != 0 ? dir : "/tmp";
+}
+
+std::string FileSystemName(const std::string& dir) {
+  struct statfs fs = {};
+  if (::statfs(dir.c_str(), &fs) != 0) return "unknown";
+  switch (fs.f_type) {
+    case EXT4_SUPER_MAGIC:  // ext2, ext3 and ext4 share it.
+      return "ext4";
+    case TMPFS_MAGIC:
+      return "tmpfs";
+    case BTRFS_SUPER_MAGIC:
+      return "btrfs";
+    case XFS_SUPER_MAGIC:
+      return "xfs";
+    case OVERLAYFS_SUPER_MAGIC:
+      return "overlayfs";
+    default:
+      return absl::StrCat("f_type 0x", absl::Hex(fs.f_type));
+  }
+}
+
+// Checkpoint -> file -> restore; `file` is new and empty.
+absl::StatusOr<RestoredSocket> ThroughFile(PausedSocket& paused,
+                                           BorrowedFd file) {
+  absl::StatusOr<ConnectionState> s = Checkpoint(paused);
+  if (!s.ok()) return s.status();
+  if (absl::Status st = WriteImage(file, {*s}); !st.ok()) return st;
+  absl::StatusOr<ConnectionState> read = ReadInPlace(file);
+  if (!read.ok()) return read.status();
+  if (absl::Status st = UseRestoreTargetNamespace(); !st.ok()) return st;
+  return Restore(*read);
+}
+
+// Checkpoint -> pipe (another thread writes) -> restore.
+absl::StatusOr<RestoredSocket> ThroughPipe(PausedSocket& paused) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe");
+  OwnedFd rd(fds[0]);
+  OwnedFd wr(fds[1]);
+  absl::Status written;
+  std::thread writer([&] {
+    absl::StatusOr<ConnectionState> s = Checkpoint(paused);
+    if (!s.ok()) {
+      written = s.status();
+    } else {
+      written = WriteImageToStream(wr.borrow(), {*s}).status();
+    }
+    wr.reset();  // The reader sees the end if the image never came.
+  });
+  absl::StatusOr<ImageReader> image = ReadImageStream(rd.borrow());
+  absl::StatusOr<RestoredSocket> out =
+      absl::InternalError("the image did not arrive");
+  if (image.ok()) {
+    absl::StatusOr<ConnectionState> read = image->Read(0);
+    if (!read.ok()) {
+      out = read.status();
+    } else if (absl::Status st = UseRestoreTargetNamespace(); !st.ok()) {
+      out = st;
+    } else {
+      out = Restore(*read);
+    }
+  } else {
+    out = image.status();
+  }
+  writer.join();
+  if (!written.ok()) return written;
+  return out;
+}
+
+void BM_ColdEndToEnd(benchmark::State& state, Medium medium) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  SharedPairCache().Clear();
+  const std::string dir = ImageDir();
+  if (medium == Medium::kExt4) state.SetLabel(FileSystemName(dir));
+  ColdTimer timer;
+  for (auto _ : state) {
+    absl::StatusOr<loopback::TcpPair> pair =
+        PeerFilledPair(Queue::kRecv, bytes);
+    if (!pair.ok()) {
+      state.SkipWithError(pair.status().ToString().c_str());
+      break;
+    }
+    std::string path;
+    OwnedFd file;
+    if (medium == Medium::kExt4) {
+      path = absl::StrCat(dir, "/soccr-bench-image-XXXXXX");
+      file.reset(::mkostemp(path.data(), O_CLOEXEC));
+      if (!file) {
+        state.SkipWithError(
+            absl::StrCat("mkostemp in ", dir, ": ", strerror(errno)).c_str());
+        break;
+      }
+    } else if (medium == Medium::kMemfd) {
+      absl::StatusOr<OwnedFd> f = NewMemFile();
+      if (!f.ok()) {
+        state.SkipWithError(f.status().ToString().c_str());
+        break;
+      }
+      file = *std::move(f);
+    }
+    timer.Start();
+    absl::StatusOr<PausedSocket> paused =
+        PausedSocket::Pause(pair->client.borrow());
+    absl::StatusOr<RestoredSocket> restored =
+        !paused.ok() ? absl::StatusOr<RestoredSocket>(paused.status())
+        : medium == Medium::kStream ? ThroughPipe(*paused)
+                                    : ThroughFile(*paused, file.borrow());
+    timer.Stop(state);
+    if (!path.empty()) ::unlink(path.c_str());
+    absl::Status back = UseLargeBufferNamespace();
+    if (!restored.ok()) {
+      state.SkipWithError(restored.status().ToString().c_str());
+      break;
+    }
+    if (!back.ok()) {
+      state.SkipWithError(back.ToString().c_str());
+      break;
+    }
+    // The restored socket closes here, in repair mode, untimed.
+  }
+  timer.Report(state, bytes);
+}
+
 }  // namespace
 
 void RegisterImageBenchmarks(const Config& config) {
@@ -165,6 +313,20 @@ void RegisterImageBenchmarks(const Config& config) {
   }
   for (int64_t n : config.queue_bytes) {
     benchmark::RegisterBenchmark("EndToEnd", BM_EndToEnd)
+        ->Arg(n)
+        ->UseManualTime();
+  }
+  for (int64_t n : config.cold_queue_bytes) {
+    benchmark::RegisterBenchmark("ColdEndToEndMemfd", BM_ColdEndToEnd,
+                                 Medium::kMemfd)
+        ->Arg(n)
+        ->UseManualTime();
+    benchmark::RegisterBenchmark("ColdEndToEndExt4", BM_ColdEndToEnd,
+                                 Medium::kExt4)
+        ->Arg(n)
+        ->UseManualTime();
+    benchmark::RegisterBenchmark("ColdEndToEndStream", BM_ColdEndToEnd,
+                                 Medium::kStream)
         ->Arg(n)
         ->UseManualTime();
   }

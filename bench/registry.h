@@ -28,6 +28,12 @@ namespace soccr::bench {
 struct Config {
   // Queue sizes for the throughput benchmarks (Memcpy included).
   std::vector<int64_t> queue_bytes;
+  // Queue sizes for the cold benchmarks (a new connection per repetition),
+  // a subset of queue_bytes (each needs its Memcpy reference); sizes and
+  // repetitions of the first-checkpoint-in-a-fresh-process benchmarks.
+  std::vector<int64_t> cold_queue_bytes;
+  std::vector<int64_t> first_call_bytes;
+  int64_t first_call_iterations = 1;
   // Connection counts for the batch benchmarks.
   std::vector<int64_t> batch_connections;
   // Thread counts for the batch benchmarks.
@@ -38,7 +44,8 @@ struct Config {
   int64_t in_flight_iterations = 1;
   int64_t in_flight_plain_iterations = 1;
 
-  // 64 KiB to 256 MiB in steps of 4; batches of 1,000 and 10,000; 64 KiB,
+  // 64 KiB to 256 MiB in steps of 4 (cold: to 64 MiB; first call: 1 and
+  // 16 MiB, 10 times); batches of 1,000 and 10,000; 64 KiB,
   // 1 MiB and 16 MiB in flight.
   static Config Full();
   // A few iterations' worth: 64 and 256 KiB; a batch of 64; 64 KiB in
@@ -50,6 +57,11 @@ struct Config {
 void RegisterQueueBenchmarks(const Config& config);
 // Idle connections: checkpoint, restore, both, and batches.
 void RegisterConnectionBenchmarks(const Config& config);
+// Cold queue throughput (new connection per repetition, wall-clock), through
+// the C++ and the C API, and the first checkpoint of a fresh process.
+void RegisterColdBenchmarks(const Config& config);
+// Idle connections through the libsoccr C API.
+void RegisterCApiBenchmarks(const Config& config);
 // Images: write, read, and checkpoint -> image -> restore.
 void RegisterImageBenchmarks(const Config& config);
 // Resuming with data in flight, with the probe and on the plain path.

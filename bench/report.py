@@ -32,8 +32,19 @@ THROUGHPUT_FAMILIES = [
     "CheckpointReusedSend", "PeekWarmRecv", "PeekWarmSend", "FreshBuffer",
     "RestoreRecv", "RestoreSend", "ImageWrite", "ImageRead", "EndToEnd",
 ]
+# Cold families (a new connection per repetition, wall-clock; each also
+# reports cpu_bytes_per_second): bench/cold_bench.cc, bench/image_bench.cc.
+COLD_FAMILIES = [
+    "ColdCheckpointRecv", "ColdCheckpointSend", "CColdCheckpointRecv",
+    "CColdCheckpointSend", "ColdRestoreRecv", "ColdRestoreSend",
+    "CColdRestoreRecv", "CColdRestoreSend", "FirstCheckpointRecv",
+    "FirstCheckpointSend", "CFirstCheckpointRecv", "CFirstCheckpointSend",
+    "ColdEndToEndMemfd", "ColdEndToEndExt4", "ColdEndToEndStream",
+]
+THROUGHPUT_FAMILIES = COLD_FAMILIES + THROUGHPUT_FAMILIES
 PER_CONN_FAMILIES = ["IdleCheckpoint", "IdleRestore", "IdleMigrate",
-                     "BatchMigrate"]
+                     "BatchMigrate", "CIdleCheckpoint", "CIdleRestore",
+                     "CIdleMigrate", "CIdleMigrateSerial"]
 TIME_ONLY_FAMILIES = ["PeekRecvTail"]
 # ResumeInFlight/bytes:N/peer_has:K/probe:P: wall-clock ms to the last byte.
 IN_FLIGHT_FAMILY = "ResumeInFlight"
@@ -48,6 +59,19 @@ TARGET_BATCH_MS = 100.0
 LIBSOCCR_CHECKPOINT_CALLS = 14  # 12 + getsockname/getpeername by the caller
 LIBSOCCR_RESTORE_CALLS = 12  # 11 + socket()
 
+# Issue 13's goals (wall-clock, a new connection per repetition, ratios to
+# memcpy of the same size in the same run), and CRIU libsoccr's figures on
+# this machine as the issue reports them.
+GOAL_QUEUE_RATIO = 0.6
+GOAL_END_TO_END_RATIO = 0.4
+GOAL_FIRST_CALL_FACTOR = 2.0
+CRIU_IDLE_CHECKPOINT_US = 3.2
+CRIU_IDLE_RESTORE_US = 5.8
+GOAL_IDLE_MIGRATE_US = 10.0
+GOAL_MOVE_SOCKOPT_CALLS = 20  # CRIU: 14 setsockopt + 6 getsockopt
+CRIU_SERIAL_10K_MS = 153.0
+GOAL_BATCH_10K_MS = 100.0
+
 SUFFIXES = ("/manual_time", "/real_time")
 
 
@@ -56,7 +80,7 @@ def base_name(row):
     for s in SUFFIXES:
         if name.endswith(s):
             name = name[: -len(s)]
-    return name
+    return re.sub(r"/iterations:\d+", "", name)
 
 
 def to_seconds(value, unit):
@@ -114,6 +138,116 @@ def machine_lines(context):
     return lines
 
 
+def goal_table(ratios, throughput, per_conn, per_us):
+    """Issue 13's goals: met / NOT met, with the figure behind each."""
+    lo, hi = TARGET_SIZES
+    rows = []
+
+    def lowest(family):
+        rs = [(n, r) for (g, n), r in ratios.items()
+              if g == family and lo <= n <= hi]
+        return min(rs, key=lambda x: x[1]) if rs else None
+
+    def verdict(ok):
+        return "met" if ok else "**NOT met**"
+
+    for what, fams, goal in (
+            ("drain (checkpoint), C++ API", ("ColdCheckpointRecv",
+                                             "ColdCheckpointSend"),
+             GOAL_QUEUE_RATIO),
+            ("drain (checkpoint), C API", ("CColdCheckpointRecv",
+                                           "CColdCheckpointSend"),
+             GOAL_QUEUE_RATIO),
+            ("refill (restore), C++ API", ("ColdRestoreRecv",
+                                           "ColdRestoreSend"),
+             GOAL_QUEUE_RATIO),
+            ("refill (restore), C API", ("CColdRestoreRecv",
+                                         "CColdRestoreSend"),
+             GOAL_QUEUE_RATIO),
+            ("end to end, image in memory (memfd)", ("ColdEndToEndMemfd",),
+             GOAL_END_TO_END_RATIO),
+            ("end to end, image on a file (ext4 here)", ("ColdEndToEndExt4",),
+             GOAL_END_TO_END_RATIO),
+            ("end to end, image over a pipe", ("ColdEndToEndStream",),
+             GOAL_END_TO_END_RATIO)):
+        for f in fams:
+            w = lowest(f)
+            if w is None:
+                continue
+            rows.append((f"{what}: {f}, 1-64 MiB, >= {goal} of memcpy",
+                         f"lowest {w[1]:.2f} at {human_bytes(w[0])}",
+                         verdict(w[1] >= goal)))
+    for cold, first in (("ColdCheckpointRecv", "FirstCheckpointRecv"),
+                        ("ColdCheckpointSend", "FirstCheckpointSend"),
+                        ("CColdCheckpointRecv", "CFirstCheckpointRecv"),
+                        ("CColdCheckpointSend", "CFirstCheckpointSend")):
+        for n, bps in sorted(throughput.get(first, {}).items()):
+            steady = throughput.get(cold, {}).get(n)
+            if not steady:
+                continue
+            factor = steady / bps
+            rows.append((f"first checkpoint in a fresh process ({first}, "
+                         f"{human_bytes(n)}) <= {GOAL_FIRST_CALL_FACTOR:.0f}x "
+                         f"the steady state ({cold})",
+                         f"{factor:.2f}x", verdict(
+                             factor <= GOAL_FIRST_CALL_FACTOR)))
+    for name, goal, what in (
+            ("CIdleCheckpoint", CRIU_IDLE_CHECKPOINT_US,
+             "idle checkpoint, C API (pause + save + addresses)"),
+            ("CIdleRestore", CRIU_IDLE_RESTORE_US,
+             "idle restore, C API (socket ... resume)"),
+            ("CIdleMigrate", GOAL_IDLE_MIGRATE_US,
+             "idle checkpoint + close + restore, C API"),
+            ("IdleMigrate/options:0", GOAL_IDLE_MIGRATE_US,
+             "idle checkpoint + close + restore + resume, C++ API, "
+             "libsoccr's state"),
+            ("IdleMigrate/options:1", GOAL_IDLE_MIGRATE_US,
+             "idle checkpoint + close + restore + resume, C++ API, "
+             "socket options too")):
+        us = per_us.get(name)
+        if us is not None:
+            rows.append((f"{what} <= {goal:g} µs", f"{us:.2f} µs",
+                         verdict(us <= goal)))
+    row = per_conn.get("CIdleMigrate")
+    if row is not None and "setsockopt" in row:
+        n = row["setsockopt"] + row["getsockopt"]
+        rows.append((f"setsockopt + getsockopt per moved connection, C API, "
+                     f"<= {GOAL_MOVE_SOCKOPT_CALLS} (CRIU 14 + 6)",
+                     f"{row['setsockopt']:.0f} + {row['getsockopt']:.0f}; "
+                     f"{row['syscalls']:.0f} socket calls in all",
+                     verdict(n <= GOAL_MOVE_SOCKOPT_CALLS)))
+    row = per_conn.get("IdleMigrate/options:0")
+    if row is not None:
+        rows.append((f"kernel calls per moved connection, C++ API, "
+                     f"libsoccr's state, <= {GOAL_MOVE_SOCKOPT_CALLS}",
+                     f"{row['syscalls']:.0f} (every call, CountingSys)",
+                     verdict(row["syscalls"] <= GOAL_MOVE_SOCKOPT_CALLS)))
+    for name, row in sorted(per_conn.items()):
+        m = re.match(r"CIdleMigrateSerial/conns:10000$", name)
+        if m:
+            ms = row["s_per_conn"] * 10000 * 1e3
+            rows.append((f"10,000 connections moved serially, C API, "
+                         f"<= CRIU's {CRIU_SERIAL_10K_MS:.0f} ms",
+                         f"{ms:.1f} ms", verdict(ms <= CRIU_SERIAL_10K_MS)))
+        m = re.match(r"BatchMigrate/conns:10000/threads:2/options:1$", name)
+        if m:
+            ms = row["s_per_conn"] * 10000 * 1e3
+            rows.append((f"10,000 connections, batch API, 2 threads, socket "
+                         f"options included, <= {GOAL_BATCH_10K_MS:.0f} ms",
+                         f"{ms:.1f} ms wall-clock",
+                         verdict(ms <= GOAL_BATCH_10K_MS)))
+    out = ["## Goals (issue 13: cold, wall-clock)", ""]
+    if not rows:
+        out.append("No goal has a figure in this run (the smoke run's sizes "
+                   "are below 1 MiB).")
+    else:
+        out.append("| goal | figure | status |")
+        out.append("|---|---|---|")
+        out.extend(f"| {g} | {f} | {v} |" for g, f, v in rows)
+    out.append("")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
@@ -136,6 +270,7 @@ def main():
 
     # Throughput: family -> {bytes: bytes_per_second}.
     throughput = {}
+    cpu_throughput = {}
     per_conn = {}
     time_only = {}
     for name, row in rows.items():
@@ -144,6 +279,9 @@ def main():
             per_conn[name] = row
         elif "bytes_per_second" in row and re.fullmatch(r"\d+", arg):
             throughput.setdefault(family, {})[int(arg)] = row["bytes_per_second"]
+            if "cpu_bytes_per_second" in row:
+                cpu_throughput.setdefault(family, {})[int(arg)] = row[
+                    "cpu_bytes_per_second"]
         elif re.fullmatch(r"\d+", arg):
             time_only.setdefault(family, {})[int(arg)] = to_seconds(
                 row["real_time"], row.get("time_unit", "ns"))
@@ -169,27 +307,45 @@ def main():
     out.append(f"- Figures: {reps}")
     out.append("")
 
-    # Table 1: ratios to memcpy.
+    # Table 1: ratios to memcpy, cold (wall-clock, CPU beside) and hot.
     sizes = sorted(memcpy)
-    out.append("## Throughput, as a ratio to memcpy at the same size")
-    out.append("")
-    out.append("| size | memcpy GB/s | " +
-               " | ".join(families) + " |")
-    out.append("|---:|---:|" + "---:|" * len(families))
     ratios = {}
-    for n in sizes:
-        cells = [human_bytes(n), f"{memcpy[n] / 1e9:.2f}"]
-        for f in families:
-            bps = throughput[f].get(n)
-            if bps is None:
-                cells.append("")
-                continue
-            r = bps / memcpy[n] if memcpy[n] else float("nan")
-            ratios[(f, n)] = r
-            if not sane(r):
-                problems.append(f"{f}/{n}: ratio {r} is not finite and > 0")
-            cells.append(f"{r:.2f} ({bps / 1e9:.2f} GB/s)")
-        out.append("| " + " | ".join(cells) + " |")
+    cold = [f for f in families if f in COLD_FAMILIES]
+    hot = [f for f in families if f not in COLD_FAMILIES]
+    for title, group in (
+            ("Cold: a new connection per repetition, filled by writes; "
+             "wall-clock ratio to memcpy (CPU-time ratio in brackets)", cold),
+            ("Hot loops: one cached connection, CPU time (issue 6's "
+             "figures; not what a caller sees)", hot)):
+        if not group:
+            continue
+        out.append(f"## {title}")
+        out.append("")
+        out.append("| size | memcpy GB/s | " + " | ".join(group) + " |")
+        out.append("|---:|---:|" + "---:|" * len(group))
+        for n in sizes:
+            cells = [human_bytes(n), f"{memcpy[n] / 1e9:.2f}"]
+            for f in group:
+                bps = throughput[f].get(n)
+                if bps is None:
+                    cells.append("")
+                    continue
+                r = bps / memcpy[n] if memcpy[n] else float("nan")
+                ratios[(f, n)] = r
+                if not sane(r):
+                    problems.append(f"{f}/{n}: ratio {r} is not finite "
+                                    "and > 0")
+                cpu = cpu_throughput.get(f, {}).get(n)
+                if f in COLD_FAMILIES:
+                    if cpu is None or not sane(cpu):
+                        problems.append(f"{f}/{n}: no CPU-time figure")
+                        cells.append(f"{r:.2f}")
+                    else:
+                        cells.append(f"{r:.2f} ({cpu / memcpy[n]:.2f})")
+                else:
+                    cells.append(f"{r:.2f} ({bps / 1e9:.2f} GB/s)")
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
     for f in families:
         for n in throughput[f]:
             if n not in memcpy:
@@ -275,8 +431,10 @@ def main():
                    f"| {cpu_cell} |")
     out.append("")
 
+    out.extend(goal_table(ratios, throughput, per_conn, per_us))
+
     # Targets: reported, not enforced.
-    out.append("## Targets (issue 6)")
+    out.append("## Hot-loop targets (issue 6: CPU time, cached connection)")
     out.append("")
     lo, hi = TARGET_SIZES
     for f in ("CheckpointRecv", "CheckpointSend", "CheckpointReusedRecv",

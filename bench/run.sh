@@ -7,6 +7,11 @@
 #                                    # iterations (CI: .ci/steps/50-bench-smoke.sh)
 #   bench/run.sh --out DIR           # where bench.json and bench.md go
 #   bench/run.sh --repetitions N     # repetitions for the full suite
+#   bench/run.sh --compare BASELINE.json   # ... then compare the run's
+#                                    # ratios with a baseline's (bench/compare.py,
+#                                    # Google Benchmark's compare.py and its U
+#                                    # test); exits 1 on a significant regression.
+#                                    # bench/baseline.json is this machine's.
 #   bench/run.sh -- --benchmark_filter=Idle   # extra flags for the binary
 #
 # The report's sanity check (every ratio present, finite, > 0) makes the
@@ -17,14 +22,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 smoke=0
 out="${TMPDIR:-/tmp}/soccr-bench"
 repetitions=5
+baseline=""
 extra=()
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 ;;
     --out) out="$2"; shift ;;
     --repetitions) repetitions="$2"; shift ;;
+    --compare) baseline="$(realpath "$2")"; shift ;;
     --) shift; extra=("$@"); break ;;
-    *) echo "usage: bench/run.sh [--smoke] [--out DIR] [--repetitions N] [-- flags]" >&2
+    *) echo "usage: bench/run.sh [--smoke] [--out DIR] [--repetitions N] [--compare BASELINE.json] [-- flags]" >&2
        exit 2 ;;
   esac
   shift
@@ -38,7 +45,7 @@ if ((smoke)); then
   flags=(--smoke --benchmark_min_time=0.001)
 else
   flags=(--benchmark_repetitions="$repetitions"
-         --benchmark_report_aggregates_only=true
+         --benchmark_display_aggregates_only=true
          --benchmark_min_warmup_time=0.05)
 fi
 
@@ -51,3 +58,6 @@ check=(--check)
 python3 bench/report.py "${check[@]}" "$json" > "$md"
 echo "bench/run.sh: wrote $json and $md" >&2
 cat "$md"
+if [[ -n "$baseline" ]]; then
+  python3 bench/compare.py "$baseline" "$json"
+fi

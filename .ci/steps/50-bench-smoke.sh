@@ -8,3 +8,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 bench/run.sh --smoke --out "$out"
+# The comparison with a baseline works (a run against itself: no U test with
+# one repetition, so nothing can be flagged; what is checked is the tooling).
+python3 bench/compare.py "$out/bench.json" "$out/bench.json" > /dev/null

@@ -1,0 +1,479 @@
+// Queue throughput as a caller sees it: a new connection for every
+// repetition, its queue filled the way a peer fills it (the peer writes
+// into the receive queue; the application writes into the send queue of a
+// connection whose peer drops every packet), wall-clock time as the figure
+// (manual time, CLOCK_MONOTONIC), and the thread's CPU time beside it
+// (counter cpu_bytes_per_second). Building and filling the connection is
+// never timed; nor is releasing what the timed part returned.
+//
+// Cold<Checkpoint|Restore><Recv|Send>: the C++ API.
+//   Checkpoint: PausedSocket::Pause + Checkpoint (socket options included,
+//   as by default), into fresh memory.
+//   Restore: Restore of that checkpoint's state (the original closed in
+//   repair mode); for the send queue, Resume() too, which is where the part
+//   the original had not sent yet goes in (the peer lets packets through
+//   again first, so the in-flight probe gets its answer).
+// CCold<...>: the same through the libsoccr C API: libsoccr_pause,
+//   libsoccr_save and libsoccr_get_queue_bytes (both queues, SOCCR_MEM_EXCL)
+//   and the two addresses; and socket, libsoccr_pause, set_queue_bytes,
+//   set_addr, libsoccr_restore (and libsoccr_resume for the send queue).
+// FirstCheckpoint<Recv|Send>/CFirstCheckpoint<...>: the checkpoint as the
+//   first call of a fresh process: the benchmark fork()s and exec()s itself
+//   with --first-checkpoint, the child checkpoints the inherited connection
+//   once and reports the time it took (from its own clocks). To be compared
+//   with Cold* (the steady state of one process).
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "bench/cold.h"
+#include "bench/fixtures.h"
+#include "bench/registry.h"
+#include "benchmark/benchmark.h"
+#include "soccr/checkpoint.h"
+#include "soccr/paused_socket.h"
+#include "soccr/restore.h"
+#include "soccr_c/soccr.h"
+
+namespace soccr::bench {
+
+void ColdTimer::Start() {
+  wall_start_ = WallSeconds();
+  cpu_start_ = ThreadCpuSeconds();
+}
+
+void ColdTimer::Stop(benchmark::State& state) {
+  const double wall = WallSeconds() - wall_start_;
+  cpu_ += ThreadCpuSeconds() - cpu_start_;
+  wall_ += wall;
+  state.SetIterationTime(wall);
+}
+
+void ColdTimer::Add(benchmark::State& state, double wall, double cpu) {
+  wall_ += wall;
+  cpu_ += cpu;
+  state.SetIterationTime(wall);
+}
+
+void ColdTimer::Report(benchmark::State& state, size_t bytes) const {
+  const double total =
+      static_cast<double>(state.iterations()) * static_cast<double>(bytes);
+  state.SetBytesProcessed(static_cast<int64_t>(total));
+  if (cpu_ > 0) state.counters["cpu_bytes_per_second"] = total / cpu_;
+}
+
+absl::StatusOr<loopback::TcpPair> PeerFilledPair(Queue queue, size_t bytes) {
+  if (absl::Status s = UseLargeBufferNamespace(); !s.ok()) return s;
+  return queue == Queue::kRecv ? PairWithRecvQueue(PatternBytes(bytes))
+                               : PairWithSendQueue(PatternBytes(bytes));
+}
+
+CCheckpoint::~CCheckpoint() {
+  free(inq);
+  free(outq);
+  free(self);
+  free(peer);
+}
+
+absl::Status CCheckpoint::Take(int fd, bool release) {
+  libsoccr_sk* h = libsoccr_pause(fd);
+  if (h == nullptr) return absl::InternalError("libsoccr_pause failed");
+  const int n = libsoccr_save(h, &data, sizeof(data));
+  if (n < 0) {
+    libsoccr_resume(h);
+    return absl::InternalError("libsoccr_save failed");
+  }
+  inq = libsoccr_get_queue_bytes(h, TCP_RECV_QUEUE, SOCCR_MEM_EXCL);
+  outq = libsoccr_get_queue_bytes(h, TCP_SEND_QUEUE, SOCCR_MEM_EXCL);
+  self = libsoccr_get_addr(h, 1, SOCCR_MEM_EXCL);
+  peer = libsoccr_get_addr(h, 0, SOCCR_MEM_EXCL);
+  if (release) {
+    libsoccr_release(h);
+  } else {
+    libsoccr_resume(h);
+  }
+  if (inq == nullptr || outq == nullptr || self == nullptr || peer == nullptr) {
+    return absl::InternalError("libsoccr_get_* failed");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CRestored> CRestore(const CCheckpoint& c) {
+  const int sk = ::socket(c.self->sa.sa_family, SOCK_STREAM, IPPROTO_TCP);
+  if (sk < 0) return absl::ErrnoToStatus(errno, "socket");
+  libsoccr_sk* h = libsoccr_pause(sk);
+  if (h == nullptr) {
+    ::close(sk);
+    return absl::InternalError("libsoccr_pause of the new socket failed");
+  }
+  libsoccr_sk_data data = c.data;
+  if (libsoccr_set_queue_bytes(h, TCP_RECV_QUEUE, c.inq, 0) != 0 ||
+      libsoccr_set_queue_bytes(h, TCP_SEND_QUEUE, c.outq, 0) != 0 ||
+      libsoccr_set_addr(h, 1, c.self, 0) != 0 ||
+      libsoccr_set_addr(h, 0, c.peer, 0) != 0 ||
+      libsoccr_restore(h, &data, sizeof(data)) != 0) {
+    libsoccr_release(h);
+    ::close(sk);
+    return absl::InternalError("libsoccr restore failed (see the log)");
+  }
+  return CRestored{h, sk};
+}
+
+namespace {
+
+const char* QueueName(Queue q) { return q == Queue::kRecv ? "Recv" : "Send"; }
+
+size_t QueuedBytes(const ConnectionState& s) {
+  return s.recv_queue.size() + s.send_queue.size();
+}
+
+void BM_ColdCheckpoint(benchmark::State& state, Queue queue) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  SharedPairCache().Clear();
+  ColdTimer timer;
+  for (auto _ : state) {
+    absl::StatusOr<loopback::TcpPair> pair = PeerFilledPair(queue, bytes);
+    if (!pair.ok()) {
+      state.SkipWithError(pair.status().ToString().c_str());
+      break;
+    }
+    timer.Start();
+    absl::StatusOr<PausedSocket> paused =
+        PausedSocket::Pause(pair->client.borrow());
+    absl::StatusOr<ConnectionState> s =
+        paused.ok() ? Checkpoint(*paused)
+                    : absl::StatusOr<ConnectionState>(paused.status());
+    timer.Stop(state);
+    if (!s.ok()) {
+      state.SkipWithError(s.status().ToString().c_str());
+      break;
+    }
+    if (QueuedBytes(*s) != bytes) {
+      state.SkipWithError("the checkpoint found another number of bytes");
+      break;
+    }
+  }
+  timer.Report(state, bytes);
+}
+
+void BM_CColdCheckpoint(benchmark::State& state, Queue queue) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  SharedPairCache().Clear();
+  ColdTimer timer;
+  for (auto _ : state) {
+    absl::StatusOr<loopback::TcpPair> pair = PeerFilledPair(queue, bytes);
+    if (!pair.ok()) {
+      state.SkipWithError(pair.status().ToString().c_str());
+      break;
+    }
+    CCheckpoint c;
+    timer.Start();
+    libsoccr_sk* h = libsoccr_pause(pair->client.get());
+    const int n = h == nullptr ? -1 : libsoccr_save(h, &c.data, sizeof(c.data));
+    if (n >= 0) {
+      c.inq = libsoccr_get_queue_bytes(h, TCP_RECV_QUEUE, SOCCR_MEM_EXCL);
+      c.outq = libsoccr_get_queue_bytes(h, TCP_SEND_QUEUE, SOCCR_MEM_EXCL);
+      c.self = libsoccr_get_addr(h, 1, SOCCR_MEM_EXCL);
+      c.peer = libsoccr_get_addr(h, 0, SOCCR_MEM_EXCL);
+    }
+    timer.Stop(state);
+    if (h != nullptr) libsoccr_resume(h);
+    if (n < 0 || c.inq == nullptr || c.outq == nullptr || c.self == nullptr ||
+        c.peer == nullptr) {
+      state.SkipWithError("libsoccr checkpoint failed");
+      break;
+    }
+    if (c.data.inq_len + c.data.outq_len != bytes) {
+      state.SkipWithError("the checkpoint found another number of bytes");
+      break;
+    }
+  }
+  timer.Report(state, bytes);
+}
+
+void BM_ColdRestore(benchmark::State& state, Queue queue) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  SharedPairCache().Clear();
+  ColdTimer timer;
+  double unsent = 0;
+  for (auto _ : state) {
+    absl::StatusOr<loopback::TcpPair> pair = PeerFilledPair(queue, bytes);
+    if (!pair.ok()) {
+      state.SkipWithError(pair.status().ToString().c_str());
+      break;
+    }
+    absl::StatusOr<ConnectionState> s;
+    {
+      absl::StatusOr<PausedSocket> paused =
+          PausedSocket::Pause(pair->client.borrow());
+      if (!paused.ok()) {
+        state.SkipWithError(paused.status().ToString().c_str());
+        break;
+      }
+      s = Checkpoint(*paused);
+      std::move(*paused).LeaveInRepairMode();
+      pair->client.reset();  // Silently: its address is free again.
+    }
+    if (!s.ok() || QueuedBytes(*s) != bytes) {
+      state.SkipWithError("the checkpoint failed or found another size");
+      break;
+    }
+    unsent += s->unsent_len;
+    if (queue == Queue::kSend) {
+      // The restored socket's peer answers again (see the file comment).
+      if (absl::Status st = loopback::AcceptIncoming(pair->server.borrow());
+          !st.ok()) {
+        state.SkipWithError(st.ToString().c_str());
+        break;
+      }
+    }
+    timer.Start();
+    absl::StatusOr<RestoredSocket> r = Restore(*s);
+    absl::StatusOr<OwnedFd> live;
+    if (r.ok() && queue == Queue::kSend) live = std::move(*r).Resume();
+    timer.Stop(state);
+    if (!r.ok()) {
+      state.SkipWithError(r.status().ToString().c_str());
+      break;
+    }
+    if (queue == Queue::kSend) {
+      if (!live.ok()) {
+        state.SkipWithError(live.status().ToString().c_str());
+        break;
+      }
+      CloseSilently(*std::move(live));
+    }
+  }
+  timer.Report(state, bytes);
+  if (state.iterations() > 0) {
+    state.counters["unsent_bytes"] =
+        unsent / static_cast<double>(state.iterations());
+  }
+}
+
+void BM_CColdRestore(benchmark::State& state, Queue queue) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  SharedPairCache().Clear();
+  ColdTimer timer;
+  double unsent = 0;
+  for (auto _ : state) {
+    absl::StatusOr<loopback::TcpPair> pair = PeerFilledPair(queue, bytes);
+    if (!pair.ok()) {
+      state.SkipWithError(pair.status().ToString().c_str());
+      break;
+    }
+    CCheckpoint c;
+    if (absl::Status st = c.Take(pair->client.get(), /*release=*/true);
+        !st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      break;
+    }
+    pair->client.reset();  // In repair mode: nothing reaches the peer.
+    if (c.data.inq_len + c.data.outq_len != bytes) {
+      state.SkipWithError("the checkpoint found another number of bytes");
+      break;
+    }
+    unsent += c.data.unsq_len;
+    if (queue == Queue::kSend) {
+      if (absl::Status st = loopback::AcceptIncoming(pair->server.borrow());
+          !st.ok()) {
+        state.SkipWithError(st.ToString().c_str());
+        break;
+      }
+    }
+    timer.Start();
+    absl::StatusOr<CRestored> r = CRestore(c);
+    if (r.ok() && queue == Queue::kSend) libsoccr_resume(r->handle);
+    timer.Stop(state);
+    if (!r.ok()) {
+      state.SkipWithError(r.status().ToString().c_str());
+      break;
+    }
+    if (queue == Queue::kRecv) libsoccr_release(r->handle);
+    CloseSilently(OwnedFd(r->fd));
+  }
+  timer.Report(state, bytes);
+  if (state.iterations() > 0) {
+    state.counters["unsent_bytes"] =
+        unsent / static_cast<double>(state.iterations());
+  }
+}
+
+// Runs this binary again as a fresh process that checkpoints `fd` once
+// (RunFirstCheckpoint below) and returns its wall-clock and CPU seconds.
+absl::Status FirstCheckpointInChild(int fd, bool c_api, double* wall,
+                                    double* cpu) {
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0)
+    return absl::ErrnoToStatus(errno, "pipe");
+  OwnedFd rd(pipefd[0]);
+  OwnedFd wr(pipefd[1]);
+  const std::string fd_arg = absl::StrCat(fd);
+  const std::string out_arg = absl::StrCat(wr.get());
+  const char* api = c_api ? "c" : "cc";
+  const pid_t pid = ::fork();
+  if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
+  if (pid == 0) {
+    // Only async-signal-safe calls from here to exec.
+    ::fcntl(fd, F_SETFD, 0);
+    ::fcntl(pipefd[1], F_SETFD, 0);
+    const char* args[] = {"soccr_bench", "--first-checkpoint", fd_arg.c_str(),
+                          api,           out_arg.c_str(),      nullptr};
+    ::execv("/proc/self/exe", const_cast<char* const*>(args));
+    ::_exit(127);
+  }
+  wr.reset();
+  std::string answer;
+  char buf[256];
+  for (;;) {
+    const ssize_t n = ::read(rd.get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    answer.append(buf, static_cast<size_t>(n));
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat(
+        "the --first-checkpoint child failed (status ", status, "): ", answer));
+  }
+  std::vector<std::string> parts = absl::StrSplit(answer, ' ');
+  if (parts.size() != 2 || !absl::SimpleAtod(parts[0], wall) ||
+      !absl::SimpleAtod(parts[1], cpu)) {
+    return absl::InternalError(absl::StrCat("child said: ", answer));
+  }
+  return absl::OkStatus();
+}
+
+void BM_FirstCheckpoint(benchmark::State& state, Queue queue, bool c_api) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  SharedPairCache().Clear();
+  ColdTimer timer;
+  for (auto _ : state) {
+    absl::StatusOr<loopback::TcpPair> pair = PeerFilledPair(queue, bytes);
+    if (!pair.ok()) {
+      state.SkipWithError(pair.status().ToString().c_str());
+      break;
+    }
+    double wall = 0;
+    double cpu = 0;
+    if (absl::Status st =
+            FirstCheckpointInChild(pair->client.get(), c_api, &wall, &cpu);
+        !st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      break;
+    }
+    timer.Add(state, wall, cpu);
+  }
+  timer.Report(state, bytes);
+}
+
+}  // namespace
+
+int RunFirstCheckpoint(int argc, char** argv) {
+  int fd = -1;
+  int out = -1;
+  if (argc != 5 || !absl::SimpleAtoi(argv[2], &fd) ||
+      !absl::SimpleAtoi(argv[4], &out)) {
+    fprintf(stderr, "usage: soccr_bench --first-checkpoint FD c|cc OUT_FD\n");
+    return 2;
+  }
+  const bool c_api = strcmp(argv[3], "c") == 0;
+  std::string answer;
+  size_t got = 0;
+  const double wall_start = WallSeconds();
+  const double cpu_start = ThreadCpuSeconds();
+  if (c_api) {
+    CCheckpoint c;
+    libsoccr_sk* h = libsoccr_pause(fd);
+    const int n = h == nullptr ? -1 : libsoccr_save(h, &c.data, sizeof(c.data));
+    if (n >= 0) {
+      c.inq = libsoccr_get_queue_bytes(h, TCP_RECV_QUEUE, SOCCR_MEM_EXCL);
+      c.outq = libsoccr_get_queue_bytes(h, TCP_SEND_QUEUE, SOCCR_MEM_EXCL);
+      c.self = libsoccr_get_addr(h, 1, SOCCR_MEM_EXCL);
+      c.peer = libsoccr_get_addr(h, 0, SOCCR_MEM_EXCL);
+    }
+    const double wall = WallSeconds() - wall_start;
+    const double cpu = ThreadCpuSeconds() - cpu_start;
+    if (h != nullptr) libsoccr_resume(h);
+    if (n < 0 || c.inq == nullptr || c.outq == nullptr) {
+      answer = "libsoccr checkpoint failed";
+    } else {
+      got = c.data.inq_len + c.data.outq_len;
+      answer = absl::StrCat(wall, " ", cpu);
+    }
+  } else {
+    absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(BorrowedFd(fd));
+    absl::StatusOr<ConnectionState> s =
+        paused.ok() ? Checkpoint(*paused)
+                    : absl::StatusOr<ConnectionState>(paused.status());
+    const double wall = WallSeconds() - wall_start;
+    const double cpu = ThreadCpuSeconds() - cpu_start;
+    if (!s.ok()) {
+      answer = s.status().ToString();
+    } else {
+      got = QueuedBytes(*s);
+      answer = absl::StrCat(wall, " ", cpu);
+    }
+  }
+  const bool ok = got > 0;
+  if (::write(out, answer.data(), answer.size()) !=
+      static_cast<ssize_t>(answer.size())) {
+    return 1;
+  }
+  return ok ? 0 : 1;
+}
+
+void RegisterColdBenchmarks(const Config& config) {
+  for (Queue q : {Queue::kRecv, Queue::kSend}) {
+    for (int64_t n : config.cold_queue_bytes) {
+      benchmark::RegisterBenchmark(
+          absl::StrCat("ColdCheckpoint", QueueName(q)).c_str(),
+          BM_ColdCheckpoint, q)
+          ->Arg(n)
+          ->UseManualTime();
+      benchmark::RegisterBenchmark(
+          absl::StrCat("CColdCheckpoint", QueueName(q)).c_str(),
+          BM_CColdCheckpoint, q)
+          ->Arg(n)
+          ->UseManualTime();
+      benchmark::RegisterBenchmark(
+          absl::StrCat("ColdRestore", QueueName(q)).c_str(), BM_ColdRestore, q)
+          ->Arg(n)
+          ->UseManualTime();
+      benchmark::RegisterBenchmark(
+          absl::StrCat("CColdRestore", QueueName(q)).c_str(), BM_CColdRestore,
+          q)
+          ->Arg(n)
+          ->UseManualTime();
+    }
+    for (int64_t n : config.first_call_bytes) {
+      for (bool c_api : {false, true}) {
+        benchmark::RegisterBenchmark(
+            absl::StrCat(c_api ? "CFirstCheckpoint" : "FirstCheckpoint",
+                         QueueName(q))
+                .c_str(),
+            BM_FirstCheckpoint, q, c_api)
+            ->Arg(n)
+            ->UseManualTime()
+            ->Iterations(config.first_call_iterations);
+      }
+    }
+  }
+}
+
+}  // namespace soccr::bench

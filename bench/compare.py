@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Compares a benchmark run with a baseline, ratio by ratio, with Google
+Benchmark's own compare.py (Debian's libbenchmark-tools, its U test needs
+python3-scipy).
+
+    bench/compare.py BASELINE.json NEW.json
+
+Both files are soccr_bench JSON with repetitions (bench/run.sh writes them).
+The raw times are not compared: the machines are shared and one run's
+memcpy may be half another's. Each repetition of a throughput benchmark
+becomes its time relative to memcpy of the same size in the same run (the
+median Memcpy; 1 / the ratio bench/report.py prints, so lower is better), a
+per-connection benchmark its seconds per connection, and compare.py compares
+those, repetition by repetition, with its Mann-Whitney U test. A benchmark
+whose median got worse and whose change the U test finds significant
+(p < alpha) is listed as a regression, and the exit status is 1. With fewer
+than 2 repetitions on either side compare.py can only show the change.
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+COMPARE_PY = os.environ.get("GBENCH_COMPARE_PY",
+                            "/usr/share/benchmark/compare.py")
+# Debian's Python, where python3-scipy is (a python3 earlier on PATH, e.g.
+# pyenv's, would not have it).
+COMPARE_PYTHON = os.environ.get(
+    "GBENCH_PYTHON",
+    "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else
+    sys.executable)
+SUFFIXES = ("/manual_time", "/real_time")
+
+
+def base_name(row):
+    name = row.get("run_name") or row["name"]
+    for s in SUFFIXES:
+        if name.endswith(s):
+            name = name[: -len(s)]
+    return re.sub(r"/iterations:\d+", "", name)
+
+
+def to_seconds(value, unit):
+    return value * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+
+
+def normalize(data):
+    """soccr_bench JSON -> compare.py JSON of relative times."""
+    rows = [b for b in data.get("benchmarks", [])
+            if b.get("run_type", "iteration") == "iteration"
+            and not b.get("error_occurred")]
+    memcpy = {}
+    for b in rows:
+        family, _, arg = base_name(b).partition("/")
+        if family == "Memcpy" and "bytes_per_second" in b:
+            memcpy.setdefault(arg, []).append(b["bytes_per_second"])
+    memcpy = {k: statistics.median(v) for k, v in memcpy.items()}
+    out = []
+    for b in rows:
+        name = base_name(b)
+        family, _, arg = name.partition("/")
+        if family == "Memcpy":
+            continue
+        if "s_per_conn" in b:
+            real = b["s_per_conn"] * 1e9
+            cpu = b.get("cpu_s_per_conn", b["s_per_conn"]) * 1e9
+            name += " [ns per connection]"
+        elif "bytes_per_second" in b and arg in memcpy:
+            real = memcpy[arg] / b["bytes_per_second"]
+            cpu = memcpy[arg] / b.get("cpu_bytes_per_second",
+                                      b["bytes_per_second"])
+            name += " [time / memcpy's]"
+        else:
+            real = to_seconds(b["real_time"], b.get("time_unit", "ns")) * 1e9
+            cpu = to_seconds(b["cpu_time"], b.get("time_unit", "ns")) * 1e9
+            name += " [ns]"
+        out.append({"name": name, "run_name": name, "run_type": "iteration",
+                    "real_time": real, "cpu_time": cpu, "time_unit": "ns",
+                    "iterations": 1})
+    by_name = {}
+    for r in out:
+        by_name.setdefault(r["name"], []).append(r)
+    for name, rs in by_name.items():
+        out.append({"name": name + "_median", "run_name": name,
+                    "run_type": "aggregate", "aggregate_name": "median",
+                    "real_time": statistics.median(r["real_time"] for r in rs),
+                    "cpu_time": statistics.median(r["cpu_time"] for r in rs),
+                    "time_unit": "ns", "iterations": 1})
+    return {"context": data.get("context", {}), "benchmarks": out}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("baseline")
+    ap.add_argument("contender")
+    ap.add_argument("--alpha", type=float, default=0.05)
+    args = ap.parse_args()
+    if not os.path.exists(COMPARE_PY):
+        print(f"compare.py: {COMPARE_PY} not found (install Debian's "
+              "libbenchmark-tools and python3-scipy; ./bazelw does)",
+              file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for i, path in enumerate((args.baseline, args.contender)):
+            with open(path) as f:
+                norm = normalize(json.load(f))
+            p = os.path.join(tmp, f"{i}.json")
+            with open(p, "w") as f:
+                json.dump(norm, f)
+            files.append(p)
+        diff = os.path.join(tmp, "diff.json")
+        subprocess.run([COMPARE_PYTHON, COMPARE_PY, "--no-color", "-a",
+                        "--alpha", str(args.alpha), "-d", diff, "benchmarks",
+                        files[0], files[1]], check=True)
+        with open(diff) as f:
+            report = json.load(f)
+    medians = {r["name"][: -len("_median")]: r for r in report
+               if r.get("aggregate_name") == "median"}
+    regressed = []
+    for r in report:
+        u = r.get("utest") or {}
+        p = u.get("time_pvalue")
+        m = medians.get(r["name"])
+        if p is None or m is None or not m["measurements"]:
+            continue
+        change = m["measurements"][0]["time"]
+        if p < args.alpha and change > 0:
+            regressed.append((r["name"], change, p))
+    print()
+    if regressed:
+        print(f"Regressed (median worse, U test p < {args.alpha}):")
+        for name, change, p in regressed:
+            print(f"  {name}: {change * 100:+.1f}% (p = {p:.4f})")
+        return 1
+    print(f"No regression beyond the noise (U test, alpha {args.alpha}).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+// bench/syscall_count.h: kernel calls made through libc's socket calls,
+// counted at link time (soccr_bench links with -Wl,--wrap=<call> for each
+// call below), so that the C API's calls can be counted from outside as a
+// caller would strace them. The C++ API's calls are counted with
+// sys::CountingSys instead; both count the same thing.
+//
+//   soccr::bench::SyscallCounts before = soccr::bench::CurrentSyscalls();
+//   ... libsoccr_pause(fd) ...
+//   soccr::bench::SyscallCounts used = CurrentSyscalls() - before;
+//
+// Only calls from objects linked into the benchmark binary are counted (not
+// those libc or a shared library makes internally). Not thread-safe
+// counters: count only in single-threaded stretches.
+
+#ifndef SOCCR_BENCH_SYSCALL_COUNT_H_
+#define SOCCR_BENCH_SYSCALL_COUNT_H_
+
+#include <stdint.h>
+
+#include <string>
+
+namespace soccr::bench {
+
+struct SyscallCounts {
+  uint64_t setsockopt = 0;
+  uint64_t getsockopt = 0;
+  // socket, bind, connect, listen, ioctl, recv/recvfrom/recvmsg,
+  // send/sendto/sendmsg, getsockname, getpeername, shutdown, poll, writev.
+  uint64_t other = 0;
+
+  uint64_t Total() const { return setsockopt + getsockopt + other; }
+  std::string ToString() const;
+  SyscallCounts operator-(const SyscallCounts& o) const {
+    return {setsockopt - o.setsockopt, getsockopt - o.getsockopt,
+            other - o.other};
+  }
+};
+
+SyscallCounts CurrentSyscalls();
+
+}  // namespace soccr::bench
+
+#endif  // SOCCR_BENCH_SYSCALL_COUNT_H_
