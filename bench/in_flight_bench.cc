@@ -12,11 +12,22 @@
 // meaningful: there the peer had every byte already, and what the stall
 // delays is the application's next data. Counter: the restored socket's
 // tcpi_total_retrans (segments retransmitted), averaged over iterations.
+//
+// Two links: loopback, and a veth link through a bridge between two lab
+// hosts (network namespaces, soccr/testing/lab.h): "app" (192.0.2.1),
+// where the connection is checkpointed, restored and resumed, and "peer"
+// (192.0.2.2). Both get the in-flight namespace's settings: buffers raised
+// as the other large-queue benchmarks have them, no cached RTT.
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -27,21 +38,119 @@
 #include "bench/registry.h"
 #include "benchmark/benchmark.h"
 #include "soccr/loopback/in_flight.h"
+#include "soccr/loopback/private_netns.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
+#include "soccr/testing/lab.h"
 
 namespace soccr::bench {
 namespace {
 
 using loopback::PeerHas;
+using testing::Host;
+using testing::HostScope;
+using testing::Lab;
+
+enum class Link { kLoopback, kVeth };
+
+constexpr char kAppAddress[] = "192.0.2.1";
+constexpr char kPeerAddress[] = "192.0.2.2";
+
+struct VethLab {
+  Lab lab;
+  Host* app = nullptr;
+  Host* peer = nullptr;
+};
+
+absl::StatusOr<VethLab*> MakeVethLab() {
+  if (absl::Status s = UseInFlightNamespace(); !s.ok()) return s;
+  absl::StatusOr<Lab> lab = Lab::Create();
+  if (!lab.ok()) return lab.status();
+  auto v = std::make_unique<VethLab>(VethLab{*std::move(lab)});
+  absl::StatusOr<Host*> app =
+      v->lab.AddHost("app", {absl::StrCat(kAppAddress, "/24")});
+  if (!app.ok()) return app.status();
+  absl::StatusOr<Host*> peer =
+      v->lab.AddHost("peer", {absl::StrCat(kPeerAddress, "/24")});
+  if (!peer.ok()) return peer.status();
+  v->app = *app;
+  v->peer = *peer;
+  for (Host* h : {v->app, v->peer}) {
+    HostScope in(*h);
+    if (!in.ok()) return absl::InternalError("setns into a lab host");
+    if (absl::Status s = loopback::RaiseTcpBuffers(kSocketBufferBytes,
+                                                   2 * kSocketBufferBytes);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s =
+            loopback::SetSysctl("net/ipv4/tcp_no_metrics_save", "1");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return v.release();
+}
+
+// The lab, made on first use and kept for the process.
+absl::StatusOr<VethLab*> SharedVethLab() {
+  static absl::StatusOr<VethLab*>* const lab =
+      new absl::StatusOr<VethLab*>(MakeVethLab());
+  return *lab;
+}
+
+absl::StatusOr<OwnedFd> TcpSocket() {
+  OwnedFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return absl::ErrnoToStatus(errno, "socket");
+  return fd;
+}
+
+// A pair over the veth link: the server listens in "peer", the client
+// connects from the calling thread's namespace ("app").
+absl::StatusOr<loopback::TcpPair> VethPair(const VethLab& lab) {
+  OwnedFd listener;
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  ::inet_pton(AF_INET, kPeerAddress, &addr.sin_addr);
+  {
+    HostScope in(*lab.peer);
+    if (!in.ok()) return absl::InternalError("setns into the peer host");
+    absl::StatusOr<OwnedFd> l = TcpSocket();
+    if (!l.ok()) return l.status();
+    listener = *std::move(l);
+  }
+  socklen_t len = sizeof(addr);
+  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::listen(listener.get(), 1) != 0 ||
+      ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len) !=
+          0) {
+    return absl::ErrnoToStatus(errno, "listen in the peer host");
+  }
+  absl::StatusOr<OwnedFd> client = TcpSocket();
+  if (!client.ok()) return client.status();
+  if (::connect(client->get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    return absl::ErrnoToStatus(errno, "connect over the veth link");
+  }
+  OwnedFd server(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!server) return absl::ErrnoToStatus(errno, "accept in the peer host");
+  return loopback::TcpPair{*std::move(client), std::move(server)};
+}
 
 // One timed resume: seconds from Resume() until the peer has read the last
 // byte, and the restored socket's total_retrans.
-absl::Status ResumeOnce(size_t bytes, PeerHas peer_has, bool probe,
+absl::Status ResumeOnce(size_t bytes, PeerHas peer_has, bool probe, Link link,
                         double* seconds, double* retrans) {
   loopback::InFlightSpec spec;
   spec.bytes = bytes;
   spec.peer_has = peer_has;
+  std::optional<HostScope> in_app;
+  if (link == Link::kVeth) {
+    absl::StatusOr<VethLab*> lab = SharedVethLab();
+    if (!lab.ok()) return lab.status();
+    in_app.emplace(*(*lab)->app);
+    if (!in_app->ok()) return absl::InternalError("setns into the app host");
+    spec.connect = [lab = *lab] { return VethPair(*lab); };
+  }
   absl::StatusOr<loopback::InFlightConnection> c = loopback::MakeInFlight(spec);
   if (!c.ok()) return c.status();
   absl::StatusOr<RestoredSocket> restored = Restore(c->state);
@@ -81,11 +190,13 @@ void BM_ResumeInFlight(benchmark::State& state) {
   const size_t bytes = static_cast<size_t>(state.range(0));
   const PeerHas peer_has = static_cast<PeerHas>(state.range(1));
   const bool probe = state.range(2) != 0;
+  const Link link = static_cast<Link>(state.range(3));
   double retrans_sum = 0;
   for (auto _ : state) {
     double seconds = 0;
     double retrans = 0;
-    if (absl::Status s = ResumeOnce(bytes, peer_has, probe, &seconds, &retrans);
+    if (absl::Status s =
+            ResumeOnce(bytes, peer_has, probe, link, &seconds, &retrans);
         !s.ok()) {
       state.SkipWithError(s.ToString().c_str());
       break;
@@ -98,7 +209,8 @@ void BM_ResumeInFlight(benchmark::State& state) {
         retrans_sum / static_cast<double>(state.iterations());
   }
   state.SetLabel(absl::StrCat(loopback::PeerHasName(peer_has), ", ",
-                              probe ? "probe" : "plain repair-off"));
+                              probe ? "probe" : "plain repair-off", ", ",
+                              link == Link::kVeth ? "veth" : "loopback"));
 }
 
 }  // namespace
@@ -109,14 +221,17 @@ void RegisterInFlightBenchmarks(const Config& config) {
   // a whole registration).
   for (int64_t probe : {1, 0}) {
     auto* b = benchmark::RegisterBenchmark("ResumeInFlight", BM_ResumeInFlight)
-                  ->ArgNames({"bytes", "peer_has", "probe"})
+                  ->ArgNames({"bytes", "peer_has", "probe", "link"})
                   ->Unit(benchmark::kMillisecond)
                   ->UseManualTime()
                   ->Iterations(probe ? config.in_flight_iterations
                                      : config.in_flight_plain_iterations);
-    for (int64_t bytes : config.in_flight_bytes) {
-      for (PeerHas has : {PeerHas::kNone, PeerHas::kAll, PeerHas::kPrefix}) {
-        b->Args({bytes, static_cast<int64_t>(has), probe});
+    for (Link link : {Link::kLoopback, Link::kVeth}) {
+      for (int64_t bytes : config.in_flight_bytes) {
+        for (PeerHas has : {PeerHas::kNone, PeerHas::kAll, PeerHas::kPrefix}) {
+          b->Args({bytes, static_cast<int64_t>(has), probe,
+                   static_cast<int64_t>(link)});
+        }
       }
     }
   }

@@ -114,7 +114,8 @@ absl::StatusOr<InFlightConnection> MakeInFlight(const InFlightSpec& spec) {
     return absl::InvalidArgumentError(
         absl::StrCat("no in-flight data in ", TcpStateName(spec.state)));
   }
-  absl::StatusOr<TcpPair> pair = ConnectedPair(spec.family);
+  absl::StatusOr<TcpPair> pair =
+      spec.connect ? spec.connect() : ConnectedPair(spec.family);
   if (!pair.ok()) return pair.status();
   const BorrowedFd client = pair->client.borrow();
   const BorrowedFd server = pair->server.borrow();

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -47,6 +48,10 @@ struct InFlightSpec {
   // Bytes sent and unacknowledged in the checkpoint (kPrefix: the peer has
   // the first half). 0: only the FIN is in flight (FIN states).
   size_t bytes = 64 << 10;
+  // How the pair is connected; by default ConnectedPair(family), over
+  // loopback. The checkpoint and everything after it happen in the calling
+  // thread's network namespace, which must be the client's.
+  std::function<absl::StatusOr<TcpPair>()> connect;
 };
 
 struct InFlightConnection {
