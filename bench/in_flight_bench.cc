@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -41,6 +42,7 @@
 #include "soccr/loopback/private_netns.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
+#include "soccr/tcp_state.h"
 #include "soccr/testing/lab.h"
 
 namespace soccr::bench {
@@ -139,10 +141,11 @@ absl::StatusOr<loopback::TcpPair> VethPair(const VethLab& lab) {
 // One timed resume: seconds from Resume() until the peer has read the last
 // byte, and the restored socket's total_retrans.
 absl::Status ResumeOnce(size_t bytes, PeerHas peer_has, bool probe, Link link,
-                        double* seconds, double* retrans) {
+                        TcpState tcp_state, double* seconds, double* retrans) {
   loopback::InFlightSpec spec;
   spec.bytes = bytes;
   spec.peer_has = peer_has;
+  spec.state = tcp_state;
   std::optional<HostScope> in_app;
   if (link == Link::kVeth) {
     absl::StatusOr<VethLab*> lab = SharedVethLab();
@@ -158,7 +161,9 @@ absl::Status ResumeOnce(size_t bytes, PeerHas peer_has, bool probe, Link link,
   if (absl::Status s = c->ReleasePeer(); !s.ok()) return s;
   ResumeOptions options;
   if (!probe) options.in_flight_probe_timeout = absl::ZeroDuration();
-  const std::string tail = loopback::Pattern(1024, 77);
+  // With our FIN in flight the application can send nothing more: the
+  // peer reads the bytes, then end-of-file.
+  const std::string tail = c->fin ? "" : loopback::Pattern(1024, 77);
 
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<OwnedFd> fd = std::move(*restored).Resume(options);
@@ -168,6 +173,13 @@ absl::Status ResumeOnce(size_t bytes, PeerHas peer_has, bool probe, Link link,
   }
   absl::StatusOr<std::string> got = loopback::ReadExactly(
       c->server.borrow(), c->to_server.size() + tail.size(), absl::Seconds(60));
+  if (got.ok() && c->fin) {
+    if (absl::Status s =
+            loopback::ExpectEof(c->server.borrow(), absl::Seconds(60));
+        !s.ok()) {
+      return s;
+    }
+  }
   const auto end = std::chrono::steady_clock::now();
   if (!got.ok()) return got.status();
   if (*got != c->to_server + tail) {
@@ -191,12 +203,13 @@ void BM_ResumeInFlight(benchmark::State& state) {
   const PeerHas peer_has = static_cast<PeerHas>(state.range(1));
   const bool probe = state.range(2) != 0;
   const Link link = static_cast<Link>(state.range(3));
+  const TcpState tcp_state = static_cast<TcpState>(state.range(4));
   double retrans_sum = 0;
   for (auto _ : state) {
     double seconds = 0;
     double retrans = 0;
-    if (absl::Status s =
-            ResumeOnce(bytes, peer_has, probe, link, &seconds, &retrans);
+    if (absl::Status s = ResumeOnce(bytes, peer_has, probe, link, tcp_state,
+                                    &seconds, &retrans);
         !s.ok()) {
       state.SkipWithError(s.ToString().c_str());
       break;
@@ -210,7 +223,8 @@ void BM_ResumeInFlight(benchmark::State& state) {
   }
   state.SetLabel(absl::StrCat(loopback::PeerHasName(peer_has), ", ",
                               probe ? "probe" : "plain repair-off", ", ",
-                              link == Link::kVeth ? "veth" : "loopback"));
+                              link == Link::kVeth ? "veth" : "loopback", ", ",
+                              TcpStateName(tcp_state)));
 }
 
 }  // namespace
@@ -221,16 +235,26 @@ void RegisterInFlightBenchmarks(const Config& config) {
   // a whole registration).
   for (int64_t probe : {1, 0}) {
     auto* b = benchmark::RegisterBenchmark("ResumeInFlight", BM_ResumeInFlight)
-                  ->ArgNames({"bytes", "peer_has", "probe", "link"})
+                  ->ArgNames({"bytes", "peer_has", "probe", "link", "state"})
                   ->Unit(benchmark::kMillisecond)
                   ->UseManualTime()
                   ->Iterations(probe ? config.in_flight_iterations
                                      : config.in_flight_plain_iterations);
-    for (Link link : {Link::kLoopback, Link::kVeth}) {
-      for (int64_t bytes : config.in_flight_bytes) {
-        for (PeerHas has : {PeerHas::kNone, PeerHas::kAll, PeerHas::kPrefix}) {
-          b->Args({bytes, static_cast<int64_t>(has), probe,
-                   static_cast<int64_t>(link)});
+    // Our FIN in flight too (FIN_WAIT1, LAST_ACK), with the probe only:
+    // the plain path waits 3 to 13 s there (docs/tcp-states.md).
+    const std::vector<TcpState> states =
+        probe ? std::vector<TcpState>{TcpState::kEstablished,
+                                      TcpState::kFinWait1, TcpState::kLastAck}
+              : std::vector<TcpState>{TcpState::kEstablished};
+    for (TcpState tcp_state : states) {
+      for (Link link : {Link::kLoopback, Link::kVeth}) {
+        for (int64_t bytes : config.in_flight_bytes) {
+          for (PeerHas has :
+               {PeerHas::kNone, PeerHas::kAll, PeerHas::kPrefix}) {
+            b->Args({bytes, static_cast<int64_t>(has), probe,
+                     static_cast<int64_t>(link),
+                     static_cast<int64_t>(tcp_state)});
+          }
         }
       }
     }

@@ -48,6 +48,8 @@ PER_CONN_FAMILIES = ["IdleCheckpoint", "IdleRestore", "IdleMigrate",
 TIME_ONLY_FAMILIES = ["PeekRecvTail"]
 # ResumeInFlight/bytes:N/peer_has:K/probe:P: wall-clock ms to the last byte.
 IN_FLIGHT_FAMILY = "ResumeInFlight"
+LINKS = {"0": "loopback", "1": "veth"}
+TCP_STATES = {"1": "ESTABLISHED", "4": "FIN_WAIT1", "9": "LAST_ACK"}
 PEER_HAS = {"0": "none", "1": "all", "2": "prefix"}
 TARGET_IN_FLIGHT_MS = 50.0
 
@@ -368,12 +370,16 @@ def main():
     in_flight = {}
     for name, row in rows.items():
         m = re.match(IN_FLIGHT_FAMILY +
-                     r"/bytes:(\d+)/peer_has:(\d)/probe:(\d)", name)
+                     r"/bytes:(\d+)/peer_has:(\d)/probe:(\d)"
+                     r"(?:/link:(\d))?(?:/state:(\d+))?", name)
         if m:
             ms = to_seconds(row["real_time"], row.get("time_unit", "ns")) * 1e3
             if not sane(ms):
                 problems.append(f"{name}: time {ms} ms is not sane")
-            in_flight[(int(m.group(1)), m.group(2), m.group(3))] = (
+            link = LINKS.get(m.group(4) or "0", m.group(4))
+            tcp_state = TCP_STATES.get(m.group(5) or "1", m.group(5))
+            in_flight[(tcp_state, link, int(m.group(1)), m.group(2),
+                       m.group(3))] = (
                 ms, row.get("total_retrans", float("nan")))
     if not in_flight and not args.partial:
         problems.append(f"family {IN_FLIGHT_FAMILY} missing from the run")
@@ -382,29 +388,31 @@ def main():
         out.append("")
         out.append("Wall-clock ms from Resume() until the peer has read the "
                    "last byte (the in-flight bytes it lacked plus a 1 KiB "
-                   "write right after the resume), and the segments the "
+                   "write right after the resume; in the FIN states the "
+                   "bytes, then end-of-file), and the segments the "
                    "restored socket retransmitted (tcpi_total_retrans), with "
                    "the in-flight probe and with the plain repair-off path.")
         out.append("")
-        out.append("| in flight | peer had | probe ms | probe retrans "
-                   "| plain ms | plain retrans |")
-        out.append("|---:|---|---:|---:|---:|---:|")
-        keys = sorted({(n, k) for (n, k, _) in in_flight})
-        for n, k in keys:
-            cells = [human_bytes(n), PEER_HAS.get(k, k)]
+        out.append("| state | link | in flight | peer had | probe ms "
+                   "| probe retrans | plain ms | plain retrans |")
+        out.append("|---|---|---:|---|---:|---:|---:|---:|")
+        keys = sorted({key[:4] for key in in_flight})
+        for st, link, n, k in keys:
+            cells = [st, link, human_bytes(n), PEER_HAS.get(k, k)]
             for probe in ("1", "0"):
-                v = in_flight.get((n, k, probe))
+                v = in_flight.get((st, link, n, k, probe))
                 cells += ([f"{v[0]:.2f}", f"{v[1]:.0f}"] if v else ["", ""])
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
-        worst = max((v[0], n, k) for (n, k, p), v in in_flight.items()
-                    if p == "1")
+        worst = max((v[0], key) for key, v in in_flight.items()
+                    if key[4] == "1")
+        st, link, n, k, _ = worst[1]
         verdict = "met" if worst[0] < TARGET_IN_FLIGHT_MS else "NOT met"
-        out.append(f"- Every in-flight byte at the peer within "
+        out.append(f"- Every in-flight byte (and FIN) at the peer within "
                    f"{TARGET_IN_FLIGHT_MS:.0f} ms of resume (issue 12, "
-                   f"loopback): {verdict} (slowest {worst[0]:.2f} ms, "
-                   f"{human_bytes(worst[1])}, peer had "
-                   f"{PEER_HAS.get(worst[2], worst[2])})")
+                   f"loopback and veth): {verdict} (slowest {worst[0]:.2f} "
+                   f"ms, {st}, {link}, {human_bytes(n)}, peer had "
+                   f"{PEER_HAS.get(k, k)})")
         out.append("")
 
     # Table 2: per connection.
