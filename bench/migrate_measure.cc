@@ -57,6 +57,12 @@ struct Round {
   uint64_t queued_to_peers = 0, queued_from_peers = 0;
 };
 
+// SOCCR_CHUNK=N: connections per image (SendOptions::chunk), to compare.
+size_t Chunk() {
+  const char* c = ::getenv("SOCCR_CHUNK");
+  return c == nullptr ? 0 : static_cast<size_t>(atoll(c));
+}
+
 // Reads until `want` bytes have come from each descriptor, or 30 s.
 absl::Time DrainUntil(const std::vector<int>& fds,
                       const std::vector<uint64_t>& want) {
@@ -256,6 +262,7 @@ absl::StatusOr<Round> MoveIdle(int n) {
     s.release_address = *InterfaceAddress::Parse("192.0.2.100/24");
     s.dev = "eth0";
     s.timeout = absl::Seconds(120);
+    s.chunk = Chunk();
     sent = Send(s);
   }
   reap();
@@ -337,6 +344,7 @@ absl::StatusOr<Round> MoveOnce(int n, bool queued) {
     s.release_address = *InterfaceAddress::Parse("192.0.2.100/24");
     s.dev = "eth0";
     s.timeout = absl::Seconds(60);
+    s.chunk = Chunk();
     sent = Send(s);
   }
   const absl::Time unlocked = absl::Now();

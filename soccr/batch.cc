@@ -84,4 +84,19 @@ std::vector<absl::StatusOr<OwnedFd>> RestoreAndResumeMany(
   return out;
 }
 
+std::vector<absl::StatusOr<OwnedFd>> ResumeMany(
+    absl::Span<RestoredSocket> restored, const BatchOptions& options) {
+  std::vector<absl::StatusOr<OwnedFd>> out(restored.size());
+  internal::ParallelFor(
+      restored.size(), options.threads, options.min_per_thread, [&](size_t i) {
+        out[i] = std::move(restored[i]).Resume(options.resume);
+      });
+  return out;
+}
+
+void ForEachConnection(size_t n, const BatchOptions& options,
+                       absl::FunctionRef<void(size_t)> fn) {
+  internal::ParallelFor(n, options.threads, options.min_per_thread, fn);
+}
+
 }  // namespace soccr

@@ -26,6 +26,7 @@
 
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "soccr/checkpoint.h"
@@ -84,6 +85,19 @@ CheckpointAndCloseMany(absl::Span<OwnedFd> fds,
 [[nodiscard]] std::vector<absl::StatusOr<OwnedFd>> RestoreAndResumeMany(
     absl::Span<const ConnectionState> states, const BatchOptions& options = {},
     const sys::Sys& sys = sys::LinuxSys());
+
+// Resume(options.resume) of each restored socket, which it consumes: a
+// live socket for each, or the error (the socket then closed silently, in
+// repair mode, as Resume() does).
+[[nodiscard]] std::vector<absl::StatusOr<OwnedFd>> ResumeMany(
+    absl::Span<RestoredSocket> restored, const BatchOptions& options = {});
+
+// Calls fn(i) once for every i in [0, n), on the threads the functions
+// above would use for n connections: for a caller's own per-connection
+// steps (socket options around a resume, a silent disconnect). `fn` must be
+// safe to run concurrently for different i.
+void ForEachConnection(size_t n, const BatchOptions& options,
+                       absl::FunctionRef<void(size_t)> fn);
 
 }  // namespace soccr
 

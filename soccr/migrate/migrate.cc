@@ -1,11 +1,13 @@
 #include "soccr/migrate/migrate.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -93,6 +95,14 @@ absl::StatusOr<std::vector<int>> AllTcpConnections(pid_t pid) {
   return fds;
 }
 
+// How many connections go in one image of a pipelined move: small enough
+// that the destination restores one chunk while the next is checkpointed,
+// large enough that the per-chunk costs (threads, a message) stay small.
+size_t ChunkSize(size_t n, size_t asked) {
+  if (asked != 0) return asked;
+  return std::clamp<size_t>(n / 8, 128, 1024);
+}
+
 struct Taken {
   int fd;  // in the owning process
   OwnedFd copy;
@@ -116,6 +126,7 @@ class SourceMove {
   std::vector<Taken> taken_;
   std::optional<NetworkLock> lock_;
   std::vector<absl::StatusOr<PausedCheckpoint>> paused_;
+  std::vector<ConnectionState> states_;  // paused_[i]'s
   OwnedFd control_;
   std::string session_;
   std::string image_path_;
@@ -211,6 +222,43 @@ absl::StatusOr<SendReport> SourceMove::Run() {
     }
   }
 
+  // HELO with the keys, before anything is paused: the destination locks
+  // them while the connections still run here, off the downtime, and says
+  // when it is ready. Nothing to undo if it refuses.
+  const absl::Time hello_deadline = absl::Now() + o_.timeout;
+  Message hello;
+  hello.type = MessageType::kHello;
+  hello.flags = migrate::kHelloStreamed;
+  hello.count = static_cast<uint32_t>(taken_.size());
+  uint64_t session_number = 0;
+  (void)absl::SimpleHexAtoi(session_, &session_number);
+  hello.session = session_number;
+  for (const Taken& t : taken_) {
+    hello.fds.push_back(static_cast<uint32_t>(t.fd));
+    hello.keys.push_back({t.key.local, t.key.peer});
+  }
+  if (absl::Status w =
+          migrate::WriteMessage(control_.borrow(), hello, hello_deadline);
+      !w.ok()) {
+    return RollBack(w);
+  }
+  absl::StatusOr<Message> ready =
+      migrate::ReadMessage(control_.borrow(), hello_deadline);
+  if (!ready.ok()) {
+    return RollBack(
+        Prefixed("waiting for the destination's lock: ", ready.status()));
+  }
+  if (ready->type == MessageType::kFailed) {
+    return RollBack(
+        absl::Status(ready->code, absl::StrCat("the destination failed: ",
+                                               absl::CHexEscape(ready->text))));
+  }
+  if (ready->type != MessageType::kReady || ready->count != hello.count) {
+    return RollBack(absl::DataLossError(absl::StrCat(
+        "protocol: the destination answered ",
+        migrate::MessageTypeName(ready->type), " ", ready->count, " to HELO")));
+  }
+
   // Lock.
   const absl::Time lock_start = absl::Now();
   LockOptions lo;
@@ -219,14 +267,14 @@ absl::StatusOr<SendReport> SourceMove::Run() {
     std::vector<ConnectionKey> keys;
     for (const Taken& t : taken_) keys.push_back(t.key);
     absl::StatusOr<NetworkLock> l = NetworkLock::LockConnections(keys, lo);
-    if (!l.ok()) return Prefixed("send: lock: ", l.status());
+    if (!l.ok()) return RollBack(Prefixed("lock: ", l.status()));
     lock_.emplace(*std::move(l));
   } else if (o_.lock == LockMode::kNamespace) {
     if (std::optional<ConnectionKey> k = migrate::TcpKey(control_.borrow())) {
       lo.exempt.push_back(*k);
     }
     absl::StatusOr<NetworkLock> l = NetworkLock::LockNamespace(lo);
-    if (!l.ok()) return Prefixed("send: lock: ", l.status());
+    if (!l.ok()) return RollBack(Prefixed("lock: ", l.status()));
     lock_.emplace(*std::move(l));
   }
   const absl::Time locked_at = absl::Now();
@@ -234,41 +282,56 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   if (absl::Status s = Journal("locked"); !s.ok()) return RollBack(s);
   CrashPoint("send:locked");
 
-  // Checkpoint.
+  // Checkpoint and transfer, pipelined: the connections go in chunks, each
+  // checkpointed, serialized and sent while the destination restores the
+  // one before. `checkpoint` is the time spent checkpointing and
+  // serializing, `transfer` the rest until the destination has restored
+  // the last chunk.
+  const absl::Time deadline = locked_at + o_.timeout;
+  const size_t n = taken_.size();
+  const size_t chunk = ChunkSize(n, o_.chunk);
   std::vector<BorrowedFd> borrowed;
+  borrowed.reserve(n);
   for (const Taken& t : taken_) borrowed.push_back(t.copy.borrow());
-  paused_ = CheckpointMany(borrowed);
-  std::vector<ConnectionState> states;
-  for (size_t i = 0; i < paused_.size(); ++i) {
-    if (!paused_[i].ok()) {
-      return RollBack(
-          Prefixed(absl::StrCat("checkpoint fd ", taken_[i].fd, ": "),
-                   paused_[i].status()));
+  paused_.reserve(n);
+  states_.reserve(n);
+  absl::Duration checkpointing;
+  for (size_t start = 0; start < n; start += chunk) {
+    const absl::Time t0 = absl::Now();
+    const size_t len = std::min(chunk, n - start);
+    std::vector<absl::StatusOr<PausedCheckpoint>> part =
+        CheckpointMany(absl::MakeConstSpan(borrowed).subspan(start, len));
+    for (size_t i = 0; i < part.size(); ++i) {
+      if (!part[i].ok()) {
+        const absl::Status why = part[i].status();
+        part.clear();  // resumes this chunk; RollBack the earlier ones
+        return RollBack(Prefixed(
+            absl::StrCat("checkpoint fd ", taken_[start + i].fd, ": "), why));
+      }
     }
-    states.push_back(paused_[i]->state);
+    for (auto& p : part) {
+      states_.push_back(std::move(p->state));
+      paused_.push_back(std::move(p));
+    }
+    absl::StatusOr<std::string> image =
+        SerializeImage(absl::MakeConstSpan(states_).subspan(start, len));
+    if (!image.ok()) return RollBack(image.status());
+    checkpointing += absl::Now() - t0;
+    if (start + len == n) CrashPoint("send:checkpointed");
+    Message images;
+    images.type = MessageType::kImages;
+    images.count = static_cast<uint32_t>(len);
+    images.image_bytes = image->size();
+    report.image_bytes += image->size();
+    if (absl::Status w = migrate::WriteAllBytes(
+            control_.borrow(), migrate::EncodeMessage(images) + *image,
+            deadline);
+        !w.ok()) {
+      return RollBack(w);
+    }
   }
-  absl::StatusOr<std::string> image = SerializeImage(states);
-  if (!image.ok()) return RollBack(image.status());
-  report.checkpoint = absl::Now() - locked_at;
-  report.connections = states.size();
-  report.image_bytes = image->size();
-  CrashPoint("send:checkpointed");
-
-  // Transfer: HELO, the image, and the destination's restore.
-  const absl::Time transfer_start = absl::Now();
-  const absl::Time deadline = transfer_start + o_.timeout;
-  Message hello;
-  hello.type = MessageType::kHello;
-  hello.count = static_cast<uint32_t>(states.size());
-  uint64_t session_number = 0;
-  (void)absl::SimpleHexAtoi(session_, &session_number);
-  hello.session = session_number;
-  hello.image_bytes = image->size();
-  for (const Taken& t : taken_)
-    hello.fds.push_back(static_cast<uint32_t>(t.fd));
-  absl::Status s = migrate::WriteAllBytes(
-      control_.borrow(), migrate::EncodeMessage(hello) + *image, deadline);
-  if (!s.ok()) return RollBack(s);
+  report.checkpoint = checkpointing;
+  report.connections = n;
   CrashPoint("send:sent");
   absl::StatusOr<Message> reply =
       migrate::ReadMessage(control_.borrow(), deadline);
@@ -286,7 +349,7 @@ absl::StatusOr<SendReport> SourceMove::Run() {
         "protocol: the destination answered ",
         migrate::MessageTypeName(reply->type), " ", reply->count)));
   }
-  report.transfer = absl::Now() - transfer_start;
+  report.transfer = absl::Now() - locked_at - checkpointing;
   CrashPoint("send:restored");
 
   // Commit: from here the connections are the destination's (or, until it
@@ -294,6 +357,8 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   const absl::Time commit_start = absl::Now();
   if (!o_.journal.empty()) {
     image_path_ = absl::StrCat(o_.journal, ".image");
+    absl::StatusOr<std::string> image = SerializeImage(states_);
+    if (!image.ok()) return RollBack(image.status());
     if (absl::Status w = migrate::WriteFileDurably(image_path_, *image, 0600);
         !w.ok()) {
       return RollBack(w);
@@ -304,7 +369,6 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   for (auto& p : paused_) {
     std::move(p->socket).LeaveInRepairMode();
   }
-  for (const Taken& t : taken_) DisconnectSilently(t.copy.borrow());
   paused_.clear();
   std::string left;
   if (o_.release_address.has_value()) {
@@ -317,6 +381,12 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   go.type = MessageType::kGo;
   absl::Status g = migrate::WriteMessage(control_.borrow(), go, deadline);
   CrashPoint("send:go-sent");
+  // The originals stay in repair mode, silent and behind the lock, until
+  // disconnected here, while the destination resumes (a crash before this
+  // leaves them to `soccr recover`, which disconnects them too).
+  ForEachConnection(taken_.size(), {}, [&](size_t i) {
+    DisconnectSilently(taken_[i].copy.borrow());
+  });
   absl::StatusOr<Message> done =
       g.ok() ? migrate::ReadMessage(control_.borrow(), absl::Now() + o_.timeout)
              : absl::StatusOr<Message>(g);
@@ -368,6 +438,50 @@ absl::StatusOr<SendReport> SourceMove::Run() {
 }
 
 // The destination's side.
+
+// Address, port (and scope) equal; the flow label is no part of a
+// connection's identity.
+bool SameEndpoint(const SocketAddress& a, const SocketAddress& b) {
+  if (a.family() != b.family() || a.port() != b.port()) return false;
+  if (a.family() == AF_INET) {
+    return a.v4().sin_addr.s_addr == b.v4().sin_addr.s_addr;
+  }
+  return a.v6().sin6_scope_id == b.v6().sin6_scope_id &&
+         memcmp(&a.v6().sin6_addr, &b.v6().sin6_addr, 16) == 0;
+}
+
+SocketAddress Unmapped(const SocketAddress& a) {
+  if (!a.is_v4_mapped()) return a;
+  uint32_t v4 = 0;
+  memcpy(&v4, &a.v6().sin6_addr.s6_addr[12], 4);
+  return SocketAddress::V4(ntohl(v4), a.port());
+}
+
+// What we are handed: a connection (with a peer) and, with an address to
+// take, one of that address, or a sender could have us hijack any
+// connection.
+absl::Status CheckTaken(const ReceiveOptions& o, const SocketAddress& local,
+                        const SocketAddress& peer) {
+  const std::string what =
+      absl::StrCat(local.ToString(), "->", peer.ToString());
+  if (peer.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("receive: ", what, ": not a connection (no peer)"));
+  }
+  if (o.take_address.has_value()) {
+    // A dual-stack socket's IPv4 connection (::ffff:a.b.c.d) is on the
+    // IPv4 address.
+    SocketAddress ip = Unmapped(local);
+    ip.set_port(0);
+    if (!SameEndpoint(ip, Unmapped(o.take_address->ip))) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("receive: ", what, ": its local address is not ",
+                       o.take_address->ToString(), ", the one taken"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Fail(BorrowedFd control, const absl::Status& why) {
   Message m;
   m.type = MessageType::kFailed;
@@ -376,12 +490,6 @@ absl::Status Fail(BorrowedFd control, const absl::Status& why) {
   (void)migrate::WriteMessage(control, m, absl::Now() + absl::Seconds(1));
   return why;
 }
-
-// Restores the socket's linger setting (the restore's, from the image).
-struct Linger {
-  int fd;
-  struct linger value;
-};
 
 }  // namespace
 
@@ -420,64 +528,142 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
                        " this receiver takes")));
   }
   CrashPoint("receive:hello");
-  StreamReadOptions so;
-  so.max_bytes = hello->image_bytes;
-  so.deadline = deadline;
-  absl::StatusOr<ImageReader> image = ReadImageStream(c, so);
-  if (!image.ok()) return Fail(c, Prefixed("receive: ", image.status()));
-  absl::StatusOr<std::vector<ConnectionState>> states = image->ReadAll();
-  if (!states.ok()) return Fail(c, Prefixed("receive: ", states.status()));
-  if (states->size() != hello->count) {
-    return Fail(c, absl::DataLossError(absl::StrCat(
-                       "receive: HELO announced ", hello->count,
-                       " connections, the image holds ", states->size())));
-  }
-  // What we are handed: with an address to take, the connections must be
-  // that address's, or a sender could have us hijack any connection.
-  std::vector<ConnectionKey> keys;
-  for (const ConnectionState& s : *states) {
-    if (s.peer.empty()) {
-      return Fail(
-          c, absl::InvalidArgumentError(absl::StrCat(
-                 "receive: ", s.Endpoints(), ": not a connection (no peer)")));
+  ReceiveResult result;
+  // Declared first, destroyed last: on an error the restored sockets close
+  // (silently, in repair mode) before the lock goes.
+  std::optional<NetworkLock> lock;
+  std::vector<absl::StatusOr<RestoredSocket>> restored;
+  const std::string note = absl::StrCat(
+      "soccr receive ", absl::Hex(hello->session, absl::kZeroPad16));
+  if (hello->flags & migrate::kHelloStreamed) {
+    // Pipelined (soccr send): lock the keys now, while the source still
+    // runs them, then restore each chunk of images as it comes.
+    std::vector<ConnectionKey> keys;
+    keys.reserve(hello->keys.size());
+    for (const migrate::Key& k : hello->keys) {
+      if (absl::Status s = CheckTaken(o, k.local, k.peer); !s.ok()) {
+        return Fail(c, s);
+      }
+      keys.push_back({k.local, k.peer});
     }
-    if (o.take_address.has_value()) {
-      SocketAddress ip = s.local;
-      ip.set_port(0);
-      if (ip != o.take_address->ip) {
+    absl::Time t = absl::Now();
+    absl::StatusOr<NetworkLock> l =
+        NetworkLock::LockConnections(keys, LockOptions{{}, note});
+    if (!l.ok()) return Fail(c, Prefixed("receive: lock: ", l.status()));
+    lock.emplace(*std::move(l));
+    result.times.lock = absl::Now() - t;
+    CrashPoint("receive:locked");
+    Message ready;
+    ready.type = MessageType::kReady;
+    ready.count = hello->count;
+    if (absl::Status s = migrate::WriteMessage(c, ready, deadline); !s.ok()) {
+      return Prefixed("receive: ", s);
+    }
+    restored.reserve(hello->count);
+    while (restored.size() < hello->count) {
+      absl::StatusOr<Message> m = migrate::ReadMessage(c, deadline);
+      if (!m.ok()) return Prefixed("receive: ", m.status());
+      if (m->type == MessageType::kAbort) {
+        return absl::AbortedError(
+            "receive: the source aborted; rolled back: every restored "
+            "connection closed silently, the lock removed");
+      }
+      const size_t at = restored.size();
+      if (m->type != MessageType::kImages || m->count > hello->count - at) {
         return Fail(
-            c, absl::PermissionDeniedError(absl::StrCat(
-                   "receive: ", s.Endpoints(), ": its local address is not ",
-                   o.take_address->ToString(), ", the one taken")));
+            c, absl::DataLossError(absl::StrCat(
+                   "receive: protocol: ", migrate::MessageTypeName(m->type),
+                   " ", m->count, " after ", at, " of ", hello->count,
+                   " connections")));
+      }
+      // Exactly the announced bytes, read as they arrive (never allocated
+      // ahead), then the image checks on them.
+      auto bytes = std::make_shared<std::string>();
+      if (absl::Status r = ReadStreamBytes(c, m->image_bytes, deadline,
+                                           "receive: IMGS", bytes.get());
+          !r.ok()) {
+        return Fail(c, r);
+      }
+      result.image_bytes += m->image_bytes;
+      absl::StatusOr<ImageReader> image = ImageReader::Open(
+          absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bytes->data()),
+                              bytes->size()),
+          bytes);
+      if (!image.ok()) return Fail(c, Prefixed("receive: ", image.status()));
+      absl::StatusOr<std::vector<ConnectionState>> states = image->ReadAll();
+      if (!states.ok()) return Fail(c, Prefixed("receive: ", states.status()));
+      if (states->size() != m->count) {
+        return Fail(c, absl::DataLossError(absl::StrCat(
+                           "receive: IMGS announced ", m->count,
+                           " connections, its image holds ", states->size())));
+      }
+      // What we are handed: each connection is the one HELO announced
+      // (and locked), or a sender could restore one we did not lock.
+      for (size_t i = 0; i < states->size(); ++i) {
+        const ConnectionState& st = (*states)[i];
+        const migrate::Key& k = hello->keys[at + i];
+        if (!SameEndpoint(st.local, k.local) ||
+            !SameEndpoint(st.peer, k.peer)) {
+          return Fail(c, absl::PermissionDeniedError(absl::StrCat(
+                             "receive: connection ", at + i, " is ",
+                             st.Endpoints(), ", HELO announced ",
+                             k.local.ToString(), "->", k.peer.ToString())));
+        }
+      }
+      t = absl::Now();
+      std::vector<absl::StatusOr<RestoredSocket>> part = RestoreMany(*states);
+      for (size_t i = 0; i < part.size(); ++i) {
+        if (!part[i].ok()) {
+          return Fail(c, Prefixed(absl::StrCat("receive: restore connection ",
+                                               at + i, ": "),
+                                  part[i].status()));
+        }
+      }
+      for (auto& r : part) restored.push_back(std::move(r));
+      result.times.restore += absl::Now() - t;
+    }
+  } else {
+    // One image after the HELO (soccr recover).
+    StreamReadOptions so;
+    so.max_bytes = hello->image_bytes;
+    so.deadline = deadline;
+    absl::StatusOr<ImageReader> image = ReadImageStream(c, so);
+    if (!image.ok()) return Fail(c, Prefixed("receive: ", image.status()));
+    absl::StatusOr<std::vector<ConnectionState>> states = image->ReadAll();
+    if (!states.ok()) return Fail(c, Prefixed("receive: ", states.status()));
+    if (states->size() != hello->count) {
+      return Fail(c, absl::DataLossError(absl::StrCat(
+                         "receive: HELO announced ", hello->count,
+                         " connections, the image holds ", states->size())));
+    }
+    std::vector<ConnectionKey> keys;
+    for (const ConnectionState& s : *states) {
+      if (absl::Status st = CheckTaken(o, s.local, s.peer); !st.ok()) {
+        return Fail(c, st);
+      }
+      keys.push_back({s.local, s.peer});
+    }
+    result.image_bytes = hello->image_bytes;
+    absl::Time t = absl::Now();
+    absl::StatusOr<NetworkLock> l =
+        NetworkLock::LockConnections(keys, LockOptions{{}, note});
+    if (!l.ok()) return Fail(c, Prefixed("receive: lock: ", l.status()));
+    lock.emplace(*std::move(l));
+    result.times.lock = absl::Now() - t;
+    CrashPoint("receive:locked");
+    t = absl::Now();
+    restored = RestoreMany(*states);
+    for (size_t i = 0; i < restored.size(); ++i) {
+      if (!restored[i].ok()) {
+        const absl::Status why =
+            Prefixed(absl::StrCat("receive: restore connection ", i, ": "),
+                     restored[i].status());
+        restored.clear();  // every one closed silently, in repair mode
+        return Fail(c, why);
       }
     }
-    keys.push_back({s.local, s.peer});
+    result.times.restore = absl::Now() - t;
   }
-
-  ReceiveResult result;
-  result.image_bytes = hello->image_bytes;
-  absl::Time t = absl::Now();
-  absl::StatusOr<NetworkLock> lock = NetworkLock::LockConnections(
-      keys,
-      LockOptions{{},
-                  absl::StrCat("soccr receive ",
-                               absl::Hex(hello->session, absl::kZeroPad16))});
-  if (!lock.ok()) return Fail(c, Prefixed("receive: lock: ", lock.status()));
-  result.times.lock = absl::Now() - t;
-  CrashPoint("receive:locked");
-
-  t = absl::Now();
-  std::vector<absl::StatusOr<RestoredSocket>> restored = RestoreMany(*states);
-  for (size_t i = 0; i < restored.size(); ++i) {
-    if (!restored[i].ok()) {
-      const absl::Status why =
-          Prefixed(absl::StrCat("receive: restore connection ", i, ": "),
-                   restored[i].status());
-      restored.clear();  // every one closed silently, in repair mode
-      return Fail(c, why);
-    }
-  }
-  result.times.restore = absl::Now() - t;
   Message ok;
   ok.type = MessageType::kRestored;
   ok.count = hello->count;
@@ -499,7 +685,7 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   }
   CrashPoint("receive:go");
 
-  t = absl::Now();
+  absl::Time t = absl::Now();
   if (o.take_address.has_value()) {
     absl::Status s = TakeAddress(*o.take_address, o.dev);
     if (absl::IsAlreadyExists(s)) s = AnnounceAddress(*o.take_address, o.dev);
@@ -514,17 +700,7 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   // Killed between the resume and the unlock, a socket must vanish without
   // a trace: linger 0 makes its close a reset, which the lock drops, and
   // leaves no orphan to send a FIN after the unlock.
-  t = absl::Now();
-  std::vector<Linger> lingers;
-  for (auto& r : restored) {
-    Linger l = {r->fd().get(), {}};
-    socklen_t len = sizeof(l.value);
-    (void)::getsockopt(l.fd, SOL_SOCKET, SO_LINGER, &l.value, &len);
-    const struct linger abort_close = {1, 0};
-    (void)::setsockopt(l.fd, SOL_SOCKET, SO_LINGER, &abort_close,
-                       sizeof(abort_close));
-    lingers.push_back(l);
-  }
+  //
   // The connections resume while our lock still holds them, so that a
   // crash before the unlock leaves the source able to redeliver the image.
   // The in-flight probe cannot work then: its answer would be dropped by
@@ -534,16 +710,32 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   // them (see docs/migration.md, "Data in flight").
   ResumeOptions resume_options;
   resume_options.in_flight_probe_timeout = absl::ZeroDuration();
-  for (size_t i = 0; i < restored.size(); ++i) {
-    absl::StatusOr<OwnedFd> live =
-        std::move(*restored[i]).Resume(resume_options);
-    if (!live.ok()) {
+  t = absl::Now();
+  std::vector<struct linger> lingers(restored.size());
+  std::vector<RestoredSocket> paused;
+  paused.reserve(restored.size());
+  for (auto& r : restored) paused.push_back(*std::move(r));
+  restored.clear();
+  std::vector<absl::StatusOr<OwnedFd>> live(paused.size());
+  ForEachConnection(paused.size(), {}, [&](size_t i) {
+    const int fd = paused[i].fd().get();
+    socklen_t len = sizeof(lingers[i]);
+    (void)::getsockopt(fd, SOL_SOCKET, SO_LINGER, &lingers[i], &len);
+    const struct linger abort_close = {1, 0};
+    (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close,
+                       sizeof(abort_close));
+    live[i] = std::move(paused[i]).Resume(resume_options);
+  });
+  std::vector<struct linger> kept;
+  for (size_t i = 0; i < live.size(); ++i) {
+    if (!live[i].ok()) {
       fprintf(stderr, "soccr receive: resume connection %zu: %s\n", i,
-              std::string(live.status().message()).c_str());
+              std::string(live[i].status().message()).c_str());
       continue;
     }
-    result.connections.push_back(*std::move(live));
+    result.connections.push_back(*std::move(live[i]));
     result.names.push_back(absl::StrCat("fd", hello->fds[i]));
+    kept.push_back(lingers[i]);
   }
   result.times.resume = absl::Now() - t;
   CrashPoint("receive:resumed");
@@ -553,14 +745,17 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
     fprintf(stderr, "soccr receive: %s\n", std::string(s.message()).c_str());
   }
   result.times.unlock = absl::Now() - t;
-  for (const Linger& l : lingers) {
-    (void)::setsockopt(l.fd, SOL_SOCKET, SO_LINGER, &l.value, sizeof(l.value));
-  }
   Message done;
   done.type = MessageType::kDone;
   done.count = static_cast<uint32_t>(result.connections.size());
   done.times = result.times;
   (void)migrate::WriteMessage(c, done, absl::Now() + absl::Seconds(1));
+  // Unlocked: the sockets' own linger settings again (after DONE: off the
+  // downtime).
+  ForEachConnection(kept.size(), {}, [&](size_t i) {
+    (void)::setsockopt(result.connections[i].get(), SOL_SOCKET, SO_LINGER,
+                       &kept[i], sizeof(kept[i]));
+  });
   CrashPoint("receive:done");
   return result;
 }

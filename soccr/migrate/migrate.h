@@ -58,6 +58,10 @@ struct SendOptions {
   std::string dev;
   // Each wait for the other side (connect, its answers).
   absl::Duration timeout = absl::Seconds(30);
+  // Connections per image of the pipelined transfer (the destination
+  // restores one chunk while the next is checkpointed). 0: n/8, within
+  // 128..1024.
+  size_t chunk = 0;
   // Where the move is recorded for recovery after a crash (written
   // atomically at each step, removed when the move ends). Empty: none.
   std::string journal;

@@ -1,5 +1,6 @@
 #include "soccr/migrate/protocol.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -27,15 +28,18 @@ struct TypeInfo {
 
 constexpr size_t kHelloFixed = 24;
 constexpr size_t kDoneLength = 8 + 5 * 8;
+constexpr size_t kImagesLength = 16;
 
 const TypeInfo kTypes[] = {
     {MessageType::kHello, "HELO", kHelloFixed,
-     kHelloFixed + 4 * kMaxConnections},
+     kHelloFixed + (4 + kKeyLength) * kMaxConnections},
     {MessageType::kRestored, "RSTD", 4, 4},
     {MessageType::kFailed, "FAIL", 4, 4 + kMaxFailureText},
     {MessageType::kGo, "GOGO", 0, 0},
     {MessageType::kAbort, "ABRT", 0, 0},
     {MessageType::kDone, "DONE", kDoneLength, kDoneLength},
+    {MessageType::kReady, "REDY", 4, 4},
+    {MessageType::kImages, "IMGS", kImagesLength, kImagesLength},
 };
 
 const TypeInfo& Info(MessageType t) {
@@ -75,6 +79,65 @@ absl::Status Bad(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("protocol: ", what));
 }
 
+void PutAddress(std::string* s, const SocketAddress& a) {
+  char bytes[16] = {};
+  if (a.family() == AF_INET) {
+    memcpy(bytes, &a.v4().sin_addr, 4);
+  } else if (a.family() == AF_INET6) {
+    memcpy(bytes, &a.v6().sin6_addr, 16);
+  }
+  s->append(bytes, 16);
+}
+
+uint32_t ScopeOf(const SocketAddress& a) {
+  return a.family() == AF_INET6 ? a.v6().sin6_scope_id : 0;
+}
+
+void PutKey(std::string* s, const Key& k) {
+  Put16(s, k.local.family());
+  Put16(s, 0);
+  Put16(s, k.local.port());
+  Put16(s, k.peer.port());
+  Put32(s, ScopeOf(k.local));
+  Put32(s, ScopeOf(k.peer));
+  PutAddress(s, k.local);
+  PutAddress(s, k.peer);
+}
+
+// One canonical form only (the fuzzer's round trip holds us to it): a
+// known family, zeros where the family has no bytes, no port 0 (no
+// connection has one, and a lock refuses it).
+absl::StatusOr<Key> GetKey(const uint8_t* p, uint32_t i) {
+  const uint16_t family = Get16(p);
+  const uint16_t lport = Get16(p + 4), pport = Get16(p + 6);
+  const uint32_t lscope = Get32(p + 8), pscope = Get32(p + 12);
+  const uint8_t* la = p + 16;
+  const uint8_t* pa = p + 32;
+  if (Get16(p + 2) != 0)
+    return Bad(absl::StrCat("HELO: key ", i, ": reserved field not 0"));
+  if (lport == 0 || pport == 0)
+    return Bad(absl::StrCat("HELO: key ", i, ": port 0"));
+  Key k;
+  if (family == AF_INET) {
+    static const uint8_t zeros[12] = {};
+    if (lscope != 0 || pscope != 0 || memcmp(la + 4, zeros, 12) != 0 ||
+        memcmp(pa + 4, zeros, 12) != 0) {
+      return Bad(absl::StrCat("HELO: key ", i, ": IPv4 with IPv6 fields"));
+    }
+    uint32_t l = 0, r = 0;
+    memcpy(&l, la, 4);
+    memcpy(&r, pa, 4);
+    k.local = SocketAddress::V4(ntohl(l), lport);
+    k.peer = SocketAddress::V4(ntohl(r), pport);
+  } else if (family == AF_INET6) {
+    k.local = SocketAddress::V6(absl::MakeConstSpan(la, 16), lport, 0, lscope);
+    k.peer = SocketAddress::V6(absl::MakeConstSpan(pa, 16), pport, 0, pscope);
+  } else {
+    return Bad(absl::StrCat("HELO: key ", i, ": address family ", family));
+  }
+  return k;
+}
+
 bool IsSocket(BorrowedFd fd) {
   struct stat st = {};
   return ::fstat(fd.get(), &st) == 0 && S_ISSOCK(st.st_mode);
@@ -89,11 +152,22 @@ std::string EncodeMessage(const Message& m) {
   switch (m.type) {
     case MessageType::kHello:
       Put16(&payload, kProtocolVersion);
-      Put16(&payload, 0);
+      Put16(&payload, m.flags);
       Put32(&payload, m.count);
       Put64(&payload, m.session);
       Put64(&payload, m.image_bytes);
       for (uint32_t fd : m.fds) Put32(&payload, fd);
+      if (m.flags & kHelloStreamed) {
+        for (const Key& k : m.keys) PutKey(&payload, k);
+      }
+      break;
+    case MessageType::kReady:
+      Put32(&payload, m.count);
+      break;
+    case MessageType::kImages:
+      Put32(&payload, m.count);
+      Put32(&payload, 0);
+      Put64(&payload, m.image_bytes);
       break;
     case MessageType::kRestored:
       Put32(&payload, m.count);
@@ -154,23 +228,49 @@ absl::StatusOr<Message> DecodePayload(MessageType type,
             absl::StrCat("protocol: the other side speaks version ", version,
                          ", this one ", kProtocolVersion));
       }
-      if (Get16(p.data() + 2) != 0) return Bad("HELO: unknown flags");
+      m.flags = Get16(p.data() + 2);
+      if ((m.flags & ~kHelloStreamed) != 0) return Bad("HELO: unknown flags");
+      const bool streamed = (m.flags & kHelloStreamed) != 0;
       m.count = Get32(p.data() + 4);
       m.session = Get64(p.data() + 8);
       m.image_bytes = Get64(p.data() + 16);
       if (m.count == 0 || m.count > kMaxConnections) {
         return Bad(absl::StrCat("HELO: ", m.count, " connections"));
       }
-      if (p.size() != kHelloFixed + 4 * size_t{m.count}) {
+      const size_t per = streamed ? 4 + kKeyLength : 4;
+      if (p.size() != kHelloFixed + per * size_t{m.count}) {
         return Bad(absl::StrCat("HELO: ", m.count, " connections in a ",
                                 p.size(), "-byte payload"));
+      }
+      if (streamed && m.image_bytes != 0) {
+        return Bad("HELO: streamed, with an image length");
       }
       m.fds.reserve(m.count);
       for (uint32_t i = 0; i < m.count; ++i) {
         m.fds.push_back(Get32(p.data() + kHelloFixed + 4 * i));
       }
+      if (streamed) {
+        m.keys.reserve(m.count);
+        const uint8_t* keys = p.data() + kHelloFixed + 4 * size_t{m.count};
+        for (uint32_t i = 0; i < m.count; ++i) {
+          absl::StatusOr<Key> k = GetKey(keys + kKeyLength * i, i);
+          if (!k.ok()) return k.status();
+          m.keys.push_back(*std::move(k));
+        }
+      }
       break;
     }
+    case MessageType::kReady:
+      m.count = Get32(p.data());
+      break;
+    case MessageType::kImages:
+      m.count = Get32(p.data());
+      if (Get32(p.data() + 4) != 0) return Bad("IMGS: reserved field not 0");
+      m.image_bytes = Get64(p.data() + 8);
+      if (m.count == 0 || m.count > kMaxConnections) {
+        return Bad(absl::StrCat("IMGS: ", m.count, " connections"));
+      }
+      break;
     case MessageType::kRestored:
       m.count = Get32(p.data());
       break;

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "soccr/address.h"
 #include "soccr/fd.h"
 #include "soccr/testing/status_macros.h"
 
@@ -48,12 +49,70 @@ TEST(ProtocolTest, EveryMessageRoundTrips) {
   restored.count = 2;
   go.type = MessageType::kGo;
   abort.type = MessageType::kAbort;
-  for (const Message& m : {hello, failed, done, restored, go, abort}) {
+  Message streamed = hello;
+  streamed.flags = kHelloStreamed;
+  streamed.image_bytes = 0;
+  const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                          0,    0,    0,    0,    0, 0, 0, 1};
+  const uint8_t mapped[16] = {0, 0, 0,    0,    0,   0, 0, 0,
+                              0, 0, 0xff, 0xff, 192, 0, 2, 100};
+  streamed.keys = {
+      {SocketAddress::V4(0xc0000264, 8000),
+       SocketAddress::V4(0xc000020a, 4242)},
+      {SocketAddress::V6(mapped, 8000), SocketAddress::V6(v6, 1, 0, 3)}};
+  Message ready, images;
+  ready.type = MessageType::kReady;
+  ready.count = 2;
+  images.type = MessageType::kImages;
+  images.count = 2;
+  images.image_bytes = 1234;
+  for (const Message& m :
+       {hello, failed, done, restored, go, abort, streamed, ready, images}) {
     ASSERT_OK(WriteMessage(p.a.borrow(), m, Soon()));
     ASSERT_OK_AND_ASSIGN(got, ReadMessage(p.b.borrow(), Soon()));
     EXPECT_EQ(got.type, m.type);
     EXPECT_EQ(EncodeMessage(got), EncodeMessage(m));
+    ASSERT_EQ(got.keys.size(), m.keys.size());
+    for (size_t i = 0; i < m.keys.size(); ++i) {
+      EXPECT_EQ(got.keys[i].local, m.keys[i].local);
+      EXPECT_EQ(got.keys[i].peer, m.keys[i].peer);
+    }
   }
+}
+
+// The keys of a streamed HELO have one form: anything else is refused.
+TEST(ProtocolTest, BadKeys) {
+  Message hello;
+  hello.type = MessageType::kHello;
+  hello.flags = kHelloStreamed;
+  hello.count = 1;
+  hello.fds = {3};
+  hello.keys = {{SocketAddress::V4(0xc0000264, 8000),
+                 SocketAddress::V4(0xc000020a, 4242)}};
+  const std::string good = EncodeMessage(hello);
+  auto decode = [](const std::string& bytes) {
+    return DecodePayload(MessageType::kHello,
+                         absl::MakeConstSpan(
+                             reinterpret_cast<const uint8_t*>(bytes.data()) + 8,
+                             bytes.size() - 8))
+        .status();
+  };
+  ASSERT_OK(decode(good));
+  const size_t key = 8 + 24 + 4;
+  for (size_t at : {key + 0, key + 2, key + 8, key + 12, key + 20, key + 47}) {
+    std::string bad = good;
+    bad[at] ^= 0x40;
+    EXPECT_EQ(decode(bad).code(), absl::StatusCode::kDataLoss) << at;
+  }
+  std::string port0 = good;
+  port0[key + 4] = port0[key + 5] = 0;
+  EXPECT_THAT(decode(port0).message(), HasSubstr("port 0"));
+  std::string with_length = good;
+  with_length[8 + 16] = 1;  // image_bytes with keys
+  EXPECT_EQ(decode(with_length).code(), absl::StatusCode::kDataLoss);
+  std::string flags = good;
+  flags[8 + 2] = 3;
+  EXPECT_THAT(decode(flags).message(), HasSubstr("unknown flags"));
 }
 
 TEST(ProtocolTest, RefusesBadHeadersBeforeReadingPayloads) {
