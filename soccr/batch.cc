@@ -66,6 +66,31 @@ std::vector<absl::StatusOr<RestoredSocket>> RestoreMany(
   return out;
 }
 
+std::vector<absl::StatusOr<FreshSocket>> MakeFreshSockets(
+    absl::Span<const int> families, const BatchOptions& options,
+    const sys::Sys& sys) {
+  std::vector<absl::StatusOr<FreshSocket>> out(families.size());
+  internal::ParallelFor(
+      families.size(), options.threads, options.min_per_thread,
+      [&](size_t i) { out[i] = MakeFreshSocket(families[i], sys); });
+  return out;
+}
+
+std::vector<absl::StatusOr<RestoredSocket>> RestoreMany(
+    absl::Span<FreshSocket> sockets, absl::Span<const ConnectionState> states,
+    const BatchOptions& options, const sys::Sys& sys) {
+  std::vector<absl::StatusOr<RestoredSocket>> out(states.size());
+  internal::ParallelFor(
+      states.size(), options.threads, options.min_per_thread, [&](size_t i) {
+        if (i >= sockets.size()) {
+          out[i] = absl::InvalidArgumentError("restore: no fresh socket");
+          return;
+        }
+        out[i] = Restore(std::move(sockets[i]), states[i], sys);
+      });
+  return out;
+}
+
 std::vector<absl::StatusOr<OwnedFd>> RestoreAndResumeMany(
     absl::Span<const ConnectionState> states, const BatchOptions& options,
     const sys::Sys& sys) {

@@ -33,6 +33,7 @@
 #include "soccr/connection_state.h"
 #include "soccr/fd.h"
 #include "soccr/paused_socket.h"
+#include "soccr/restore.h"
 #include "soccr/sys/sys.h"
 
 namespace soccr {
@@ -79,6 +80,17 @@ CheckpointAndCloseMany(absl::Span<OwnedFd> fds,
 [[nodiscard]] std::vector<absl::StatusOr<RestoredSocket>> RestoreMany(
     absl::Span<const ConnectionState> states, const BatchOptions& options = {},
     const sys::Sys& sys = sys::LinuxSys());
+
+// MakeFreshSocket() for each family: sockets made ahead of a restore.
+[[nodiscard]] std::vector<absl::StatusOr<FreshSocket>> MakeFreshSockets(
+    absl::Span<const int> families, const BatchOptions& options = {},
+    const sys::Sys& sys = sys::LinuxSys());
+
+// Restore(sockets[i], states[i]) of each state, consuming the sockets; as
+// RestoreMany otherwise. The spans must have the same length.
+[[nodiscard]] std::vector<absl::StatusOr<RestoredSocket>> RestoreMany(
+    absl::Span<FreshSocket> sockets, absl::Span<const ConnectionState> states,
+    const BatchOptions& options = {}, const sys::Sys& sys = sys::LinuxSys());
 
 // Restore() and then Resume(options.resume) of each state: live sockets. A
 // connection whose resume fails is closed silently, in repair mode.

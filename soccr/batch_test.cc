@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/restore.h"
@@ -98,6 +99,65 @@ TEST_F(BatchTest, MigratesEveryConnectionWithItsBytes) {
     ASSERT_TRUE(live[i].ok()) << i << ": " << live[i].status();
     ExpectConnectionWorks(i, live[i]->borrow());
   }
+}
+
+// Sockets made ahead (MakeFreshSockets), restored onto later, resumed with
+// ResumeMany: the same connections. A fresh socket of the wrong family is
+// refused and closed; the others are unaffected.
+TEST_F(BatchTest, RestoresOntoFreshSocketsMadeAhead) {
+  std::vector<int> families(kConnections, AF_INET);
+  families[4] = AF_INET6;
+  families[9] = AF_UNIX;
+  std::vector<absl::StatusOr<FreshSocket>> made =
+      MakeFreshSockets(families, TwoThreads());
+  ASSERT_EQ(made.size(), kConnections);
+  EXPECT_EQ(made[9].status().code(), absl::StatusCode::kInvalidArgument);
+  made[9] = MakeFreshSocket(AF_INET);
+  std::vector<FreshSocket> fresh;
+  for (size_t i = 0; i < kConnections; ++i) {
+    ASSERT_TRUE(made[i].ok()) << i << ": " << made[i].status();
+    fresh.push_back(*std::move(made[i]));
+  }
+  EXPECT_EQ(fresh[4].family(), AF_INET6);
+
+  std::vector<absl::StatusOr<ConnectionState>> states =
+      CheckpointAndCloseMany(absl::MakeSpan(clients_), TwoThreads());
+  std::vector<ConnectionState> ok;
+  for (absl::StatusOr<ConnectionState>& s : states) {
+    ASSERT_TRUE(s.ok()) << s.status();
+    ok.push_back(*std::move(s));
+  }
+  const int fds_before = soccr::loopback::CountOpenFds();
+  std::vector<absl::StatusOr<RestoredSocket>> restored =
+      RestoreMany(absl::MakeSpan(fresh), ok, TwoThreads());
+  ASSERT_EQ(restored.size(), kConnections);
+  EXPECT_EQ(restored[4].status().code(), absl::StatusCode::kInvalidArgument)
+      << restored[4].status();
+  EXPECT_THAT(std::string(restored[4].status().message()),
+              ::testing::HasSubstr("address family"));
+  // The refused socket is closed; the others are the restored ones.
+  EXPECT_EQ(soccr::loopback::CountOpenFds(), fds_before - 1);
+  std::vector<RestoredSocket> paused;
+  std::vector<size_t> which;
+  for (size_t i = 0; i < kConnections; ++i) {
+    if (i == 4) continue;
+    ASSERT_TRUE(restored[i].ok()) << i << ": " << restored[i].status();
+    paused.push_back(*std::move(restored[i]));
+    which.push_back(i);
+  }
+  std::vector<absl::StatusOr<OwnedFd>> live =
+      ResumeMany(absl::MakeSpan(paused), TwoThreads());
+  ASSERT_EQ(live.size(), which.size());
+  for (size_t j = 0; j < which.size(); ++j) {
+    ASSERT_TRUE(live[j].ok()) << which[j] << ": " << live[j].status();
+    ExpectConnectionWorks(which[j], live[j]->borrow());
+  }
+  // Connection 4 was lost with its refused restore: its state restores
+  // onto a socket of its own family.
+  ASSERT_OK_AND_ASSIGN(f4, MakeFreshSocket(AF_INET));
+  ASSERT_OK_AND_ASSIGN(r4, Restore(std::move(f4), ok[4]));
+  ASSERT_OK_AND_ASSIGN(fd4, std::move(r4).Resume());
+  ExpectConnectionWorks(4, fd4.borrow());
 }
 
 TEST_F(BatchTest, CheckpointManyKeepsSocketsPausedUntilDropped) {

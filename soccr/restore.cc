@@ -378,4 +378,56 @@ absl::StatusOr<RestoredSocket> Restore(const ConnectionState& state,
                                                     std::move(pending), repair);
 }
 
+absl::StatusOr<FreshSocket> MakeFreshSocket(int family, const sys::Sys& sys) {
+  if (family != AF_INET && family != AF_INET6) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fresh socket: address family ", family,
+                     " (a TCP socket is AF_INET or AF_INET6)"));
+  }
+  sys::Result<OwnedFd> fd =
+      sys.Socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (!fd.ok()) {
+    return absl::ErrnoToStatus(
+        fd.err,
+        absl::StrCat("fresh socket: create socket: ", sys::OpName(fd.op)));
+  }
+  const sys::Result<void> on =
+      sys.SetRepair(fd.value.borrow(), sys::RepairMode::kOn);
+  if (!on.ok()) {
+    return absl::ErrnoToStatus(
+        on.err, absl::StrCat("fresh socket: enter repair mode",
+                             on.err == EPERM ? " (needs CAP_NET_ADMIN in this "
+                                               "network namespace)"
+                                             : "",
+                             ": ", sys::OpName(on.op)));
+  }
+  return FreshSocket(std::move(fd.value), family);
+}
+
+absl::StatusOr<RestoredSocket> Restore(FreshSocket socket,
+                                       const ConnectionState& state,
+                                       const sys::Sys& sys) {
+  SOCCR_ASSIGN_OR_RETURN(const RestorePlan plan, PlanRestore(state));
+  const ErrorContext ctx("restore", plan.local, plan.peer);
+  if (!socket) {
+    return ctx.Error(absl::StatusCode::kInvalidArgument,
+                     "the fresh socket was already used");
+  }
+  if (plan.family != socket.family()) {
+    return ctx.Error(
+        absl::StatusCode::kInvalidArgument,
+        absl::StrCat("the state is of address family ", plan.family,
+                     ", the fresh socket of ", socket.family()));
+  }
+  // In repair mode from its making: an early return closes it silently.
+  // RestoreOnto takes listeners and sockets never connected out of it.
+  const bool repair = plan.kind == RestoreKind::kConnection ||
+                      plan.kind == RestoreKind::kSynSent;
+  OwnedFd fd = std::move(socket.fd_);
+  SOCCR_ASSIGN_OR_RETURN(std::unique_ptr<PendingResume> pending,
+                         internal::RestoreOnto(sys, fd.borrow(), plan));
+  return internal::PausedSocketAccess::MakeRestored(std::move(fd), sys,
+                                                    std::move(pending), repair);
+}
+
 }  // namespace soccr

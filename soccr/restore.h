@@ -23,8 +23,11 @@
 #ifndef SOCCR_RESTORE_H_
 #define SOCCR_RESTORE_H_
 
+#include <utility>
+
 #include "absl/status/statusor.h"
 #include "soccr/connection_state.h"
+#include "soccr/fd.h"
 #include "soccr/paused_socket.h"
 #include "soccr/sys/sys.h"
 
@@ -61,6 +64,42 @@ namespace soccr {
 // injected segments only reach a local address.
 [[nodiscard]] absl::StatusOr<RestoredSocket> Restore(
     const ConnectionState& state, const sys::Sys& sys = sys::LinuxSys());
+
+// A new TCP socket already in repair mode, made ahead of the restore that
+// will use it: creating a socket and entering repair mode are a good part
+// of a restore's cost and need nothing from the state, so a migration
+// makes its sockets before the connections are paused. Move-only; closing
+// it sends nothing.
+class FreshSocket {
+ public:
+  FreshSocket(FreshSocket&&) = default;
+  FreshSocket& operator=(FreshSocket&&) = default;
+
+  int family() const { return family_; }
+  explicit operator bool() const { return static_cast<bool>(fd_); }
+
+ private:
+  friend absl::StatusOr<FreshSocket> MakeFreshSocket(int, const sys::Sys&);
+  friend absl::StatusOr<RestoredSocket> Restore(FreshSocket,
+                                                const ConnectionState&,
+                                                const sys::Sys&);
+  FreshSocket(OwnedFd fd, int family) : fd_(std::move(fd)), family_(family) {}
+  OwnedFd fd_;
+  int family_ = 0;
+};
+
+// socket(family, SOCK_STREAM) and TCP_REPAIR on. InvalidArgument for a
+// family other than AF_INET and AF_INET6; the failing call otherwise
+// (PermissionDenied without CAP_NET_ADMIN).
+[[nodiscard]] absl::StatusOr<FreshSocket> MakeFreshSocket(
+    int family, const sys::Sys& sys = sys::LinuxSys());
+
+// Restore(state) onto `socket` instead of a new one, with the same checks
+// and results; also InvalidArgument (before any call) when the state's
+// family is not the socket's. On any error the socket is closed silently.
+[[nodiscard]] absl::StatusOr<RestoredSocket> Restore(
+    FreshSocket socket, const ConnectionState& state,
+    const sys::Sys& sys = sys::LinuxSys());
 
 }  // namespace soccr
 

@@ -222,6 +222,22 @@ absl::StatusOr<SendReport> SourceMove::Run() {
     }
   }
 
+  // The lock, staged: its table and sets are built now, while the
+  // connections still run; only its rules go in at the lock (one small
+  // transaction whatever the number of connections). The journal is
+  // written now too: off the downtime, and with the lock's id in it.
+  LockOptions lo;
+  lo.note = absl::StrCat("soccr send ", session_);
+  if (o_.lock == LockMode::kConnections) {
+    std::vector<ConnectionKey> keys;
+    keys.reserve(taken_.size());
+    for (const Taken& t : taken_) keys.push_back(t.key);
+    absl::StatusOr<NetworkLock> l = NetworkLock::StageConnections(keys, lo);
+    if (!l.ok()) return RollBack(Prefixed("lock: ", l.status()));
+    lock_.emplace(*std::move(l));
+  }
+  if (absl::Status s = Journal("locked"); !s.ok()) return RollBack(s);
+
   // HELO with the keys, before anything is paused: the destination locks
   // them while the connections still run here, off the downtime, and says
   // when it is ready. Nothing to undo if it refuses.
@@ -261,14 +277,10 @@ absl::StatusOr<SendReport> SourceMove::Run() {
 
   // Lock.
   const absl::Time lock_start = absl::Now();
-  LockOptions lo;
-  lo.note = absl::StrCat("soccr send ", session_);
   if (o_.lock == LockMode::kConnections) {
-    std::vector<ConnectionKey> keys;
-    for (const Taken& t : taken_) keys.push_back(t.key);
-    absl::StatusOr<NetworkLock> l = NetworkLock::LockConnections(keys, lo);
-    if (!l.ok()) return RollBack(Prefixed("lock: ", l.status()));
-    lock_.emplace(*std::move(l));
+    if (absl::Status a = lock_->Activate(); !a.ok()) {
+      return RollBack(Prefixed("lock: ", a));
+    }
   } else if (o_.lock == LockMode::kNamespace) {
     if (std::optional<ConnectionKey> k = migrate::TcpKey(control_.borrow())) {
       lo.exempt.push_back(*k);
@@ -276,10 +288,10 @@ absl::StatusOr<SendReport> SourceMove::Run() {
     absl::StatusOr<NetworkLock> l = NetworkLock::LockNamespace(lo);
     if (!l.ok()) return RollBack(Prefixed("lock: ", l.status()));
     lock_.emplace(*std::move(l));
+    if (absl::Status s = Journal("locked"); !s.ok()) return RollBack(s);
   }
   const absl::Time locked_at = absl::Now();
   report.lock = locked_at - lock_start;
-  if (absl::Status s = Journal("locked"); !s.ok()) return RollBack(s);
   CrashPoint("send:locked");
 
   // Checkpoint and transfer, pipelined: the connections go in chunks, each
@@ -381,16 +393,17 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   go.type = MessageType::kGo;
   absl::Status g = migrate::WriteMessage(control_.borrow(), go, deadline);
   CrashPoint("send:go-sent");
-  // The originals stay in repair mode, silent and behind the lock, until
-  // disconnected here, while the destination resumes (a crash before this
-  // leaves them to `soccr recover`, which disconnects them too).
-  ForEachConnection(taken_.size(), {}, [&](size_t i) {
-    DisconnectSilently(taken_[i].copy.borrow());
-  });
   absl::StatusOr<Message> done =
       g.ok() ? migrate::ReadMessage(control_.borrow(), absl::Now() + o_.timeout)
              : absl::StatusOr<Message>(g);
   report.commit = absl::Now() - commit_start;
+  // The originals stay in repair mode, silent and behind the lock, until
+  // disconnected here, once the destination has resumed: no CPU taken from
+  // its resume (a crash before this leaves them to `soccr recover`, which
+  // disconnects them too).
+  ForEachConnection(taken_.size(), {}, [&](size_t i) {
+    DisconnectSilently(taken_[i].copy.borrow());
+  });
   if (!done.ok() || done->type != MessageType::kDone) {
     // The destination may have died after the go-ahead: the image in the
     // journal still holds the connections. Keep the lock and the journal.
@@ -533,6 +546,7 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   // (silently, in repair mode) before the lock goes.
   std::optional<NetworkLock> lock;
   std::vector<absl::StatusOr<RestoredSocket>> restored;
+  std::vector<FreshSocket> fresh;  // streamed: one per connection, ahead
   const std::string note = absl::StrCat(
       "soccr receive ", absl::Hex(hello->session, absl::kZeroPad16));
   if (hello->flags & migrate::kHelloStreamed) {
@@ -553,6 +567,18 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
     lock.emplace(*std::move(l));
     result.times.lock = absl::Now() - t;
     CrashPoint("receive:locked");
+    // The sockets too are made now, in repair mode: a restore's socket()
+    // and TCP_REPAIR are off the downtime.
+    std::vector<int> families;
+    families.reserve(keys.size());
+    for (const ConnectionKey& k : keys) families.push_back(k.local.family());
+    std::vector<absl::StatusOr<FreshSocket>> made = MakeFreshSockets(families);
+    fresh.reserve(made.size());
+    for (absl::StatusOr<FreshSocket>& f : made) {
+      if (!f.ok()) return Fail(c, Prefixed("receive: ", f.status()));
+      fresh.push_back(*std::move(f));
+    }
+    made.clear();
     Message ready;
     ready.type = MessageType::kReady;
     ready.count = hello->count;
@@ -611,7 +637,8 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
         }
       }
       t = absl::Now();
-      std::vector<absl::StatusOr<RestoredSocket>> part = RestoreMany(*states);
+      std::vector<absl::StatusOr<RestoredSocket>> part = RestoreMany(
+          absl::MakeSpan(fresh).subspan(at, states->size()), *states);
       for (size_t i = 0; i < part.size(); ++i) {
         if (!part[i].ok()) {
           return Fail(c, Prefixed(absl::StrCat("receive: restore connection ",

@@ -515,7 +515,7 @@ std::string LockTableName(absl::string_view id) {
 
 absl::StatusOr<NetworkLock> NetworkLock::Create(
     LockScope scope, absl::Span<const ConnectionKey> keys,
-    const LockOptions& options) {
+    const LockOptions& options, bool staged) {
   for (size_t i = 0; i < keys.size(); ++i) {
     if (absl::Status s = CheckKey(keys[i], i); !s.ok()) return s;
   }
@@ -564,7 +564,8 @@ absl::StatusOr<NetworkLock> NetworkLock::Create(
     };
     for (Message& msg : m.setup) add(msg);
     for (Message& msg : m.elements) add(msg);
-    if (used + TotalSize(m.activate) > limit) {
+    // Staged: the rules in a batch of their own, committed by Activate().
+    if (staged || used + TotalSize(m.activate) > limit) {
       batches.back().Seal();
       batches.emplace_back();
       used = 0;
@@ -572,18 +573,54 @@ absl::StatusOr<NetworkLock> NetworkLock::Create(
     for (Message& msg : m.activate) add(msg);
     batches.back().Seal();
 
+    const size_t now = staged ? batches.size() - 1 : batches.size();
     absl::Status s;
-    for (size_t b = 0; b < batches.size() && s.ok(); ++b) {
+    for (size_t b = 0; b < now && s.ok(); ++b) {
       s = sock->Commit(batches[b], what);
       if (!s.ok() && b > 0) {
         // The earlier batches built an inactive table: take it away.
         (void)DeleteTable(*sock, table, what);
       }
     }
-    if (s.ok()) return NetworkLock(std::move(info), std::move(sock));
+    if (s.ok()) {
+      NetworkLock lock(std::move(info), std::move(sock));
+      if (staged) {
+        lock.pending_ =
+            std::make_shared<netlock::NftBatch>(std::move(batches.back()));
+        lock.pending_what_ = what;
+      }
+      return lock;
+    }
     if (absl::IsAlreadyExists(s) && attempt < 3) continue;
     return s;
   }
+}
+
+absl::StatusOr<NetworkLock> NetworkLock::StageConnections(
+    absl::Span<const ConnectionKey> connections, const LockOptions& options) {
+  if (connections.empty()) {
+    return absl::InvalidArgumentError("lock: no connections to lock");
+  }
+  if (!options.exempt.empty()) {
+    return absl::InvalidArgumentError(
+        "lock: exemptions are for the namespace scope");
+  }
+  return Create(LockScope::kConnections, connections, options,
+                /*staged=*/true);
+}
+
+absl::Status NetworkLock::Activate() {
+  if (pending_ == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("lock ", info_.id, ": not staged (active already)"));
+  }
+  if (!armed_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("lock ", info_.id, ": already removed"));
+  }
+  absl::Status s = sock_->Commit(*pending_, pending_what_);
+  if (s.ok()) pending_.reset();
+  return s;
 }
 
 absl::StatusOr<NetworkLock> NetworkLock::LockConnections(
@@ -595,12 +632,14 @@ absl::StatusOr<NetworkLock> NetworkLock::LockConnections(
     return absl::InvalidArgumentError(
         "lock: exemptions are for the namespace scope");
   }
-  return Create(LockScope::kConnections, connections, options);
+  return Create(LockScope::kConnections, connections, options,
+                /*staged=*/false);
 }
 
 absl::StatusOr<NetworkLock> NetworkLock::LockNamespace(
     const LockOptions& options) {
-  return Create(LockScope::kNamespace, options.exempt, options);
+  return Create(LockScope::kNamespace, options.exempt, options,
+                /*staged=*/false);
 }
 
 absl::StatusOr<std::vector<LockInfo>> NetworkLock::List() {
@@ -659,7 +698,9 @@ NetworkLock::NetworkLock(LockInfo info, std::shared_ptr<NftSocket> sock)
 NetworkLock::NetworkLock(NetworkLock&& other) noexcept
     : info_(std::move(other.info_)),
       sock_(std::move(other.sock_)),
-      armed_(other.armed_) {
+      armed_(other.armed_),
+      pending_(std::move(other.pending_)),
+      pending_what_(std::move(other.pending_what_)) {
   other.armed_ = false;
 }
 
@@ -669,6 +710,8 @@ NetworkLock& NetworkLock::operator=(NetworkLock&& other) noexcept {
     info_ = std::move(other.info_);
     sock_ = std::move(other.sock_);
     armed_ = other.armed_;
+    pending_ = std::move(other.pending_);
+    pending_what_ = std::move(other.pending_what_);
     other.armed_ = false;
   }
   return *this;

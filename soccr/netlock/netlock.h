@@ -65,6 +65,7 @@ namespace soccr {
 
 namespace netlock {
 class NftSocket;
+class NftBatch;
 }  // namespace netlock
 
 // The packet mark a lock lets through: soccr's restores mark the segments
@@ -121,6 +122,22 @@ class NetworkLock {
       absl::Span<const ConnectionKey> connections,
       const LockOptions& options = {});
 
+  // Everything of LockConnections() but the rules that make the lock bite:
+  // the table is made and its sets filled (the part whose cost grows with
+  // the number of connections), its chains stay empty, so nothing is
+  // dropped yet. Activate() then locks every connection in one small
+  // transaction, as quick for 10,000 connections as for one. Until then
+  // the lock is listed (`soccr locks`) like any other; dropping the handle
+  // or Unlock() removes it either way.
+  [[nodiscard]] static absl::StatusOr<NetworkLock> StageConnections(
+      absl::Span<const ConnectionKey> connections,
+      const LockOptions& options = {});
+  // Makes a staged lock bite (adds its rules, one transaction). On error
+  // it stays staged. FailedPrecondition if it is not staged.
+  [[nodiscard]] absl::Status Activate();
+  // False for a lock StageConnections() made and Activate() has not yet
+  // made bite.
+  bool active() const { return pending_ == nullptr; }
   // Locks every TCP packet of the network namespace, but `options.exempt`.
   [[nodiscard]] static absl::StatusOr<NetworkLock> LockNamespace(
       const LockOptions& options = {});
@@ -157,7 +174,7 @@ class NetworkLock {
   NetworkLock(LockInfo info, std::shared_ptr<netlock::NftSocket> sock);
   static absl::StatusOr<NetworkLock> Create(
       LockScope scope, absl::Span<const ConnectionKey> keys,
-      const LockOptions& options);
+      const LockOptions& options, bool staged);
 
   LockInfo info_;
   // The socket that made the lock, kept to remove it: closing a netlink
@@ -166,6 +183,9 @@ class NetworkLock {
   // close it; the handle's destruction does, later.
   std::shared_ptr<netlock::NftSocket> sock_;
   bool armed_ = true;
+  // A staged lock's last batch, its rules (see StageConnections).
+  std::shared_ptr<netlock::NftBatch> pending_;
+  std::string pending_what_;
 };
 
 // "soccr_lock_<id>": the nftables table of a lock.
