@@ -31,6 +31,7 @@
 #include "soccr/address.h"
 #include "soccr/fd.h"
 #include "soccr/loopback/tcp_pair.h"
+#include "soccr/netlock/netlock.h"
 #include "soccr/testing/lab.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
@@ -49,12 +50,21 @@ constexpr char kEchoApp[] = "tools/testing/echo_app";
 struct Net {
   bool v6;
   std::string src, dst, peer, moved, moved_ip, prefix;
+  // What the application listens on, if not moved_ip.
+  std::string serve = "";
 };
 
 Net V4() {
   return {false,           "192.0.2.1/24",   "192.0.2.2/24",
           "192.0.2.10/24", "192.0.2.100/24", "192.0.2.100",
           "192.0.2.2"};
+}
+// A dual-stack server (an IPv6 socket) whose peers come over IPv4: its
+// connections are IPv4-mapped (::ffff:192.0.2.100).
+Net Mapped() {
+  Net n = V4();
+  n.serve = "::ffff:192.0.2.100";
+  return n;
 }
 Net V6() {
   return {true,
@@ -95,6 +105,21 @@ class Peers {
   }
   // How many bytes have come back so far, over all connections.
   size_t echoed() const { return echoed_total_.load(); }
+  // The server side's keys (its address and port, then the peer's): what
+  // a lock of the server's connections holds.
+  std::vector<ConnectionKey> ServerKeys() const {
+    std::vector<ConnectionKey> keys;
+    for (const OwnedFd& s : socks_) {
+      sockaddr_storage a = {}, b = {};
+      socklen_t la = sizeof(a), lb = sizeof(b);
+      ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &la);
+      ::getpeername(s.get(), reinterpret_cast<sockaddr*>(&b), &lb);
+      keys.push_back(
+          {*SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&b), lb),
+           *SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&a), la)});
+    }
+    return keys;
+  }
   absl::Duration longest_gap() const { return longest_gap_; }
 
  private:
@@ -215,8 +240,9 @@ class LabFixture : public soccr::testing::NetnsTest {
 
     const std::string ready = absl::StrCat(tmp_, "/ready");
     ::unlink(ready.c_str());
-    auto app = src_->Spawn({kEchoApp, "serve", net.moved_ip, "8000",
-                            absl::StrCat(connections), ready});
+    auto app = src_->Spawn({kEchoApp, "serve",
+                            net.serve.empty() ? net.moved_ip : net.serve,
+                            "8000", absl::StrCat(connections), ready});
     ASSERT_OK(app.status());
     app_ = *app;
     for (int i = 0; i < 500 && ::access(ready.c_str(), F_OK) != 0; ++i) {
@@ -286,7 +312,8 @@ class LabFixture : public soccr::testing::NetnsTest {
 
   // Runs soccr send in the source; returns its exit status.
   int Send(int port, const std::vector<std::string>& env = {},
-           std::string* out = nullptr) {
+           std::string* out = nullptr,
+           const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {kSoccr,
                                      "send",
                                      "--pid",
@@ -303,6 +330,7 @@ class LabFixture : public soccr::testing::NetnsTest {
                                      "--timeout",
                                      "10s",
                                      "--json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     int fds[2];
     EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
     OwnedFd r(fds[0]), w(fds[1]);
@@ -364,6 +392,46 @@ TEST_P(MigrateTest, MovesConnectionsWhilePeersStream) {
   EXPECT_THAT(addrs, HasSubstr(net_.moved));
 }
 
+TEST_P(MigrateTest, MovesUnderTheNamespaceLock) {
+  SetUpLab(GetParam() ? V6() : V4(), 10, 128 << 10);
+  const pid_t recv = StartReceive(7000, net_.moved);
+  std::string report;
+  ASSERT_EQ(Send(7000, {}, &report, {"--lock", "namespace"}), 0)
+      << report << " receive: " << WaitExit(recv, absl::Seconds(5));
+  EXPECT_THAT(report, HasSubstr("\"connections\": 10"));
+  ::kill(app_, SIGKILL);
+  ASSERT_OK(peers_->Finish(absl::Seconds(60)));
+  EXPECT_EQ(Locks(*src_), "");
+  EXPECT_EQ(Locks(*dst_), "");
+}
+
+// --lock none: soccr takes no lock at the source; the caller holds the
+// connections its own way (here the test's own lock in the source's
+// namespace, as a caller's firewall would), and lifts it after the move.
+TEST_P(MigrateTest, MovesUnderTheCallersOwnLock) {
+  SetUpLab(GetParam() ? V6() : V4(), 10, 128 << 10);
+  std::optional<NetworkLock> own;
+  {
+    HostScope in(*src_);
+    ASSERT_TRUE(in.ok());
+    ASSERT_OK_AND_ASSIGN(l, NetworkLock::LockConnections(peers_->ServerKeys()));
+    own.emplace(std::move(l));
+  }
+  const pid_t recv = StartReceive(7000, net_.moved);
+  std::string report;
+  ASSERT_EQ(Send(7000, {}, &report, {"--lock", "none"}), 0)
+      << report << " receive: " << WaitExit(recv, absl::Seconds(5));
+  // Only the caller's lock is there: soccr made none of its own.
+  const std::vector<std::string> left = Lines(Locks(*src_));
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_THAT(left[0], HasSubstr(own->id()));
+  ASSERT_OK(std::move(*own).Unlock());
+  ::kill(app_, SIGKILL);
+  ASSERT_OK(peers_->Finish(absl::Seconds(60)));
+  EXPECT_EQ(Locks(*src_), "");
+  EXPECT_EQ(Locks(*dst_), "");
+}
+
 TEST_P(MigrateTest, RollsBackWhenTheDestinationRefuses) {
   SetUpLab(GetParam() ? V6() : V4(), 5, 128 << 10);
   // The destination only takes connections on another address.
@@ -391,6 +459,21 @@ TEST_P(MigrateTest, RollsBackWhenTheDestinationDies) {
   const std::string left = Locks(*dst_);
   ASSERT_THAT(left, HasSubstr("connections 5 "));
   ASSERT_OK(dst_->Run({kSoccr, "unlock", left.substr(0, 16)}));
+}
+
+// A dual-stack server's IPv4 connections (::ffff:192.0.2.100 at the
+// server) move with the IPv4 address.
+TEST_F(LabFixture, MovesMappedConnections) {
+  SetUpLab(Mapped(), 10, 128 << 10);
+  const pid_t recv = StartReceive(7000, net_.moved);
+  std::string report;
+  ASSERT_EQ(Send(7000, {}, &report), 0)
+      << report << " receive: " << WaitExit(recv, absl::Seconds(5));
+  EXPECT_THAT(report, HasSubstr("\"connections\": 10"));
+  ::kill(app_, SIGKILL);
+  ASSERT_OK(peers_->Finish(absl::Seconds(60)));
+  EXPECT_EQ(Locks(*src_), "");
+  EXPECT_EQ(Locks(*dst_), "");
 }
 
 // SIGKILL of either side at each step of the protocol, then the recovery
