@@ -42,6 +42,10 @@ std::string Name(const Endpoint& e) {
                              : absl::StrCat("unix:", e.unix_path);
 }
 
+absl::Status Prefixed(absl::string_view prefix, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
+}
+
 }  // namespace
 
 absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view text) {
@@ -63,7 +67,36 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view text) {
   return e;
 }
 
-absl::StatusOr<OwnedFd> Connect(const Endpoint& e, absl::Time deadline) {
+absl::Status CheckCredentials(const struct ucred& cred,
+                              const PeerPolicy& policy,
+                              absl::string_view role) {
+  if (policy.any || cred.uid == policy.uid || (policy.root && cred.uid == 0)) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("the ", role, " (pid ", cred.pid, ", uid ", cred.uid,
+                   ") is neither this user (uid ", policy.uid, ")",
+                   policy.root ? " nor root" : ""));
+}
+
+absl::Status CheckUnixPeer(BorrowedFd fd, const PeerPolicy& policy,
+                           absl::string_view role) {
+  sockaddr_storage a = {};
+  socklen_t len = sizeof(a);
+  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    return absl::ErrnoToStatus(errno, "getsockname");
+  }
+  if (a.ss_family != AF_UNIX || policy.any) return absl::OkStatus();
+  struct ucred cred = {};
+  socklen_t clen = sizeof(cred);
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
+    return absl::ErrnoToStatus(errno, "getsockopt(SO_PEERCRED)");
+  }
+  return CheckCredentials(cred, policy, role);
+}
+
+absl::StatusOr<OwnedFd> Connect(const Endpoint& e, absl::Time deadline,
+                                const PeerPolicy& policy) {
   const std::string what = absl::StrCat("connect to ", Name(e));
   for (;;) {
     OwnedFd s(::socket(e.unix_path.empty() ? e.tcp.family() : AF_UNIX,
@@ -88,7 +121,15 @@ absl::StatusOr<OwnedFd> Connect(const Endpoint& e, absl::Time deadline) {
       socklen_t len = sizeof(err);
       ::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     }
-    if (err == 0) return s;
+    if (err == 0) {
+      // Whom we hand the connections to: a socket file anyone could have
+      // made must belong to our user's (or root's) receiver.
+      if (absl::Status st = CheckUnixPeer(s.borrow(), policy, "receiver");
+          !st.ok()) {
+        return Prefixed(absl::StrCat(what, ": "), st);
+      }
+      return s;
+    }
     // Not listening yet (or a stale socket file): try again until the
     // deadline.
     if ((err == ECONNREFUSED || err == ENOENT) && absl::Now() < deadline) {
@@ -132,7 +173,7 @@ absl::StatusOr<OwnedFd> Listen(const Endpoint& e) {
 }
 
 absl::StatusOr<OwnedFd> Accept(BorrowedFd listener, absl::Time deadline,
-                               bool any_uid) {
+                               const PeerPolicy& policy) {
   for (;;) {
     struct pollfd p = {listener.get(), POLLIN, 0};
     const int n = ::poll(&p, 1, PollMs(deadline));
@@ -146,22 +187,11 @@ absl::StatusOr<OwnedFd> Accept(BorrowedFd listener, absl::Time deadline,
       if (errno == EAGAIN || errno == EINTR) continue;
       return absl::ErrnoToStatus(errno, "accept");
     }
-    sockaddr_storage a = {};
-    socklen_t len = sizeof(a);
-    ::getsockname(c.get(), reinterpret_cast<sockaddr*>(&a), &len);
-    if (a.ss_family == AF_UNIX && !any_uid) {
-      // Who is asking: a sender hands us connections to restore with our
-      // privileges, so only our own user (or root) may.
-      struct ucred cred = {};
-      socklen_t clen = sizeof(cred);
-      if (::getsockopt(c.get(), SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
-        return absl::ErrnoToStatus(errno, "accept: getsockopt(SO_PEERCRED)");
-      }
-      if (cred.uid != ::getuid() && cred.uid != 0) {
-        return absl::PermissionDeniedError(absl::StrCat(
-            "accept: the sender (pid ", cred.pid, ", uid ", cred.uid,
-            ") is neither this user (uid ", ::getuid(), ") nor root"));
-      }
+    // Who is asking: a sender hands us connections to restore with our
+    // privileges.
+    if (absl::Status st = CheckUnixPeer(c.borrow(), policy, "sender");
+        !st.ok()) {
+      return Prefixed("accept: ", st);
     }
     return c;
   }

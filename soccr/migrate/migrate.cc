@@ -521,7 +521,7 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
                       o.accept_timeout == absl::InfiniteDuration()
                           ? absl::InfiniteFuture()
                           : absl::Now() + o.accept_timeout,
-                      o.any_uid);
+                      migrate::PeerPolicy{o.any_uid});
   if (!control.ok()) return Prefixed("receive: ", control.status());
   listener->reset();
   const BorrowedFd c = control->borrow();
