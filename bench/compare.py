@@ -54,12 +54,18 @@ def normalize(data):
     rows = [b for b in data.get("benchmarks", [])
             if b.get("run_type", "iteration") == "iteration"
             and not b.get("error_occurred")]
-    memcpy = {}
+    # Memcpy's bytes_per_second is wall-clock, its cpu_bytes_per_second CPU
+    # time; a family with cpu_bytes_per_second is wall-clock too (the cold
+    # ones), one without is CPU-timed (the hot loops).
+    memcpy, memcpy_cpu = {}, {}
     for b in rows:
         family, _, arg = base_name(b).partition("/")
         if family == "Memcpy" and "bytes_per_second" in b:
             memcpy.setdefault(arg, []).append(b["bytes_per_second"])
+            memcpy_cpu.setdefault(arg, []).append(
+                b.get("cpu_bytes_per_second", b["bytes_per_second"]))
     memcpy = {k: statistics.median(v) for k, v in memcpy.items()}
+    memcpy_cpu = {k: statistics.median(v) for k, v in memcpy_cpu.items()}
     out = []
     for b in rows:
         name = base_name(b)
@@ -71,9 +77,11 @@ def normalize(data):
             cpu = b.get("cpu_s_per_conn", b["s_per_conn"]) * 1e9
             name += " [ns per connection]"
         elif "bytes_per_second" in b and arg in memcpy:
-            real = memcpy[arg] / b["bytes_per_second"]
-            cpu = memcpy[arg] / b.get("cpu_bytes_per_second",
-                                      b["bytes_per_second"])
+            if "cpu_bytes_per_second" in b:
+                real = memcpy[arg] / b["bytes_per_second"]
+                cpu = memcpy_cpu[arg] / b["cpu_bytes_per_second"]
+            else:
+                real = cpu = memcpy_cpu[arg] / b["bytes_per_second"]
             name += " [time / memcpy's]"
         else:
             real = to_seconds(b["real_time"], b.get("time_unit", "ns")) * 1e9
