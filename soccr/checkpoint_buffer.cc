@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <utility>
 
 namespace soccr {
 
@@ -33,6 +34,9 @@ CheckpointBuffer::CheckpointBuffer(size_t initial_capacity) {
   if (initial_capacity > 0) NewChunk(initial_capacity);
 }
 
+CheckpointBuffer::CheckpointBuffer(AllocateFn allocate)
+    : allocate_(std::move(allocate)) {}
+
 size_t CheckpointBuffer::capacity() const {
   return chunk_ == nullptr ? 0 : chunk_->size;
 }
@@ -55,6 +59,7 @@ void CheckpointBuffer::NewChunk(size_t size) {
 }
 
 void CheckpointBuffer::Prepare(size_t total) {
+  if (allocate_) return;
   if (chunk_ != nullptr && chunk_.use_count() == 1) {
     // Nothing refers to the memory any more: all of it is free. The fence
     // orders our coming writes after the last reader's release of it.
@@ -71,6 +76,7 @@ void CheckpointBuffer::Prepare(size_t total) {
 QueueBytes CheckpointBuffer::Allocate(size_t size, uint8_t** writable) {
   *writable = nullptr;
   if (size == 0) return QueueBytes();
+  if (allocate_) return allocate_(size, writable);
   if (chunk_ != nullptr && chunk_.use_count() == 1) {
     std::atomic_thread_fence(std::memory_order_acquire);
     used_ = 0;

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <functional>
 #include <memory>
 
 #include "soccr/queue_bytes.h"
@@ -39,6 +40,14 @@ class CheckpointBuffer {
   // Starts with `initial_capacity` bytes, faulted in at once (0: none; the
   // first checkpoint sizes it).
   explicit CheckpointBuffer(size_t initial_capacity = 0);
+
+  // Memory from somewhere else: every allocation is `allocate(size,
+  // writable)`, which returns `size` writable bytes at `*writable` as a
+  // QueueBytes that owns them (the C API puts queues straight into the
+  // malloc() memory it hands its callers). Prepare() does nothing then, and
+  // capacity() is 0.
+  using AllocateFn = std::function<QueueBytes(size_t size, uint8_t** writable)>;
+  explicit CheckpointBuffer(AllocateFn allocate);
   CheckpointBuffer(CheckpointBuffer&&) noexcept = default;
   CheckpointBuffer& operator=(CheckpointBuffer&&) noexcept = default;
   CheckpointBuffer(const CheckpointBuffer&) = delete;
@@ -69,6 +78,7 @@ class CheckpointBuffer {
 
   std::shared_ptr<Chunk> chunk_;
   size_t used_ = 0;
+  AllocateFn allocate_;
 };
 
 }  // namespace soccr

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "soccr/checkpoint.h"
+#include "soccr/checkpoint_buffer.h"
 #include "soccr/internal/error_context.h"
 #include "soccr/internal/paused_socket_access.h"
 #include "soccr/internal/peer_address.h"
@@ -41,6 +42,93 @@ absl::StatusOr<char*> CopyOut(const QueueBytes& bytes, sys::RepairQueue q) {
   }
   if (!bytes.empty()) memcpy(out, bytes.data(), bytes.size());
   return out;
+}
+
+// A checkpoint buffer whose every allocation is a MallocBlock, collected in
+// `blocks`. Where malloc() fails the checkpoint gets ordinary memory (and a
+// get call then copies, reporting the failure if that fails too).
+CheckpointBuffer MallocBuffer(
+    std::vector<std::shared_ptr<MallocBlock>>* blocks) {
+  return CheckpointBuffer([blocks](size_t size, uint8_t** writable) {
+    void* p = malloc(std::max<size_t>(size, 1));
+    if (p == nullptr) return QueueBytes::Allocate(size, writable);
+    auto block = std::make_shared<MallocBlock>(p);
+    blocks->push_back(block);
+    *writable = static_cast<uint8_t*>(p);
+    return QueueBytes::View(absl::Span<const uint8_t>(*writable, size),
+                            std::move(block));
+  });
+}
+
+// The block among `blocks` that `bytes` start at, if any.
+std::shared_ptr<MallocBlock> BlockOf(
+    const QueueBytes& bytes,
+    const std::vector<std::shared_ptr<MallocBlock>>& blocks) {
+  if (bytes.empty()) return nullptr;
+  for (const std::shared_ptr<MallocBlock>& b : blocks) {
+    if (b->p == bytes.data()) return b;
+  }
+  return nullptr;
+}
+
+// A checkpoint with exactly libsoccr's state, its queues copied straight
+// into malloc() memory (`*recv` and `*send` get their blocks, if they are).
+absl::StatusOr<ConnectionState> CheckpointForC(
+    const PausedSocket& paused, std::shared_ptr<MallocBlock>* recv,
+    std::shared_ptr<MallocBlock>* send) {
+  std::vector<std::shared_ptr<MallocBlock>> blocks;
+  CheckpointBuffer buffer = MallocBuffer(&blocks);
+  CheckpointOptions options;
+  options.socket_options = false;  // libsoccr_sk_data has no room for them
+  options.buffer = &buffer;
+  absl::StatusOr<ConnectionState> state = Checkpoint(paused, options);
+  if (!state.ok()) return state.status();
+  *recv = BlockOf(state->recv_queue, blocks);
+  *send = BlockOf(state->send_queue, blocks);
+  return state;
+}
+
+// The bytes of queue `q` of the last save in malloc() memory that is not
+// the caller's: the checkpoint's own, a copy, or -- once those went to the
+// caller -- a new checkpoint's, which must find the queue as the save did.
+absl::StatusOr<std::shared_ptr<MallocBlock>> QueueBlock(libsoccr_sk& sk,
+                                                        sys::RepairQueue q) {
+  const bool recv = q == sys::RepairQueue::kRecv;
+  SavedQueue& saved = recv ? sk.saved_recv : sk.saved_send;
+  QueueBytes& bytes = recv ? sk.saved->recv_queue : sk.saved->send_queue;
+  if (saved.block != nullptr) return saved.block;
+  const uint32_t saved_len = recv ? sk.saved->inq_len : sk.saved->outq_len;
+  if (!saved.given_away || saved_len == 0) {
+    SOCCR_ASSIGN_OR_RETURN(char* p, CopyOut(bytes, q));
+    saved.block = std::make_shared<MallocBlock>(p);
+    saved.given_away = false;
+    return saved.block;
+  }
+  std::shared_ptr<MallocBlock> again_recv;
+  std::shared_ptr<MallocBlock> again_send;
+  absl::StatusOr<ConnectionState> again =
+      CheckpointForC(sk.paused, &again_recv, &again_send);
+  if (!again.ok()) return again.status();
+  const ConnectionState& was = *sk.saved;
+  const bool same =
+      recv ? again->inq_len == was.inq_len && again->inq_seq == was.inq_seq
+           : again->outq_len == was.outq_len &&
+                 again->outq_seq == was.outq_seq &&
+                 again->unsent_len == was.unsent_len;
+  if (!same) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "fd ", sk.paused.fd().get(), ": the ", QueueName(q),
+        " queue was handed out with SOCCR_MEM_EXCL and has changed since "
+        "libsoccr_save (were the peer's packets blocked?): save again"));
+  }
+  bytes = recv ? again->recv_queue : again->send_queue;
+  saved.block = recv ? again_recv : again_send;
+  saved.given_away = false;
+  if (saved.block == nullptr) {
+    SOCCR_ASSIGN_OR_RETURN(char* p, CopyOut(bytes, q));
+    saved.block = std::make_shared<MallocBlock>(p);
+  }
+  return saved.block;
 }
 
 // Gives up the library's ownership of `p` (one of sk.owned).
@@ -143,14 +231,18 @@ absl::StatusOr<int> Save(libsoccr_sk& sk, struct libsoccr_sk_data* data,
                          unsigned data_size) {
   if (data == nullptr) return absl::InvalidArgumentError("data is NULL");
   SOCCR_RETURN_IF_ERROR(CheckDataSize(data_size));
-  CheckpointOptions options;
-  options.socket_options = false;  // libsoccr_sk_data has no room for them
-  absl::StatusOr<ConnectionState> state = Checkpoint(sk.paused, options);
+  std::shared_ptr<MallocBlock> recv;
+  std::shared_ptr<MallocBlock> send;
+  absl::StatusOr<ConnectionState> state =
+      CheckpointForC(sk.paused, &recv, &send);
   if (!state.ok()) return state.status();
   const struct libsoccr_sk_data d = SkDataFromState(*state);
   memcpy(data, &d, sizeof(d));
+  // Earlier buffers stay valid (and the library's) until resume/release:
+  // those handed out are in sk.lent or sk.owned.
   sk.saved = *std::move(state);
-  // Earlier buffers stay valid (and the library's) until resume/release.
+  sk.saved_recv = SavedQueue{std::move(recv), false};
+  sk.saved_send = SavedQueue{std::move(send), false};
   sk.recv_out = nullptr;
   sk.send_out = nullptr;
   return static_cast<int>(sizeof(d));
@@ -168,22 +260,41 @@ absl::StatusOr<char*> GetQueueBytes(libsoccr_sk& sk, int queue_id,
   }
   const bool recv = *q == sys::RepairQueue::kRecv;
   char*& handed_out = recv ? sk.recv_out : sk.send_out;
+  SavedQueue& saved = recv ? sk.saved_recv : sk.saved_send;
   if ((flags & SOCCR_MEM_EXCL) != 0) {
+    std::shared_ptr<MallocBlock> block;
     if (handed_out != nullptr) {
       // The buffer handed out before becomes the caller's.
       char* p = handed_out;
-      Disown(sk, p);
       handed_out = nullptr;
-      return p;
+      for (auto it = sk.lent.begin(); it != sk.lent.end(); ++it) {
+        if ((*it)->p == p) {
+          block = *it;
+          sk.lent.erase(it);
+          break;
+        }
+      }
+      if (block == nullptr) {
+        Disown(sk, p);
+        return p;
+      }
+    } else {
+      SOCCR_ASSIGN_OR_RETURN(block, QueueBlock(sk, *q));
     }
-    return CopyOut(recv ? sk.saved->recv_queue : sk.saved->send_queue, *q);
+    block->given_away = true;
+    if (block == saved.block) {
+      // The saved bytes are the caller's now: nothing here reads them again.
+      saved.block.reset();
+      saved.given_away = true;
+      (recv ? sk.saved->recv_queue : sk.saved->send_queue) = QueueBytes();
+    }
+    return static_cast<char*>(block->p);
   }
   if (handed_out != nullptr) return handed_out;
-  absl::StatusOr<char*> p =
-      CopyOut(recv ? sk.saved->recv_queue : sk.saved->send_queue, *q);
-  if (!p.ok()) return p.status();
-  sk.owned.emplace_back(*p);
-  handed_out = *p;
+  SOCCR_ASSIGN_OR_RETURN(std::shared_ptr<MallocBlock> block,
+                         QueueBlock(sk, *q));
+  sk.lent.push_back(block);
+  handed_out = static_cast<char*>(block->p);
   return handed_out;
 }
 

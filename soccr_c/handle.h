@@ -35,6 +35,31 @@ struct FreeDeleter {
 };
 using MallocPtr = std::unique_ptr<void, FreeDeleter>;
 
+// malloc() memory a checkpoint copied a queue into: freed when the last
+// reference goes, unless it was handed to the caller with SOCCR_MEM_EXCL
+// first (then it is theirs to free). So the bytes the kernel copied out are
+// the very bytes the caller gets: one copy, as in libsoccr.
+struct MallocBlock {
+  explicit MallocBlock(void* p) : p(p) {}
+  MallocBlock(const MallocBlock&) = delete;
+  MallocBlock& operator=(const MallocBlock&) = delete;
+  ~MallocBlock() {
+    if (!given_away) free(p);
+  }
+  void* p;
+  bool given_away = false;
+};
+
+// One queue of the last libsoccr_save.
+struct SavedQueue {
+  // The saved bytes in malloc() memory, once known to be (the checkpoint
+  // copied them there, or a get call copied them).
+  std::shared_ptr<MallocBlock> block;
+  // Those bytes went to the caller (SOCCR_MEM_EXCL): nothing may read them
+  // any more, and asking for the queue again checkpoints it again.
+  bool given_away = false;
+};
+
 }  // namespace soccr::c_api
 
 // The opaque handle of the C API (declared in <soccr/soccr.h>). One paused
@@ -48,6 +73,12 @@ struct libsoccr_sk {
   std::optional<soccr::ConnectionState> saved;
   // Memory handed out without SOCCR_MEM_EXCL: still the library's.
   std::vector<soccr::c_api::MallocPtr> owned;
+  // Queue memory handed out without SOCCR_MEM_EXCL: still the library's,
+  // valid until the handle goes (a later save does not free it).
+  std::vector<std::shared_ptr<soccr::c_api::MallocBlock>> lent;
+  // The last save's queues.
+  soccr::c_api::SavedQueue saved_recv;
+  soccr::c_api::SavedQueue saved_send;
   // This checkpoint's queues as already handed out without SOCCR_MEM_EXCL,
   // so that asking again gives the same buffer (as libsoccr does).
   char* recv_out = nullptr;

@@ -122,6 +122,57 @@ static void TestGetQueueBytesOwnership(void) {
   free_conn(&c);
 }
 
+/* The bytes a save copied out are the very ones a get call hands over (no
+ * second copy), so once they went to the caller with SOCCR_MEM_EXCL the
+ * library never reads them again, even after the caller freed them: asking
+ * again checkpoints the queue again, and says so when it has changed. */
+static void TestQueueAskedForAgainAfterTheCallerTookIt(void) {
+  struct conn c;
+  struct libsoccr_sk_data data;
+  struct libsoccr_sk *h;
+  char *taken, *kept, *again;
+  const char *outq_start;
+  char more[100];
+  ct_log_capture(SOCCR_LOG_ERR);
+  CHECK(make_conn(&c, 3000, 1 << 20, 2) == 0);
+  h = libsoccr_pause(c.client);
+  CHECK(h != NULL);
+  CHECK_EQ(libsoccr_save(h, &data, sizeof(data)), sizeof(data));
+  CHECK_EQ(data.inq_len, 3000);
+  outq_start = c.to_server + (c.written - data.outq_len);
+
+  taken = libsoccr_get_queue_bytes(h, TCP_RECV_QUEUE, SOCCR_MEM_EXCL);
+  CHECK(taken != NULL);
+  EXPECT(memcmp(taken, c.to_client, 3000) == 0);
+  memset(taken, 0xAA, 3000); /* Ours: the library must not see this... */
+  free(taken);               /* ...nor read this memory again. */
+  again = libsoccr_get_queue_bytes(h, TCP_RECV_QUEUE, SOCCR_MEM_EXCL);
+  CHECK(again != NULL);
+  EXPECT(memcmp(again, c.to_client, 3000) == 0);
+  free(again);
+
+  kept = libsoccr_get_queue_bytes(h, TCP_SEND_QUEUE, 0);
+  CHECK(kept != NULL);
+  taken = libsoccr_get_queue_bytes(h, TCP_SEND_QUEUE, SOCCR_MEM_EXCL);
+  EXPECT(taken == kept);
+  free(taken);
+  again = libsoccr_get_queue_bytes(h, TCP_SEND_QUEUE, 0);
+  CHECK(again != NULL); /* (malloc may well reuse what `taken` was) */
+  EXPECT(memcmp(again, outq_start, data.outq_len) == 0);
+  EXPECT_EQ(ct_log_count(0), 0);
+
+  /* Data arriving after the save (the peer's packets were not blocked):
+   * the queue asked for again is not what libsoccr_save described. */
+  memset(more, 7, sizeof(more));
+  CHECK(ct_write_all(c.server, more, sizeof(more)) == 0);
+  CHECK(ct_wait_inq(c.client, 3000 + sizeof(more)) == 0);
+  EXPECT(libsoccr_get_queue_bytes(h, TCP_RECV_QUEUE, SOCCR_MEM_EXCL) == NULL);
+  EXPECT(ct_log_has(SOCCR_LOG_ERR, "has changed since libsoccr_save"));
+
+  libsoccr_resume(h); /* frees `again` */
+  free_conn(&c);
+}
+
 static void TestEmptyQueuesGiveValidPointers(void) {
   struct libsoccr_sk_data data;
   struct libsoccr_sk *h;
@@ -330,6 +381,7 @@ static void TestCyclesDoNotGrowTheHeap(void) {
 int main(int argc, char **argv) {
   static const struct ct_test tests[] = {
       CT_TEST(TestGetQueueBytesOwnership),
+      CT_TEST(TestQueueAskedForAgainAfterTheCallerTookIt),
       CT_TEST(TestEmptyQueuesGiveValidPointers),
       CT_TEST(TestGetAddrOwnership),
       CT_TEST(TestSetCallsWithMemExclHandOver),
