@@ -36,8 +36,8 @@ class ColdTimer {
 
 // A new pair in the large-buffer namespace whose client has `bytes` in one
 // queue, filled by writes (PairWithRecvQueue, PairWithSendQueue).
-[[nodiscard]] absl::StatusOr<loopback::TcpPair> PeerFilledPair(Queue queue,
-                                                               size_t bytes);
+[[nodiscard]] absl::StatusOr<SilentPair> PeerFilledPair(Queue queue,
+                                                        size_t bytes);
 
 // A checkpoint through the C API, everything SOCCR_MEM_EXCL (freed by the
 // destructor).

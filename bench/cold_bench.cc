@@ -75,10 +75,13 @@ void ColdTimer::Report(benchmark::State& state, size_t bytes) const {
   if (cpu_ > 0) state.counters["cpu_bytes_per_second"] = total / cpu_;
 }
 
-absl::StatusOr<loopback::TcpPair> PeerFilledPair(Queue queue, size_t bytes) {
+absl::StatusOr<SilentPair> PeerFilledPair(Queue queue, size_t bytes) {
   if (absl::Status s = UseLargeBufferNamespace(); !s.ok()) return s;
-  return queue == Queue::kRecv ? PairWithRecvQueue(PatternBytes(bytes))
-                               : PairWithSendQueue(PatternBytes(bytes));
+  absl::StatusOr<loopback::TcpPair> p =
+      queue == Queue::kRecv ? PairWithRecvQueue(PatternBytes(bytes))
+                            : PairWithSendQueue(PatternBytes(bytes));
+  if (!p.ok()) return p.status();
+  return SilentPair(*std::move(p));
 }
 
 CCheckpoint::~CCheckpoint() {
@@ -145,7 +148,7 @@ void BM_ColdCheckpoint(benchmark::State& state, Queue queue) {
   SharedPairCache().Clear();
   ColdTimer timer;
   for (auto _ : state) {
-    absl::StatusOr<loopback::TcpPair> pair = PeerFilledPair(queue, bytes);
+    absl::StatusOr<SilentPair> pair = PeerFilledPair(queue, bytes);
     if (!pair.ok()) {
       state.SkipWithError(pair.status().ToString().c_str());
       break;
@@ -174,7 +177,7 @@ void BM_CColdCheckpoint(benchmark::State& state, Queue queue) {
   SharedPairCache().Clear();
   ColdTimer timer;
   for (auto _ : state) {
-    absl::StatusOr<loopback::TcpPair> pair = PeerFilledPair(queue, bytes);
+    absl::StatusOr<SilentPair> pair = PeerFilledPair(queue, bytes);
     if (!pair.ok()) {
       state.SkipWithError(pair.status().ToString().c_str());
       break;
@@ -210,7 +213,7 @@ void BM_ColdRestore(benchmark::State& state, Queue queue) {
   ColdTimer timer;
   double unsent = 0;
   for (auto _ : state) {
-    absl::StatusOr<loopback::TcpPair> pair = PeerFilledPair(queue, bytes);
+    absl::StatusOr<SilentPair> pair = PeerFilledPair(queue, bytes);
     if (!pair.ok()) {
       state.SkipWithError(pair.status().ToString().c_str());
       break;
@@ -270,7 +273,7 @@ void BM_CColdRestore(benchmark::State& state, Queue queue) {
   ColdTimer timer;
   double unsent = 0;
   for (auto _ : state) {
-    absl::StatusOr<loopback::TcpPair> pair = PeerFilledPair(queue, bytes);
+    absl::StatusOr<SilentPair> pair = PeerFilledPair(queue, bytes);
     if (!pair.ok()) {
       state.SkipWithError(pair.status().ToString().c_str());
       break;
@@ -364,7 +367,7 @@ void BM_FirstCheckpoint(benchmark::State& state, Queue queue, bool c_api) {
   SharedPairCache().Clear();
   ColdTimer timer;
   for (auto _ : state) {
-    absl::StatusOr<loopback::TcpPair> pair = PeerFilledPair(queue, bytes);
+    absl::StatusOr<SilentPair> pair = PeerFilledPair(queue, bytes);
     if (!pair.ok()) {
       state.SkipWithError(pair.status().ToString().c_str());
       break;

@@ -127,7 +127,8 @@ absl::StatusOr<const loopback::TcpPair*> PairCache::Get(Queue queue,
   if (pair_.has_value() && queue_ == queue && bytes_ == bytes) {
     return &*pair_;
   }
-  pair_.reset();  // Frees the previous queue first.
+  if (pair_.has_value()) CloseSilently(*pair_);  // Frees it first.
+  pair_.reset();
   absl::StatusOr<loopback::TcpPair> p =
       queue == Queue::kRecv ? PairWithRecvQueue(PatternBytes(bytes))
                             : PairWithSendQueue(PatternBytes(bytes));
@@ -136,6 +137,11 @@ absl::StatusOr<const loopback::TcpPair*> PairCache::Get(Queue queue,
   queue_ = queue;
   bytes_ = bytes;
   return &*pair_;
+}
+
+void PairCache::Clear() {
+  if (pair_.has_value()) CloseSilently(*pair_);
+  pair_.reset();
 }
 
 PairCache& SharedPairCache() {
@@ -272,7 +278,13 @@ double ThreadCpuSeconds() { return CpuSeconds(CLOCK_THREAD_CPUTIME_ID); }
 double ProcessCpuSeconds() { return CpuSeconds(CLOCK_PROCESS_CPUTIME_ID); }
 double WallSeconds() { return CpuSeconds(CLOCK_MONOTONIC); }
 
+void CloseSilently(loopback::TcpPair& pair) {
+  if (pair.client) CloseSilently(std::move(pair.client));
+  if (pair.server) CloseSilently(std::move(pair.server));
+}
+
 void CloseSilently(OwnedFd fd) {
+  if (!fd) return;
   absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd.borrow());
   if (paused.ok()) std::move(*paused).LeaveInRepairMode();
   fd.reset();

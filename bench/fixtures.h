@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -65,7 +66,7 @@ enum class Queue { kRecv, kSend };
 class PairCache {
  public:
   absl::StatusOr<const loopback::TcpPair*> Get(Queue queue, size_t bytes);
-  void Clear() { pair_.reset(); }
+  void Clear();
 
  private:
   std::optional<loopback::TcpPair> pair_;
@@ -126,6 +127,22 @@ double WallSeconds();
 // Puts a live socket back into repair mode and closes it: nothing reaches
 // its peer, and its address is free for the next restore.
 void CloseSilently(OwnedFd fd);
+
+// Both ends of `pair`, so. A benchmark's pair is never closed the ordinary
+// way: an end with megabytes in its send queue and a peer that drops
+// everything (PairWithSendQueue) would linger as an orphan for minutes,
+// retransmitting, and hundreds of those hold so much of the kernel's TCP
+// memory (net.ipv4.tcp_mem, shared by the whole machine) that new sockets'
+// buffers stop growing.
+void CloseSilently(loopback::TcpPair& pair);
+
+// A pair that closes silently (above) when it goes.
+struct SilentPair : loopback::TcpPair {
+  explicit SilentPair(loopback::TcpPair p) : loopback::TcpPair(std::move(p)) {}
+  SilentPair(SilentPair&&) = default;
+  SilentPair& operator=(SilentPair&&) = delete;
+  ~SilentPair() { CloseSilently(*this); }
+};
 
 }  // namespace soccr::bench
 

@@ -257,8 +257,7 @@ void BM_ColdEndToEnd(benchmark::State& state, Medium medium) {
   if (medium == Medium::kExt4) state.SetLabel(FileSystemName(dir));
   ColdTimer timer;
   for (auto _ : state) {
-    absl::StatusOr<loopback::TcpPair> pair =
-        PeerFilledPair(Queue::kRecv, bytes);
+    absl::StatusOr<SilentPair> pair = PeerFilledPair(Queue::kRecv, bytes);
     if (!pair.ok()) {
       state.SkipWithError(pair.status().ToString().c_str());
       break;
