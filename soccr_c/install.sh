@@ -3,8 +3,11 @@
 #
 #   ./bazelw run -c opt //:install -- --prefix DIR
 #
-# gives DIR/include/soccr/soccr.h, DIR/lib/libsoccr.so, DIR/lib/libsoccr.a
-# and DIR/lib/pkgconfig/libsoccr.pc. A relative DIR is taken from the
+# gives DIR/include/soccr/soccr.h and move.h, DIR/lib/libsoccr.so.1 (soname
+# libsoccr.so.1) with its development link DIR/lib/libsoccr.so ->
+# libsoccr.so.1 (Debian's shared-library layout), DIR/lib/libsoccr.a and
+# DIR/lib/pkgconfig/libsoccr.pc, whose Version is the top-level VERSION
+# file's. A relative DIR is taken from the
 # directory `bazel run` was started in. Outside /usr and /usr/local the .pc
 # adds an rpath, so that programs built with it run without LD_LIBRARY_PATH.
 set -euo pipefail
@@ -30,9 +33,10 @@ prefix="${prefix%/}"
 
 # The files, from this binary's runfiles.
 runfiles="${RUNFILES_DIR:-$0.runfiles}/soccr/soccr_c"
-for f in soccr.h move.h libsoccr.so libsoccr.a libsoccr.pc.in; do
+for f in soccr.h move.h libsoccr.so.1 libsoccr.a libsoccr.pc.in ../VERSION; do
   [[ -f "$runfiles/$f" ]] || { echo "install: $runfiles/$f is missing" >&2; exit 1; }
 done
+version="$(cat "$runfiles/../VERSION")"
 
 rpath=""
 case "$prefix" in
@@ -43,16 +47,18 @@ esac
 install -d "$prefix/include/soccr" "$prefix/lib/pkgconfig"
 install -m 0644 "$runfiles/soccr.h" "$prefix/include/soccr/soccr.h"
 install -m 0644 "$runfiles/move.h" "$prefix/include/soccr/move.h"
-install -m 0755 "$runfiles/libsoccr.so" "$prefix/lib/libsoccr.so"
+install -m 0755 "$runfiles/libsoccr.so.1" "$prefix/lib/libsoccr.so.1"
+ln -sfn libsoccr.so.1 "$prefix/lib/libsoccr.so"
 install -m 0644 "$runfiles/libsoccr.a" "$prefix/lib/libsoccr.a"
 sed -e "s|@PREFIX@|$prefix|" \
-    -e "s|@VERSION@|0.1.0|" \
+    -e "s|@VERSION@|$version|" \
     -e "s|@RPATH@|$rpath|" \
     "$runfiles/libsoccr.pc.in" > "$prefix/lib/pkgconfig/libsoccr.pc"
 chmod 0644 "$prefix/lib/pkgconfig/libsoccr.pc"
-echo "installed libsoccr in $prefix:"
+echo "installed libsoccr $version in $prefix:"
 echo "  $prefix/include/soccr/soccr.h"
 echo "  $prefix/include/soccr/move.h"
-echo "  $prefix/lib/libsoccr.so"
+echo "  $prefix/lib/libsoccr.so.1"
+echo "  $prefix/lib/libsoccr.so -> libsoccr.so.1"
 echo "  $prefix/lib/libsoccr.a"
 echo "  $prefix/lib/pkgconfig/libsoccr.pc"

@@ -147,6 +147,14 @@ struct soccr_move_receive_opts {
 int soccr_move_receive(const struct soccr_move_receive_opts *opts, int *fds,
                        unsigned max_fds);
 
+/*
+ * soccr_version: the version of the library actually loaded, as
+ * "MAJOR.MINOR.PATCH" (the same as `soccr --version` and libsoccr.pc's
+ * Version). A static string: never NULL, never freed. It is not the
+ * soname's number (libsoccr.so.1), which changes only if the ABI breaks.
+ */
+const char *soccr_version(void);
+
 #ifdef __cplusplus
 }
 #endif

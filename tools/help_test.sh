@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # `soccr --help` and each subcommand's --help: exit status 0, the exit
 # statuses documented, each subcommand listing its own flags and no other;
-# unknown subcommands and bare `soccr` are usage errors (2).
-#   help_test.sh SOCCR
+# unknown subcommands and bare `soccr` are usage errors (2); --version
+# prints the top-level VERSION.
+#   help_test.sh SOCCR VERSION
 set -euo pipefail
 soccr="$1"
+version="$(cat "$2")"
 source tools/testing/cli_test_lib.sh
 
 run 0 --help
-for sub in check inspect dump restore demo; do has_line "^  $sub +[a-z]"; done
+for sub in check inspect dump restore demo send receive recover locks unlock; do has_line "^  $sub +[a-z]"; done
 has "exit status:"
 has "  0    success"
 has "  2    usage error"
@@ -42,6 +44,10 @@ run 0 help dump
 has "usage: soccr dump --pid PID --fd FD -o IMAGE [--leave-paused | --close]"
 run 0 inspect -h x y z
 has "usage: soccr inspect"
+
+run 0 --version
+[[ "$(cat "$tmp/out")" == "soccr $version" ]] || fail "--version: $(cat "$tmp/out"), VERSION has $version"
+error 2 'soccr: unknown subcommand "--version" (see: soccr --help)' --version x
 
 run 2
 grep -q "^usage: soccr SUBCOMMAND" "$tmp/err" || fail "bare soccr: no usage on stderr"

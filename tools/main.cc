@@ -29,6 +29,7 @@
 #include "soccr/netaddr/netaddr.h"
 #include "soccr/netlock/netlock.h"
 #include "soccr/tcp_state.h"
+#include "soccr_version.h"
 #include "tools/check.h"
 #include "tools/cli.h"
 #include "tools/demo.h"
@@ -321,7 +322,8 @@ std::string TopUsage() {
   absl::StrAppend(
       &s,
       "\n"
-      "`soccr SUBCOMMAND --help` describes a subcommand and its flags.\n"
+      "`soccr SUBCOMMAND --help` describes a subcommand and its flags;\n"
+      "`soccr --version` prints soccr's version.\n"
       "\n"
       "exit status:\n"
       "  0    success\n"
@@ -608,6 +610,10 @@ int Main(int argc, char** argv) {
       }
     }
     printf("%s", TopUsage().c_str());
+    return cli::kExitOk;
+  }
+  if (name == "--version" && argc == 2) {
+    printf("soccr %s\n", SOCCR_VERSION);
     return cli::kExitOk;
   }
   const Command* command = nullptr;

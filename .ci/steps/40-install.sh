@@ -15,28 +15,49 @@ prefix="$tmp/prefix"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 cflags=(-std=c11 -Wall -Wextra -Werror)
 
-# Only libsoccr_* (LIBSOCCR_1) and soccr_move_* (LIBSOCCR_2) leave the
-# shared library.
-exported="$(nm -D --defined-only "$prefix/lib/libsoccr.so" |
+lib="$prefix/lib"
+# Debian's layout: the library under its soname, libsoccr.so.1, the
+# development link libsoccr.so -> libsoccr.so.1 (what -lsoccr finds).
+[[ -f "$lib/libsoccr.so.1" && ! -L "$lib/libsoccr.so.1" ]] || {
+  echo "no $lib/libsoccr.so.1 file" >&2; exit 1; }
+[[ -L "$lib/libsoccr.so" && "$(readlink "$lib/libsoccr.so")" == libsoccr.so.1 ]] || {
+  echo "$lib/libsoccr.so should be a link to libsoccr.so.1" >&2; exit 1; }
+soname="$(readelf -d "$lib/libsoccr.so.1" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
+[[ "$soname" == libsoccr.so.1 ]] || {
+  echo "libsoccr.so.1's soname is \"$soname\", not libsoccr.so.1" >&2; exit 1; }
+
+# The version, from the one VERSION file: libsoccr.pc's, the library's
+# soccr_version() (checked by the program below) and `soccr --version`
+# (tools/help_test.sh).
+version="$(cat VERSION)"
+[[ "$(pkg-config --modversion libsoccr)" == "$version" ]] || {
+  echo "libsoccr.pc: Version $(pkg-config --modversion libsoccr), VERSION has $version" >&2
+  exit 1; }
+
+# Only libsoccr_* (LIBSOCCR_1), soccr_move_* (LIBSOCCR_2) and soccr_version
+# (LIBSOCCR_3) leave the shared library.
+exported="$(nm -D --defined-only "$lib/libsoccr.so.1" |
             awk '$2 == "T" {print $3}' | sed 's/@.*//' | sort)"
-unexpected="$(grep -v -e '^libsoccr_' -e '^soccr_move_' <<<"$exported" || true)"
+unexpected="$(grep -v -e '^libsoccr_' -e '^soccr_move_' -e '^soccr_version$' <<<"$exported" || true)"
 if [[ -n "$unexpected" ]]; then
-  echo "libsoccr.so exports more than libsoccr_* and soccr_move_*:" >&2
+  echo "libsoccr.so exports more than libsoccr_*, soccr_move_* and soccr_version:" >&2
   echo "$unexpected" >&2
   exit 1
 fi
 [[ "$(grep -c '^libsoccr_' <<<"$exported")" == 10 &&
-   "$(grep -c '^soccr_move_' <<<"$exported")" == 7 ]] || {
-  echo "libsoccr.so should export the 10 libsoccr calls and the 7 soccr_move calls:" >&2
+   "$(grep -c '^soccr_move_' <<<"$exported")" == 7 &&
+   "$(grep -c '^soccr_version$' <<<"$exported")" == 1 ]] || {
+  echo "libsoccr.so should export the 10 libsoccr calls, the 7 soccr_move calls and soccr_version:" >&2
   echo "$exported" >&2
   exit 1
 }
 # Each in its version node: the old ones never move.
-nm -D --defined-only "$prefix/lib/libsoccr.so" | grep ' libsoccr_pause@@LIBSOCCR_1$' >/dev/null
-nm -D --defined-only "$prefix/lib/libsoccr.so" | grep ' soccr_move_send@@LIBSOCCR_2$' >/dev/null
+nm -D --defined-only "$lib/libsoccr.so.1" | grep ' libsoccr_pause@@LIBSOCCR_1$' >/dev/null
+nm -D --defined-only "$lib/libsoccr.so.1" | grep ' soccr_move_send@@LIBSOCCR_2$' >/dev/null
+nm -D --defined-only "$lib/libsoccr.so.1" | grep ' soccr_version@@LIBSOCCR_3$' >/dev/null
 
 # Every symbol it needs resolves against its declared dependencies.
-if ldd -r "$prefix/lib/libsoccr.so" 2>&1 | grep -i "undefined symbol"; then
+if ldd -r "$lib/libsoccr.so.1" 2>&1 | grep -i "undefined symbol"; then
   echo "libsoccr.so has undefined symbols" >&2
   exit 1
 fi
@@ -60,8 +81,15 @@ cc "${cflags[@]}" soccr_c/examples/migrate.c \
   $(pkg-config --cflags --libs libsoccr) -o "$tmp/migrate"
 # (grep without -q: an early exit would kill ldd with SIGPIPE, and pipefail
 # would turn that into a failure.)
-ldd "$tmp/migrate" | grep "$prefix/lib/libsoccr.so" >/dev/null
+ldd "$tmp/migrate" | grep "libsoccr.so.1 => $lib/libsoccr.so.1" >/dev/null
+readelf -d "$tmp/migrate" | grep 'NEEDED.*\[libsoccr.so.1\]' >/dev/null
 run "$tmp/migrate"
+# soccr_version() of the installed library, from C.
+printf '%s\n' '#include <soccr/move.h>' '#include <stdio.h>' \
+  'int main(void) { puts(soccr_version()); return 0; }' >"$tmp/version.c"
+cc "${cflags[@]}" "$tmp/version.c" $(pkg-config --cflags --libs libsoccr) -o "$tmp/version"
+[[ "$("$tmp/version")" == "$version" ]] || {
+  echo "soccr_version() says $("$tmp/version"), VERSION has $version" >&2; exit 1; }
 
 # Static: libsoccr.a, with `pkg-config --static` for what it needs.
 cc "${cflags[@]}" soccr_c/examples/migrate.c $(pkg-config --cflags libsoccr) \
