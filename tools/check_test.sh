@@ -29,6 +29,15 @@ has_line "^(ok        kTLS connections refused +a kTLS connection was refused at
 has "all basic features (*) are present: soccr can checkpoint and restore connections here"
 [[ "$(wc -l <"$tmp/out")" == 15 ]] || fail "want 15 lines: $(cat "$tmp/out")"
 
+# --json: the same probes as one object (docs/json-output.md).
+run 0 check --private-netns --json
+json "$tmp/out" context~'Linux .*CAP_NET_ADMIN yes.*' basics_present=true \
+  'features[].feature~.+' 'features[].basic~true|false' \
+  'features[].result~ok|missing|skipped' 'features[].detail~.*' \
+  features.1.feature='repair mode (TCP_REPAIR)' features.1.basic=true features.1.result=ok
+[[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["features"]))' "$tmp/out")" == 13 ]] ||
+  fail "want 13 features: $(cat "$tmp/out")"
+
 # A user namespace of its own inside a network namespace that belongs to
 # the parent one: no CAP_NET_ADMIN (nor CAP_NET_RAW) over it.
 nested="$tmp/nested.sh"
@@ -45,6 +54,11 @@ has_line "^skipped \* repair queues \(TCP_REPAIR_QUEUE\) +needs repair mode$"
 has_line "^skipped \* checkpoint and restore +needs repair mode$"
 has_line "^missing   raw packet injection \(CAP_NET_RAW\) +socket\(AF_INET, SOCK_RAW\): Operation not permitted \(needs CAP_NET_RAW\); connections in FIN_WAIT1"
 has "basic features (*) missing: repair mode (TCP_REPAIR), repair queues (TCP_REPAIR_QUEUE), repair options (TCP_REPAIR_OPTIONS), timestamps (TCP_TIMESTAMP), checkpoint and restore; soccr cannot checkpoint and restore connections here"
+status=0
+unshare -Urn sh "$nested" "$soccr" check --json >"$tmp/out" 2>"$tmp/err" || status=$?
+[[ "$status" == 1 ]] || fail "check --json without CAP_NET_ADMIN exited $status"
+json "$tmp/out" basics_present=false features.1.result=missing \
+  features.1.detail~'setsockopt\(TCP_REPAIR\): Operation not permitted.*'
 
 # A network namespace whose lo is down: nothing to probe with.
 status=0
@@ -54,5 +68,5 @@ has_line "^missing \* loopback connection +.*Network is unreachable \(is lo up i
 has_line "^skipped \* repair mode \(TCP_REPAIR\) +needs a connection$"
 
 error 2 "unexpected argument \"now\"" check now
-error 2 "unknown flag --json" check --json
+error 2 "unknown flag --skip-checksums" check --skip-checksums
 echo "check_test: ok"

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <sched.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,14 +114,17 @@ class DumpRestoreTest : public testing::NetnsTest {
   // kMoreDown). This side, the peer, stays quiet until the signal (a
   // packet to the closed original would be answered with a reset), then
   // reads the client's whole stream and sends kMoreDown.
-  void RestoreAndContinue() {
+  // With `flags` given to `soccr restore` before the image; its stderr
+  // goes to *err.
+  void RestoreAndContinue(std::vector<std::string> flags = {},
+                          std::string* err = nullptr) {
     int ready[2];
     ASSERT_EQ(::pipe(ready), 0);
     OwnedFd ready_read(ready[0]);
     ASSERT_EQ(::fcntl(ready[0], F_SETFD, FD_CLOEXEC), 0);
-    const std::vector<std::string> argv = {
-        SoccrPath(),
-        "restore",
+    std::vector<std::string> argv = {SoccrPath(), "restore"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    const std::vector<std::string> rest = {
         image(),
         "--",
         testing::Runfile("tools/testing/fd3_peer"),
@@ -132,6 +136,7 @@ class DumpRestoreTest : public testing::NetnsTest {
         absl::StrCat(kUp - up_written_),
         "2",
         absl::StrCat(up_written_)};
+    argv.insert(argv.end(), rest.begin(), rest.end());
     absl::StatusOr<testing::RunningProgram> running =
         testing::StartProgram(argv);
     ::close(ready[1]);
@@ -151,6 +156,24 @@ class DumpRestoreTest : public testing::NetnsTest {
     EXPECT_EQ(result.exit_status, 0) << result.err;
     EXPECT_THAT(result.out, HasSubstr("all as expected"));
     EXPECT_OK(loopback::ExpectEof(server()));
+    if (err != nullptr) *err = result.err;
+  }
+
+  // `json` is one JSON object with the fields `specs` name, as python3's
+  // json module parses it (tools/testing/check_json.py).
+  void ExpectJson(const std::string& json,
+                  const std::vector<std::string>& specs) {
+    const std::string path = dir_ + "/report.json";
+    FILE* f = ::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(::fwrite(json.data(), 1, json.size(), f), json.size());
+    ASSERT_EQ(::fclose(f), 0);
+    std::vector<std::string> argv = {
+        "/usr/bin/python3", testing::Runfile("tools/testing/check_json.py"),
+        path};
+    argv.insert(argv.end(), specs.begin(), specs.end());
+    ASSERT_OK_AND_ASSIGN(r, RunProgram(argv));
+    EXPECT_EQ(r.exit_status, 0) << r.err;
   }
 
   std::string dir_;
@@ -212,6 +235,34 @@ TEST_F(DumpRestoreTest, CloseThenRestoreMovesTheConnection) {
 
   // Its addresses are free: the restore takes them in this namespace.
   RestoreAndContinue();
+}
+
+// --json on both: one object each, with the documented fields
+// (docs/json-output.md), parsed by python3.
+TEST_F(DumpRestoreTest, JsonReportsWhatWasDumpedAndRestored) {
+  ASSERT_OK_AND_ASSIGN(r, Dump({"--close", "--json"}));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const std::string port = absl::StrCat(ServerPort());
+  ExpectJson(
+      r.out,
+      {absl::StrCat("pid=", ::getpid()),
+       absl::StrCat("fd=", pair_.client.get()), "image=" + image(),
+       "image_bytes~[1-9][0-9]*", "repair=true", "original=closed",
+       "checkpoint_us~[0-9]+", "write_us~[0-9]+", "paused_us~[0-9]+",
+       "connection.state=ESTABLISHED", "connection.local.address=127.0.0.1",
+       "connection.peer.port=" + port,
+       absl::StrCat("connection.inq_len=", kDown),
+       "connection.outq_len~[1-9][0-9]*"});
+  ExpectPeerNoticedNothing();
+
+  std::string err;
+  RestoreAndContinue({"--json"}, &err);
+  ExpectJson(
+      err, {"image=" + image(), "index=0", "fd=3",
+            "program~.*/tools/testing/fd3_peer", "connection.state=ESTABLISHED",
+            "connection.peer.port=" + port,
+            absl::StrCat("connection.inq_len=", kDown)});
 }
 
 TEST_F(DumpRestoreTest, LeavePausedThenCloseThenRestore) {

@@ -31,17 +31,17 @@ own() {
     if ((mine)); then has_line "^  (-[a-z] [A-Z]+, )?$f( [A-Z]+)?$"; else lacks "$f"; fi
   done
 }
-own check --private-netns
+own check --private-netns --json
 own inspect --json --skip-checksums
-own dump --pid --fd --output --leave-paused --close
-own restore --index
+own dump --pid --fd --output --leave-paused --close --json
+own restore --index --json
 own demo --bytes --image
 run 0 dump --help
 has "  -o IMAGE, --output IMAGE"
 has "      (required)"
 
 run 0 help dump
-has "usage: soccr dump --pid PID --fd FD -o IMAGE [--leave-paused | --close]"
+has "usage: soccr dump --pid PID --fd FD -o IMAGE [--leave-paused | --close] [--json]"
 run 0 inspect -h x y z
 has "usage: soccr inspect"
 

@@ -162,6 +162,8 @@ void JsonAddress(JsonWriter& j, absl::string_view key, const SocketAddress& a) {
   j.EndObject();
 }
 
+}  // namespace
+
 void JsonConnection(JsonWriter& j, size_t index, const ConnectionState& s,
                     const std::vector<SocketOption>& skipped) {
   j.BeginObject();
@@ -281,8 +283,6 @@ void JsonConnection(JsonWriter& j, size_t index, const ConnectionState& s,
   }
   j.EndObject();
 }
-
-}  // namespace
 
 std::string Printable(absl::string_view bytes) {
   std::string out;

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "soccr/connection_state.h"
+#include "tools/json.h"
 #include "tools/progress.h"
 
 namespace soccr::tools {
@@ -52,6 +53,12 @@ std::string InspectText(const InspectedImage& image);
 
 // One JSON object (see docs in `soccr inspect --help`).
 std::string InspectJson(const InspectedImage& image);
+
+// One entry of InspectJson's connections[]: connection `index`, with the
+// socket options the reader skipped. Also what `soccr dump --json` and
+// `soccr restore --json` report as their "connection".
+void JsonConnection(JsonWriter& j, size_t index, const ConnectionState& s,
+                    const std::vector<SocketOption>& skipped);
 
 // `bytes` for a terminal: printable ASCII as is (with `\` and `"`
 // escaped), anything else as \xNN.

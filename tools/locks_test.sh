@@ -28,6 +28,9 @@ run 0 locks --json
 has "\"id\": \"$a\""
 has "\"scope\": \"namespace\""
 has "\"note\": \"first lock\""
+json "$tmp/out" locks.0.id="$a" locks.0.scope=connections locks.0.connections=2 \
+  'locks.0.pid~[0-9]+' 'locks.0.created~[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z' \
+  locks.0.note='first lock' locks.1.id="$b" locks.1.scope=namespace
 
 run 0 unlock "$a"
 has "unlocked $a"

@@ -35,6 +35,7 @@
 #include "tools/demo.h"
 #include "tools/dump_command.h"
 #include "tools/inspect.h"
+#include "tools/json_reports.h"
 #include "tools/locks.h"
 #include "tools/migrate_cmd.h"
 #include "tools/progress.h"
@@ -96,7 +97,7 @@ using cli::Command;
 
 const Command kCheck = {
     "check",
-    "check [--private-netns]",
+    "check [--private-netns] [--json]",
     "probe what this kernel and this process can do",
     "Probes, for real, what soccr needs from the kernel and the process in\n"
     "the current network namespace: repair mode, repair queues, options,\n"
@@ -104,8 +105,12 @@ const Command kCheck = {
     "raising socket buffers, raw packet injection, TCP-AO repair, and a\n"
     "whole checkpoint and restore of a loopback connection. One line per\n"
     "feature: ok, missing (with the failing call, its errno and what that\n"
-    "means) or skipped. Exits 1 if a basic feature (*) is missing.",
-    {{"private_netns"}},
+    "means) or skipped. Exits 1 if a basic feature (*) is missing.\n"
+    "\n"
+    "--json prints one object instead: context, basics_present, and\n"
+    "features[], each with feature, basic, result (ok, missing or skipped)\n"
+    "and detail (docs/json-output.md); the exit status is the same.",
+    {{"private_netns"}, {"json"}},
     0,
     0,
 };
@@ -135,7 +140,7 @@ const Command kInspect = {
 
 const Command kDump = {
     "dump",
-    "dump --pid PID --fd FD -o IMAGE [--leave-paused | --close]",
+    "dump --pid PID --fd FD -o IMAGE [--leave-paused | --close] [--json]",
     "checkpoint another process's TCP connection into an image",
     "Takes a copy of descriptor FD of process PID (pidfd_getfd: needs\n"
     "ptrace access to it), pauses the connection (repair mode), checkpoints\n"
@@ -157,19 +162,25 @@ const Command kDump = {
     "only by clearing it and cannot set it again on a closed socket, so the\n"
     "owner no longer sees it; the image has it. Connections signed with\n"
     "TCP-MD5 or TCP-AO keys, or running kTLS, are refused: a restored copy\n"
-    "could not carry the keys or the TLS state.",
+    "could not carry the keys or the TLS state.\n"
+    "\n"
+    "--json prints the report as one object (on standard error with -o -):\n"
+    "pid, fd, image, image_bytes, repair, original (resumed, left_paused,\n"
+    "closed or not_paused), checkpoint_us, write_us, paused_us and\n"
+    "connection, as in soccr inspect --json (docs/json-output.md).",
     {{"pid", "PID", 0, true},
      {"fd", "FD", 0, true},
      {"output", "IMAGE", 'o', true},
      {"leave_paused"},
-     {"close"}},
+     {"close"},
+     {"json"}},
     0,
     0,
 };
 
 const Command kRestore = {
     "restore",
-    "restore [--index N] IMAGE|- -- CMD [ARGS...]",
+    "restore [--index N] [--json] IMAGE|- -- CMD [ARGS...]",
     "restore a connection and run a program with it as fd 3",
     "Restores connection N (default 0) of IMAGE (-: the one image on\n"
     "standard input, restored once the stream ends), resumes it, and\n"
@@ -179,8 +190,13 @@ const Command kRestore = {
     "addresses with getsockname/getpeername. Needs CAP_NET_ADMIN over the\n"
     "current network namespace (and CAP_NET_RAW for half-closed\n"
     "connections). CMD is looked up first (in PATH unless it has a '/'):\n"
-    "if it cannot run, nothing is restored (exit status 127 or 126).",
-    {{"index", "N"}},
+    "if it cannot run, nothing is restored (exit status 127 or 126).\n"
+    "\n"
+    "--json prints what was restored on standard error, once it is live\n"
+    "and just before CMD runs (standard output stays CMD's): one object\n"
+    "with image, index, fd (3), program and connection, as in soccr\n"
+    "inspect --json (docs/json-output.md).",
+    {{"index", "N"}, {"json"}},
     1,
     1,
     /*takes_command=*/true,
@@ -357,7 +373,8 @@ int RunCheck() {
     }
   }
   const CheckReport report = RunChecks();
-  printf("%s", FormatCheckReport(report).c_str());
+  printf("%s", absl::GetFlag(FLAGS_json) ? CheckReportJson(report).c_str()
+                                         : FormatCheckReport(report).c_str());
   return report.BasicsPresent() ? cli::kExitOk : cli::kExitFailed;
 }
 
@@ -393,6 +410,10 @@ int RunDump() {
   // With -o -, standard output carries the image: the report goes to
   // standard error.
   FILE* out = options.output == "-" ? stderr : stdout;
+  if (absl::GetFlag(FLAGS_json)) {
+    fprintf(out, "%s", DumpReportJson(options, *r).c_str());
+    return cli::kExitOk;
+  }
   fprintf(out, "dumped fd %d of process %d: %s %s\n", options.fd, options.pid,
           std::string(TcpStateName(s.state)).c_str(), s.Endpoints().c_str());
   fprintf(out,
@@ -434,6 +455,15 @@ int RunRestore(const cli::Args& args) {
   command.image = args.args[0];
   command.index = absl::GetFlag(FLAGS_index);
   command.argv = args.command;
+  if (absl::GetFlag(FLAGS_json)) {
+    command.before_exec = [&](const ImageRecord& record,
+                              const std::string& program) {
+      fprintf(stderr, "%s",
+              RestoreReportJson(command.image, command.index, record, program)
+                  .c_str());
+      fflush(stderr);
+    };
+  }
   Progress progress = Progress::OnStderr("soccr restore");
   fflush(stdout);
   const ExecFailure failure = RestoreAndExec(command, progress);

@@ -81,7 +81,8 @@ absl::StatusOr<std::string> FindProgram(const std::string& name,
 absl::StatusOr<RestoredSocket> RestoreFromImage(const std::string& path,
                                                 size_t index,
                                                 Progress& progress,
-                                                const sys::Sys& sys) {
+                                                const sys::Sys& sys,
+                                                ImageRecord* restored_record) {
   auto in_path = [&](const absl::Status& s) {
     return absl::Status(
         s.code(),
@@ -129,6 +130,9 @@ absl::StatusOr<RestoredSocket> RestoreFromImage(const std::string& path,
       FormatBytes(uint64_t{state->inq_len} + state->outq_len), " in queues)"));
   absl::StatusOr<RestoredSocket> restored = Restore(*state, sys);
   progress.Clear();
+  if (restored.ok() && restored_record != nullptr) {
+    *restored_record = *std::move(record);
+  }
   return restored;
 }
 
@@ -138,8 +142,9 @@ ExecFailure RestoreAndExec(const RestoreCommand& command, Progress& progress,
   absl::StatusOr<std::string> program = FindProgram(command.argv[0], &failure);
   if (!program.ok()) return failure;
 
+  ImageRecord record;
   absl::StatusOr<RestoredSocket> restored =
-      RestoreFromImage(command.image, command.index, progress, sys);
+      RestoreFromImage(command.image, command.index, progress, sys, &record);
   if (!restored.ok()) return {cli::kExitFailed, restored.status()};
   absl::StatusOr<OwnedFd> live = std::move(*restored).Resume();
   if (!live.ok()) return {cli::kExitFailed, live.status()};
@@ -162,6 +167,7 @@ ExecFailure RestoreAndExec(const RestoreCommand& command, Progress& progress,
             absl::ErrnoToStatus(errno, "restore: fcntl(F_SETFD) on fd 3")};
   }
 
+  if (command.before_exec) command.before_exec(record, *program);
   std::vector<char*> argv;
   for (const std::string& a : command.argv) {
     argv.push_back(const_cast<char*>(a.c_str()));

@@ -16,11 +16,13 @@
 
 #include <stddef.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "soccr/image/image.h"
 #include "soccr/paused_socket.h"
 #include "soccr/sys/sys.h"
 #include "tools/progress.h"
@@ -34,14 +36,20 @@ inline constexpr int kRestoredFd = 3;
 // paused; see soccr::Restore). Errors: the read's (NotFound, ...), the
 // image's (DataLoss, Unimplemented, InvalidArgument; OutOfRange for an
 // index past the end) or the restore's, each with the path.
+// With `restored`, the record restored goes there on success.
 [[nodiscard]] absl::StatusOr<RestoredSocket> RestoreFromImage(
     const std::string& path, size_t index, Progress& progress,
-    const sys::Sys& sys = sys::LinuxSys());
+    const sys::Sys& sys = sys::LinuxSys(), ImageRecord* restored = nullptr);
 
 struct RestoreCommand {
   std::string image;
   size_t index = 0;
   std::vector<std::string> argv;  // the program and its arguments
+  // If set, called once the connection is live on fd 3, just before the
+  // exec, with what was restored and the program's path (`soccr restore
+  // --json` reports them).
+  std::function<void(const ImageRecord&, const std::string& program)>
+      before_exec;
 };
 
 struct ExecFailure {

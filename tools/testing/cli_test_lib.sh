@@ -7,6 +7,8 @@
 #                            TEXT, and nothing on stdout
 #   has TEXT / lacks TEXT    stdout contains (or not) TEXT
 #   has_line REGEX           some stdout line matches the extended REGEX
+#   json FILE SPEC...        FILE is one JSON object with those fields
+#                            (check_json.py: python3's parser)
 
 tmp="${TEST_TMPDIR:-$(mktemp -d)}"
 
@@ -44,4 +46,8 @@ lacks() {
 
 has_line() {
   grep -qE -- "$1" "$tmp/out" || fail "no line matches /$1/: $(cat "$tmp/out")"
+}
+
+json() {
+  python3 tools/testing/check_json.py "$@" >/dev/null || fail "JSON in $1: $(cat "$1")"
 }

@@ -1,0 +1,109 @@
+#include "tools/json_reports.h"
+
+#include <stdint.h>
+
+#include <vector>
+
+#include "absl/time/time.h"
+#include "tools/inspect.h"
+#include "tools/json.h"
+#include "tools/restore_command.h"
+
+namespace soccr::tools {
+namespace {
+
+void Micros(JsonWriter& j, absl::string_view key, absl::Duration d) {
+  j.Key(key);
+  j.Int(absl::ToInt64Microseconds(d));
+}
+
+}  // namespace
+
+std::string CheckReportJson(const CheckReport& report) {
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("context");
+  j.String(report.context);
+  j.Key("basics_present");
+  j.Bool(report.BasicsPresent());
+  j.Key("features");
+  j.BeginArray();
+  for (const Probe& p : report.probes) {
+    j.BeginObject();
+    j.Key("feature");
+    j.String(p.feature);
+    j.Key("basic");
+    j.Bool(p.basic);
+    j.Key("result");
+    j.String(p.outcome == Probe::Outcome::kOk        ? "ok"
+             : p.outcome == Probe::Outcome::kMissing ? "missing"
+                                                     : "skipped");
+    j.Key("detail");
+    j.String(p.detail);
+    j.EndObject();
+  }
+  j.EndArray();
+  j.EndObject();
+  return std::move(j).Take();
+}
+
+std::string DumpReportJson(const DumpOptions& options,
+                           const DumpResult& result) {
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("pid");
+  j.Int(options.pid);
+  j.Key("fd");
+  j.Int(options.fd);
+  j.Key("image");
+  j.String(options.output);
+  j.Key("image_bytes");
+  j.Uint(result.image_bytes);
+  j.Key("repair");
+  j.Bool(result.repair);
+  j.Key("original");
+  if (!result.repair) {
+    // A listener or a socket never connected: held as it was.
+    j.String("not_paused");
+  } else {
+    switch (options.after) {
+      case AfterDump::kResume:
+        j.String("resumed");
+        break;
+      case AfterDump::kLeavePaused:
+        j.String("left_paused");
+        break;
+      case AfterDump::kClose:
+        j.String("closed");
+        break;
+    }
+  }
+  Micros(j, "checkpoint_us", result.checkpoint_time);
+  Micros(j, "write_us", result.write_time);
+  Micros(j, "paused_us", result.paused_time);
+  j.Key("connection");
+  JsonConnection(j, 0, result.state, {});
+  j.EndObject();
+  return std::move(j).Take();
+}
+
+std::string RestoreReportJson(const std::string& image, size_t index,
+                              const ImageRecord& record,
+                              const std::string& program) {
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("image");
+  j.String(image);
+  j.Key("index");
+  j.Uint(index);
+  j.Key("fd");
+  j.Int(kRestoredFd);
+  j.Key("program");
+  j.String(program);
+  j.Key("connection");
+  JsonConnection(j, index, record.state, record.skipped_options);
+  j.EndObject();
+  return std::move(j).Take();
+}
+
+}  // namespace soccr::tools

@@ -1,0 +1,39 @@
+// tools/json_reports.h: what `soccr check --json`, `soccr dump --json` and
+// `soccr restore --json` print, one JSON object each. The field names are
+// stable (docs/json-output.md lists them); new fields may be added, none
+// renamed or removed.
+//
+//   printf("%s", soccr::tools::CheckReportJson(report).c_str());
+
+#ifndef SOCCR_TOOLS_JSON_REPORTS_H_
+#define SOCCR_TOOLS_JSON_REPORTS_H_
+
+#include <stddef.h>
+
+#include <string>
+
+#include "soccr/image/image.h"
+#include "tools/check_report.h"
+#include "tools/dump_command.h"
+
+namespace soccr::tools {
+
+// {"context", "basics_present", "features": [{"feature", "basic",
+// "result": "ok"|"missing"|"skipped", "detail"}]}
+std::string CheckReportJson(const CheckReport& report);
+
+// {"pid", "fd", "image", "image_bytes", "repair", "original":
+// "resumed"|"left_paused"|"closed"|"not_paused", "checkpoint_us",
+// "write_us", "paused_us", "connection": {as in soccr inspect --json}}
+std::string DumpReportJson(const DumpOptions& options,
+                           const DumpResult& result);
+
+// {"image", "index", "fd": 3, "program", "connection": {as in soccr
+// inspect --json}}: what was restored, once it is live, before the exec.
+std::string RestoreReportJson(const std::string& image, size_t index,
+                              const ImageRecord& record,
+                              const std::string& program);
+
+}  // namespace soccr::tools
+
+#endif  // SOCCR_TOOLS_JSON_REPORTS_H_
