@@ -25,6 +25,7 @@
 #include "fuzz/fuzz_check.h"
 #include "fuzz/fuzz_input.h"
 #include "fuzz/round_trip.h"
+#include "soccr/internal/plan_invariants.h"
 #include "soccr/restore_plan.h"
 #include "soccr_c/convert.h"
 
@@ -179,7 +180,7 @@ void FuzzCApi(const uint8_t* data, size_t size) {
     CheckRejection(plan.status());
     return;
   }
-  const absl::Status invariants = CheckPlanInvariants(*s, *plan);
+  const absl::Status invariants = internal::CheckPlanInvariants(*s, *plan);
   SOCCR_FUZZ_CHECK(invariants.ok()) << invariants << " for " << s->ToString();
   CheckRoundTrip({*s});
 }

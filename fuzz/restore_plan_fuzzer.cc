@@ -16,6 +16,7 @@
 #include "fuzz/fuzz_input.h"
 #include "fuzz/round_trip.h"
 #include "soccr/image/image.h"
+#include "soccr/internal/plan_invariants.h"
 #include "soccr/restore_plan.h"
 
 namespace soccr::fuzzing {
@@ -35,7 +36,7 @@ void FuzzPlan(const uint8_t* data, size_t size) {
         << "the writer took a state PlanRestore refused: " << image.status();
     return;
   }
-  const absl::Status invariants = CheckPlanInvariants(s, *plan);
+  const absl::Status invariants = internal::CheckPlanInvariants(s, *plan);
   SOCCR_FUZZ_CHECK(invariants.ok()) << invariants << " for " << s.ToString();
   CheckRoundTrip({s});
 }

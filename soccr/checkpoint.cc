@@ -9,11 +9,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "soccr/internal/error_context.h"
+#include "soccr/internal/fin_accounting.h"
+#include "soccr/internal/merge_pending.h"
 #include "soccr/internal/paused_socket_access.h"
 #include "soccr/internal/peer_address.h"
 #include "soccr/internal/pending_resume.h"
+#include "soccr/internal/save_socket_options.h"
 #include "soccr/internal/sock_diag.h"
-#include "soccr/internal/state_steps.h"
 #include "soccr/internal/status_macros.h"
 
 namespace soccr {
@@ -23,9 +25,6 @@ using internal::ErrorContext;
 
 #ifndef TCPI_OPT_USEC_TS
 #define TCPI_OPT_USEC_TS 64
-#endif
-#ifndef SO_BUF_LOCK
-#define SO_BUF_LOCK 72
 #endif
 
 absl::Status CheckCheckpointable(TcpState state, const ErrorContext& ctx) {
@@ -137,64 +136,6 @@ absl::StatusOr<QueueBytes> PeekQueue(const sys::Sys& sys, BorrowedFd fd,
                      " found): block the peer's packets while checkpointing"));
   }
   return bytes.Subrange(0, len);
-}
-
-// `reuse_addr`: SO_REUSEADDR as it was before repair mode, which reads as 2
-// (forced reuse) while it lasts; nullopt outside repair mode.
-absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
-                               std::optional<int> reuse_addr,
-                               ConnectionState& s, const ErrorContext& ctx) {
-  SocketBuffers b;
-  SOCCR_ASSIGN_OR_RETURN(
-      const int sndbuf,
-      ctx.Check("read SO_SNDBUF",
-                sys.GetSockOptInt(fd, SOL_SOCKET, SO_SNDBUF)));
-  SOCCR_ASSIGN_OR_RETURN(
-      const int rcvbuf,
-      ctx.Check("read SO_RCVBUF",
-                sys.GetSockOptInt(fd, SOL_SOCKET, SO_RCVBUF)));
-  b.sndbuf = static_cast<uint32_t>(sndbuf);
-  b.rcvbuf = static_cast<uint32_t>(rcvbuf);
-  sys::Result<int> locks = sys.GetSockOptInt(fd, SOL_SOCKET, SO_BUF_LOCK);
-  if (locks.ok()) {
-    b.sndbuf_locked = (locks.value & 1) != 0;
-    b.rcvbuf_locked = (locks.value & 2) != 0;
-  } else if (locks.err != ENOPROTOOPT) {
-    return ctx.SysError("read SO_BUF_LOCK", locks);
-  }
-  s.buffers = b;
-
-  const int family = s.local.family();
-  for (const SockOptSpec& spec : SocketOptionTable()) {
-    if (!SocketOptionApplies(spec, family)) continue;
-    if (reuse_addr.has_value() && spec.level == SOL_SOCKET &&
-        spec.name == SO_REUSEADDR) {
-      if (*reuse_addr != 0) {
-        const int v = *reuse_addr;
-        s.socket_options.push_back(
-            {spec.level, spec.name,
-             std::string(reinterpret_cast<const char*>(&v), sizeof(v))});
-      }
-      continue;
-    }
-    std::string value(spec.max_size, '\0');
-    sys::Result<socklen_t> r = sys.GetSockOpt(
-        fd, spec.level, spec.name,
-        absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(value.data()),
-                            value.size()));
-    if (!r.ok()) {
-      // An option this kernel lacks cannot have been set.
-      if (r.err == ENOPROTOOPT) continue;
-      return ctx.SysError(absl::StrCat("read ", spec.label), r);
-    }
-    value.resize(r.value < value.size() ? r.value : value.size());
-    if (spec.kind == SockOptKind::kString) {
-      value.resize(strnlen(value.data(), value.size()));
-    }
-    if (IsDefaultSocketOptionValue(spec, value)) continue;
-    s.socket_options.push_back({spec.level, spec.name, std::move(value)});
-  }
-  return absl::OkStatus();
 }
 
 // A listener: its address, options and backlog. Connections waiting in
@@ -371,55 +312,6 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
   return absl::OkStatus();
 }
 
-// What a restored socket that is not resumed yet holds back until then:
-// the state it will reach, its unsent data, the final buffer sizes and some
-// options.
-void MergePending(const internal::PendingResume& p,
-                  const CheckpointOptions& options, ConnectionState& s) {
-  s.state = p.state;
-  if (p.connect) {
-    s.peer = p.peer;
-    s.outq_seq = p.syn_seq + 1;
-  }
-  if (p.listen_backlog.has_value()) {
-    s.listen_backlog = static_cast<uint32_t>(*p.listen_backlog);
-  }
-  if (options.socket_options) {
-    if (p.final_buffers.has_value()) s.buffers = p.final_buffers;
-    for (const SocketOption& pending : p.after_resume) {
-      bool replaced = false;
-      for (SocketOption& o : s.socket_options) {
-        if (o.level == pending.level && o.name == pending.name) {
-          o = pending;
-          replaced = true;
-        }
-      }
-      if (!replaced) s.socket_options.push_back(pending);
-    }
-  }
-  // The send queue goes on with what the restore holds back: the data in
-  // flight not written yet (sent), then what the peer lacks of it and the
-  // data never sent (both unsent: the peer has neither).
-  const absl::Span<const uint8_t> held =
-      p.in_flight.data.span().subspan(p.in_flight.written);
-  const size_t unsent = p.requeue.size() + p.unsent.size();
-  if (!held.empty() || unsent > 0) {
-    uint8_t* out = nullptr;
-    const size_t kernel_len = s.send_queue.size();
-    QueueBytes all =
-        QueueBytes::Allocate(kernel_len + held.size() + unsent, &out);
-    for (absl::Span<const uint8_t> part :
-         {s.send_queue.span(), held, p.requeue.span(), p.unsent.span()}) {
-      if (!part.empty()) memcpy(out, part.data(), part.size());
-      out += part.size();
-    }
-    s.send_queue = std::move(all);
-    s.outq_len += static_cast<uint32_t>(held.size() + unsent);
-    s.unsent_len += static_cast<uint32_t>(unsent);
-    s.outq_seq += static_cast<uint32_t>(held.size() + unsent);
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
@@ -489,13 +381,14 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
     if (socket.in_repair_mode()) {
       reuse_addr = internal::PausedSocketAccess::ReuseAddr(socket);
     }
-    SOCCR_RETURN_IF_ERROR(SaveSocketOptions(sys, fd, reuse_addr, s, ctx));
+    SOCCR_RETURN_IF_ERROR(
+        internal::SaveSocketOptions(sys, fd, reuse_addr, s, ctx));
   }
 
   if (const internal::PendingResume* p =
           internal::PausedSocketAccess::Pending(socket);
       p != nullptr) {
-    MergePending(*p, options, s);
+    internal::MergePending(*p, options.socket_options, s);
   }
   return s;
 }

@@ -9,13 +9,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "soccr/internal/buffers.h"
 #include "soccr/internal/error_context.h"
 #include "soccr/internal/paused_socket_access.h"
 #include "soccr/internal/pending_resume.h"
+#include "soccr/internal/restore_buffers.h"
 #include "soccr/internal/restore_onto.h"
+#include "soccr/internal/state_step_runner.h"
 #include "soccr/internal/status_macros.h"
-#include "soccr/internal/step_runner.h"
 #include "soccr/restore_plan.h"
 
 namespace soccr {

@@ -2,13 +2,14 @@
 // steps of a restore, without touching the kernel.
 //
 // Restore() runs PlanRestore() first, so invalid input is rejected before
-// any socket exists. The plan is a plain value, which lets tests and fuzzers
-// check every invariant of it (CheckPlanInvariants replays the plan's state
-// steps on a model of the kernel's state machine):
+// any socket exists, with the rule it breaks (soccr/rejection_rule.h). The
+// plan is a plain value, which lets tests and fuzzers check every invariant
+// of it (soccr/internal/plan_invariants.h):
 //
 //   absl::StatusOr<soccr::RestorePlan> plan = soccr::PlanRestore(state);
-//   if (!plan.ok()) ...  // InvalidArgument naming the field, or Unimplemented
-//   assert(soccr::CheckPlanInvariants(state, *plan).ok());
+//   if (!plan.ok()) {
+//     // InvalidArgument naming the field, or Unimplemented
+//   }
 
 #ifndef SOCCR_RESTORE_PLAN_H_
 #define SOCCR_RESTORE_PLAN_H_
@@ -17,13 +18,13 @@
 #include <stdint.h>
 
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "soccr/connection_state.h"
+#include "soccr/rejection_rule.h"  // IWYU pragma: export
 
 namespace soccr {
 
@@ -150,17 +151,6 @@ inline constexpr uint32_t kMaxQueueBytes = 0x7fffffff;
 // Largest window scale (RFC 7323).
 inline constexpr uint8_t kMaxWindowScale = 14;
 
-// The socket buffer size (as getsockopt reports it) that holds `bytes` of
-// queue in skbs carrying about `skb_payload` bytes each, with room for the
-// kernel's per-skb bookkeeping. The default fits a receive queue written in
-// repair mode (up to 17 pages per skb).
-uint64_t BufferSizeForQueue(uint64_t bytes, uint64_t skb_payload = 16384);
-// The send buffer that holds a send queue of `sent` bytes written in repair
-// mode and `unsent` bytes written on resume, under `window` (small windows
-// mean small skbs, each with the same bookkeeping).
-uint64_t SendBufferSizeForQueue(uint64_t sent, uint64_t unsent,
-                                const std::optional<TcpWindow>& window);
-
 // Validates `state` and plans its restore. InvalidArgument names the first
 // inconsistent field; Unimplemented says which state (or pending error)
 // cannot be restored. Every refusal carries the rule behind it (see
@@ -169,41 +159,6 @@ uint64_t SendBufferSizeForQueue(uint64_t sent, uint64_t unsent,
 // nothing else.
 [[nodiscard]] absl::StatusOr<RestorePlan> PlanRestore(
     const ConnectionState& state);
-
-// Where a rule PlanRestore enforces comes from.
-enum class RuleSource : uint8_t {
-  // The kernel makes the same check during a restore: the state would fail
-  // there (the rule's name is the kernel function that checks).
-  kKernel,
-  // soccr's memory safety or bookkeeping: lengths that must match the bytes,
-  // fields a restore would have to drop or change silently, states the
-  // repair interface cannot recreate without sending to the peer.
-  kSoccr,
-};
-
-// The rule behind a refusal.
-struct RejectionRule {
-  RuleSource source = RuleSource::kSoccr;
-  // For kKernel the kernel function ("tcp_repair_set_window"); for kSoccr
-  // a short name of the invariant ("queue length").
-  std::string name;
-};
-
-// The rule behind an error from PlanRestore (or from the image reader or
-// writer and the C API, which pass PlanRestore's errors on); nullopt when
-// `status` carries none.
-std::optional<RejectionRule> RejectionRuleOf(const absl::Status& status);
-
-// `status` with `prefix` before its message; the rule it carries is kept.
-[[nodiscard]] absl::Status PrefixRejection(absl::string_view prefix,
-                                           const absl::Status& status);
-
-// Internal error if `plan` breaks an invariant PlanRestore(state) promises:
-// the queue pieces add up to the state's bytes in order, sequence numbers
-// line up, every option is valid, the state steps lead to the state with
-// the right sequence numbers, and so on. For tests and fuzzers.
-[[nodiscard]] absl::Status CheckPlanInvariants(const ConnectionState& state,
-                                               const RestorePlan& plan);
 
 }  // namespace soccr
 

@@ -10,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "soccr/internal/plan_invariants.h"
 
 namespace soccr {
 namespace {
@@ -17,6 +18,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Kind = StateStep::Kind;
+using internal::CheckPlanInvariants;
 
 ConnectionState ValidState() {
   ConnectionState s;

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "soccr/internal/state_steps.h"
+#include "soccr/internal/fin_accounting.h"
 #include "soccr/restore_plan.h"
 #include "soccr/tcp_state.h"
 

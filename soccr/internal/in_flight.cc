@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "soccr/internal/pending_resume.h"
+#include "soccr/internal/state_step_runner.h"
 #include "soccr/internal/status_macros.h"
-#include "soccr/internal/step_runner.h"
 #include "soccr/internal/tcp_segment.h"
 
 namespace soccr::internal {

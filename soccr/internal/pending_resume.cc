@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "soccr/internal/buffers.h"
+#include "soccr/internal/restore_buffers.h"
 #include "soccr/internal/status_macros.h"
 
 namespace soccr::internal {

@@ -26,7 +26,7 @@
 #include "soccr/fd.h"
 #include "soccr/internal/error_context.h"
 #include "soccr/internal/in_flight.h"
-#include "soccr/internal/step_runner.h"
+#include "soccr/internal/state_step_runner.h"
 #include "soccr/queue_bytes.h"
 #include "soccr/restore_plan.h"
 #include "soccr/socket_options.h"

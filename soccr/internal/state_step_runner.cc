@@ -1,4 +1,4 @@
-#include "soccr/internal/step_runner.h"
+#include "soccr/internal/state_step_runner.h"
 
 #include <errno.h>
 #include <netinet/in.h>

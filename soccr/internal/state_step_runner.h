@@ -1,4 +1,4 @@
-// soccr/internal/step_runner.h: runs a restore plan's state steps on a
+// soccr/internal/state_step_runner.h: runs a restore plan's state steps on a
 // socket: shutdown(SHUT_WR) for our FIN, and segments injected from a raw
 // socket for what the peer sent (its FIN, its ACK of our FIN, a reset).
 //
@@ -13,8 +13,8 @@
 // bound, until the socket has processed it. Needs CAP_NET_RAW and
 // CAP_NET_ADMIN (for the mark) in the socket's network namespace.
 
-#ifndef SOCCR_INTERNAL_STEP_RUNNER_H_
-#define SOCCR_INTERNAL_STEP_RUNNER_H_
+#ifndef SOCCR_INTERNAL_STATE_STEP_RUNNER_H_
+#define SOCCR_INTERNAL_STATE_STEP_RUNNER_H_
 
 #include <stddef.h>
 #include <stdint.h>
@@ -70,4 +70,4 @@ PeerSegmentParams PeerSegmentParamsFor(const RestorePlan& plan);
 
 }  // namespace soccr::internal
 
-#endif  // SOCCR_INTERNAL_STEP_RUNNER_H_
+#endif  // SOCCR_INTERNAL_STATE_STEP_RUNNER_H_

@@ -1,4 +1,5 @@
-// soccr/internal/buffers.h: sizing a restored socket's buffers.
+// soccr/internal/restore_buffers.h: making a restored socket's buffers hold
+// its queues.
 //
 // A queue written in repair mode is charged to the socket's buffer like any
 // other data, so a restore first makes sure the buffer can hold it: raised
@@ -7,8 +8,8 @@
 // enough it fails at once, naming the limit, instead of blocking or writing
 // half a queue.
 
-#ifndef SOCCR_INTERNAL_BUFFERS_H_
-#define SOCCR_INTERNAL_BUFFERS_H_
+#ifndef SOCCR_INTERNAL_RESTORE_BUFFERS_H_
+#define SOCCR_INTERNAL_RESTORE_BUFFERS_H_
 
 #include <stdint.h>
 
@@ -49,4 +50,4 @@ void ApplyBufferLocks(const sys::Sys& sys, BorrowedFd fd,
 
 }  // namespace soccr::internal
 
-#endif  // SOCCR_INTERNAL_BUFFERS_H_
+#endif  // SOCCR_INTERNAL_RESTORE_BUFFERS_H_

@@ -1,4 +1,4 @@
-#include "soccr/internal/buffers.h"
+#include "soccr/internal/restore_buffers.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,0 +1,77 @@
+#include "soccr/internal/save_socket_options.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "soccr/internal/status_macros.h"
+#include "soccr/socket_options.h"
+
+#ifndef SO_BUF_LOCK
+#define SO_BUF_LOCK 72
+#endif
+
+namespace soccr::internal {
+
+absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
+                               std::optional<int> reuse_addr,
+                               ConnectionState& s, const ErrorContext& ctx) {
+  SocketBuffers b;
+  SOCCR_ASSIGN_OR_RETURN(
+      const int sndbuf,
+      ctx.Check("read SO_SNDBUF",
+                sys.GetSockOptInt(fd, SOL_SOCKET, SO_SNDBUF)));
+  SOCCR_ASSIGN_OR_RETURN(
+      const int rcvbuf,
+      ctx.Check("read SO_RCVBUF",
+                sys.GetSockOptInt(fd, SOL_SOCKET, SO_RCVBUF)));
+  b.sndbuf = static_cast<uint32_t>(sndbuf);
+  b.rcvbuf = static_cast<uint32_t>(rcvbuf);
+  sys::Result<int> locks = sys.GetSockOptInt(fd, SOL_SOCKET, SO_BUF_LOCK);
+  if (locks.ok()) {
+    b.sndbuf_locked = (locks.value & 1) != 0;
+    b.rcvbuf_locked = (locks.value & 2) != 0;
+  } else if (locks.err != ENOPROTOOPT) {
+    return ctx.SysError("read SO_BUF_LOCK", locks);
+  }
+  s.buffers = b;
+
+  const int family = s.local.family();
+  for (const SockOptSpec& spec : SocketOptionTable()) {
+    if (!SocketOptionApplies(spec, family)) continue;
+    if (reuse_addr.has_value() && spec.level == SOL_SOCKET &&
+        spec.name == SO_REUSEADDR) {
+      if (*reuse_addr != 0) {
+        const int v = *reuse_addr;
+        s.socket_options.push_back(
+            {spec.level, spec.name,
+             std::string(reinterpret_cast<const char*>(&v), sizeof(v))});
+      }
+      continue;
+    }
+    std::string value(spec.max_size, '\0');
+    sys::Result<socklen_t> r = sys.GetSockOpt(
+        fd, spec.level, spec.name,
+        absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(value.data()),
+                            value.size()));
+    if (!r.ok()) {
+      // An option this kernel lacks cannot have been set.
+      if (r.err == ENOPROTOOPT) continue;
+      return ctx.SysError(absl::StrCat("read ", spec.label), r);
+    }
+    value.resize(r.value < value.size() ? r.value : value.size());
+    if (spec.kind == SockOptKind::kString) {
+      value.resize(strnlen(value.data(), value.size()));
+    }
+    if (IsDefaultSocketOptionValue(spec, value)) continue;
+    s.socket_options.push_back({spec.level, spec.name, std::move(value)});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace soccr::internal

@@ -1,0 +1,32 @@
+// soccr/internal/save_socket_options.h: reads a socket's options, as the
+// option table (soccr/socket_options.h) lists them, into a checkpoint.
+//
+//   SOCCR_RETURN_IF_ERROR(
+//       internal::SaveSocketOptions(sys, fd, reuse_addr, state, ctx));
+
+#ifndef SOCCR_INTERNAL_SAVE_SOCKET_OPTIONS_H_
+#define SOCCR_INTERNAL_SAVE_SOCKET_OPTIONS_H_
+
+#include <optional>
+
+#include "absl/status/status.h"
+#include "soccr/connection_state.h"
+#include "soccr/fd.h"
+#include "soccr/internal/error_context.h"
+#include "soccr/sys/sys.h"
+
+namespace soccr::internal {
+
+// Sets s.buffers and appends to s.socket_options every option of the table
+// that applies to s.local's family and is not at its default value. An
+// option this kernel lacks (ENOPROTOOPT) cannot have been set and is
+// skipped. `reuse_addr`: SO_REUSEADDR as it was before repair mode, which
+// reads as 2 (forced reuse) while it lasts; nullopt outside repair mode.
+[[nodiscard]] absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
+                                             std::optional<int> reuse_addr,
+                                             ConnectionState& s,
+                                             const ErrorContext& ctx);
+
+}  // namespace soccr::internal
+
+#endif  // SOCCR_INTERNAL_SAVE_SOCKET_OPTIONS_H_
