@@ -495,6 +495,16 @@ absl::Status CheckTaken(const ReceiveOptions& o, const SocketAddress& local,
   return absl::OkStatus();
 }
 
+// Saves the socket's linger setting in `saved` and sets linger 0 (a close
+// is then a reset).
+void SetAbortLinger(BorrowedFd fd, struct linger* saved) {
+  socklen_t len = sizeof(*saved);
+  (void)::getsockopt(fd.get(), SOL_SOCKET, SO_LINGER, saved, &len);
+  const struct linger abort_close = {1, 0};
+  (void)::setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &abort_close,
+                     sizeof(abort_close));
+}
+
 absl::Status Fail(BorrowedFd control, const absl::Status& why) {
   Message m;
   m.type = MessageType::kFailed;
@@ -546,7 +556,8 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   // (silently, in repair mode) before the lock goes.
   std::optional<NetworkLock> lock;
   std::vector<absl::StatusOr<RestoredSocket>> restored;
-  std::vector<FreshSocket> fresh;  // streamed: one per connection, ahead
+  std::vector<FreshSocket> fresh;      // streamed: one per connection, ahead
+  std::vector<struct linger> lingers;  // each restored socket's own
   const std::string note = absl::StrCat(
       "soccr receive ", absl::Hex(hello->session, absl::kZeroPad16));
   if (hello->flags & migrate::kHelloStreamed) {
@@ -646,6 +657,12 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
                                   part[i].status()));
         }
       }
+      // Linger 0 until the unlock (see below), set now, while the source
+      // still checkpoints the next chunk, rather than in the resume.
+      lingers.resize(at + part.size());
+      ForEachConnection(part.size(), {}, [&](size_t i) {
+        SetAbortLinger(part[i]->fd(), &lingers[at + i]);
+      });
       for (auto& r : part) restored.push_back(std::move(r));
       result.times.restore += absl::Now() - t;
     }
@@ -738,19 +755,15 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   ResumeOptions resume_options;
   resume_options.in_flight_probe_timeout = absl::ZeroDuration();
   t = absl::Now();
-  std::vector<struct linger> lingers(restored.size());
+  const bool lingers_set = lingers.size() == restored.size();
+  if (!lingers_set) lingers.assign(restored.size(), {});
   std::vector<RestoredSocket> paused;
   paused.reserve(restored.size());
   for (auto& r : restored) paused.push_back(*std::move(r));
   restored.clear();
   std::vector<absl::StatusOr<OwnedFd>> live(paused.size());
   ForEachConnection(paused.size(), {}, [&](size_t i) {
-    const int fd = paused[i].fd().get();
-    socklen_t len = sizeof(lingers[i]);
-    (void)::getsockopt(fd, SOL_SOCKET, SO_LINGER, &lingers[i], &len);
-    const struct linger abort_close = {1, 0};
-    (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close,
-                       sizeof(abort_close));
+    if (!lingers_set) SetAbortLinger(paused[i].fd(), &lingers[i]);
     live[i] = std::move(paused[i]).Resume(resume_options);
   });
   std::vector<struct linger> kept;
