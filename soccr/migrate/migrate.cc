@@ -752,8 +752,12 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   // whole probe timeout (50 ms) inside the downtime before taking the
   // plain path anyway. So no probe: those bytes go as the plain path sends
   // them (see docs/migration.md, "Data in flight").
+  // The window probe TCP_REPAIR_OFF sends would be dropped by the same
+  // lock (it drops our packets too), so leave repair mode without it: the
+  // wire sees the same, and the resume makes no packet per connection.
   ResumeOptions resume_options;
   resume_options.in_flight_probe_timeout = absl::ZeroDuration();
+  resume_options.window_probe = false;
   t = absl::Now();
   const bool lingers_set = lingers.size() == restored.size();
   if (!lingers_set) lingers.assign(restored.size(), {});
