@@ -7,7 +7,8 @@
 # libsoccr.so.1) with its development link DIR/lib/libsoccr.so ->
 # libsoccr.so.1 (Debian's shared-library layout), DIR/lib/libsoccr.a and
 # DIR/lib/pkgconfig/libsoccr.pc, whose Version is the top-level VERSION
-# file's. A relative DIR is taken from the
+# file's, and the manual page DIR/share/man/man1/soccr.1.gz (generated from
+# `soccr --help` by help2man, //tools:soccr_man). A relative DIR is taken from the
 # directory `bazel run` was started in. Outside /usr and /usr/local the .pc
 # adds an rpath, so that programs built with it run without LD_LIBRARY_PATH.
 set -euo pipefail
@@ -37,6 +38,8 @@ for f in soccr.h move.h libsoccr.so.1 libsoccr.a libsoccr.pc.in ../VERSION; do
   [[ -f "$runfiles/$f" ]] || { echo "install: $runfiles/$f is missing" >&2; exit 1; }
 done
 version="$(cat "$runfiles/../VERSION")"
+man1="$runfiles/../tools/soccr.1"
+[[ -f "$man1" ]] || { echo "install: $man1 is missing" >&2; exit 1; }
 
 rpath=""
 case "$prefix" in
@@ -44,7 +47,7 @@ case "$prefix" in
   *) rpath=' -Wl,-rpath,${libdir}' ;;
 esac
 
-install -d "$prefix/include/soccr" "$prefix/lib/pkgconfig"
+install -d "$prefix/include/soccr" "$prefix/lib/pkgconfig" "$prefix/share/man/man1"
 install -m 0644 "$runfiles/soccr.h" "$prefix/include/soccr/soccr.h"
 install -m 0644 "$runfiles/move.h" "$prefix/include/soccr/move.h"
 install -m 0755 "$runfiles/libsoccr.so.1" "$prefix/lib/libsoccr.so.1"
@@ -55,6 +58,9 @@ sed -e "s|@PREFIX@|$prefix|" \
     -e "s|@RPATH@|$rpath|" \
     "$runfiles/libsoccr.pc.in" > "$prefix/lib/pkgconfig/libsoccr.pc"
 chmod 0644 "$prefix/lib/pkgconfig/libsoccr.pc"
+# Compressed, without a timestamp, as Debian installs manual pages.
+gzip -9n <"$man1" >"$prefix/share/man/man1/soccr.1.gz"
+chmod 0644 "$prefix/share/man/man1/soccr.1.gz"
 echo "installed libsoccr $version in $prefix:"
 echo "  $prefix/include/soccr/soccr.h"
 echo "  $prefix/include/soccr/move.h"
@@ -62,3 +68,4 @@ echo "  $prefix/lib/libsoccr.so.1"
 echo "  $prefix/lib/libsoccr.so -> libsoccr.so.1"
 echo "  $prefix/lib/libsoccr.a"
 echo "  $prefix/lib/pkgconfig/libsoccr.pc"
+echo "  $prefix/share/man/man1/soccr.1.gz"

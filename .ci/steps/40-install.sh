@@ -56,6 +56,17 @@ nm -D --defined-only "$lib/libsoccr.so.1" | grep ' libsoccr_pause@@LIBSOCCR_1$' 
 nm -D --defined-only "$lib/libsoccr.so.1" | grep ' soccr_move_send@@LIBSOCCR_2$' >/dev/null
 nm -D --defined-only "$lib/libsoccr.so.1" | grep ' soccr_version@@LIBSOCCR_3$' >/dev/null
 
+# The manual page renders without a warning, with its version and a
+# section per subcommand (tools/man/man_test.sh checks the content).
+man1="$prefix/share/man/man1/soccr.1.gz"
+MANWIDTH=80 man -l --warnings=all "$man1" >"$tmp/soccr.1.txt" 2>"$tmp/man.err" || {
+  echo "man -l $man1 failed: $(cat "$tmp/man.err")" >&2; exit 1; }
+[[ ! -s "$tmp/man.err" ]] || { echo "soccr(1): $(cat "$tmp/man.err")" >&2; exit 1; }
+grep -q "^soccr $version  .*SOCCR(1)\$" "$tmp/soccr.1.txt" || {
+  echo "soccr(1) does not say soccr $version: $(tail -1 "$tmp/soccr.1.txt")" >&2; exit 1; }
+grep -q "^   soccr dump\$" "$tmp/soccr.1.txt"
+MANPATH="$prefix/share/man" man -w soccr | grep "^$man1\$" >/dev/null
+
 # Every symbol it needs resolves against its declared dependencies.
 if ldd -r "$lib/libsoccr.so.1" 2>&1 | grep -i "undefined symbol"; then
   echo "libsoccr.so has undefined symbols" >&2
