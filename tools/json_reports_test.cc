@@ -142,6 +142,11 @@ TEST(JsonReportsTest, Locks) {
               "locks.0.connections=2", "locks.0.pid=77",
               "locks.0.created~2023-11-14T22:13:20Z?.*", "locks.0.note~a .*"});
   ExpectJson(FormatLocksJson({}), {"locks~\\[\\]"});
+  ExpectJson(FormatUnlockedJson(a.id, a),
+             {"unlocked=0123456789abcdef", "lock.id=0123456789abcdef",
+              "lock.scope=namespace", "lock.pid=77"});
+  ExpectJson(FormatUnlockedJson(a.id, std::nullopt),
+             {"unlocked=0123456789abcdef", "lock=null"});
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #ifndef SOCCR_TOOLS_LOCKS_H_
 #define SOCCR_TOOLS_LOCKS_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ std::string FormatLocks(const std::vector<LockInfo>& locks);
 // `soccr locks --json`: {"locks": [{"id", "scope", "connections", "pid",
 // "created", "note"}, ...]}.
 std::string FormatLocksJson(const std::vector<LockInfo>& locks);
+
+// `soccr unlock --json ID`: {"unlocked": ID, "lock": {as in locks --json},
+// or null if it was not listed just before the unlock}.
+std::string FormatUnlockedJson(const std::string& id,
+                               const std::optional<LockInfo>& lock);
 
 }  // namespace soccr::tools
 

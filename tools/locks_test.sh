@@ -38,7 +38,8 @@ run 0 locks
 [[ "$(wc -l <"$tmp/out")" == 1 ]] || fail "want 1 line: $(cat "$tmp/out")"
 has_line "^$b namespace "
 error 1 "no such lock in this network namespace" unlock "$a"
-run 0 unlock "$b"
+run 0 unlock --json "$b"
+json "$tmp/out" unlocked="$b" lock.id="$b" lock.scope=namespace lock.connections=0
 run 0 locks
 [[ ! -s "$tmp/out" ]] || fail "locks left: $(cat "$tmp/out")"
 

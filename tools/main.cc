@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -237,13 +238,16 @@ const Command kLocks = {
 
 const Command kUnlock = {
     "unlock",
-    "unlock ID",
+    "unlock [--json] ID",
     "remove a network lock",
     "Removes the network lock ID (as `soccr locks` prints it) from the\n"
     "current network namespace in one transaction: the connections it held\n"
     "flow again (their peers retransmit what was dropped). Exits 1 if there\n"
-    "is no such lock. Needs CAP_NET_ADMIN over the network namespace.",
-    {},
+    "is no such lock. Needs CAP_NET_ADMIN over the network namespace.\n"
+    "\n"
+    "--json prints one object: unlocked (the ID) and lock, the lock as\n"
+    "soccr locks --json listed it just before (docs/json-output.md).",
+    {{"json"}},
     1,
     1,
 };
@@ -617,10 +621,23 @@ int RunLocks() {
 }
 
 int RunUnlock(const cli::Args& args) {
-  if (absl::Status s = NetworkLock::UnlockById(args.args[0]); !s.ok()) {
+  const std::string& id = args.args[0];
+  std::optional<LockInfo> lock;
+  if (absl::GetFlag(FLAGS_json)) {
+    // What it was, for the report (a failed List shows in the unlock).
+    absl::StatusOr<std::vector<LockInfo>> locks = NetworkLock::List();
+    for (const LockInfo& l : locks.ok() ? *locks : std::vector<LockInfo>()) {
+      if (l.id == id) lock = l;
+    }
+  }
+  if (absl::Status s = NetworkLock::UnlockById(id); !s.ok()) {
     return Fail("unlock", s);
   }
-  printf("unlocked %s\n", args.args[0].c_str());
+  if (absl::GetFlag(FLAGS_json)) {
+    printf("%s", FormatUnlockedJson(id, lock).c_str());
+    return cli::kExitOk;
+  }
+  printf("unlocked %s\n", id.c_str());
   return cli::kExitOk;
 }
 
