@@ -1,8 +1,7 @@
 // bench/fixtures.h: connections in known states for the benchmarks.
 //
 //   absl::StatusOr<soccr::loopback::TcpPair> p =
-//   soccr::bench::PairWithRecvQueue(
-//       soccr::bench::PatternBytes(1 << 20));
+//       soccr::bench::PairWithRecvQueue(soccr::bench::PatternBytes(1 << 20));
 //   // p->client's receive queue now holds exactly those bytes, unread.
 //
 // Everything here runs inside the benchmark's private network namespace

@@ -1,10 +1,10 @@
 // soccr/address.h: an IPv4 or IPv6 socket address as a value.
 //
-//   SocketAddress a = SocketAddress::V4(0x7f000001, 8080);   // 127.0.0.1:8080
-//   SocketAddress b = SocketAddress::Loopback6(4242);         // [::1]:4242
+//   SocketAddress a = SocketAddress::V4(0x7f000001, 8080);  // 127.0.0.1:8080
+//   SocketAddress b = SocketAddress::Loopback6(4242);        // [::1]:4242
 //   absl::StatusOr<SocketAddress> c =
-//   SocketAddress::Parse("[::ffff:10.0.0.1]:80"); connect(fd, a.sockaddr(),
-//   a.length());
+//       SocketAddress::Parse("[::ffff:10.0.0.1]:80");
+//   ::connect(fd, a.sockaddr(), a.length());
 //
 // IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) stay AF_INET6: that is the
 // family of the socket that used them, and a restore must recreate it so.

@@ -1,8 +1,9 @@
 // soccr/checkpoint.h: saving the state of a paused TCP connection.
 //
 //   absl::StatusOr<soccr::PausedSocket> paused =
-//   soccr::PausedSocket::Pause(fd); absl::StatusOr<soccr::ConnectionState>
-//   state = soccr::Checkpoint(*paused);
+//       soccr::PausedSocket::Pause(soccr::BorrowedFd(fd));
+//   if (!paused.ok()) return paused.status();
+//   absl::StatusOr<soccr::ConnectionState> state = soccr::Checkpoint(*paused);
 //
 // A checkpoint only reads: whatever happens, the socket is as it was, and
 // resuming it (or dropping the PausedSocket) lets the connection carry on.

@@ -5,9 +5,9 @@
 //   soccr::CheckpointOptions options;
 //   options.buffer = &buffer;
 //   for (const soccr::PausedSocket& paused : sockets) {
-//     absl::StatusOr<soccr::ConnectionState> s = soccr::Checkpoint(paused,
-//     options);
-//     ...  // write the image, then drop `s`: its memory is free again
+//     absl::StatusOr<soccr::ConnectionState> s =
+//         soccr::Checkpoint(paused, options);
+//     // ... write the image, then drop `s`: its memory is free again
 //   }
 //
 // Why: copying a queue into freshly allocated memory costs a page fault and

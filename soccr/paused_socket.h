@@ -4,14 +4,15 @@
 // mode, and the only way to get one is to pause a socket (or restore one):
 //
 //   absl::StatusOr<soccr::PausedSocket> paused =
-//   soccr::PausedSocket::Pause(fd); if (!paused.ok()) return paused.status();
-//   // the socket is untouched absl::StatusOr<soccr::ConnectionState> state =
-//   soccr::Checkpoint(*paused); if (!state.ok()) return state.status();      //
-//   dropping `paused` resumes std::move(*paused).LeaveInRepairMode();      //
-//   to migrate: closing `fd`
-//   ::close(fd);                                 // now sends nothing
+//       soccr::PausedSocket::Pause(soccr::BorrowedFd(fd));
+//   if (!paused.ok()) return paused.status();  // the socket is untouched
+//   absl::StatusOr<soccr::ConnectionState> state = soccr::Checkpoint(*paused);
+//   if (!state.ok()) return state.status();  // dropping `paused` resumes
+//   std::move(*paused).LeaveInRepairMode();  // to migrate: closing `fd`
+//   ::close(fd);                             // now sends nothing
 //
 //   absl::StatusOr<soccr::RestoredSocket> restored = soccr::Restore(*state);
+//   if (!restored.ok()) return restored.status();
 //   absl::StatusOr<soccr::OwnedFd> live = std::move(*restored).Resume();
 //
 // Ownership: a PausedSocket borrows its descriptor (the caller keeps it open

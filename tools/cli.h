@@ -6,10 +6,13 @@
 //       "inspect", "inspect [--json] IMAGE", "Shows what an image holds.",
 //       "Longer description...", {{"json"}}, 1, 1};
 //   absl::StatusOr<soccr::tools::cli::Args> args =
-//   soccr::tools::cli::Parse(kInspect, argv); if (!args.ok()) ...  // a usage
-//   error: print it and exit with kExitUsage if (args->help) printf("%s",
-//   soccr::tools::cli::Usage(kInspect).c_str()); bool json =
-//   absl::GetFlag(FLAGS_json);
+//       soccr::tools::cli::Parse(kInspect, argv);
+//   if (!args.ok()) {
+//     // a usage error: print it and exit with kExitUsage
+//   } else if (args->help) {
+//     printf("%s", soccr::tools::cli::Usage(kInspect).c_str());
+//   }
+//   bool json = absl::GetFlag(FLAGS_json);
 //
 // Why not absl::ParseCommandLine: it knows no subcommands (every flag of
 // the binary would be accepted everywhere), its --help lists every flag,

@@ -1,8 +1,8 @@
 // tools/demo.h: `soccr demo`, a live TCP connection moved from one process
 // to another through an image file, every byte checked.
 //
-//   absl::StatusOr<soccr::tools::DemoReport> r = soccr::tools::RunDemo({},
-//   progress);
+//   absl::StatusOr<soccr::tools::DemoReport> r =
+//       soccr::tools::RunDemo({}, progress);
 //
 // In a private user and network namespace (nothing on the host is
 // touched): a peer streams to the client and the client streams back;

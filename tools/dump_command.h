@@ -6,7 +6,7 @@
 //   options.fd = 5;
 //   options.output = "conn.soccr";
 //   absl::StatusOr<soccr::tools::DumpResult> r =
-//   soccr::tools::DumpConnection(options);
+//       soccr::tools::DumpConnection(options, progress);
 //
 // The descriptor is copied with pidfd_getfd (see tools/pidfd.h): the
 // process is not stopped, signalled or traced. Its socket is in repair mode

@@ -1,9 +1,10 @@
 // tools/image_file.h: image files, written so that a crash never leaves a
 // half-written image under the final name, and read into private memory.
 //
-//   absl::StatusOr<uint64_t> size = soccr::WriteImageFile("c.soccr", {state});
+//   absl::StatusOr<uint64_t> size =
+//       soccr::tools::WriteImageFile("c.soccr", {state});
 //   absl::StatusOr<soccr::tools::ImageFile> file =
-//   soccr::tools::ImageFile::Read("c.soccr");
+//       soccr::tools::ImageFile::Read("c.soccr");
 //   absl::StatusOr<soccr::ImageReader> image =
 //       soccr::ImageReader::Open(file->bytes(), file->owner());
 //

@@ -1,11 +1,11 @@
 // tools/inspect.h: `soccr inspect`, what an image holds, for people (text)
 // and for scripts (JSON).
 //
-//   absl::StatusOr<soccr::InspectedImage> image =
+//   absl::StatusOr<soccr::tools::InspectedImage> image =
 //       soccr::tools::InspectImage("conn.soccr", /*verify_checksums=*/true,
-//       progress);
-//   if (!image.ok()) ...  // the parser's error: DataLoss, Unimplemented, ...
-//   printf("%s", soccr::InspectText(*image).c_str());
+//                                  progress);
+//   if (!image.ok()) return image.status();  // DataLoss, Unimplemented, ...
+//   printf("%s", soccr::tools::InspectText(*image).c_str());
 //
 // Every connection is read and validated as a restore would read it, so an
 // image that inspects cleanly is one that restores (given a kernel and

@@ -2,8 +2,9 @@
 // the current network namespace (soccr/netlock/netlock.h).
 //
 //   absl::StatusOr<std::vector<soccr::LockInfo>> all =
-//   soccr::NetworkLock::List(); std::string text = soccr::FormatLocks(*all); //
-//   "" when there are none
+//       soccr::NetworkLock::List();
+//   if (!all.ok()) return all.status();
+//   std::string text = soccr::tools::FormatLocks(*all);  // "" if none
 //
 // One line per lock: its id, scope, how many connections it holds (or
 // exempts, for the namespace scope), the process that took it, when (UTC)

@@ -3,8 +3,9 @@
 //
 //   absl::StatusOr<soccr::OwnedFd> copy = soccr::tools::TakeDescriptor(pid, 5);
 //   if (!copy.ok()) return copy.status();  // PermissionDenied: no ptrace
-//   access absl::Status tcp = soccr::CheckTcpSocket(copy->borrow(), "fd 5 of
-//   process 42");
+//                                          // access
+//   absl::Status tcp =
+//       soccr::tools::CheckTcpSocket(copy->borrow(), "fd 5 of process 42");
 //
 // The copy (pidfd_getfd) refers to the same open socket as the original:
 // whatever is done to the socket through it (repair mode, a checkpoint),

@@ -1,9 +1,12 @@
 // tools/progress.h: progress of long operations, on a terminal only.
 //
-//   soccr::tools::Progress progress = soccr::tools::Progress::OnStderr("soccr
-//   restore"); progress.Step("reading image.soccr"); for (...)
-//   progress.Update(done, total);  // "... 12.0 MiB of 64.0 MiB (18%)"
-//   progress.Clear();                        // the line disappears
+//   soccr::tools::Progress progress =
+//       soccr::tools::Progress::OnStderr("soccr restore");
+//   progress.Step("reading image.soccr");
+//   for (uint64_t done = 0; done <= total; done += 4096) {
+//     progress.Update(done, total);  // "... 12.0 MiB of 64.0 MiB (18%)"
+//   }
+//   progress.Clear();                // the line disappears
 //
 // When stderr is not a terminal (a pipe, a file, a test), nothing is ever
 // written: scripts see only results and errors. On a terminal one line is

@@ -3,12 +3,14 @@
 // would never produce (an extra section, a wrong length, a bad offset)
 // with valid checksums, so that the reader's other checks are reached.
 //
+//   namespace fmt = soccr::image_format;
 //   std::string img = *soccr::SerializeImage({state});
 //   std::vector<RawRecord> records = SplitImage(img);
-//   records[0].sections.push_back({Tag("XTRA"), 0, "optional stuff"});
-//   img = BuildImage(records);                        // valid checksums
-//   Store64(&img[SectionEntry(img, 0, kTagRecvQueue) + 16], 1 << 30);
-//   FixChecksums(img);                                // still valid
+//   records[0].sections.push_back({fmt::Tag("XTRA"), 0, "optional stuff"});
+//   img = BuildImage(records);  // valid checksums
+//   const size_t entry = SectionEntry(img, 0, fmt::kTagRecvQueue);
+//   fmt::Store64(reinterpret_cast<uint8_t*>(&img[entry + 16]), 1 << 30);
+//   FixChecksums(img);  // still valid
 //
 // Inputs are assumed well formed enough to take apart; this is test code.
 

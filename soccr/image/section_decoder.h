@@ -5,7 +5,7 @@
 //
 //   image_internal::RecordDecoder decoder(where, owner);
 //   SOCCR_RETURN_IF_ERROR(decoder.Section(tag, flags, payload, state));
-//   ...  // every section, in order
+//   // ... every section, in order
 //   SOCCR_RETURN_IF_ERROR(decoder.Finish());
 
 #ifndef SOCCR_IMAGE_SECTION_DECODER_H_

@@ -2,7 +2,7 @@
 // standard input): one image read from a descriptor, exactly its bytes.
 //
 //   absl::Status s = soccr::WriteImage(sock.borrow(), states);  // image.h
-//   ...
+//   // ... and at the other end of `sock`:
 //   absl::StatusOr<soccr::ImageReader> image =
 //       soccr::ReadImageStream(sock.borrow());
 //   absl::StatusOr<std::vector<soccr::ConnectionState>> states =

@@ -1,10 +1,12 @@
 // soccr/sys/counting_sys.h: a Sys that counts the kernel calls made through
 // it, per operation, and forwards every call unchanged.
 //
-//   soccr::sys::CountingSys sys;                    // wraps LinuxSys()
-//   absl::StatusOr<soccr::PausedSocket> p = soccr::PausedSocket::Pause(fd,
-//   sys); absl::StatusOr<soccr::ConnectionState> s = soccr::Checkpoint(*p);
-//   uint64_t calls = sys.Total();                   // kernel calls so far
+//   soccr::sys::CountingSys sys;  // wraps LinuxSys()
+//   absl::StatusOr<soccr::PausedSocket> p =
+//       soccr::PausedSocket::Pause(soccr::BorrowedFd(fd), sys);
+//   if (!p.ok()) return p.status();
+//   absl::StatusOr<soccr::ConnectionState> s = soccr::Checkpoint(*p);
+//   uint64_t calls = sys.Total();  // kernel calls so far
 //   uint64_t peeks = sys.Count(soccr::sys::Op::kPeek);
 //
 // For benchmarks and diagnostics: how many system calls an operation costs

@@ -1,13 +1,13 @@
 // soccr/sys/fault_injecting_sys.h: a Sys that records every call and fails
 // the ones a test chooses. For tests only.
 //
-//   soccr::sys::FaultInjectingSys sys;             // wraps LinuxSys()
-//   ... run an operation once with `sys` ...
-//   const size_t n = sys.calls().size();            // every call it made
+//   soccr::sys::FaultInjectingSys sys;  // wraps LinuxSys()
+//   absl::Status once = run(sys);       // an operation, once
+//   const size_t n = sys.calls().size();  // every call it made
 //   for (size_t i = 0; i < n; ++i) {
 //     sys.Reset();
-//     sys.FailCallAt(i, EPERM);                     // the i-th call fails
-//     ... run it again, expect a clean error ...
+//     sys.FailCallAt(i, EPERM);         // the i-th call fails
+//     absl::Status again = run(sys);    // expect a clean error
 //   }
 
 #ifndef SOCCR_SYS_FAULT_INJECTING_SYS_H_

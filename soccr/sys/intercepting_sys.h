@@ -3,7 +3,7 @@
 // decorators (FaultInjectingSys, CountingSys).
 //
 //   class LoggingSys final : public soccr::sys::InterceptingSys {
-//     int Intercept(Op op, int level, int name) const override {
+//     int Intercept(Op op, int /*level*/, int /*name*/) const override {
 //       fprintf(stderr, "%s\n", std::string(OpName(op)).c_str());
 //       return 0;  // make the call
 //     }
