@@ -18,6 +18,13 @@
 // affects another's. Worker threads are started per call and joined before
 // it returns; they inherit the calling thread's network namespace, so
 // sockets are made where a serial Restore() would make them.
+//
+// Lifetimes: every call uses `sys` only while it runs, except where it
+// hands out handles: the PausedSockets of CheckpointMany and the
+// RestoredSockets of RestoreMany make their kernel calls through `sys`
+// for as long as they live, so `sys` must outlive them (the default,
+// LinuxSys(), lives for the whole process). The descriptors CheckpointMany
+// pauses must stay open while its results live. Nothing else is kept.
 
 #ifndef SOCCR_BATCH_H_
 #define SOCCR_BATCH_H_
@@ -26,6 +33,7 @@
 
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -64,7 +72,7 @@ struct PausedCheckpoint {
 // distinct and stay open while the results live.
 [[nodiscard]] std::vector<absl::StatusOr<PausedCheckpoint>> CheckpointMany(
     absl::Span<const BorrowedFd> fds, const BatchOptions& options = {},
-    const sys::Sys& sys = sys::LinuxSys());
+    const sys::Sys& sys ABSL_ATTRIBUTE_LIFETIME_BOUND = sys::LinuxSys());
 
 // For migration: checkpoints each socket and, if that succeeds, closes it
 // in repair mode (nothing reaches the peer) and leaves fds[i] empty. A
@@ -79,7 +87,7 @@ CheckpointAndCloseMany(absl::Span<OwnedFd> fds,
 // the errors. A failed restore leaves nothing behind.
 [[nodiscard]] std::vector<absl::StatusOr<RestoredSocket>> RestoreMany(
     absl::Span<const ConnectionState> states, const BatchOptions& options = {},
-    const sys::Sys& sys = sys::LinuxSys());
+    const sys::Sys& sys ABSL_ATTRIBUTE_LIFETIME_BOUND = sys::LinuxSys());
 
 // MakeFreshSocket() for each family: sockets made ahead of a restore.
 [[nodiscard]] std::vector<absl::StatusOr<FreshSocket>> MakeFreshSockets(
@@ -90,7 +98,8 @@ CheckpointAndCloseMany(absl::Span<OwnedFd> fds,
 // RestoreMany otherwise. The spans must have the same length.
 [[nodiscard]] std::vector<absl::StatusOr<RestoredSocket>> RestoreMany(
     absl::Span<FreshSocket> sockets, absl::Span<const ConnectionState> states,
-    const BatchOptions& options = {}, const sys::Sys& sys = sys::LinuxSys());
+    const BatchOptions& options = {},
+    const sys::Sys& sys ABSL_ATTRIBUTE_LIFETIME_BOUND = sys::LinuxSys());
 
 // Restore() and then Resume(options.resume) of each state: live sockets. A
 // connection whose resume fails is closed silently, in repair mode.

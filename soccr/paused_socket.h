@@ -39,6 +39,7 @@
 
 #include <memory>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -89,8 +90,13 @@ class PausedSocket {
   // namespace (listeners need none); InvalidArgument if `fd` is not a TCP
   // socket; Unimplemented for an MPTCP socket (the kernel has no repair
   // mode for MPTCP). On error the socket is as it was.
+  //
+  // The PausedSocket makes its kernel calls through `sys` for as long as it
+  // lives (Checkpoint, Resume, its destructor): `sys` must outlive it, as
+  // `fd` must. The default, LinuxSys(), lives for the whole process.
   [[nodiscard]] static absl::StatusOr<PausedSocket> Pause(
-      BorrowedFd fd, const sys::Sys& sys = sys::LinuxSys());
+      BorrowedFd fd,
+      const sys::Sys& sys ABSL_ATTRIBUTE_LIFETIME_BOUND = sys::LinuxSys());
 
   PausedSocket(PausedSocket&& other) noexcept;
   PausedSocket& operator=(PausedSocket&& other) noexcept;

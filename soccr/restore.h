@@ -25,6 +25,7 @@
 
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/status/statusor.h"
 #include "soccr/connection_state.h"
 #include "soccr/fd.h"
@@ -62,8 +63,15 @@ namespace soccr {
 // configured yet: if bind() finds it missing, the restore binds with
 // IP_FREEBIND (as a migrated connection's address may arrive later) -- but
 // injected segments only reach a local address.
+//
+// The RestoredSocket (and the PausedSocket its paused() shows) make their
+// kernel calls through `sys` for as long as they live (Resume, the
+// destructor's silent close): `sys` must outlive them. The default,
+// LinuxSys(), lives for the whole process. `state` need not outlive the
+// call: the restore keeps what it still needs.
 [[nodiscard]] absl::StatusOr<RestoredSocket> Restore(
-    const ConnectionState& state, const sys::Sys& sys = sys::LinuxSys());
+    const ConnectionState& state,
+    const sys::Sys& sys ABSL_ATTRIBUTE_LIFETIME_BOUND = sys::LinuxSys());
 
 // A new TCP socket already in repair mode, made ahead of the restore that
 // will use it: creating a socket and entering repair mode are a good part
@@ -80,9 +88,9 @@ class FreshSocket {
 
  private:
   friend absl::StatusOr<FreshSocket> MakeFreshSocket(int, const sys::Sys&);
-  friend absl::StatusOr<RestoredSocket> Restore(FreshSocket,
-                                                const ConnectionState&,
-                                                const sys::Sys&);
+  friend absl::StatusOr<RestoredSocket> Restore(
+      FreshSocket, const ConnectionState&,
+      const sys::Sys& ABSL_ATTRIBUTE_LIFETIME_BOUND);
   FreshSocket(OwnedFd fd, int family) : fd_(std::move(fd)), family_(family) {}
   OwnedFd fd_;
   int family_ = 0;
@@ -97,9 +105,10 @@ class FreshSocket {
 // Restore(state) onto `socket` instead of a new one, with the same checks
 // and results; also InvalidArgument (before any call) when the state's
 // family is not the socket's. On any error the socket is closed silently.
+// `sys` must outlive the result, as with Restore(state).
 [[nodiscard]] absl::StatusOr<RestoredSocket> Restore(
     FreshSocket socket, const ConnectionState& state,
-    const sys::Sys& sys = sys::LinuxSys());
+    const sys::Sys& sys ABSL_ATTRIBUTE_LIFETIME_BOUND = sys::LinuxSys());
 
 }  // namespace soccr
 
