@@ -39,4 +39,11 @@ grep -q "OK: no byte lost, none duplicated" "$tmp/tty" || fail "no report on a t
 
 error 2 "--bytes must be between 65536 (64 KiB) and 1073741824 (1 GiB)" demo --bytes 10
 error 2 "unexpected argument" demo now
+
+# --json: the same figures as one object (docs/json-output.md).
+run 0 demo --bytes 65536 --json
+json "$tmp/out" 'connection~127\.0\.0\.1:[0-9]+->127\.0\.0\.1:[0-9]+' inq_len=32768 \
+  'outq_len~[0-9]+' 'unsent_len~[0-9]+' 'checkpoint_us~[0-9]+' 'image_bytes~[1-9][0-9]*' \
+  'write_us~[0-9]+' image=null 'restored_pid~[1-9][0-9]*' 'restore_us~[0-9]+' \
+  down_verified=65536 up_verified=65536
 echo "demo_test: ok"

@@ -35,7 +35,7 @@ own check --private-netns --json
 own inspect --json --skip-checksums
 own dump --pid --fd --output --leave-paused --close --json
 own restore --index --json
-own demo --bytes --image
+own demo --bytes --image --json
 run 0 dump --help
 has "  -o IMAGE, --output IMAGE"
 has "      (required)"

@@ -106,4 +106,36 @@ std::string RestoreReportJson(const std::string& image, size_t index,
   return std::move(j).Take();
 }
 
+std::string DemoReportJson(const DemoReport& r) {
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("connection");
+  j.String(r.endpoints);
+  j.Key("inq_len");
+  j.Uint(r.inq_len);
+  j.Key("outq_len");
+  j.Uint(r.outq_len);
+  j.Key("unsent_len");
+  j.Uint(r.unsent_len);
+  Micros(j, "checkpoint_us", r.checkpoint_time);
+  j.Key("image_bytes");
+  j.Uint(r.image_bytes);
+  Micros(j, "write_us", r.write_time);
+  j.Key("image");
+  if (r.image_path.empty()) {
+    j.Null();
+  } else {
+    j.String(r.image_path);
+  }
+  j.Key("restored_pid");
+  j.Int(r.restored_pid);
+  Micros(j, "restore_us", r.restore_time);
+  j.Key("down_verified");
+  j.Uint(r.down_verified);
+  j.Key("up_verified");
+  j.Uint(r.up_verified);
+  j.EndObject();
+  return std::move(j).Take();
+}
+
 }  // namespace soccr::tools

@@ -1,7 +1,7 @@
 // tools/json_reports.h: what `soccr check --json`, `soccr dump --json` and
-// `soccr restore --json` print, one JSON object each. The field names are
-// stable (docs/json-output.md lists them); new fields may be added, none
-// renamed or removed.
+// `soccr restore --json` (and `soccr demo --json`) print, one JSON object each.
+// The field names are stable (docs/json-output.md lists them); new fields may
+// be added, none renamed or removed.
 //
 //   printf("%s", soccr::tools::CheckReportJson(report).c_str());
 
@@ -14,6 +14,7 @@
 
 #include "soccr/image/image.h"
 #include "tools/check_report.h"
+#include "tools/demo.h"
 #include "tools/dump_command.h"
 
 namespace soccr::tools {
@@ -33,6 +34,12 @@ std::string DumpReportJson(const DumpOptions& options,
 std::string RestoreReportJson(const std::string& image, size_t index,
                               const ImageRecord& record,
                               const std::string& program);
+
+// {"connection": "LOCAL->PEER", "inq_len", "outq_len", "unsent_len",
+// "checkpoint_us", "image_bytes", "write_us", "image": path or null (removed),
+// "restored_pid", "restore_us", "down_verified", "up_verified"}: a demo
+// that printed it verified every byte (one that did not exits 1 instead).
+std::string DemoReportJson(const DemoReport& report);
 
 }  // namespace soccr::tools
 

@@ -107,6 +107,21 @@ TEST(JsonReportsTest, Restore) {
        "connection.skipped_socket_options~.*"});
 }
 
+TEST(JsonReportsTest, Demo) {
+  DemoReport r;
+  r.endpoints = "127.0.0.1:1->127.0.0.1:2";
+  r.inq_len = 4;
+  r.restore_time = absl::Microseconds(250);
+  r.down_verified = r.up_verified = 65536;
+  ExpectJson(DemoReportJson(r),
+             {"connection=127.0.0.1:1->127.0.0.1:2", "inq_len=4", "outq_len=0",
+              "unsent_len=0", "checkpoint_us=0", "image_bytes=0", "write_us=0",
+              "image=null", "restored_pid=0", "restore_us=250",
+              "down_verified=65536", "up_verified=65536"});
+  r.image_path = kOdd;
+  ExpectJson(DemoReportJson(r), {"image~a .*"});
+}
+
 TEST(JsonReportsTest, SendAndReceive) {
   SendReport s;
   s.connections = 3;

@@ -205,7 +205,7 @@ const Command kRestore = {
 
 const Command kDemo = {
     "demo",
-    "demo [--bytes N] [--image PATH]",
+    "demo [--bytes N] [--image PATH] [--json]",
     "move a live connection between two processes, every byte checked",
     "In a private user and network namespace (nothing on the host is\n"
     "touched): a peer and a client stream to each other; mid-stream, with\n"
@@ -213,8 +213,13 @@ const Command kDemo = {
     "checkpointed into an image file and closed silently; a new process\n"
     "restores it from the file; both streams finish and every byte is\n"
     "compared on both sides. Prints the queue sizes, the checkpoint,\n"
-    "image and restore figures, and exits 1 on any difference.",
-    {{"bytes", "N"}, {"image", "PATH"}},
+    "image and restore figures, and exits 1 on any difference.\n"
+    "\n"
+    "--json prints the figures as one object: connection, inq_len,\n"
+    "outq_len, unsent_len, checkpoint_us, image_bytes, write_us, image,\n"
+    "restored_pid, restore_us, down_verified and up_verified\n"
+    "(docs/json-output.md).",
+    {{"bytes", "N"}, {"image", "PATH"}, {"json"}},
     0,
     0,
 };
@@ -489,6 +494,10 @@ int RunDemo() {
   Progress progress = Progress::OnStderr("soccr demo");
   absl::StatusOr<DemoReport> r = soccr::tools::RunDemo(options, progress);
   if (!r.ok()) return Fail("demo", r.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    printf("%s", DemoReportJson(*r).c_str());
+    return cli::kExitOk;
+  }
   auto both = [](uint64_t n) {
     return absl::StrCat(FormatBytes(n), " (", n, " bytes)");
   };
