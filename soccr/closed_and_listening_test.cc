@@ -27,6 +27,7 @@
 #include "soccr/soccr.h"
 #include "soccr/testing/checkpoint_util.h"
 #include "soccr/testing/netns.h"
+#include "soccr/testing/socket_info.h"
 #include "soccr/testing/status_macros.h"
 
 #ifndef IPPROTO_MPTCP
@@ -47,24 +48,12 @@ using ::soccr::loopback::WaitTcpState;
 using ::soccr::loopback::WriteAll;
 using ::soccr::testing::CheckpointAndClose;
 using ::soccr::testing::ExpectSameState;
+using ::soccr::testing::GetIntOpt;
+using ::soccr::testing::TcpInfo;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 int N(TcpState s) { return static_cast<int>(s); }
-
-int GetIntOpt(BorrowedFd fd, int level, int name) {
-  int v = -1;
-  socklen_t len = sizeof(v);
-  if (::getsockopt(fd.get(), level, name, &v, &len) != 0) return -errno;
-  return v;
-}
-
-struct tcp_info TcpInfo(BorrowedFd fd) {
-  struct tcp_info ti = {};
-  socklen_t len = sizeof(ti);
-  ::getsockopt(fd.get(), SOL_TCP, TCP_INFO, &ti, &len);
-  return ti;
-}
 
 SocketAddress LocalAddress(BorrowedFd fd) {
   struct sockaddr_storage ss = {};

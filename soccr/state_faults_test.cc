@@ -22,6 +22,7 @@
 #include "soccr/soccr.h"
 #include "soccr/sys/fault_injecting_sys.h"
 #include "soccr/testing/checkpoint_util.h"
+#include "soccr/testing/fault_sweep.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
 
@@ -31,25 +32,11 @@ namespace {
 using ::soccr::loopback::TcpStateNumber;
 using ::soccr::sys::FaultInjectingSys;
 using ::soccr::sys::Op;
+using ::soccr::testing::FailedCall;
+using ::soccr::testing::IsBestEffort;
 using ::testing::HasSubstr;
 
 int N(TcpState s) { return static_cast<int>(s); }
-
-FaultInjectingSys::Call FailedCall(const FaultInjectingSys& sys) {
-  for (const FaultInjectingSys::Call& c : sys.calls()) {
-    if (c.failed) return c;
-  }
-  return {};
-}
-
-// Calls a resume makes whose failure it tolerates by design (tuning after
-// the data, where the kernel clamps rather than refuses).
-bool BestEffort(const FaultInjectingSys::Call& c) {
-  return c.op == Op::kSetSockOpt && c.level == SOL_SOCKET &&
-         (c.name == SO_REUSEADDR || c.name == SO_SNDBUF ||
-          c.name == SO_RCVBUF || c.name == SO_SNDBUFFORCE ||
-          c.name == SO_RCVBUFFORCE || c.name == 72 /* SO_BUF_LOCK */);
-}
 
 class StateFaultsTest : public soccr::testing::NetnsTest {
  protected:
@@ -175,7 +162,7 @@ class StateFaultsTest : public soccr::testing::NetnsTest {
                       HasSubstr(std::string(sys::OpName(f.op))));
           live = std::move(*restored).Resume();  // what is left, once more
         } else {
-          EXPECT_TRUE(BestEffort(f))
+          EXPECT_TRUE(IsBestEffort(f))
               << "resumed although " << f.ToString() << " failed";
         }
       }

@@ -19,6 +19,7 @@
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/paused_socket.h"
 #include "soccr/sys/fault_injecting_sys.h"
+#include "soccr/testing/fault_sweep.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
 
@@ -27,6 +28,8 @@ namespace {
 
 using ::soccr::sys::FaultInjectingSys;
 using ::soccr::sys::Op;
+using ::soccr::testing::FailedCall;
+using ::soccr::testing::IsBestEffort;
 using ::testing::HasSubstr;
 
 int RepairMode(BorrowedFd fd) {
@@ -45,22 +48,6 @@ void ExpectPeerUndisturbed(BorrowedFd peer) {
   len = sizeof(err);
   ASSERT_EQ(::getsockopt(peer.get(), SOL_SOCKET, SO_ERROR, &err, &len), 0);
   EXPECT_EQ(err, 0);
-}
-
-FaultInjectingSys::Call FailedCall(const FaultInjectingSys& sys) {
-  for (const FaultInjectingSys::Call& c : sys.calls()) {
-    if (c.failed) return c;
-  }
-  return {};
-}
-
-// Tuning a resume applies, where the kernel clamps rather than refuses:
-// SO_REUSEADDR as the original had it, SO_BUF_LOCK (72), the buffer sizes.
-bool BestEffort(const FaultInjectingSys::Call& c) {
-  return c.op == Op::kSetSockOpt && c.level == SOL_SOCKET &&
-         (c.name == SO_REUSEADDR || c.name == 72 || c.name == SO_SNDBUF ||
-          c.name == SO_RCVBUF || c.name == SO_SNDBUFFORCE ||
-          c.name == SO_RCVBUFFORCE);
 }
 
 class HandleFaultTest : public soccr::testing::NetnsTest {
@@ -160,7 +147,7 @@ TEST_F(HandleFaultTest, EveryRestoreAndResumeCallFailsCleanly) {
       // the connection is live again. Checkpoint it afresh (once nothing
       // is in flight) for the next round.
       const FaultInjectingSys::Call failed = FailedCall(sys);
-      EXPECT_TRUE(BestEffort(failed))
+      EXPECT_TRUE(IsBestEffort(failed))
           << "a resume succeeded although " << failed.ToString() << " failed";
       EXPECT_EQ(RepairMode(fd.borrow()), 0);
       ASSERT_OK(soccr::loopback::WaitNothingInFlight(fd.borrow()));
@@ -232,7 +219,7 @@ TEST_F(HandleFaultTest, CheckpointFailuresLeaveTheOriginalUsable) {
       EXPECT_EQ(RepairMode(pair.client.borrow()), 0);
     } else if (resumed.ok()) {
       // Only tuning after leaving repair mode failed.
-      EXPECT_TRUE(BestEffort(FailedCall(sys)));
+      EXPECT_TRUE(IsBestEffort(FailedCall(sys)));
       EXPECT_EQ(RepairMode(pair.client.borrow()), 0);
     } else {
       // Only the resume was left to fail: still paused, as the log says.
