@@ -314,6 +314,20 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
 
 }  // namespace
 
+absl::Status CheckCarriable(BorrowedFd fd, const sys::Sys& sys) {
+  ErrorContext ctx("checkpoint", fd);
+  ConnectionState s;
+  SOCCR_ASSIGN_OR_RETURN(s.local,
+                         ctx.Check("read local address", sys.GetSockName(fd)));
+  // No peer (a listener, a socket never connected): the checks take the
+  // local address alone, as Checkpoint's do.
+  if (sys::Result<SocketAddress> peer = sys.GetPeerName(fd); peer.ok()) {
+    s.peer = peer.value;
+  }
+  ctx.SetEndpoints(s.local, s.peer);
+  return RefuseWhatARestoreCannotCarry(sys, fd, s, ctx);
+}
+
 absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
                                            const CheckpointOptions& options) {
   const sys::Sys& sys = socket.sys();
@@ -358,7 +372,7 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   SOCCR_RETURN_IF_ERROR(CheckCheckpointable(s.state, ctx));
 
   const bool connection = s.state != TcpState::kListen && !s.peer.empty();
-  if (connection || s.state == TcpState::kListen) {
+  if (options.check_carriable && (connection || s.state == TcpState::kListen)) {
     if (absl::Status st = RefuseWhatARestoreCannotCarry(sys, fd, s, ctx);
         !st.ok()) {
       return st;

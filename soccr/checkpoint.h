@@ -22,6 +22,7 @@
 #include "soccr/checkpoint_buffer.h"
 #include "soccr/connection_state.h"
 #include "soccr/paused_socket.h"
+#include "soccr/sys/sys.h"
 
 namespace soccr {
 
@@ -33,7 +34,21 @@ struct CheckpointOptions {
   // soccr/checkpoint_buffer.h); not owned, and used by one checkpoint at a
   // time. nullptr: fresh memory for every checkpoint.
   CheckpointBuffer* buffer = nullptr;
+  // Refuse what a restore cannot carry (TCP-MD5 or TCP-AO keys, an
+  // upper-layer protocol such as kTLS; see Checkpoint()). false only when
+  // the caller has run CheckCarriable() on the socket itself and nothing
+  // can have added keys or a protocol since (its owner stopped): a
+  // migration runs those checks before its downtime, not in it.
+  bool check_carriable = true;
 };
+
+// What Checkpoint() refuses of a socket whatever its state, checked alone
+// and without pausing it: FailedPrecondition for a connection (or
+// listener) signed with TCP-MD5 or TCP-AO keys or running an upper-layer
+// protocol (kTLS), with the same message Checkpoint() gives; the failing
+// kernel call otherwise. The socket is only read.
+[[nodiscard]] absl::Status CheckCarriable(
+    BorrowedFd fd, const sys::Sys& sys = sys::LinuxSys());
 
 // Saves the complete state of the connection behind `socket`, both queues
 // included (the queue bytes are copied once, from the kernel into fresh

@@ -112,6 +112,32 @@ TEST_F(RefusedFeaturesTest, TcpMd5IsRefusedAndTheOriginalCarriesOn) {
   }
 }
 
+// CheckCarriable() gives the same refusal without pausing anything, and a
+// checkpoint told the caller checked (check_carriable false) skips it.
+TEST_F(RefusedFeaturesTest, CheckCarriableAheadOfTheCheckpoint) {
+  OwnedFd probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (int err = SetMd5Key(probe.get(), SocketAddress::Loopback4(1))) {
+    GTEST_SKIP() << "this kernel has no TCP-MD5: setsockopt(TCP_MD5SIG): "
+                 << strerror(err);
+  }
+  ASSERT_OK_AND_ASSIGN(plain, ConnectedPair(Family::kV4));
+  EXPECT_OK(CheckCarriable(plain.client.borrow()));
+  for (Family family : {Family::kV4, Family::kV6}) {
+    SCOPED_TRACE(soccr::loopback::FamilyName(family));
+    absl::StatusOr<Md5Pair> pair = ConnectedWithMd5(family);
+    ASSERT_OK(pair.status());
+    const absl::Status s = CheckCarriable(pair->client.borrow());
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_THAT(s.message(), HasSubstr("TCP-MD5 (RFC 2385)"));
+    EXPECT_THAT(s.message(), HasSubstr("checkpoint "));
+    ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(pair->client.borrow()));
+    CheckpointOptions trusted;
+    trusted.check_carriable = false;
+    EXPECT_OK(Checkpoint(paused, trusted).status());
+    ASSERT_OK(std::move(paused).Resume());
+  }
+}
+
 // A listener with a key: the connections it accepts would be signed.
 TEST_F(RefusedFeaturesTest, TcpMd5OnAListenerIsRefused) {
   OwnedFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));

@@ -204,6 +204,21 @@ absl::StatusOr<SendReport> SourceMove::Run() {
     taken_.push_back({fd, *std::move(copy), *key});
   }
 
+  // What no restore can carry (TCP-MD5/AO keys, kTLS) is refused now,
+  // while nothing is paused, rather than by each checkpoint inside the
+  // downtime (the owner is stopped: nothing adds keys meanwhile).
+  std::vector<absl::Status> carriable(taken_.size());
+  ForEachConnection(taken_.size(), {}, [&](size_t i) {
+    carriable[i] = CheckCarriable(taken_[i].copy.borrow());
+  });
+  for (size_t i = 0; i < carriable.size(); ++i) {
+    if (!carriable[i].ok()) {
+      return Prefixed(
+          absl::StrCat("send: fd ", taken_[i].fd, " of process ", o_.pid, ": "),
+          carriable[i]);
+    }
+  }
+
   const absl::Time connect_deadline = absl::Now() + o_.timeout;
   absl::StatusOr<OwnedFd> control = migrate::Connect(*to, connect_deadline);
   if (!control.ok()) return Prefixed("send: ", control.status());
@@ -308,11 +323,14 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   paused_.reserve(n);
   states_.reserve(n);
   absl::Duration checkpointing;
+  BatchOptions checkpointing_options;
+  checkpointing_options.checkpoint.check_carriable = false;  // done above
   for (size_t start = 0; start < n; start += chunk) {
     const absl::Time t0 = absl::Now();
     const size_t len = std::min(chunk, n - start);
     std::vector<absl::StatusOr<PausedCheckpoint>> part =
-        CheckpointMany(absl::MakeConstSpan(borrowed).subspan(start, len));
+        CheckpointMany(absl::MakeConstSpan(borrowed).subspan(start, len),
+                       checkpointing_options);
     for (size_t i = 0; i < part.size(); ++i) {
       if (!part[i].ok()) {
         const absl::Status why = part[i].status();
