@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -24,14 +25,27 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A short path (TEST_TMPDIR is longer than a unix socket address holds).
-std::string SocketPath() {
-  static const std::string dir = [] {
+// A short path (TEST_TMPDIR is longer than a unix socket address holds),
+// in a directory removed with its sockets when the test exits.
+struct SocketDir {
+  SocketDir() {
     char t[] = "/tmp/soccr-endpoint.XXXXXX";
-    return std::string(::mkdtemp(t) != nullptr ? t : "/tmp");
-  }();
-  static int n = 0;
-  return absl::StrCat(dir, "/control-", ++n);
+    if (::mkdtemp(t) != nullptr) path = t;
+  }
+  ~SocketDir() {
+    for (const std::string& f : files) ::unlink(f.c_str());
+    if (!path.empty()) ::rmdir(path.c_str());
+  }
+  std::string path;
+  std::vector<std::string> files;
+};
+
+std::string SocketPath() {
+  static SocketDir dir;
+  std::string p = absl::StrCat(dir.path.empty() ? "/tmp" : dir.path,
+                               "/control-", dir.files.size());
+  dir.files.push_back(p);
+  return p;
 }
 
 absl::Time Soon() { return absl::Now() + absl::Seconds(5); }
