@@ -76,6 +76,14 @@ absl::string_view OpName(Op op) {
   return "unknown call";
 }
 
+std::vector<Result<void>> Sys::SetRepairEach(absl::Span<const BorrowedFd> fds,
+                                             RepairMode mode) const {
+  std::vector<Result<void>> out;
+  out.reserve(fds.size());
+  for (BorrowedFd fd : fds) out.push_back(SetRepair(fd, mode));
+  return out;
+}
+
 Result<int> Sys::GetSockOptInt(BorrowedFd fd, int level, int name) const {
   int value = 0;
   Result<socklen_t> r = GetSockOpt(

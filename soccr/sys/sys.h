@@ -26,6 +26,7 @@
 #include <sys/uio.h>
 
 #include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -119,6 +120,16 @@ class Sys {
 
   // setsockopt(SOL_TCP, TCP_REPAIR, mode).
   virtual Result<void> SetRepair(BorrowedFd fd, RepairMode mode) const = 0;
+  // SetRepair(fds[i], mode) for each socket; result i is fds[i]'s. By
+  // default one call each. A Sys that switches repair mode through another
+  // process (soccr/repair_helper) hands the whole span over in a few
+  // messages instead.
+  virtual std::vector<Result<void>> SetRepairEach(
+      absl::Span<const BorrowedFd> fds, RepairMode mode) const;
+  // Whether SetRepairEach() costs much less than one SetRepair() per
+  // socket, so that batch operations (soccr/batch.h) should switch a whole
+  // batch at once rather than socket by socket on their threads.
+  virtual bool BatchesRepair() const { return false; }
   // setsockopt(SOL_TCP, TCP_REPAIR_QUEUE, queue).
   virtual Result<void> SetRepairQueue(BorrowedFd fd,
                                       RepairQueue queue) const = 0;
