@@ -5,10 +5,13 @@
 #
 # gives DIR/include/soccr/soccr.h and move.h, DIR/lib/libsoccr.so.1 (soname
 # libsoccr.so.1) with its development link DIR/lib/libsoccr.so ->
-# libsoccr.so.1 (Debian's shared-library layout), DIR/lib/libsoccr.a and
+# libsoccr.so.1 (Debian's shared-library layout), DIR/lib/libsoccr.a,
 # DIR/lib/pkgconfig/libsoccr.pc, whose Version is the top-level VERSION
-# file's, and the manual page DIR/share/man/man1/soccr.1.gz (generated from
-# `soccr --help` by help2man, //tools:soccr_man). A relative DIR is taken from the
+# file's, the manual page DIR/share/man/man1/soccr.1.gz (generated from
+# `soccr --help` by help2man, //tools:soccr_man), and DIR/bin/soccr (the
+# command) and DIR/bin/soccr-repair (the repair helper for unprivileged
+# callers; grant it the capability with `setcap cap_net_admin+ep
+# DIR/bin/soccr-repair`). A relative DIR is taken from the
 # directory `bazel run` was started in. Outside /usr and /usr/local the .pc
 # adds an rpath, so that programs built with it run without LD_LIBRARY_PATH.
 set -euo pipefail
@@ -40,6 +43,10 @@ done
 version="$(cat "$runfiles/../VERSION")"
 man1="$runfiles/../tools/soccr.1"
 [[ -f "$man1" ]] || { echo "install: $man1 is missing" >&2; exit 1; }
+tools="${RUNFILES_DIR:-$0.runfiles}/soccr/tools"
+for f in soccr soccr-repair; do
+  [[ -f "$tools/$f" ]] || { echo "install: $tools/$f is missing" >&2; exit 1; }
+done
 
 rpath=""
 case "$prefix" in
@@ -47,7 +54,9 @@ case "$prefix" in
   *) rpath=' -Wl,-rpath,${libdir}' ;;
 esac
 
-install -d "$prefix/include/soccr" "$prefix/lib/pkgconfig" "$prefix/share/man/man1"
+install -d "$prefix/include/soccr" "$prefix/lib/pkgconfig" "$prefix/share/man/man1" "$prefix/bin"
+install -m 0755 "$tools/soccr" "$prefix/bin/soccr"
+install -m 0755 "$tools/soccr-repair" "$prefix/bin/soccr-repair"
 install -m 0644 "$runfiles/soccr.h" "$prefix/include/soccr/soccr.h"
 install -m 0644 "$runfiles/move.h" "$prefix/include/soccr/move.h"
 install -m 0755 "$runfiles/libsoccr.so.1" "$prefix/lib/libsoccr.so.1"
@@ -69,3 +78,5 @@ echo "  $prefix/lib/libsoccr.so -> libsoccr.so.1"
 echo "  $prefix/lib/libsoccr.a"
 echo "  $prefix/lib/pkgconfig/libsoccr.pc"
 echo "  $prefix/share/man/man1/soccr.1.gz"
+echo "  $prefix/bin/soccr"
+echo "  $prefix/bin/soccr-repair (unprivileged callers: setcap cap_net_admin+ep)"

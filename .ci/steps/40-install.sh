@@ -13,6 +13,11 @@ prefix="$tmp/prefix"
 
 ./bazelw run -c opt //:install -- --prefix "$prefix"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+
+# The command and the repair helper, whose --help says how to grant it the
+# capability.
+[[ -x "$prefix/bin/soccr" && -x "$prefix/bin/soccr-repair" ]]
+"$prefix/bin/soccr-repair" --help | grep 'setcap cap_net_admin+ep' >/dev/null
 cflags=(-std=c11 -Wall -Wextra -Werror)
 
 lib="$prefix/lib"
