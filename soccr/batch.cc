@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "soccr/internal/batched_repair.h"
 #include "soccr/internal/parallel.h"
 #include "soccr/restore.h"
 
@@ -15,9 +16,14 @@ std::vector<absl::StatusOr<PausedCheckpoint>> CheckpointMany(
     absl::Span<const BorrowedFd> fds, const BatchOptions& options,
     const sys::Sys& sys) {
   std::vector<absl::StatusOr<PausedCheckpoint>> out(fds.size());
+  // Repair mode through another process: switched for all at once.
+  std::vector<absl::StatusOr<PausedSocket>> batched;
+  if (sys.BatchesRepair()) batched = internal::PauseEach(fds, sys);
   internal::ParallelFor(
       fds.size(), options.threads, options.min_per_thread, [&](size_t i) {
-        absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fds[i], sys);
+        absl::StatusOr<PausedSocket> paused =
+            batched.empty() ? PausedSocket::Pause(fds[i], sys)
+                            : std::move(batched[i]);
         if (!paused.ok()) {
           out[i] = paused.status();
           return;
@@ -36,10 +42,18 @@ std::vector<absl::StatusOr<PausedCheckpoint>> CheckpointMany(
 std::vector<absl::StatusOr<ConnectionState>> CheckpointAndCloseMany(
     absl::Span<OwnedFd> fds, const BatchOptions& options, const sys::Sys& sys) {
   std::vector<absl::StatusOr<ConnectionState>> out(fds.size());
+  std::vector<absl::StatusOr<PausedSocket>> batched;
+  if (sys.BatchesRepair()) {
+    std::vector<BorrowedFd> borrowed;
+    borrowed.reserve(fds.size());
+    for (const OwnedFd& fd : fds) borrowed.push_back(fd.borrow());
+    batched = internal::PauseEach(borrowed, sys);
+  }
   internal::ParallelFor(
       fds.size(), options.threads, options.min_per_thread, [&](size_t i) {
         absl::StatusOr<PausedSocket> paused =
-            PausedSocket::Pause(fds[i].borrow(), sys);
+            batched.empty() ? PausedSocket::Pause(fds[i].borrow(), sys)
+                            : std::move(batched[i]);
         if (!paused.ok()) {
           out[i] = paused.status();
           return;
@@ -60,6 +74,10 @@ std::vector<absl::StatusOr<ConnectionState>> CheckpointAndCloseMany(
 std::vector<absl::StatusOr<RestoredSocket>> RestoreMany(
     absl::Span<const ConnectionState> states, const BatchOptions& options,
     const sys::Sys& sys) {
+  if (sys.BatchesRepair()) {
+    return internal::RestoreEach(states, options.threads,
+                                 options.min_per_thread, sys);
+  }
   std::vector<absl::StatusOr<RestoredSocket>> out(states.size());
   internal::ParallelFor(states.size(), options.threads, options.min_per_thread,
                         [&](size_t i) { out[i] = Restore(states[i], sys); });
@@ -95,9 +113,15 @@ std::vector<absl::StatusOr<OwnedFd>> RestoreAndResumeMany(
     absl::Span<const ConnectionState> states, const BatchOptions& options,
     const sys::Sys& sys) {
   std::vector<absl::StatusOr<OwnedFd>> out(states.size());
+  std::vector<absl::StatusOr<RestoredSocket>> batched;
+  if (sys.BatchesRepair()) {
+    batched = internal::RestoreEach(states, options.threads,
+                                    options.min_per_thread, sys);
+  }
   internal::ParallelFor(
       states.size(), options.threads, options.min_per_thread, [&](size_t i) {
-        absl::StatusOr<RestoredSocket> restored = Restore(states[i], sys);
+        absl::StatusOr<RestoredSocket> restored =
+            batched.empty() ? Restore(states[i], sys) : std::move(batched[i]);
         if (!restored.ok()) {
           out[i] = restored.status();
           return;

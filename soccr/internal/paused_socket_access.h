@@ -25,6 +25,13 @@ struct PausedSocketAccess {
     if (pending != nullptr) p.reuse_addr_ = pending->reuse_addr;
     p.pending_ = std::move(pending);
   }
+  // A socket its caller already put into repair mode (a batch switches
+  // many at once, soccr/internal/batched_repair.h); `reuse_addr` is
+  // SO_REUSEADDR as read before that.
+  static PausedSocket MakePaused(BorrowedFd fd, const sys::Sys& sys,
+                                 int reuse_addr) {
+    return PausedSocket(fd, &sys, nullptr, true, reuse_addr);
+  }
   // `in_repair`: whether Restore() put the socket in repair mode (not for
   // listening and unconnected sockets).
   static RestoredSocket MakeRestored(OwnedFd fd, const sys::Sys& sys,

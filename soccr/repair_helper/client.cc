@@ -56,6 +56,11 @@ absl::StatusOr<RepairHelperClient> RepairHelperClient::Connect(
   return RepairHelperClient(std::move(path), std::move(conn), timeout);
 }
 
+RepairHelperClient RepairHelperClient::ForPath(std::string path,
+                                               absl::Duration timeout) {
+  return RepairHelperClient(std::move(path), OwnedFd(), timeout);
+}
+
 RepairHelperClient RepairHelperClient::FromConnection(OwnedFd conn,
                                                       absl::Duration timeout) {
   return RepairHelperClient(std::string(), std::move(conn), timeout);

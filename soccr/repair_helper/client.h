@@ -40,6 +40,12 @@ class RepairHelperClient {
   [[nodiscard]] static absl::StatusOr<RepairHelperClient> Connect(
       std::string path, absl::Duration timeout = absl::Seconds(10));
 
+  // Like Connect(), but connects at the first request instead (and then
+  // reports a failure to connect per socket, as that errno): for callers
+  // that set up before the service may be running.
+  static RepairHelperClient ForPath(std::string path,
+                                    absl::Duration timeout = absl::Seconds(10));
+
   // A connection made otherwise, e.g. a helper that connected to us
   // (passt-repair's direction). Once the helper closes it, every request
   // fails with ENOTCONN.
