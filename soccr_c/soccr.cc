@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "soccr_c/handle.h"
 #include "soccr_c/log.h"
+#include "soccr_c/repair_helper_env.h"
 
 namespace soccr::c_api {
 namespace {
@@ -25,9 +26,9 @@ absl::Status NullHandle() {
 bool Debug() { return LogEnabled(SOCCR_LOG_DBG); }
 
 libsoccr_sk* PauseImpl(int fd) noexcept {
-  absl::StatusOr<std::unique_ptr<libsoccr_sk>> sk = Pause(fd);
+  absl::StatusOr<std::unique_ptr<libsoccr_sk>> sk = Pause(fd, CApiSys());
   if (!sk.ok()) {
-    LogError("libsoccr_pause", sk.status());
+    LogError("libsoccr_pause", WithRepairHelperHint(sk.status()));
     return nullptr;
   }
   if (Debug()) {

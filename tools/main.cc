@@ -14,12 +14,14 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -29,6 +31,7 @@
 #include "soccr/migrate/migrate.h"
 #include "soccr/netaddr/netaddr.h"
 #include "soccr/netlock/netlock.h"
+#include "soccr/repair_helper/helper_sys.h"
 #include "soccr/tcp_state.h"
 #include "soccr_version.h"
 #include "tools/check.h"
@@ -61,6 +64,10 @@ ABSL_FLAG(bool, close, false,
           "Disconnect the socket silently once the image is written: no\n"
           "FIN, no RST; the owner's next read or write fails with\n"
           "ECONNABORTED, and the addresses are free for a restore.");
+ABSL_FLAG(std::string, repair_helper, "",
+          "Switch repair mode through the soccr-repair service listening\n"
+          "on this unix socket (soccr-repair --listen PATH, which holds\n"
+          "CAP_NET_ADMIN): for use without the capability.");
 ABSL_FLAG(uint32_t, index, 0, "Which connection of the image to restore.");
 ABSL_FLAG(uint64_t, bytes, 8 << 20,
           "Bytes to stream in each direction (64 KiB to 1 GiB).");
@@ -148,7 +155,9 @@ const Command kDump = {
     "it and writes IMAGE safely (a temporary file in the same directory,\n"
     "fsync, rename); with -o - it writes the image to standard output\n"
     "(a pipe, a socket) and the report to standard error. Needs\n"
-    "CAP_NET_ADMIN over the socket's network namespace.\n"
+    "CAP_NET_ADMIN over the socket's network namespace, or\n"
+    "--repair-helper PATH: a `soccr-repair --listen PATH` service that has\n"
+    "it switches repair mode (see soccr-repair --help).\n"
     "\n"
     "By default the connection then resumes and the process carries on\n"
     "untouched. While it is paused the connection sends and acknowledges\n"
@@ -174,7 +183,8 @@ const Command kDump = {
      {"output", "IMAGE", 'o', true},
      {"leave_paused"},
      {"close"},
-     {"json"}},
+     {"json"},
+     {"repair_helper", "PATH"}},
     0,
     0,
 };
@@ -189,15 +199,16 @@ const Command kRestore = {
     "CMD in this process with the live, blocking socket as descriptor 3\n"
     "(the convention of libsoccr's tcp-constructor example); CMD finds its\n"
     "addresses with getsockname/getpeername. Needs CAP_NET_ADMIN over the\n"
-    "current network namespace (and CAP_NET_RAW for half-closed\n"
-    "connections). CMD is looked up first (in PATH unless it has a '/'):\n"
+    "current network namespace, or --repair-helper PATH (a `soccr-repair\n"
+    "--listen PATH` service that has it), and CAP_NET_RAW for half-closed\n"
+    "connections. CMD is looked up first (in PATH unless it has a '/'):\n"
     "if it cannot run, nothing is restored (exit status 127 or 126).\n"
     "\n"
     "--json prints what was restored on standard error, once it is live\n"
     "and just before CMD runs (standard output stays CMD's): one object\n"
     "with image, index, fd (3), program and connection, as in soccr\n"
     "inspect --json (docs/json-output.md).",
-    {{"index", "N"}, {"json"}},
+    {{"index", "N"}, {"json"}, {"repair_helper", "PATH"}},
     1,
     1,
     /*takes_command=*/true,
@@ -371,6 +382,42 @@ int Fail(absl::string_view command, const absl::Status& status,
   return exit_status;
 }
 
+// --repair-helper: the Sys to use (LinuxSys() without it). `*owned` keeps
+// the helper's alive.
+absl::StatusOr<const sys::Sys*> RepairSys(
+    std::unique_ptr<repair_helper::RepairHelperSys>* owned) {
+  const std::string path = absl::GetFlag(FLAGS_repair_helper);
+  if (path.empty()) return &sys::LinuxSys();
+  absl::StatusOr<std::unique_ptr<repair_helper::RepairHelperSys>> helper =
+      repair_helper::RepairHelperSys::Connect(path);
+  if (!helper.ok()) {
+    return absl::Status(
+        helper.status().code(),
+        absl::StrCat("--repair-helper ", path, ": ", helper.status().message(),
+                     " (is `soccr-repair --listen ", path, "` running?)"));
+  }
+  *owned = *std::move(helper);
+  return owned->get();
+}
+
+// A failure to enter repair mode, with what to do about it.
+absl::Status WithRepairHint(const absl::Status& s) {
+  if (s.ok() || !absl::StrContains(s.message(), "repair mode")) return s;
+  const std::string path = absl::GetFlag(FLAGS_repair_helper);
+  if (!path.empty()) {
+    return absl::Status(
+        s.code(), absl::StrCat(s.message(), " (through --repair-helper ", path,
+                               ": does the helper have CAP_NET_ADMIN, and "
+                               "serve this user?)"));
+  }
+  if (s.code() != absl::StatusCode::kPermissionDenied) return s;
+  return absl::Status(
+      s.code(), absl::StrCat(s.message(),
+                             " (without CAP_NET_ADMIN: run `soccr-repair "
+                             "--listen PATH` with the capability and pass "
+                             "--repair-helper PATH)"));
+}
+
 std::string Millis(absl::Duration d) {
   return absl::StrFormat("%.2f ms", absl::ToDoubleMilliseconds(d));
 }
@@ -412,9 +459,12 @@ int RunDump() {
   options.after = absl::GetFlag(FLAGS_close)          ? AfterDump::kClose
                   : absl::GetFlag(FLAGS_leave_paused) ? AfterDump::kLeavePaused
                                                       : AfterDump::kResume;
+  std::unique_ptr<repair_helper::RepairHelperSys> helper;
+  absl::StatusOr<const sys::Sys*> sys = RepairSys(&helper);
+  if (!sys.ok()) return Fail("dump", sys.status());
   Progress progress = Progress::OnStderr("soccr dump");
-  absl::StatusOr<DumpResult> r = DumpConnection(options, progress);
-  if (!r.ok()) return Fail("dump", r.status());
+  absl::StatusOr<DumpResult> r = DumpConnection(options, progress, **sys);
+  if (!r.ok()) return Fail("dump", WithRepairHint(r.status()));
   const ConnectionState& s = r->state;
   // With -o -, standard output carries the image: the report goes to
   // standard error.
@@ -464,6 +514,9 @@ int RunRestore(const cli::Args& args) {
   command.image = args.args[0];
   command.index = absl::GetFlag(FLAGS_index);
   command.argv = args.command;
+  std::unique_ptr<repair_helper::RepairHelperSys> helper;
+  absl::StatusOr<const sys::Sys*> sys = RepairSys(&helper);
+  if (!sys.ok()) return Fail("restore", sys.status());
   if (absl::GetFlag(FLAGS_json)) {
     command.before_exec = [&](const ImageRecord& record,
                               const std::string& program) {
@@ -475,8 +528,8 @@ int RunRestore(const cli::Args& args) {
   }
   Progress progress = Progress::OnStderr("soccr restore");
   fflush(stdout);
-  const ExecFailure failure = RestoreAndExec(command, progress);
-  return Fail("restore", failure.status, failure.exit_status);
+  const ExecFailure failure = RestoreAndExec(command, progress, **sys);
+  return Fail("restore", WithRepairHint(failure.status), failure.exit_status);
 }
 
 int RunDemo() {
