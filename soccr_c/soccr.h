@@ -149,6 +149,18 @@ struct libsoccr_sk_data {
  * out of repair mode, is held as it is. The caller keeps `fd` and must keep
  * it open until the handle is resumed or released; it should stop the
  * peer's packets from reaching the socket first.
+ *
+ * Without CAP_NET_ADMIN: only switching repair mode itself needs the
+ * capability (every other repair operation needs just the socket in repair
+ * mode). When the environment variable SOCCR_REPAIR_HELPER names the unix
+ * socket of a `soccr-repair --listen PATH` service (a small helper that
+ * holds the capability, e.g. `setcap cap_net_admin+ep soccr-repair`, and
+ * serves the socket file owner's uid by default), every handle switches
+ * repair mode through it and makes all other calls itself; the variable is
+ * read once, at the first libsoccr_pause of the process. The helper is
+ * reached at the first pause and again whenever it closed the connection.
+ * When repair mode is refused, the logged error says so and names
+ * SOCCR_REPAIR_HELPER (or, when set, the helper it went through).
  */
 struct libsoccr_sk *libsoccr_pause(int fd);
 
