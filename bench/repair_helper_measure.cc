@@ -10,8 +10,7 @@
 // LinuxSys() ("direct") and with a RepairHelperSys connected for the
 // occasion ("helper", the connect included):
 //   checkpoint  CheckpointAndCloseMany (pause, checkpoint, close silently)
-//   restore     RestoreMany (new sockets, still paused)
-//   resume      Resume() of each restored socket, one by one
+//   restore     RestoreAndResumeMany (new sockets, restored and resumed)
 // Every connection is then checked (a byte each way). The two paths
 // alternate within a repetition; the figures are medians. This process
 // holds CAP_NET_ADMIN in its namespace for the direct path; the helper path
@@ -45,7 +44,7 @@ namespace soccr {
 namespace {
 
 struct Times {
-  double checkpoint_us = 0, restore_us = 0, resume_us = 0;
+  double checkpoint_us = 0, restore_us = 0;
   uint64_t round_trips = 0;
 };
 
@@ -103,27 +102,20 @@ bool Round(size_t n, bool helper, const std::string& socket_path, Times* t,
     ok.push_back(*std::move(s));
   }
   const absl::Time t1b = absl::Now();
-  std::vector<absl::StatusOr<RestoredSocket>> restored =
-      RestoreMany(ok, {}, sys);
+  std::vector<absl::StatusOr<OwnedFd>> resumed =
+      RestoreAndResumeMany(ok, {}, sys);
   const absl::Time t2 = absl::Now();
   std::vector<OwnedFd> live;
   live.reserve(n);
-  for (auto& r : restored) {
+  for (auto& r : resumed) {
     if (!r.ok()) {
       *error = r.status().ToString();
       return false;
     }
-    absl::StatusOr<OwnedFd> fd = std::move(*r).Resume();
-    if (!fd.ok()) {
-      *error = fd.status().ToString();
-      return false;
-    }
-    live.push_back(*std::move(fd));
+    live.push_back(*std::move(r));
   }
-  const absl::Time t3 = absl::Now();
   t->checkpoint_us = absl::ToDoubleMicroseconds(t1 - t0) / n;
   t->restore_us = absl::ToDoubleMicroseconds(t2 - t1b) / n;
-  t->resume_us = absl::ToDoubleMicroseconds(t3 - t2) / n;
   t->round_trips = helper ? helper_sys->round_trips() : 0;
   // Every connection carries on.
   for (size_t i = 0; i < n; ++i) {
@@ -183,11 +175,11 @@ int Main(int argc, char** argv) {
     usleep(1000);
   }
 
-  printf("%-6s %-7s %14s %14s %14s %14s %12s\n", "conns", "path",
-         "checkpoint_us", "restore_us", "resume_us", "total_us", "round_trips");
+  printf("%-6s %-7s %14s %14s %14s %12s\n", "conns", "path", "checkpoint_us",
+         "restore_us", "total_us", "round_trips");
   int status = 0;
   for (size_t n : sizes) {
-    std::vector<double> c[2], r[2], u[2], total[2];
+    std::vector<double> c[2], r[2], total[2];
     uint64_t trips = 0;
     for (int rep = 0; rep < reps && status == 0; ++rep) {
       for (int k = 0; k < 2; ++k) {
@@ -201,17 +193,15 @@ int Main(int argc, char** argv) {
         }
         c[helper].push_back(t.checkpoint_us);
         r[helper].push_back(t.restore_us);
-        u[helper].push_back(t.resume_us);
-        total[helper].push_back(t.checkpoint_us + t.restore_us + t.resume_us);
+        total[helper].push_back(t.checkpoint_us + t.restore_us);
         if (helper) trips = t.round_trips;
       }
     }
     if (status != 0) break;
     for (int helper = 0; helper < 2; ++helper) {
-      printf("%-6zu %-7s %14.2f %14.2f %14.2f %14.2f %12s\n", n,
+      printf("%-6zu %-7s %14.2f %14.2f %14.2f %12s\n", n,
              helper ? "helper" : "direct", Median(c[helper]), Median(r[helper]),
-             Median(u[helper]), Median(total[helper]),
-             helper ? absl::StrCat(trips).c_str() : "-");
+             Median(total[helper]), helper ? absl::StrCat(trips).c_str() : "-");
     }
     fflush(stdout);
   }

@@ -112,16 +112,19 @@ std::vector<absl::StatusOr<RestoredSocket>> RestoreMany(
 std::vector<absl::StatusOr<OwnedFd>> RestoreAndResumeMany(
     absl::Span<const ConnectionState> states, const BatchOptions& options,
     const sys::Sys& sys) {
-  std::vector<absl::StatusOr<OwnedFd>> out(states.size());
-  std::vector<absl::StatusOr<RestoredSocket>> batched;
   if (sys.BatchesRepair()) {
-    batched = internal::RestoreEach(states, options.threads,
-                                    options.min_per_thread, sys);
+    // Repair mode through another process: switched on and off for all at
+    // once. A connection whose resume fails is closed with `restored`.
+    std::vector<absl::StatusOr<RestoredSocket>> restored =
+        internal::RestoreEach(states, options.threads, options.min_per_thread,
+                              sys);
+    return internal::ResumeEach(absl::MakeSpan(restored), options.resume,
+                                options.threads, options.min_per_thread, sys);
   }
+  std::vector<absl::StatusOr<OwnedFd>> out(states.size());
   internal::ParallelFor(
       states.size(), options.threads, options.min_per_thread, [&](size_t i) {
-        absl::StatusOr<RestoredSocket> restored =
-            batched.empty() ? Restore(states[i], sys) : std::move(batched[i]);
+        absl::StatusOr<RestoredSocket> restored = Restore(states[i], sys);
         if (!restored.ok()) {
           out[i] = restored.status();
           return;

@@ -147,6 +147,19 @@ absl::Status PausedSocket::Resume(const ResumeOptions& options) && {
 }
 
 absl::Status PausedSocket::ResumeImpl(const ResumeOptions& options) {
+  SOCCR_ASSIGN_OR_RETURN(const std::optional<sys::RepairMode> mode,
+                         PrepareRepairOff(options));
+  if (mode.has_value()) {
+    const sys::Result<void> off = sys_->SetRepair(fd_, *mode);
+    if (!off.ok()) {
+      return ErrorContext("resume", fd_).SysError("leave repair mode", off);
+    }
+  }
+  return FinishResume();
+}
+
+absl::StatusOr<std::optional<sys::RepairMode>> PausedSocket::PrepareRepairOff(
+    const ResumeOptions& options) {
   if (!fd_) {
     return absl::FailedPreconditionError(
         "resume: this handle no longer holds a socket");
@@ -165,15 +178,16 @@ absl::Status PausedSocket::ResumeImpl(const ResumeOptions& options) {
     if (!s.ok()) return s.status();
     settled = *s;
   }
-  if (repair_) {
-    const sys::Result<void> off =
-        sys_->SetRepair(fd_, options.window_probe && !settled
-                                 ? sys::RepairMode::kOff
-                                 : sys::RepairMode::kOffNoWindowProbe);
-    if (!off.ok()) return ctx.SysError("leave repair mode", off);
-    RestoreReuseAddr(*sys_, fd_, reuse_addr_);
-  }
+  if (!repair_) return std::optional<sys::RepairMode>();
+  return std::optional<sys::RepairMode>(
+      options.window_probe && !settled ? sys::RepairMode::kOff
+                                       : sys::RepairMode::kOffNoWindowProbe);
+}
+
+absl::Status PausedSocket::FinishResume() {
+  if (repair_) RestoreReuseAddr(*sys_, fd_, reuse_addr_);
   if (pending_ == nullptr) return absl::OkStatus();
+  const ErrorContext ctx("resume", fd_);
   if (absl::Status s = pending_->Finish(*sys_, fd_, ctx); !s.ok()) {
     // Back into repair mode, so that the caller still holds a paused
     // socket, with what is left to do.

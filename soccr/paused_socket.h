@@ -38,6 +38,7 @@
 #define SOCCR_PAUSED_SOCKET_H_
 
 #include <memory>
+#include <optional>
 
 #include "absl/base/attributes.h"
 #include "absl/status/status.h"
@@ -151,6 +152,13 @@ class PausedSocket {
                std::unique_ptr<internal::PendingResume> pending, bool repair,
                int reuse_addr);
   absl::Status ResumeImpl(const ResumeOptions& options);
+  // ResumeImpl's two halves around leaving repair mode, so that a batch
+  // can leave it for many sockets at once: the in-flight probe and the mode
+  // to leave with (nullopt: the socket is not in repair mode), then, once
+  // it was left, SO_REUSEADDR and the pending work.
+  absl::StatusOr<std::optional<sys::RepairMode>> PrepareRepairOff(
+      const ResumeOptions& options);
+  absl::Status FinishResume();
   // Stops the destructor from touching the socket.
   void Disarm();
   // Best effort: writes what a restore held in flight into the socket, as

@@ -125,4 +125,54 @@ std::vector<absl::StatusOr<RestoredSocket>> RestoreEach(
   return out;
 }
 
+std::vector<absl::StatusOr<OwnedFd>> ResumeEach(
+    absl::Span<absl::StatusOr<RestoredSocket>> restored,
+    const ResumeOptions& options, int threads, size_t min_per_thread,
+    const sys::Sys& sys) {
+  const size_t n = restored.size();
+  std::vector<absl::StatusOr<OwnedFd>> out(n);
+  std::vector<std::optional<sys::RepairMode>> mode(n);
+  std::vector<bool> ready(n, false);
+  // The in-flight probes (if any) and the mode each leaves repair mode
+  // with.
+  ParallelFor(n, threads, min_per_thread, [&](size_t i) {
+    if (!restored[i].ok()) {
+      out[i] = restored[i].status();
+      return;
+    }
+    absl::StatusOr<std::optional<sys::RepairMode>> m =
+        PausedSocketAccess::PrepareRepairOff(*restored[i], options);
+    if (!m.ok()) {
+      out[i] = m.status();
+      return;
+    }
+    mode[i] = *m;
+    ready[i] = true;
+  });
+  // Leaving repair mode, for all of them at once per mode.
+  for (const sys::RepairMode m :
+       {sys::RepairMode::kOff, sys::RepairMode::kOffNoWindowProbe}) {
+    std::vector<BorrowedFd> batch;
+    std::vector<size_t> index;
+    for (size_t i = 0; i < n; ++i) {
+      if (ready[i] && mode[i] == m) {
+        batch.push_back(restored[i]->fd());
+        index.push_back(i);
+      }
+    }
+    if (batch.empty()) continue;
+    const std::vector<sys::Result<void>> off = sys.SetRepairEach(batch, m);
+    for (size_t j = 0; j < index.size(); ++j) {
+      if (off[j].ok()) continue;
+      ready[index[j]] = false;
+      out[index[j]] = ErrorContext("resume", batch[j])
+                          .SysError("leave repair mode", off[j]);
+    }
+  }
+  ParallelFor(n, threads, min_per_thread, [&](size_t i) {
+    if (ready[i]) out[i] = PausedSocketAccess::FinishResume(*restored[i]);
+  });
+  return out;
+}
+
 }  // namespace soccr::internal

@@ -35,6 +35,16 @@ namespace soccr::internal {
     absl::Span<const ConnectionState> states, int threads,
     size_t min_per_thread, const sys::Sys& sys);
 
+// RestoredSocket::Resume(options) of each restored socket, repair mode
+// left for all of them in at most two SetRepairEach (with and without the
+// window probe), the rest spread over `threads` threads. A failure in
+// `restored` is passed on; a socket whose resume fails stays in
+// restored[i] (closing it sends nothing), as with a serial Resume().
+[[nodiscard]] std::vector<absl::StatusOr<OwnedFd>> ResumeEach(
+    absl::Span<absl::StatusOr<RestoredSocket>> restored,
+    const ResumeOptions& options, int threads, size_t min_per_thread,
+    const sys::Sys& sys);
+
 }  // namespace soccr::internal
 
 #endif  // SOCCR_INTERNAL_BATCHED_REPAIR_H_

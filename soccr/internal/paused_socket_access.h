@@ -5,6 +5,7 @@
 #define SOCCR_INTERNAL_PAUSED_SOCKET_ACCESS_H_
 
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "soccr/internal/pending_resume.h"
@@ -31,6 +32,20 @@ struct PausedSocketAccess {
   static PausedSocket MakePaused(BorrowedFd fd, const sys::Sys& sys,
                                  int reuse_addr) {
     return PausedSocket(fd, &sys, nullptr, true, reuse_addr);
+  }
+  // RestoredSocket::Resume() in two halves around leaving repair mode, for
+  // a batch that leaves it for many sockets at once
+  // (soccr/internal/batched_repair.h): the mode to leave with (nullopt:
+  // not in repair mode), then the rest, which on success hands over the
+  // socket.
+  static absl::StatusOr<std::optional<sys::RepairMode>> PrepareRepairOff(
+      RestoredSocket& r, const ResumeOptions& options) {
+    return r.paused_.PrepareRepairOff(options);
+  }
+  static absl::StatusOr<OwnedFd> FinishResume(RestoredSocket& r) {
+    if (absl::Status s = r.paused_.FinishResume(); !s.ok()) return s;
+    r.paused_.Disarm();
+    return std::move(r.fd_);
   }
   // `in_repair`: whether Restore() put the socket in repair mode (not for
   // listening and unconnected sockets).

@@ -178,19 +178,48 @@ TEST(Unprivileged, BatchesMakeOneRoundTripPer253Sockets) {
     ok.push_back(*std::move(s));
   }
   const uint64_t mid = helper->round_trips();
-  std::vector<absl::StatusOr<RestoredSocket>> restored =
-      RestoreMany(ok, {}, *helper);
-  EXPECT_EQ(helper->round_trips() - mid, 2u);
+  std::vector<absl::StatusOr<OwnedFd>> live =
+      RestoreAndResumeMany(ok, {}, *helper);
+  // On for all, then off for all.
+  EXPECT_EQ(helper->round_trips() - mid, 4u);
   for (size_t i = 0; i < kConnections; ++i) {
-    ASSERT_TRUE(restored[i].ok()) << restored[i].status();
-    ASSERT_OK_AND_ASSIGN(live, std::move(*restored[i]).Resume());
+    ASSERT_TRUE(live[i].ok()) << live[i].status();
     const std::string want = absl::StrCat(i, ";");
     ASSERT_OK_AND_ASSIGN(got,
-                         loopback::ReadExactly(live.borrow(), want.size()));
+                         loopback::ReadExactly(live[i]->borrow(), want.size()));
     EXPECT_EQ(got, want);
-    ASSERT_OK(loopback::WriteAll(live.borrow(), "ok"));
+    ASSERT_OK(loopback::WriteAll(live[i]->borrow(), "ok"));
     ASSERT_OK_AND_ASSIGN(back, loopback::ReadExactly(servers[i].borrow(), 2));
     EXPECT_EQ(back, "ok");
+  }
+
+  // Again with the paused halves: CheckpointMany keeps them paused and
+  // RestoreMany hands them over paused (2 round trips each), each resumed
+  // on its own afterwards.
+  std::vector<BorrowedFd> fds;
+  for (const auto& fd : live) fds.push_back(fd->borrow());
+  const uint64_t start = helper->round_trips();
+  std::vector<absl::StatusOr<PausedCheckpoint>> paused =
+      CheckpointMany(fds, {}, *helper);
+  EXPECT_EQ(helper->round_trips() - start, 2u);
+  std::vector<ConnectionState> again;
+  for (auto& p : paused) {
+    ASSERT_TRUE(p.ok()) << p.status();
+    again.push_back(p->state);
+    std::move(p->socket).LeaveInRepairMode();
+  }
+  paused.clear();
+  live.clear();  // closed in repair mode: the peers notice nothing
+  const uint64_t before_restore = helper->round_trips();
+  std::vector<absl::StatusOr<RestoredSocket>> restored =
+      RestoreMany(again, {}, *helper);
+  EXPECT_EQ(helper->round_trips() - before_restore, 2u);
+  for (size_t i = 0; i < kConnections; ++i) {
+    ASSERT_TRUE(restored[i].ok()) << restored[i].status();
+    ASSERT_OK_AND_ASSIGN(fd, std::move(*restored[i]).Resume());
+    ASSERT_OK(loopback::WriteAll(servers[i].borrow(), "again"));
+    ASSERT_OK_AND_ASSIGN(got, loopback::ReadExactly(fd.borrow(), 5));
+    EXPECT_EQ(got, "again");
   }
 }
 
