@@ -1,6 +1,7 @@
 #include "soccr/internal/batched_repair.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include <memory>
@@ -132,7 +133,9 @@ std::vector<absl::StatusOr<OwnedFd>> ResumeEach(
   const size_t n = restored.size();
   std::vector<absl::StatusOr<OwnedFd>> out(n);
   std::vector<std::optional<sys::RepairMode>> mode(n);
-  std::vector<bool> ready(n, false);
+  // Not vector<bool>: its elements share words, and the threads below
+  // write them concurrently.
+  std::vector<uint8_t> ready(n, 0);
   // The in-flight probes (if any) and the mode each leaves repair mode
   // with.
   ParallelFor(n, threads, min_per_thread, [&](size_t i) {
@@ -147,7 +150,7 @@ std::vector<absl::StatusOr<OwnedFd>> ResumeEach(
       return;
     }
     mode[i] = *m;
-    ready[i] = true;
+    ready[i] = 1;
   });
   // Leaving repair mode, for all of them at once per mode.
   for (const sys::RepairMode m :
@@ -164,7 +167,7 @@ std::vector<absl::StatusOr<OwnedFd>> ResumeEach(
     const std::vector<sys::Result<void>> off = sys.SetRepairEach(batch, m);
     for (size_t j = 0; j < index.size(); ++j) {
       if (off[j].ok()) continue;
-      ready[index[j]] = false;
+      ready[index[j]] = 0;
       out[index[j]] = ErrorContext("resume", batch[j])
                           .SysError("leave repair mode", off[j]);
     }
