@@ -7,8 +7,9 @@
 # libsoccr.so.1) with its development link DIR/lib/libsoccr.so ->
 # libsoccr.so.1 (Debian's shared-library layout), DIR/lib/libsoccr.a,
 # DIR/lib/pkgconfig/libsoccr.pc, whose Version is the top-level VERSION
-# file's, the manual page DIR/share/man/man1/soccr.1.gz (generated from
-# `soccr --help` by help2man, //tools:soccr_man), and DIR/bin/soccr (the
+# file's, the manual pages DIR/share/man/man1/soccr.1.gz and
+# DIR/share/man/man8/soccr-repair.8.gz (generated from the programs' --help
+# by help2man, //tools:soccr_man and :soccr_repair_man), and DIR/bin/soccr (the
 # command) and DIR/bin/soccr-repair (the repair helper for unprivileged
 # callers; grant it the capability with `setcap cap_net_admin+ep
 # DIR/bin/soccr-repair`). A relative DIR is taken from the
@@ -42,7 +43,10 @@ for f in soccr.h move.h libsoccr.so.1 libsoccr.a libsoccr.pc.in ../VERSION; do
 done
 version="$(cat "$runfiles/../VERSION")"
 man1="$runfiles/../tools/soccr.1"
-[[ -f "$man1" ]] || { echo "install: $man1 is missing" >&2; exit 1; }
+man8="$runfiles/../tools/soccr-repair.8"
+for f in "$man1" "$man8"; do
+  [[ -f "$f" ]] || { echo "install: $f is missing" >&2; exit 1; }
+done
 tools="${RUNFILES_DIR:-$0.runfiles}/soccr/tools"
 for f in soccr soccr-repair; do
   [[ -f "$tools/$f" ]] || { echo "install: $tools/$f is missing" >&2; exit 1; }
@@ -54,7 +58,7 @@ case "$prefix" in
   *) rpath=' -Wl,-rpath,${libdir}' ;;
 esac
 
-install -d "$prefix/include/soccr" "$prefix/lib/pkgconfig" "$prefix/share/man/man1" "$prefix/bin"
+install -d "$prefix/include/soccr" "$prefix/lib/pkgconfig" "$prefix/share/man/man1" "$prefix/share/man/man8" "$prefix/bin"
 install -m 0755 "$tools/soccr" "$prefix/bin/soccr"
 install -m 0755 "$tools/soccr-repair" "$prefix/bin/soccr-repair"
 install -m 0644 "$runfiles/soccr.h" "$prefix/include/soccr/soccr.h"
@@ -70,6 +74,8 @@ chmod 0644 "$prefix/lib/pkgconfig/libsoccr.pc"
 # Compressed, without a timestamp, as Debian installs manual pages.
 gzip -9n <"$man1" >"$prefix/share/man/man1/soccr.1.gz"
 chmod 0644 "$prefix/share/man/man1/soccr.1.gz"
+gzip -9n <"$man8" >"$prefix/share/man/man8/soccr-repair.8.gz"
+chmod 0644 "$prefix/share/man/man8/soccr-repair.8.gz"
 echo "installed libsoccr $version in $prefix:"
 echo "  $prefix/include/soccr/soccr.h"
 echo "  $prefix/include/soccr/move.h"
@@ -78,5 +84,6 @@ echo "  $prefix/lib/libsoccr.so -> libsoccr.so.1"
 echo "  $prefix/lib/libsoccr.a"
 echo "  $prefix/lib/pkgconfig/libsoccr.pc"
 echo "  $prefix/share/man/man1/soccr.1.gz"
+echo "  $prefix/share/man/man8/soccr-repair.8.gz"
 echo "  $prefix/bin/soccr"
 echo "  $prefix/bin/soccr-repair (unprivileged callers: setcap cap_net_admin+ep)"

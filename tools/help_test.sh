@@ -36,6 +36,7 @@ own inspect --json --skip-checksums
 own dump --pid --fd --output --leave-paused --close --json
 own restore --index --json
 own demo --bytes --image --json
+own recover --json
 run 0 dump --help
 has "  -o IMAGE, --output IMAGE"
 has "      (required)"

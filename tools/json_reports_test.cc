@@ -144,6 +144,30 @@ TEST(JsonReportsTest, SendAndReceive) {
               "phases_us.resume=0", "phases_us.unlock=0"});
 }
 
+TEST(JsonReportsTest, Recover) {
+  RecoverResult undone;
+  undone.connections = 4;
+  undone.resumed = 3;
+  undone.lock = "0123456789abcdef";
+  undone.lock_removed = true;
+  undone.summary = kOdd;
+  ExpectJson(RecoverReportJson(undone),
+             {"committed=false", "connections=4", "resumed=3", "handed_over=0",
+              "to=null", "lock=0123456789abcdef", "lock_removed=true",
+              "image=null", "summary~a .*"});
+  RecoverResult handed;
+  handed.committed = true;
+  handed.connections = 2;
+  handed.handed_over = 2;
+  handed.handed_to = "unix:/run/r\"x";
+  handed.image = "/var/tmp/send.image";
+  handed.summary = "committed: 2 connections handed";
+  ExpectJson(RecoverReportJson(handed),
+             {"committed=true", "connections=2", "resumed=0", "handed_over=2",
+              "to=unix:/run/r\"x", "lock=null", "lock_removed=false",
+              "image=/var/tmp/send.image"});
+}
+
 TEST(JsonReportsTest, Locks) {
   LockInfo a;
   a.id = "0123456789abcdef";

@@ -335,7 +335,7 @@ const Command kRecover = {
     "disconnects the originals if they are not yet, releases the address,\n"
     "and with --to hands the connections (the image saved at the commit)\n"
     "to a soccr receive there. Run it in the source's network namespace.",
-    {{"to", "unix:PATH|HOST:PORT"}, {"timeout", "D"}},
+    {{"to", "unix:PATH|HOST:PORT"}, {"timeout", "D"}, {"json"}},
     1,
     1,
 };
@@ -666,10 +666,14 @@ int RunReceive(const cli::Args& args) {
 }
 
 int RunRecover(const cli::Args& args) {
-  absl::StatusOr<std::string> r = Recover(args.args[0], absl::GetFlag(FLAGS_to),
-                                          absl::GetFlag(FLAGS_timeout));
+  absl::StatusOr<RecoverResult> r = Recover(
+      args.args[0], absl::GetFlag(FLAGS_to), absl::GetFlag(FLAGS_timeout));
   if (!r.ok()) return Fail("recover", r.status());
-  printf("%s\n", r->c_str());
+  if (absl::GetFlag(FLAGS_json)) {
+    fputs(RecoverReportJson(*r).c_str(), stdout);
+  } else {
+    printf("%s\n", r->summary.c_str());
+  }
   return cli::kExitOk;
 }
 

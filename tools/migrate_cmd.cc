@@ -103,6 +103,43 @@ std::string ReceiveReportJson(const ReceiveResult& r) {
   return std::move(j).Take();
 }
 
+std::string RecoverReportJson(const RecoverResult& r) {
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("committed");
+  j.Bool(r.committed);
+  j.Key("connections");
+  j.Uint(r.connections);
+  j.Key("resumed");
+  j.Uint(r.resumed);
+  j.Key("handed_over");
+  j.Uint(r.handed_over);
+  j.Key("to");
+  if (r.handed_to.empty()) {
+    j.Null();
+  } else {
+    j.String(r.handed_to);
+  }
+  j.Key("lock");
+  if (r.lock.empty()) {
+    j.Null();
+  } else {
+    j.String(r.lock);
+  }
+  j.Key("lock_removed");
+  j.Bool(r.lock_removed);
+  j.Key("image");
+  if (r.image.empty()) {
+    j.Null();
+  } else {
+    j.String(r.image);
+  }
+  j.Key("summary");
+  j.String(r.summary);
+  j.EndObject();
+  return std::move(j).Take();
+}
+
 ExecFailure ExecWithConnections(std::vector<OwnedFd> connections,
                                 const std::vector<std::string>& names,
                                 const std::string& program,

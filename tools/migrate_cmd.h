@@ -22,6 +22,8 @@ std::string SendReportText(const SendReport& r);
 std::string SendReportJson(const SendReport& r);
 std::string ReceiveReportText(const ReceiveResult& r);
 std::string ReceiveReportJson(const ReceiveResult& r);
+// `soccr recover --json`: what the recovery did (docs/json-output.md).
+std::string RecoverReportJson(const RecoverResult& r);
 
 // Makes the connections descriptors 3, 4, ... (open across exec), sets
 // LISTEN_FDS, LISTEN_PID (this process: exec keeps it) and LISTEN_FDNAMES

@@ -18,11 +18,14 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "soccr/repair_helper/server.h"
+#include "soccr_version.h"
 
 namespace {
 
-constexpr char kUsage[] = R"(usage: soccr-repair [OPTIONS] PATH
-       soccr-repair --listen [OPTIONS] PATH
+// GNU's form ("Usage:", "  or:"), which help2man turns into the SYNOPSIS
+// of soccr-repair(8).
+constexpr char kUsage[] = R"(Usage: soccr-repair [OPTIONS] PATH
+  or:  soccr-repair --listen [OPTIONS] PATH
 
 Switches TCP repair mode (setsockopt TCP_REPAIR) on the sockets that
 programs without CAP_NET_ADMIN hand it, so that they can checkpoint and
@@ -50,6 +53,7 @@ Options:
   --timeout SECS   close a connection with no request for this long
                    (default 60)
   --help           this text
+  --version        the version
 
 It accepts only TCP sockets that are not listening; anything else (a unix
 socket, a file, a listener, another namespace's socket, a malformed
@@ -88,6 +92,9 @@ int main(int argc, char** argv) {
     };
     if (arg == "--help" || arg == "-h") {
       fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--version") {
+      printf("soccr-repair %s\n", SOCCR_VERSION);
       return 0;
     } else if (arg == "--listen") {
       listen = true;

@@ -71,6 +71,17 @@ grep -q "^soccr $version  .*SOCCR(1)\$" "$tmp/soccr.1.txt" || {
   echo "soccr(1) does not say soccr $version: $(tail -1 "$tmp/soccr.1.txt")" >&2; exit 1; }
 grep -q "^   soccr dump\$" "$tmp/soccr.1.txt"
 MANPATH="$prefix/share/man" man -w soccr | grep "^$man1\$" >/dev/null
+# soccr-repair(8) likewise (tools/man/repair_man_test.sh checks the content).
+man8="$prefix/share/man/man8/soccr-repair.8.gz"
+MANWIDTH=80 man -l --warnings=all "$man8" >"$tmp/soccr-repair.8.txt" 2>"$tmp/man.err" || {
+  echo "man -l $man8 failed: $(cat "$tmp/man.err")" >&2; exit 1; }
+[[ ! -s "$tmp/man.err" ]] || { echo "soccr-repair(8): $(cat "$tmp/man.err")" >&2; exit 1; }
+grep -q "^soccr-repair $version  .*SOCCR-REPAIR(8)\$" "$tmp/soccr-repair.8.txt" || {
+  echo "soccr-repair(8) does not say soccr-repair $version: $(tail -1 "$tmp/soccr-repair.8.txt")" >&2; exit 1; }
+grep -q "^SYNOPSIS\$" "$tmp/soccr-repair.8.txt"
+MANPATH="$prefix/share/man" man -w 8 soccr-repair | grep "^$man8\$" >/dev/null
+[[ "$("$prefix/bin/soccr-repair" --version)" == "soccr-repair $version" ]] || {
+  echo "soccr-repair --version: $("$prefix/bin/soccr-repair" --version)" >&2; exit 1; }
 
 # Every symbol it needs resolves against its declared dependencies.
 if ldd -r "$lib/libsoccr.so.1" 2>&1 | grep -i "undefined symbol"; then

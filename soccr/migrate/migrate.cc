@@ -822,11 +822,14 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   return result;
 }
 
-absl::StatusOr<std::string> Recover(const std::string& journal_path,
-                                    const std::string& to,
-                                    absl::Duration timeout) {
+absl::StatusOr<RecoverResult> Recover(const std::string& journal_path,
+                                      const std::string& to,
+                                      absl::Duration timeout) {
   absl::StatusOr<migrate::Journal> j = migrate::ReadJournal(journal_path);
   if (!j.ok()) return j.status();
+  RecoverResult result;
+  result.connections = j->fds.size();
+  result.lock = j->lock;
   if (j->phase == "locked") {
     // Not committed: the originals are the connections. Take each out of
     // repair mode (a no-op on one never put in it), then unlock.
@@ -843,12 +846,18 @@ absl::StatusOr<std::string> Recover(const std::string& journal_path,
     if (!j->lock.empty()) {
       absl::Status s = NetworkLock::UnlockById(j->lock);
       if (!s.ok() && !absl::IsNotFound(s)) return s;
+      result.lock_removed = true;
     }
     (void)::unlink(journal_path.c_str());
-    return absl::StrCat("not committed: ", resumed, " of ", j->fds.size(),
-                        " connections resumed at the source, lock ",
-                        j->lock.empty() ? "(none)" : j->lock, " removed");
+    result.resumed = static_cast<size_t>(resumed);
+    result.summary =
+        absl::StrCat("not committed: ", resumed, " of ", j->fds.size(),
+                     " connections resumed at the source, lock ",
+                     j->lock.empty() ? "(none)" : j->lock, " removed");
+    return result;
   }
+  result.committed = true;
+  result.image = j->image;
   // Committed: the saved image holds the connections.
   for (int fd : j->fds) {
     absl::StatusOr<OwnedFd> copy = TakeDescriptor(j->pid, fd);
@@ -923,11 +932,17 @@ absl::StatusOr<std::string> Recover(const std::string& journal_path,
         "the destination did not confirm; the connections are still in ",
         j->image));
   }
-  if (!j->lock.empty()) (void)NetworkLock::UnlockById(j->lock);
+  if (!j->lock.empty()) {
+    result.lock_removed = NetworkLock::UnlockById(j->lock).ok();
+  }
   (void)::unlink(j->image.c_str());
   (void)::unlink(journal_path.c_str());
-  return absl::StrCat("committed: ", done->count,
-                      " connections handed to the destination at ", to);
+  result.handed_over = done->count;
+  result.handed_to = to;
+  result.summary =
+      absl::StrCat("committed: ", done->count,
+                   " connections handed to the destination at ", to);
+  return result;
 }
 
 }  // namespace soccr

@@ -114,15 +114,34 @@ struct ReceiveResult {
 [[nodiscard]] absl::StatusOr<ReceiveResult> Receive(
     const ReceiveOptions& options);
 
+// What Recover did.
+struct RecoverResult {
+  // Whether the journal said the move had been committed (the saved image
+  // holds the connections) or not (the originals do).
+  bool committed = false;
+  // Connections the journal names (its descriptors in the source process).
+  size_t connections = 0;
+  // Not committed: originals taken out of repair mode at the source (a
+  // process that has gone takes its sockets with it).
+  size_t resumed = 0;
+  // Committed: connections the destination at `handed_to` confirmed.
+  size_t handed_over = 0;
+  std::string handed_to;  // committed: the `to` given
+  std::string lock;       // the source's lock id, "" if the move had none
+  bool lock_removed = false;
+  std::string image;    // committed: the image saved at the commit
+  std::string summary;  // one line for people
+};
+
 // Recovery after a crash of `soccr send` (the journal it left): before the
 // commit, resumes every original (pidfd_getfd from the recorded process)
 // and removes the source's lock; after it, disconnects the originals if
 // they are not yet, releases the address, and hands the connections (the
 // image saved at the commit) to a new `soccr receive` at `to`. Returns
-// what it did, one line.
-[[nodiscard]] absl::StatusOr<std::string> Recover(const std::string& journal,
-                                                  const std::string& to,
-                                                  absl::Duration timeout);
+// what it did.
+[[nodiscard]] absl::StatusOr<RecoverResult> Recover(const std::string& journal,
+                                                    const std::string& to,
+                                                    absl::Duration timeout);
 
 }  // namespace soccr
 

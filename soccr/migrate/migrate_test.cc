@@ -550,8 +550,9 @@ TEST_P(CrashTest, OneOwnerAfterRecovery) {
   switch (c.outcome) {
     case Crash::kSource:
       if (at_source) {
-        ASSERT_OK(src_->Run({kSoccr, "recover", Journal()}, &out));
-        EXPECT_THAT(out, HasSubstr("not committed"));
+        ASSERT_OK(src_->Run({kSoccr, "recover", Journal(), "--json"}, &out));
+        EXPECT_THAT(out, HasSubstr("\"committed\": false"));
+        EXPECT_THAT(out, HasSubstr("\"summary\": \"not committed"));
       }
       ASSERT_EQ(::kill(app_, SIGCONT), 0);
       break;
