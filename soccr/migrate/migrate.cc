@@ -121,6 +121,13 @@ class SourceMove {
   // Resumes the originals, unlocks, removes the journal; `why` with
   // "rolled back" added.
   absl::Status RollBack(const absl::Status& why);
+  // Reads the destination's reply to `answering` from the control
+  // connection: OK if it is `type` for `count` connections; its FAIL as
+  // the destination's error; a timeout or a lost connection as what went
+  // wrong `waiting_for` it; anything else as a protocol error.
+  absl::Status ExpectReply(MessageType type, uint32_t count,
+                           absl::string_view waiting_for,
+                           absl::string_view answering, absl::Time deadline);
 
   const SendOptions& o_;
   std::vector<Taken> taken_;
@@ -172,6 +179,31 @@ absl::Status SourceMove::RollBack(const absl::Status& why) {
       absl::StrCat("send: ", why.message(),
                    "; rolled back: every original resumed at the source",
                    extra));
+}
+
+absl::Status SourceMove::ExpectReply(MessageType type, uint32_t count,
+                                     absl::string_view waiting_for,
+                                     absl::string_view answering,
+                                     absl::Time deadline) {
+  absl::StatusOr<Message> reply =
+      migrate::ReadMessage(control_.borrow(), deadline);
+  if (!reply.ok()) {
+    return Prefixed(absl::StrCat("waiting for ", waiting_for, ": "),
+                    reply.status());
+  }
+  if (reply->type == MessageType::kFailed) {
+    return absl::Status(reply->code,
+                        absl::StrCat("the destination failed: ",
+                                     absl::CHexEscape(reply->text)));
+  }
+  if (reply->type != type || reply->count != count) {
+    return absl::DataLossError(
+        absl::StrCat("protocol: the destination answered ",
+                     migrate::MessageTypeName(reply->type), " ", reply->count,
+                     " to ", answering, " (expected ",
+                     migrate::MessageTypeName(type), " ", count, ")"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SendReport> SourceMove::Run() {
@@ -273,21 +305,11 @@ absl::StatusOr<SendReport> SourceMove::Run() {
       !w.ok()) {
     return RollBack(w);
   }
-  absl::StatusOr<Message> ready =
-      migrate::ReadMessage(control_.borrow(), hello_deadline);
-  if (!ready.ok()) {
-    return RollBack(
-        Prefixed("waiting for the destination's lock: ", ready.status()));
-  }
-  if (ready->type == MessageType::kFailed) {
-    return RollBack(
-        absl::Status(ready->code, absl::StrCat("the destination failed: ",
-                                               absl::CHexEscape(ready->text))));
-  }
-  if (ready->type != MessageType::kReady || ready->count != hello.count) {
-    return RollBack(absl::DataLossError(absl::StrCat(
-        "protocol: the destination answered ",
-        migrate::MessageTypeName(ready->type), " ", ready->count, " to HELO")));
+  if (absl::Status r =
+          ExpectReply(MessageType::kReady, hello.count,
+                      "the destination's lock", "HELO", hello_deadline);
+      !r.ok()) {
+    return RollBack(r);
   }
 
   // Lock.
@@ -363,21 +385,11 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   report.checkpoint = checkpointing;
   report.connections = n;
   CrashPoint("send:sent");
-  absl::StatusOr<Message> reply =
-      migrate::ReadMessage(control_.borrow(), deadline);
-  if (!reply.ok()) {
-    return RollBack(
-        Prefixed("waiting for the destination's restore: ", reply.status()));
-  }
-  if (reply->type == MessageType::kFailed) {
-    return RollBack(
-        absl::Status(reply->code, absl::StrCat("the destination failed: ",
-                                               absl::CHexEscape(reply->text))));
-  }
-  if (reply->type != MessageType::kRestored || reply->count != hello.count) {
-    return RollBack(absl::DataLossError(absl::StrCat(
-        "protocol: the destination answered ",
-        migrate::MessageTypeName(reply->type), " ", reply->count)));
+  if (absl::Status r =
+          ExpectReply(MessageType::kRestored, hello.count,
+                      "the destination's restore", "the images", deadline);
+      !r.ok()) {
+    return RollBack(r);
   }
   report.transfer = absl::Now() - locked_at - checkpointing;
   CrashPoint("send:restored");
