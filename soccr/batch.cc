@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "soccr/internal/batched_repair.h"
 #include "soccr/internal/parallel.h"
 #include "soccr/restore.h"
@@ -16,6 +17,15 @@ std::vector<absl::StatusOr<PausedCheckpoint>> CheckpointMany(
     absl::Span<const BorrowedFd> fds, const BatchOptions& options,
     const sys::Sys& sys) {
   std::vector<absl::StatusOr<PausedCheckpoint>> out(fds.size());
+  if (!options.socket_options_read_ahead.empty() &&
+      options.socket_options_read_ahead.size() != fds.size()) {
+    for (auto& o : out) {
+      o = absl::InvalidArgumentError(absl::StrCat(
+          "checkpoint: ", options.socket_options_read_ahead.size(),
+          " sets of socket options read ahead for ", fds.size(), " sockets"));
+    }
+    return out;
+  }
   // Repair mode through another process: switched for all at once.
   std::vector<absl::StatusOr<PausedSocket>> batched;
   if (sys.BatchesRepair()) batched = internal::PauseEach(fds, sys);
@@ -28,8 +38,12 @@ std::vector<absl::StatusOr<PausedCheckpoint>> CheckpointMany(
           out[i] = paused.status();
           return;
         }
-        absl::StatusOr<ConnectionState> state =
-            Checkpoint(*paused, options.checkpoint);
+        CheckpointOptions checkpoint = options.checkpoint;
+        if (!options.socket_options_read_ahead.empty()) {
+          checkpoint.socket_options_read_ahead =
+              &options.socket_options_read_ahead[i];
+        }
+        absl::StatusOr<ConnectionState> state = Checkpoint(*paused, checkpoint);
         if (!state.ok()) {
           out[i] = state.status();  // `paused` resumes the socket.
           return;
@@ -58,8 +72,12 @@ std::vector<absl::StatusOr<ConnectionState>> CheckpointAndCloseMany(
           out[i] = paused.status();
           return;
         }
-        absl::StatusOr<ConnectionState> state =
-            Checkpoint(*paused, options.checkpoint);
+        CheckpointOptions checkpoint = options.checkpoint;
+        if (!options.socket_options_read_ahead.empty()) {
+          checkpoint.socket_options_read_ahead =
+              &options.socket_options_read_ahead[i];
+        }
+        absl::StatusOr<ConnectionState> state = Checkpoint(*paused, checkpoint);
         if (!state.ok()) {
           out[i] = state.status();  // `paused` resumes the socket.
           return;

@@ -54,6 +54,10 @@ struct BatchOptions {
   // starting a thread costs about as much as moving a few connections.
   size_t min_per_thread = 32;
   CheckpointOptions checkpoint;
+  // CheckpointMany: socket i's option values read ahead (ReadSocketOptions),
+  // as checkpoint.socket_options_read_ahead for it; empty: read them in
+  // each checkpoint. Only as long as fds, or empty.
+  absl::Span<const std::vector<SocketOption>> socket_options_read_ahead;
   ResumeOptions resume;
 };
 

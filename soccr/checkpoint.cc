@@ -328,6 +328,15 @@ absl::Status CheckCarriable(BorrowedFd fd, const sys::Sys& sys) {
   return RefuseWhatARestoreCannotCarry(sys, fd, s, ctx);
 }
 
+absl::StatusOr<std::vector<SocketOption>> ReadSocketOptions(
+    BorrowedFd fd, const sys::Sys& sys) {
+  ErrorContext ctx("read socket options", fd);
+  SOCCR_ASSIGN_OR_RETURN(const SocketAddress local,
+                         ctx.Check("read local address", sys.GetSockName(fd)));
+  ctx.SetEndpoints(local, SocketAddress());
+  return internal::ReadOptionTable(sys, fd, local.family(), std::nullopt, ctx);
+}
+
 absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
                                            const CheckpointOptions& options) {
   const sys::Sys& sys = socket.sys();
@@ -395,8 +404,13 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
     if (socket.in_repair_mode()) {
       reuse_addr = internal::PausedSocketAccess::ReuseAddr(socket);
     }
-    SOCCR_RETURN_IF_ERROR(
-        internal::SaveSocketOptions(sys, fd, reuse_addr, s, ctx));
+    if (options.socket_options_read_ahead != nullptr) {
+      SOCCR_RETURN_IF_ERROR(internal::SaveSocketBuffers(sys, fd, s, ctx));
+      s.socket_options = *options.socket_options_read_ahead;
+    } else {
+      SOCCR_RETURN_IF_ERROR(
+          internal::SaveSocketOptions(sys, fd, reuse_addr, s, ctx));
+    }
   }
 
   if (const internal::PendingResume* p =

@@ -18,6 +18,8 @@
 #ifndef SOCCR_CHECKPOINT_H_
 #define SOCCR_CHECKPOINT_H_
 
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "soccr/checkpoint_buffer.h"
 #include "soccr/connection_state.h"
@@ -40,7 +42,21 @@ struct CheckpointOptions {
   // can have added keys or a protocol since (its owner stopped): a
   // migration runs those checks before its downtime, not in it.
   bool check_carriable = true;
+  // With socket_options: the option table's values as ReadSocketOptions()
+  // read them from this socket earlier, taken instead of reading them again
+  // (the buffer sizes, which the kernel changes by itself, are read all the
+  // same). Only when nothing can have changed an option since (its owner
+  // stopped): a migration reads them before its downtime, not in it. Not
+  // owned; nullptr: read them now.
+  const std::vector<SocketOption>* socket_options_read_ahead = nullptr;
 };
+
+// The option table's values (soccr/socket_options.h) that Checkpoint()
+// saves in ConnectionState::socket_options, read from a socket that is not
+// paused (in repair mode SO_REUSEADDR reads as forced reuse): for
+// CheckpointOptions::socket_options_read_ahead. The socket is only read.
+[[nodiscard]] absl::StatusOr<std::vector<SocketOption>> ReadSocketOptions(
+    BorrowedFd fd, const sys::Sys& sys = sys::LinuxSys());
 
 // What Checkpoint() refuses of a socket whatever its state, checked alone
 // and without pausing it: FailedPrecondition for a connection (or

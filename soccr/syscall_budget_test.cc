@@ -17,8 +17,13 @@
 //   connections start that way.
 // - The checkpoint skips SIOCOUTQNSD when the send queue is empty.
 
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "soccr/loopback/tcp_pair.h"
@@ -82,6 +87,64 @@ TEST_F(SyscallBudgetTest, IdleConnectionCostsWhatLibsoccrDoesPlusItsFixes) {
   EXPECT_LE(restore_calls.Total(),
             kLibsoccrRestoreCalls + kRestoreMssCall + kClearMssCapCall)
       << restore_calls.ToString();
+}
+
+// A migration reads the socket options before its downtime
+// (ReadSocketOptions); the checkpoint inside it then reads only the buffer
+// sizes (SO_SNDBUF, SO_RCVBUF, SO_BUF_LOCK), and saves the same state.
+TEST_F(SyscallBudgetTest, OptionsReadAheadLeaveTheCheckpointOnlyTheBuffers) {
+  absl::StatusOr<soccr::loopback::TcpPair> pair =
+      soccr::loopback::ConnectedPair(soccr::loopback::Family::kV4);
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  const BorrowedFd fd = pair->client.borrow();
+  const int one = 1;
+  ASSERT_EQ(setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)),
+            0);
+  ASSERT_EQ(setsockopt(fd.get(), SOL_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+  ASSERT_EQ(setsockopt(fd.get(), SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)),
+            0);
+
+  absl::StatusOr<std::vector<SocketOption>> ahead = ReadSocketOptions(fd);
+  ASSERT_TRUE(ahead.ok()) << ahead.status();
+
+  CheckpointOptions plain;
+  plain.socket_options = false;
+  CountingSys plain_calls;
+  uint64_t plain_total = 0;
+  {
+    absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd, plain_calls);
+    ASSERT_TRUE(paused.ok()) << paused.status();
+    absl::StatusOr<ConnectionState> without = Checkpoint(*paused, plain);
+    ASSERT_TRUE(without.ok()) << without.status();
+    plain_total = plain_calls.Total();  // before the resume's calls
+  }
+  absl::StatusOr<ConnectionState> full;
+  {
+    absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd);
+    ASSERT_TRUE(paused.ok()) << paused.status();
+    full = Checkpoint(*paused);
+    ASSERT_TRUE(full.ok()) << full.status();
+  }
+  CheckpointOptions read_ahead;
+  read_ahead.socket_options_read_ahead = &*ahead;
+  CountingSys calls;
+  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd, calls);
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  absl::StatusOr<ConnectionState> state = Checkpoint(*paused, read_ahead);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(calls.Total(), plain_total + 3) << calls.ToString();
+  EXPECT_EQ(state->socket_options, full->socket_options);
+  EXPECT_EQ(state->buffers, full->buffers);
+  const std::string nodelay(reinterpret_cast<const char*>(&one), sizeof(one));
+  EXPECT_NE(
+      std::find(state->socket_options.begin(), state->socket_options.end(),
+                SocketOption{SOL_TCP, TCP_NODELAY, nodelay}),
+      state->socket_options.end());
+  ASSERT_TRUE(std::move(*paused).Resume().ok());
+  int reuse = 0;
+  socklen_t len = sizeof(reuse);
+  ASSERT_EQ(getsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &reuse, &len), 0);
+  EXPECT_EQ(reuse, 1);
 }
 
 TEST_F(SyscallBudgetTest, CountsEveryCallOfAnOperation) {

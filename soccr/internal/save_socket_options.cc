@@ -18,8 +18,7 @@
 
 namespace soccr::internal {
 
-absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
-                               std::optional<int> reuse_addr,
+absl::Status SaveSocketBuffers(const sys::Sys& sys, BorrowedFd fd,
                                ConnectionState& s, const ErrorContext& ctx) {
   SocketBuffers b;
   SOCCR_ASSIGN_OR_RETURN(
@@ -40,15 +39,20 @@ absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
     return ctx.SysError("read SO_BUF_LOCK", locks);
   }
   s.buffers = b;
+  return absl::OkStatus();
+}
 
-  const int family = s.local.family();
+absl::StatusOr<std::vector<SocketOption>> ReadOptionTable(
+    const sys::Sys& sys, BorrowedFd fd, int family,
+    std::optional<int> reuse_addr, const ErrorContext& ctx) {
+  std::vector<SocketOption> out;
   for (const SockOptSpec& spec : SocketOptionTable()) {
     if (!SocketOptionApplies(spec, family)) continue;
     if (reuse_addr.has_value() && spec.level == SOL_SOCKET &&
         spec.name == SO_REUSEADDR) {
       if (*reuse_addr != 0) {
         const int v = *reuse_addr;
-        s.socket_options.push_back(
+        out.push_back(
             {spec.level, spec.name,
              std::string(reinterpret_cast<const char*>(&v), sizeof(v))});
       }
@@ -69,8 +73,19 @@ absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
       value.resize(strnlen(value.data(), value.size()));
     }
     if (IsDefaultSocketOptionValue(spec, value)) continue;
-    s.socket_options.push_back({spec.level, spec.name, std::move(value)});
+    out.push_back({spec.level, spec.name, std::move(value)});
   }
+  return out;
+}
+
+absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
+                               std::optional<int> reuse_addr,
+                               ConnectionState& s, const ErrorContext& ctx) {
+  SOCCR_RETURN_IF_ERROR(SaveSocketBuffers(sys, fd, s, ctx));
+  SOCCR_ASSIGN_OR_RETURN(
+      std::vector<SocketOption> options,
+      ReadOptionTable(sys, fd, s.local.family(), reuse_addr, ctx));
+  for (SocketOption& o : options) s.socket_options.push_back(std::move(o));
   return absl::OkStatus();
 }
 

@@ -8,8 +8,10 @@
 #define SOCCR_INTERNAL_SAVE_SOCKET_OPTIONS_H_
 
 #include <optional>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "soccr/connection_state.h"
 #include "soccr/fd.h"
 #include "soccr/internal/error_context.h"
@@ -26,6 +28,18 @@ namespace soccr::internal {
                                              std::optional<int> reuse_addr,
                                              ConnectionState& s,
                                              const ErrorContext& ctx);
+
+// Sets s.buffers only: the sizes and locks, which the kernel itself
+// changes (buffer autotuning) while a connection runs.
+[[nodiscard]] absl::Status SaveSocketBuffers(const sys::Sys& sys, BorrowedFd fd,
+                                             ConnectionState& s,
+                                             const ErrorContext& ctx);
+
+// The option table's part of SaveSocketOptions for a socket of `family`:
+// what only the socket's owner changes.
+[[nodiscard]] absl::StatusOr<std::vector<SocketOption>> ReadOptionTable(
+    const sys::Sys& sys, BorrowedFd fd, int family,
+    std::optional<int> reuse_addr, const ErrorContext& ctx);
 
 }  // namespace soccr::internal
 
