@@ -127,6 +127,11 @@ class ImageReader {
   [[nodiscard]] absl::StatusOr<ConnectionState> Read(size_t index) const;
   // The same, with the socket options it skipped for not knowing them.
   [[nodiscard]] absl::StatusOr<ImageRecord> ReadRecord(size_t index) const;
+  // The bytes of record `index` (< size()), its checksum checked (unless
+  // the options say not to) and nothing else: for the decoders of record
+  // kinds this class does not decode (unix sockets: soccr/unix/image.h).
+  [[nodiscard]] absl::StatusOr<absl::Span<const uint8_t>> RecordBytes(
+      size_t index) const;
   // Every connection, in order; the first error stops it.
   [[nodiscard]] absl::StatusOr<std::vector<ConnectionState>> ReadAll() const;
 

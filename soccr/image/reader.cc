@@ -82,6 +82,31 @@ absl::StatusOr<ImageRecord> ImageReader::ReadRecord(size_t index) const {
   return ImageRecord{std::move(s), std::move(decoder.skipped())};
 }
 
+absl::StatusOr<Bytes> ImageReader::RecordBytes(size_t index) const {
+  if (index >= count_) {
+    return absl::OutOfRangeError(
+        absl::StrCat("read image: connection ", index,
+                     " does not exist: the image holds ", count_));
+  }
+  const uint8_t* e =
+      bytes_.data() + index_offset_ + fmt::kIndexEntryLength * index;
+  const uint64_t offset = fmt::Load64(e);
+  const uint64_t length = fmt::Load64(e + 8);
+  const uint64_t checksum = fmt::Load64(e + 16);
+  // Open() checked that the records tile the file: this is in bounds.
+  const Bytes rec = bytes_.subspan(offset, length);
+  if (options_.verify_checksums) {
+    const uint64_t computed = XXH3_64bits(rec.data(), rec.size());
+    if (computed != checksum) {
+      return Corrupt(absl::StrCat("read image: connection ", index, " of ",
+                                  count_, " (record at offset ", offset, "): "),
+                     absl::StrCat("checksum mismatch: stored ", Hex(checksum),
+                                  ", computed ", Hex(computed)));
+    }
+  }
+  return rec;
+}
+
 absl::StatusOr<std::vector<ConnectionState>> ImageReader::ReadAll() const {
   std::vector<ConnectionState> states;
   for (size_t i = 0; i < count_; ++i) {

@@ -225,7 +225,22 @@ absl::StatusOr<RestoredUnixPair> CreateNamedPair(const UnixPairState& p,
   const UnixType type = p.a.type;
   SOCCR_ASSIGN_OR_RETURN(OwnedFd a, NewSocket(type, where));
   SOCCR_ASSIGN_OR_RETURN(OwnedFd b, NewSocket(type, where));
-  if (type == UnixType::kDgram) {
+  // Stream, seqpacket: one end was accepted on a listener bound to its own
+  // name, which is the other end's peer name.
+  const bool a_listened = p.a.local.named() && p.a.local == p.b.peer;
+  const bool b_listened = p.b.local.named() && p.b.local == p.a.peer;
+  if (type == UnixType::kDgram || (!a_listened && !b_listened)) {
+    // A socketpair whose ends were bound afterwards (or autobound: a dgram
+    // sender with SO_PASSCRED gets a name on its first send), or a dgram
+    // pair: the kernel lets a connected socket be bound, and getpeername
+    // reads the peer's current name, so socketpair() and bind() give both
+    // ends their names back.
+    int sv[2];
+    if (::socketpair(AF_UNIX, SockType(type) | SOCK_CLOEXEC, 0, sv) != 0) {
+      return Errno(errno, where, "socketpair");
+    }
+    a.reset(sv[0]);
+    b.reset(sv[1]);
     BoundName unused;
     if (p.a.local.named()) {
       SOCCR_ASSIGN_OR_RETURN(unused, Bind(a.get(), p.a.local, where));
@@ -233,28 +248,7 @@ absl::StatusOr<RestoredUnixPair> CreateNamedPair(const UnixPairState& p,
     if (p.b.local.named()) {
       SOCCR_ASSIGN_OR_RETURN(unused, Bind(b.get(), p.b.local, where));
     }
-    // Mutual peers: each was connected to the other. An unnamed end can
-    // only have been connected through socketpair(), which a named other
-    // end rules out: the kernel connects a dgram socket to a name.
-    if (!p.a.peer.named() || !p.b.peer.named()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where,
-                       ": a dgram pair with a name is connected both ways only "
-                       "when both ends are named"));
-    }
-    SOCCR_RETURN_IF_ERROR(Connect(a.get(), p.a.peer, where));
-    SOCCR_RETURN_IF_ERROR(Connect(b.get(), p.b.peer, where));
     return RestoredUnixPair{std::move(a), std::move(b)};
-  }
-  // Stream, seqpacket: one end was accepted on a listener bound to its own
-  // name, which is the other end's peer name.
-  const bool a_listened = p.a.local.named() && p.a.local == p.b.peer;
-  const bool b_listened = p.b.local.named() && p.b.local == p.a.peer;
-  if (!a_listened && !b_listened) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where, ": neither end's name is the other end's peer name (",
-        p.a.local.ToString(), " / ", p.b.peer.ToString(), ", ",
-        p.b.local.ToString(), " / ", p.a.peer.ToString(), ")"));
   }
   const UnixSocketState& server = b_listened ? p.b : p.a;
   const UnixSocketState& client = b_listened ? p.a : p.b;
