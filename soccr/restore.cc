@@ -404,6 +404,25 @@ absl::StatusOr<FreshSocket> MakeFreshSocket(int family, const sys::Sys& sys) {
   return FreshSocket(std::move(fd.value), family);
 }
 
+absl::Status AllowNonlocalBind(FreshSocket& socket, const sys::Sys& sys) {
+  if (!socket) {
+    return absl::InvalidArgumentError(
+        "fresh socket: allow a non-local address: the socket was already "
+        "used");
+  }
+  const bool v4 = socket.family() == AF_INET;
+  const sys::Result<void> r =
+      sys.SetSockOptInt(socket.fd_.borrow(), v4 ? SOL_IP : SOL_IPV6,
+                        v4 ? IP_TRANSPARENT : IPV6_TRANSPARENT, 1);
+  if (!r.ok()) {
+    return absl::ErrnoToStatus(
+        r.err, absl::StrCat("fresh socket: allow a non-local address: set ",
+                            v4 ? "IP_TRANSPARENT" : "IPV6_TRANSPARENT", ": ",
+                            sys::OpName(r.op)));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RestoredSocket> Restore(FreshSocket socket,
                                        const ConnectionState& state,
                                        const sys::Sys& sys) {

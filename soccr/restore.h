@@ -88,6 +88,7 @@ class FreshSocket {
 
  private:
   friend absl::StatusOr<FreshSocket> MakeFreshSocket(int, const sys::Sys&);
+  friend absl::Status AllowNonlocalBind(FreshSocket&, const sys::Sys&);
   friend absl::StatusOr<RestoredSocket> Restore(
       FreshSocket, const ConnectionState&,
       const sys::Sys& ABSL_ATTRIBUTE_LIFETIME_BOUND);
@@ -101,6 +102,16 @@ class FreshSocket {
 // (PermissionDenied without CAP_NET_ADMIN).
 [[nodiscard]] absl::StatusOr<FreshSocket> MakeFreshSocket(
     int family, const sys::Sys& sys = sys::LinuxSys());
+
+// Lets `socket` bind an address this host does not have (yet):
+// IP_TRANSPARENT (IPV6_TRANSPARENT), which a restore sets itself when its
+// bind() finds the address is not local (with IP_FREEBIND for a second
+// bind(), cleared again), so the restored socket ends the same, with one
+// bind() instead of five calls. For a destination whose address is taken
+// over after the restore: done ahead, off the downtime. Needs
+// CAP_NET_ADMIN (or CAP_NET_RAW); the failing call otherwise.
+[[nodiscard]] absl::Status AllowNonlocalBind(
+    FreshSocket& socket, const sys::Sys& sys = sys::LinuxSys());
 
 // Restore(state) onto `socket` instead of a new one, with the same checks
 // and results; also InvalidArgument (before any call) when the state's

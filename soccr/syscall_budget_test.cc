@@ -147,6 +147,58 @@ TEST_F(SyscallBudgetTest, OptionsReadAheadLeaveTheCheckpointOnlyTheBuffers) {
   EXPECT_EQ(reuse, 1);
 }
 
+// A destination whose address comes after the restore (a migration's):
+// bind() finds it not local and the restore retries with IP_FREEBIND and
+// IP_TRANSPARENT, four more calls. AllowNonlocalBind on a fresh socket
+// made ahead leaves the restore one bind(), and the socket ends the same.
+TEST_F(SyscallBudgetTest, NonlocalBindAllowedAheadLeavesTheRestoreOneBind) {
+  absl::StatusOr<soccr::loopback::TcpPair> pair =
+      soccr::loopback::ConnectedPair(soccr::loopback::Family::kV4);
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  absl::StatusOr<ConnectionState> state;
+  {
+    absl::StatusOr<PausedSocket> paused =
+        PausedSocket::Pause(pair->client.borrow());
+    ASSERT_TRUE(paused.ok()) << paused.status();
+    state = Checkpoint(*paused);
+    ASSERT_TRUE(state.ok()) << state.status();
+    std::move(*paused).LeaveInRepairMode();
+  }
+  pair->client.reset();
+  // 192.0.2.10 (documentation range): on no interface of this namespace.
+  state->local = SocketAddress::V4(0xC000020A, state->local.port());
+
+  auto flags = [](BorrowedFd fd) {
+    int transparent = -1, freebind = -1;
+    socklen_t len = sizeof(int);
+    EXPECT_EQ(getsockopt(fd.get(), SOL_IP, IP_TRANSPARENT, &transparent, &len),
+              0);
+    len = sizeof(int);
+    EXPECT_EQ(getsockopt(fd.get(), SOL_IP, IP_FREEBIND, &freebind, &len), 0);
+    return std::make_pair(transparent, freebind);
+  };
+  CountingSys plain_calls;
+  std::pair<int, int> plain_flags;
+  {
+    absl::StatusOr<RestoredSocket> r = Restore(*state, plain_calls);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(plain_calls.Count(Op::kBind), 2u) << plain_calls.ToString();
+    plain_flags = flags(r->fd());
+  }  // closed in repair mode: nothing sent
+  absl::StatusOr<FreshSocket> fresh = MakeFreshSocket(AF_INET);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  ASSERT_TRUE(AllowNonlocalBind(*fresh).ok());
+  CountingSys calls;
+  absl::StatusOr<RestoredSocket> r = Restore(*std::move(fresh), *state, calls);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(calls.Count(Op::kBind), 1u) << calls.ToString();
+  EXPECT_EQ(calls.Total() + 4 + 2, plain_calls.Total())
+      << "socket() and TCP_REPAIR were made ahead; " << calls.ToString()
+      << " against " << plain_calls.ToString();
+  EXPECT_EQ(flags(r->fd()), plain_flags);
+  EXPECT_EQ(plain_flags, std::make_pair(1, 0));
+}
+
 TEST_F(SyscallBudgetTest, CountsEveryCallOfAnOperation) {
   absl::StatusOr<soccr::loopback::TcpPair> pair =
       soccr::loopback::ConnectedPair(soccr::loopback::Family::kV4);

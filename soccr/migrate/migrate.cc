@@ -634,6 +634,18 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
       fresh.push_back(*std::move(f));
     }
     made.clear();
+    // The address taken comes after the restore: each restore's bind()
+    // would find it not local and retry (four more calls inside the
+    // downtime). Allowed ahead instead; the sockets end the same.
+    if (o.take_address.has_value()) {
+      std::vector<absl::Status> allowed(fresh.size());
+      ForEachConnection(fresh.size(), {}, [&](size_t i) {
+        allowed[i] = AllowNonlocalBind(fresh[i]);
+      });
+      for (const absl::Status& a : allowed) {
+        if (!a.ok()) return Fail(c, Prefixed("receive: ", a));
+      }
+    }
     Message ready;
     ready.type = MessageType::kReady;
     ready.count = hello->count;
