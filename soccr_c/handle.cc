@@ -169,13 +169,17 @@ std::shared_ptr<const void> OwnerOf(const libsoccr_sk& sk, const char* bytes) {
 }
 
 // The socket a restore goes onto must be a new one of the right family.
+// One getsockname() answers both for a new socket: its family, and no local
+// port, which every TCP socket in a state other than CLOSE has (its bind,
+// connect or listen gave it one). Only a socket with a port needs its state
+// read.
 absl::Status CheckTargetSocket(const sys::Sys& sys, BorrowedFd fd,
                                const RestorePlan& plan,
                                const ErrorContext& ctx) {
   SOCCR_ASSIGN_OR_RETURN(
-      const int domain,
-      ctx.Check("read the socket's family",
-                sys.GetSockOptInt(fd, SOL_SOCKET, SO_DOMAIN)));
+      const SocketAddress local,
+      ctx.Check("read the socket's family", sys.GetSockName(fd)));
+  const int domain = local.family();
   if (domain != plan.family) {
     auto name = [](int family) {
       return family == AF_INET    ? std::string("AF_INET")
@@ -188,6 +192,7 @@ absl::Status CheckTargetSocket(const sys::Sys& sys, BorrowedFd fd,
                      name(plan.family),
                      ": create the socket with the addresses' family"));
   }
+  if (local.port() == 0) return absl::OkStatus();
   SOCCR_ASSIGN_OR_RETURN(
       const struct tcp_info info,
       ctx.Check("read the socket's state", sys.GetTcpInfo(fd)));
@@ -318,6 +323,21 @@ absl::StatusOr<char*> GetQueueBytes(libsoccr_sk& sk, int queue_id,
 absl::StatusOr<union libsoccr_addr*> GetAddr(libsoccr_sk& sk, int self,
                                              unsigned flags) {
   SOCCR_RETURN_IF_ERROR(CheckMemFlags(flags));
+  // As of the last libsoccr_save, which read both (as it did the queues):
+  // in repair mode nothing moves a connection to other addresses (a
+  // restore onto this socket would: then they are read again).
+  if (sk.saved.has_value() && sk.restore == libsoccr_sk::Restore::kNotYet &&
+      !sk.saved->local.empty() &&
+      !(self ? sk.saved->local : sk.saved->peer).empty()) {
+    auto* out =
+        static_cast<union libsoccr_addr*>(malloc(sizeof(union libsoccr_addr)));
+    if (out == nullptr) {
+      return absl::ResourceExhaustedError("cannot allocate an address");
+    }
+    *out = AddressToC(self ? sk.saved->local : sk.saved->peer);
+    if ((flags & SOCCR_MEM_EXCL) == 0) sk.owned.emplace_back(out);
+    return out;
+  }
   const BorrowedFd fd = sk.paused.fd();
   const sys::Sys& sys = sk.paused.sys();
   const ErrorContext ctx("get address", fd);

@@ -206,8 +206,8 @@ char *libsoccr_get_queue_bytes(struct libsoccr_sk *sk, int queue_id,
 
 /*
  * libsoccr_get_addr returns the local (`self` != 0) or peer (`self` == 0)
- * address of the paused socket, or NULL (e.g. no peer yet). `flags` may
- * have SOCCR_MEM_EXCL.
+ * address of the paused socket (as of the last libsoccr_save, if any), or
+ * NULL (e.g. no peer yet). `flags` may have SOCCR_MEM_EXCL.
  */
 union libsoccr_addr *libsoccr_get_addr(struct libsoccr_sk *sk, int self,
                                        unsigned flags);
