@@ -42,8 +42,10 @@
 #include "tools/json_reports.h"
 #include "tools/locks.h"
 #include "tools/migrate_cmd.h"
+#include "tools/pidfd.h"
 #include "tools/progress.h"
 #include "tools/restore_command.h"
+#include "tools/unix_command.h"
 
 ABSL_FLAG(bool, private_netns, false,
           "Probe inside a new user and network namespace (only lo, up)\n"
@@ -68,6 +70,12 @@ ABSL_FLAG(std::string, repair_helper, "",
           "Switch repair mode through the soccr-repair service listening\n"
           "on this unix socket (soccr-repair --listen PATH, which holds\n"
           "CAP_NET_ADMIN): for use without the capability.");
+ABSL_FLAG(bool, reconnect, false,
+          "A unix socket image of one end whose peer is outside: connect a "
+          "new socket to the recorded peer address (the peer sees a new "
+          "connection).");
+ABSL_FLAG(std::string, reconnect_to, "",
+          "As --reconnect, to this path (or @name: an abstract name) instead.");
 ABSL_FLAG(uint32_t, index, 0, "Which connection of the image to restore.");
 ABSL_FLAG(uint64_t, bytes, 8 << 20,
           "Bytes to stream in each direction (64 KiB to 1 GiB).");
@@ -148,7 +156,8 @@ const Command kInspect = {
 
 const Command kDump = {
     "dump",
-    "dump --pid PID --fd FD -o IMAGE [--leave-paused | --close] [--json]",
+    "dump --pid PID --fd FD [--fd FD2] -o IMAGE [--leave-paused | --close] "
+    "[--json]",
     "checkpoint another process's TCP connection into an image",
     "Takes a copy of descriptor FD of process PID (pidfd_getfd: needs\n"
     "ptrace access to it), pauses the connection (repair mode), checkpoints\n"
@@ -177,7 +186,15 @@ const Command kDump = {
     "--json prints the report as one object (on standard error with -o -):\n"
     "pid, fd, image, image_bytes, repair, original (resumed, left_paused,\n"
     "closed or not_paused), checkpoint_us, write_us, paused_us and\n"
-    "connection, as in soccr inspect --json (docs/json-output.md).",
+    "connection, as in soccr inspect --json (docs/json-output.md).\n"
+    "\n"
+    "A unix domain socket (stream, seqpacket, dgram) is checkpointed\n"
+    "without pausing anything: its receive queue is peeked, messages and\n"
+    "their boundaries kept, and the owner carries on untouched (--close and\n"
+    "--leave-paused do not apply). Give --fd twice for both ends of a pair\n"
+    "the process holds (a socketpair, or both ends of a named connection).\n"
+    "Descriptors in flight (SCM_RIGHTS) and listeners with connections\n"
+    "waiting are refused. Run soccr in the socket's network namespace.",
     {{"pid", "PID", 0, true},
      {"fd", "FD", 0, true},
      {"output", "IMAGE", 'o', true},
@@ -191,7 +208,8 @@ const Command kDump = {
 
 const Command kRestore = {
     "restore",
-    "restore [--index N] [--json] IMAGE|- -- CMD [ARGS...]",
+    "restore [--index N] [--json] [--reconnect | --reconnect-to PATH] "
+    "IMAGE|- -- CMD [ARGS...]",
     "restore a connection and run a program with it as fd 3",
     "Restores connection N (default 0) of IMAGE (-: the one image on\n"
     "standard input, restored once the stream ends), resumes it, and\n"
@@ -207,8 +225,22 @@ const Command kRestore = {
     "--json prints what was restored on standard error, once it is live\n"
     "and just before CMD runs (standard output stays CMD's): one object\n"
     "with image, index, fd (3), program and connection, as in soccr\n"
-    "inspect --json (docs/json-output.md).",
-    {{"index", "N"}, {"json"}, {"repair_helper", "PATH"}},
+    "inspect --json (docs/json-output.md).\n"
+    "\n"
+    "An image of unix sockets (soccr dump of one): both ends of a pair are\n"
+    "re-created and given to CMD as descriptors 3 and 4, each end's unread\n"
+    "messages queued again. An image of one end whose peer was outside\n"
+    "(a client of a server) needs --reconnect (or --reconnect-to PATH): a\n"
+    "new socket connected to the peer's address is descriptor 3, and the\n"
+    "messages that were queued for the old one, which the new connection\n"
+    "cannot carry, are in descriptor 4 (a sealed memfd: the bytes for a\n"
+    "stream, each message as a u32 little-endian length and its bytes\n"
+    "otherwise; SOCCR_UNREAD_MESSAGES says how many).",
+    {{"index", "N"},
+     {"json"},
+     {"repair_helper", "PATH"},
+     {"reconnect"},
+     {"reconnect_to", "PATH"}},
     1,
     1,
     /*takes_command=*/true,
@@ -435,6 +467,19 @@ int RunCheck() {
 }
 
 int RunInspect(const cli::Args& args) {
+  if (absl::StatusOr<bool> is_unix = IsUnixImageFile(args.args[0]);
+      is_unix.ok() && *is_unix) {
+    if (absl::GetFlag(FLAGS_json)) {
+      return Fail("inspect",
+                  absl::UnimplementedError(
+                      "--json is not available for unix socket images yet"));
+    }
+    absl::StatusOr<std::string> text =
+        InspectUnixImage(args.args[0], !absl::GetFlag(FLAGS_skip_checksums));
+    if (!text.ok()) return Fail("inspect", text.status());
+    fwrite(text->data(), 1, text->size(), stdout);
+    return cli::kExitOk;
+  }
   Progress progress = Progress::OnStderr("soccr inspect");
   absl::StatusOr<InspectedImage> image = InspectImage(
       args.args[0], !absl::GetFlag(FLAGS_skip_checksums), progress);
@@ -445,7 +490,48 @@ int RunInspect(const cli::Args& args) {
   return cli::kExitOk;
 }
 
-int RunDump() {
+// `soccr dump` of unix sockets: when --fd is given twice, or names one.
+int RunUnixDump(const std::vector<int>& fds) {
+  if (absl::GetFlag(FLAGS_leave_paused) || absl::GetFlag(FLAGS_close) ||
+      absl::GetFlag(FLAGS_json)) {
+    return Fail("dump",
+                absl::InvalidArgumentError(
+                    "--leave-paused, --close and --json do not apply to unix "
+                    "sockets (their checkpoint leaves them untouched)"),
+                cli::kExitUsage);
+  }
+  UnixDumpOptions options;
+  options.pid = absl::GetFlag(FLAGS_pid);
+  options.fds = fds;
+  options.output = absl::GetFlag(FLAGS_output);
+  absl::StatusOr<UnixDumpResult> r = DumpUnixSockets(options);
+  if (!r.ok()) return Fail("dump", r.status());
+  const std::string report = UnixDumpReport(options, *r);
+  fprintf(options.output == "-" ? stderr : stdout, "%s", report.c_str());
+  return cli::kExitOk;
+}
+
+int RunDump(const cli::Args& args) {
+  std::vector<int> fds;
+  if (auto it = args.values.find("fd"); it != args.values.end()) {
+    for (const std::string& v : it->second) {
+      int fd = -1;
+      if (!absl::SimpleAtoi(v, &fd)) fd = -1;
+      fds.push_back(fd);
+    }
+  }
+  if (fds.size() > 2) {
+    return Fail("dump",
+                absl::InvalidArgumentError(
+                    "--fd: one descriptor, or two (both ends of a unix pair)"),
+                cli::kExitUsage);
+  }
+  if (fds.size() == 2) return RunUnixDump(fds);
+  if (absl::StatusOr<OwnedFd> copy =
+          TakeDescriptor(absl::GetFlag(FLAGS_pid), absl::GetFlag(FLAGS_fd));
+      copy.ok() && IsUnixSocket(copy->borrow())) {
+    return RunUnixDump({absl::GetFlag(FLAGS_fd)});
+  }
   if (absl::GetFlag(FLAGS_leave_paused) && absl::GetFlag(FLAGS_close)) {
     return Fail("dump",
                 absl::InvalidArgumentError(
@@ -510,6 +596,30 @@ int RunDump() {
 }
 
 int RunRestore(const cli::Args& args) {
+  const bool reconnect = absl::GetFlag(FLAGS_reconnect) ||
+                         !absl::GetFlag(FLAGS_reconnect_to).empty();
+  if (args.args[0] != "-") {
+    absl::StatusOr<bool> is_unix = IsUnixImageFile(args.args[0]);
+    if (is_unix.ok() && *is_unix) {
+      UnixRestoreCommand command;
+      command.image = args.args[0];
+      command.reconnect = reconnect;
+      if (!absl::GetFlag(FLAGS_reconnect_to).empty()) {
+        command.reconnect_path = absl::GetFlag(FLAGS_reconnect_to);
+      }
+      command.argv = args.command;
+      fflush(stdout);
+      const ExecFailure failure = RestoreUnixAndExec(command);
+      return Fail("restore", failure.status, failure.exit_status);
+    }
+  }
+  if (reconnect) {
+    return Fail("restore",
+                absl::InvalidArgumentError(
+                    "--reconnect and --reconnect-to are for unix socket "
+                    "images"),
+                cli::kExitUsage);
+  }
   RestoreCommand command;
   command.image = args.args[0];
   command.index = absl::GetFlag(FLAGS_index);
@@ -747,7 +857,7 @@ int Main(int argc, char** argv) {
   }
   if (command == &kCheck) return RunCheck();
   if (command == &kInspect) return RunInspect(*args);
-  if (command == &kDump) return RunDump();
+  if (command == &kDump) return RunDump(*args);
   if (command == &kRestore) return RunRestore(*args);
   if (command == &kSend) return RunSend(*args);
   if (command == &kReceive) return RunReceive(*args);

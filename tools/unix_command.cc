@@ -1,0 +1,373 @@
+#include "tools/unix_command.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "soccr/image/image.h"
+#include "soccr/unix/checkpoint.h"
+#include "soccr/unix/image.h"
+#include "soccr/unix/restore.h"
+#include "tools/cli.h"
+#include "tools/image_file.h"
+#include "tools/pidfd.h"
+
+namespace soccr::tools {
+namespace {
+
+absl::Status Prefixed(absl::string_view prefix, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(prefix, ": ", s.message()));
+}
+
+absl::Status Errno(int err, absl::string_view what) {
+  return absl::ErrnoToStatus(err, what);
+}
+
+// Writes `bytes` to `path` as WriteImageFile does: a new 0600 file in the
+// same directory, fsync, rename, fsync of the directory.
+absl::Status WriteFileSafely(const std::string& path,
+                             const std::string& bytes) {
+  const size_t slash = path.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : path.substr(0, slash);
+  std::string temp = absl::StrCat(path, ".tmp.XXXXXX");
+  OwnedFd fd(::mkostemp(temp.data(), O_CLOEXEC));
+  if (!fd) return Errno(errno, absl::StrCat("write ", path, ": mkostemp"));
+  auto fail = [&](absl::Status s) {
+    ::unlink(temp.c_str());
+    return s;
+  };
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n =
+        ::write(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(Errno(errno, absl::StrCat("write ", temp)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) {
+    return fail(Errno(errno, absl::StrCat("fsync ", temp)));
+  }
+  fd.reset();
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    return fail(Errno(errno, absl::StrCat("rename ", temp, " to ", path)));
+  }
+  OwnedFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d) ::fsync(d.get());
+  return absl::OkStatus();
+}
+
+std::string Flags(const UnixSocketState& s) {
+  std::string out;
+  if (s.shutdown_receive) absl::StrAppend(&out, " shut-rd");
+  if (s.shutdown_send) absl::StrAppend(&out, " shut-wr");
+  if (s.pass_credentials) absl::StrAppend(&out, " SO_PASSCRED");
+  if (s.pass_security) absl::StrAppend(&out, " SO_PASSSEC");
+  return out;
+}
+
+absl::StatusOr<std::vector<UnixSocketState>> ReadUnixImageFile(
+    const std::string& path, bool verify_checksums) {
+  absl::StatusOr<ImageFile> file = ImageFile::Read(path);
+  if (!file.ok()) return file.status();
+  ImageReadOptions options;
+  options.verify_checksums = verify_checksums;
+  absl::StatusOr<std::vector<UnixSocketState>> sockets =
+      ParseUnixImage(file->bytes(), options);
+  if (!sockets.ok()) return Prefixed(path, sockets.status());
+  return sockets;
+}
+
+// A read-only memfd holding `queue` as RestoreUnixAndExec documents.
+absl::StatusOr<OwnedFd> UnreadMemfd(const UnixSocketState& s) {
+  OwnedFd fd(::memfd_create("soccr-unread", MFD_ALLOW_SEALING));
+  if (!fd) return Errno(errno, "memfd_create");
+  std::string bytes;
+  for (const UnixMessage& m : s.queue) {
+    if (s.type != UnixType::kStream) {
+      const uint32_t n = static_cast<uint32_t>(m.data.size());
+      for (int i = 0; i < 4; ++i)
+        bytes.push_back(static_cast<char>(n >> (8 * i)));
+    }
+    bytes += m.data;
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n =
+        ::write(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno(errno, "write(memfd)");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::lseek(fd.get(), 0, SEEK_SET) != 0) return Errno(errno, "lseek(memfd)");
+  if (::fcntl(fd.get(), F_ADD_SEALS,
+              F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+    return Errno(errno, "fcntl(F_ADD_SEALS)");
+  }
+  return fd;
+}
+
+// Moves `fd` to descriptor `target`, inheritable.
+absl::Status PlaceAt(OwnedFd& fd, int target) {
+  if (fd.get() != target) {
+    if (::dup2(fd.get(), target) < 0) {
+      return Errno(errno, absl::StrCat("dup2(", target, ")"));
+    }
+    fd.reset();
+    return absl::OkStatus();
+  }
+  const int flags = ::fcntl(target, F_GETFD);
+  if (flags < 0 || ::fcntl(target, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
+    return Errno(errno, "fcntl(F_SETFD)");
+  }
+  (void)fd.release();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsUnixSocket(BorrowedFd fd) {
+  int domain = 0;
+  socklen_t len = sizeof(domain);
+  return ::getsockopt(fd.get(), SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+         domain == AF_UNIX;
+}
+
+absl::StatusOr<UnixDumpResult> DumpUnixSockets(const UnixDumpOptions& o) {
+  if (o.fds.empty() || o.fds.size() > 2) {
+    return absl::InvalidArgumentError(
+        "give one --fd, or two for both ends of a pair");
+  }
+  std::vector<OwnedFd> copies;
+  for (int fd : o.fds) {
+    const std::string what = absl::StrCat("fd ", fd, " of process ", o.pid);
+    absl::StatusOr<OwnedFd> copy = TakeDescriptor(o.pid, fd);
+    if (!copy.ok()) return copy.status();
+    if (!IsUnixSocket(copy->borrow())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": not a unix socket"));
+    }
+    copies.push_back(*std::move(copy));
+  }
+  UnixDumpResult result;
+  if (copies.size() == 2) {
+    absl::StatusOr<UnixPairState> pair =
+        CheckpointUnixPair(copies[0].borrow(), copies[1].borrow());
+    if (!pair.ok()) {
+      return Prefixed(absl::StrCat("fds ", o.fds[0], " and ", o.fds[1],
+                                   " of process ", o.pid),
+                      pair.status());
+    }
+    result.sockets = {pair->a, pair->b};
+  } else {
+    absl::StatusOr<UnixSocketState> s =
+        CheckpointUnixSocket(copies[0].borrow());
+    if (!s.ok()) {
+      return Prefixed(absl::StrCat("fd ", o.fds[0], " of process ", o.pid),
+                      s.status());
+    }
+    result.sockets = {*std::move(s)};
+  }
+  absl::StatusOr<std::string> bytes = SerializeUnixImage(result.sockets);
+  if (!bytes.ok()) return bytes.status();
+  result.image_bytes = bytes->size();
+  if (o.output == "-") {
+    if (absl::Status s =
+            WriteUnixImage(BorrowedFd(STDOUT_FILENO), result.sockets);
+        !s.ok()) {
+      return s;
+    }
+  } else if (absl::Status s = WriteFileSafely(o.output, *bytes); !s.ok()) {
+    return s;
+  }
+  return result;
+}
+
+std::string UnixDumpReport(const UnixDumpOptions& o, const UnixDumpResult& r) {
+  std::string out;
+  for (size_t i = 0; i < r.sockets.size(); ++i) {
+    const UnixSocketState& s = r.sockets[i];
+    absl::StrAppend(&out, "dumped fd ", o.fds[i], " of process ", o.pid, ": ",
+                    s.Describe(), Flags(s), "\n");
+    absl::StrAppend(&out, "  queue     ", s.queue.size(), " message(s), ",
+                    s.QueuedBytes(), " bytes\n");
+  }
+  absl::StrAppend(&out, "  image     ", o.output, ", ", r.image_bytes,
+                  " bytes\n");
+  absl::StrAppend(&out,
+                  "  original  untouched: the queues were peeked, the "
+                  "process carries on\n");
+  return out;
+}
+
+absl::StatusOr<bool> IsUnixImageFile(const std::string& path) {
+  absl::StatusOr<ImageFile> file = ImageFile::Read(path);
+  if (!file.ok()) return file.status();
+  ImageReadOptions options;
+  options.verify_checksums = false;  // the real read checks them
+  absl::StatusOr<ImageReader> reader =
+      ImageReader::Open(file->bytes(), nullptr, options);
+  if (!reader.ok() || reader->size() == 0) return false;
+  absl::StatusOr<bool> is_unix = IsUnixRecord(*reader, 0);
+  return is_unix.ok() && *is_unix;
+}
+
+absl::StatusOr<std::string> InspectUnixImage(const std::string& path,
+                                             bool verify_checksums) {
+  absl::StatusOr<std::vector<UnixSocketState>> sockets =
+      ReadUnixImageFile(path, verify_checksums);
+  if (!sockets.ok()) return sockets.status();
+  std::string out =
+      absl::StrCat(path, ": soccr image 1.", kUnixImageMinorVersion, ", ",
+                   sockets->size(), " unix socket(s)\n");
+  for (size_t i = 0; i < sockets->size(); ++i) {
+    const UnixSocketState& s = (*sockets)[i];
+    absl::StrAppend(&out, "socket ", i, ": ", s.Describe(), Flags(s), "\n");
+    absl::StrAppend(&out, "  inode       ", s.inode, " (peer ", s.peer_inode,
+                    ")\n");
+    absl::StrAppend(&out, "  buffers     sndbuf ", s.send_buffer, " rcvbuf ",
+                    s.receive_buffer, " peek offset ", s.peek_offset, "\n");
+    if (s.state == UnixSocketState::State::kListening) {
+      absl::StrAppend(&out, "  backlog     ", s.backlog, "\n");
+    }
+    absl::StrAppend(&out, "  queue       ", s.queue.size(), " message(s), ",
+                    s.QueuedBytes(), " bytes\n");
+    for (size_t m = 0; m < s.queue.size() && m < 8; ++m) {
+      const UnixMessage& msg = s.queue[m];
+      absl::StrAppend(&out, "    [", m, "] ", msg.data.size(), " bytes");
+      if (msg.credentials) {
+        absl::StrAppend(&out, " from pid ", msg.credentials->pid, " uid ",
+                        msg.credentials->uid, " gid ", msg.credentials->gid);
+      }
+      absl::StrAppend(&out, " \"", absl::CHexEscape(msg.data.substr(0, 32)),
+                      msg.data.size() > 32 ? "\"..." : "\"", "\n");
+    }
+    if (s.queue.size() > 8) {
+      absl::StrAppend(&out, "    ... ", s.queue.size() - 8, " more\n");
+    }
+  }
+  return out;
+}
+
+ExecFailure RestoreUnixAndExec(const UnixRestoreCommand& c) {
+  ExecFailure failure{cli::kExitFailed, absl::OkStatus()};
+  if (c.argv.empty()) {
+    failure.status = absl::InvalidArgumentError("no program to run");
+    return failure;
+  }
+  absl::StatusOr<std::string> program = FindProgram(c.argv[0], &failure);
+  if (!program.ok()) {
+    failure.status = program.status();
+    return failure;
+  }
+  absl::StatusOr<std::vector<UnixSocketState>> sockets =
+      ReadUnixImageFile(c.image, true);
+  if (!sockets.ok()) {
+    failure.status = sockets.status();
+    return failure;
+  }
+  OwnedFd fd3, fd4;
+  std::string unread_count;
+  if (c.reconnect) {
+    if (sockets->size() != 1) {
+      failure.status = absl::InvalidArgumentError(absl::StrCat(
+          c.image, ": --reconnect restores one socket; the image holds ",
+          sockets->size()));
+      return failure;
+    }
+    UnixReconnectOptions options;
+    options.allow_reconnect = true;
+    if (c.reconnect_path) {
+      UnixAddress a;
+      if (!c.reconnect_path->empty() && (*c.reconnect_path)[0] == '@') {
+        a.kind = UnixAddress::Kind::kAbstract;
+        a.name = c.reconnect_path->substr(1);
+      } else {
+        a.kind = UnixAddress::Kind::kPath;
+        a.name = *c.reconnect_path;
+      }
+      options.address = a;
+    }
+    absl::StatusOr<ReconnectedUnixSocket> r =
+        RestoreUnixReconnect((*sockets)[0], options);
+    if (!r.ok()) {
+      failure.status = r.status();
+      return failure;
+    }
+    absl::StatusOr<OwnedFd> memfd = UnreadMemfd((*sockets)[0]);
+    if (!memfd.ok()) {
+      failure.status = memfd.status();
+      return failure;
+    }
+    fd3 = std::move(r->fd);
+    fd4 = *std::move(memfd);
+    unread_count = absl::StrCat(r->unread.size());
+  } else {
+    if (sockets->size() != 2) {
+      failure.status = absl::FailedPreconditionError(absl::StrCat(
+          c.image, ": holds ", sockets->size(),
+          " socket(s), not both ends of a pair: a lone end whose peer is "
+          "outside can only be reconnected (--reconnect)"));
+      return failure;
+    }
+    absl::StatusOr<RestoredUnixPair> pair =
+        RestoreUnixPair(UnixPairState{(*sockets)[0], (*sockets)[1]});
+    if (!pair.ok()) {
+      failure.status = pair.status();
+      return failure;
+    }
+    fd3 = std::move(pair->a);
+    fd4 = std::move(pair->b);
+  }
+  // Out of the way of 3 and 4 first, so that placing one does not close
+  // the other.
+  for (OwnedFd* f : {&fd3, &fd4}) {
+    if (f->get() == kRestoredFd || f->get() == kRestoredFd + 1) {
+      const int moved = ::fcntl(f->get(), F_DUPFD_CLOEXEC, 10);
+      if (moved < 0) {
+        failure.status = Errno(errno, "fcntl(F_DUPFD_CLOEXEC)");
+        return failure;
+      }
+      f->reset(moved);
+    }
+  }
+  if (absl::Status s = PlaceAt(fd3, kRestoredFd); !s.ok()) {
+    failure.status = s;
+    return failure;
+  }
+  if (absl::Status s = PlaceAt(fd4, kRestoredFd + 1); !s.ok()) {
+    failure.status = s;
+    return failure;
+  }
+  if (!unread_count.empty()) {
+    ::setenv("SOCCR_UNREAD_MESSAGES", unread_count.c_str(), 1);
+  }
+  std::vector<char*> argv;
+  for (const std::string& a : c.argv)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(program->c_str(), argv.data());
+  const int err = errno;
+  ::close(kRestoredFd);
+  ::close(kRestoredFd + 1);
+  failure.exit_status =
+      err == ENOENT ? cli::kExitNotFound : cli::kExitCannotExecute;
+  failure.status = Errno(err, absl::StrCat("execv(", *program, ")"));
+  return failure;
+}
+
+}  // namespace soccr::tools
