@@ -42,7 +42,7 @@ has "  -o IMAGE, --output IMAGE"
 has "      (required)"
 
 run 0 help dump
-has "usage: soccr dump --pid PID --fd FD -o IMAGE [--leave-paused | --close] [--json]"
+has "usage: soccr dump --pid PID --fd FD [--fd FD2] -o IMAGE [--leave-paused | --close] [--json]"
 run 0 inspect -h x y z
 has "usage: soccr inspect"
 
