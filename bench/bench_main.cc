@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   soccr::bench::RegisterConnectionBenchmarks(config);
   soccr::bench::RegisterCApiBenchmarks(config);
   soccr::bench::RegisterInFlightBenchmarks(config);
+  soccr::bench::RegisterUnixBenchmarks(config);
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

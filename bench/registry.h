@@ -66,6 +66,9 @@ void RegisterCApiBenchmarks(const Config& config);
 void RegisterImageBenchmarks(const Config& config);
 // Resuming with data in flight, with the probe and on the plain path.
 void RegisterInFlightBenchmarks(const Config& config);
+// Unix socketpairs: checkpoint + restore with data queued each way, up to
+// 1 MiB (bench/unix_bench.cc).
+void RegisterUnixBenchmarks(const Config& config);
 
 }  // namespace soccr::bench
 

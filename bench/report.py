@@ -40,6 +40,7 @@ COLD_FAMILIES = [
     "CColdRestoreRecv", "CColdRestoreSend", "FirstCheckpointRecv",
     "FirstCheckpointSend", "CFirstCheckpointRecv", "CFirstCheckpointSend",
     "ColdEndToEndMemfd", "ColdEndToEndExt4", "ColdEndToEndStream",
+    "UnixPairMove",
 ]
 THROUGHPUT_FAMILIES = COLD_FAMILIES + THROUGHPUT_FAMILIES
 PER_CONN_FAMILIES = ["IdleCheckpoint", "IdleRestore", "IdleMigrate",

@@ -1,14 +1,17 @@
 #include "soccr/unix/checkpoint.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -114,7 +117,13 @@ absl::StatusOr<std::vector<UnixMessage>> PeekQueue(
     int fd, UnixType type, bool record_credentials,
     bool credentials_mark_messages, const std::string& where) {
   std::vector<UnixMessage> queue;
-  std::vector<char> buf(kFirstPeekBuffer);
+  // A stream's whole queue in one peek when it fits: SIOCINQ counts its
+  // bytes (seqpacket: all messages' bytes; dgram: the first message's).
+  int inq = 0;
+  if (::ioctl(fd, SIOCINQ, &inq) != 0 || inq < 0) inq = 0;
+  std::vector<char> buf(std::max<size_t>(
+      kFirstPeekBuffer,
+      type == UnixType::kStream ? static_cast<size_t>(inq) + 1 : 0));
   alignas(struct cmsghdr) char control[kControlBuffer];
   const bool stream = type == UnixType::kStream;
   uint64_t offset = 0;
