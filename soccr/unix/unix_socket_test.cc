@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -631,6 +633,50 @@ TEST_F(UnixSocketSingleTest, Credentials) {
   EXPECT_THAT(RestoreUnixPair(theirs),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("SCM_CREDENTIALS pid")));
+}
+
+// A sender with no pid in the checkpointer's pid namespace: its
+// credentials cannot be sent again by any restore, so the checkpoint
+// refuses (the kernel reports pid 0 for it, SCM_CREDENTIALS).
+TEST_F(UnixSocketSingleTest, SenderOutsideThePidNamespaceRefused) {
+  Pair p = SocketPair(SOCK_SEQPACKET);
+  const int one = 1;
+  ASSERT_EQ(::setsockopt(p.a.get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)),
+            0);
+  Send(p.b.get(), "from outside", SOCK_SEQPACKET);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // The child's children start a new pid namespace, where this process
+    // (the sender) has no number.
+    if (::unshare(CLONE_NEWPID) != 0) _exit(10);
+    const pid_t inner = ::fork();
+    if (inner < 0) _exit(11);
+    if (inner == 0) {
+      absl::StatusOr<UnixSocketState> st = CheckpointUnixSocket(p.a.borrow());
+      if (st.ok()) _exit(12);
+      if (st.status().code() != absl::StatusCode::kFailedPrecondition)
+        _exit(13);
+      if (!absl::StrContains(st.status().message(), "pid 0")) _exit(14);
+      // Refused, and left as it was: the message is still there.
+      char buf[32];
+      if (::recv(p.a.get(), buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT) != 12) {
+        _exit(15);
+      }
+      _exit(0);
+    }
+    int status = 0;
+    if (::waitpid(inner, &status, 0) != inner || !WIFEXITED(status)) _exit(16);
+    _exit(WEXITSTATUS(status));
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  // From this pid namespace the same socket checkpoints fine.
+  ASSERT_OK_AND_ASSIGN(st, CheckpointUnixSocket(p.a.borrow()));
+  ASSERT_EQ(st.queue.size(), 1u);
+  EXPECT_EQ(st.queue[0].credentials->pid, getpid());
 }
 
 TEST_F(UnixSocketSingleTest, NotAUnixSocket) {
