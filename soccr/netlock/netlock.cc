@@ -596,14 +596,29 @@ absl::StatusOr<NetworkLock> NetworkLock::Create(
   }
 }
 
-absl::StatusOr<NetworkLock> NetworkLock::StageConnections(
-    absl::Span<const ConnectionKey> connections, const LockOptions& options) {
+namespace {
+
+// What LockConnections and StageConnections refuse before building
+// anything: a connection-scope lock names at least one connection, and
+// exemptions only make sense against the whole namespace's drop.
+absl::Status CheckConnectionScope(absl::Span<const ConnectionKey> connections,
+                                  const LockOptions& options) {
   if (connections.empty()) {
     return absl::InvalidArgumentError("lock: no connections to lock");
   }
   if (!options.exempt.empty()) {
     return absl::InvalidArgumentError(
         "lock: exemptions are for the namespace scope");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<NetworkLock> NetworkLock::StageConnections(
+    absl::Span<const ConnectionKey> connections, const LockOptions& options) {
+  if (absl::Status s = CheckConnectionScope(connections, options); !s.ok()) {
+    return s;
   }
   return Create(LockScope::kConnections, connections, options,
                 /*staged=*/true);
@@ -625,12 +640,8 @@ absl::Status NetworkLock::Activate() {
 
 absl::StatusOr<NetworkLock> NetworkLock::LockConnections(
     absl::Span<const ConnectionKey> connections, const LockOptions& options) {
-  if (connections.empty()) {
-    return absl::InvalidArgumentError("lock: no connections to lock");
-  }
-  if (!options.exempt.empty()) {
-    return absl::InvalidArgumentError(
-        "lock: exemptions are for the namespace scope");
+  if (absl::Status s = CheckConnectionScope(connections, options); !s.ok()) {
+    return s;
   }
   return Create(LockScope::kConnections, connections, options,
                 /*staged=*/false);
