@@ -6,22 +6,14 @@
 set -euo pipefail
 soccr="$1"
 page="$2"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-tmp="${TEST_TMPDIR:-$(mktemp -d)}"
+source tools/man/man_lib.sh
 
-MANWIDTH=80 man -l --warnings=all "$page" >"$tmp/man.txt" 2>"$tmp/warn" ||
-  fail "man -l failed: $(cat "$tmp/warn")"
-[[ ! -s "$tmp/warn" ]] || fail "groff warnings: $(cat "$tmp/warn")"
-for section in NAME SYNOPSIS DESCRIPTION SUBCOMMANDS; do
-  grep -q "^$section\$" "$tmp/man.txt" || fail "no $section section"
-done
+render_page "$page" NAME SYNOPSIS DESCRIPTION SUBCOMMANDS
 grep -q "^\.TH SOCCR \"1\" .* \"$("$soccr" --version)\"" "$page" ||
   fail "the header lacks \"$("$soccr" --version)\""
 
 subs="$("$soccr" --help | sed -n '/^subcommands:/,/^$/s/^  \([a-z-]*\) .*/\1/p')"
 [[ "$(wc -l <<<"$subs")" -ge 10 ]] || fail "few subcommands: $subs"
-# The rendered page on one line, spaces squeezed (man justifies and wraps).
-flat="$(tr -s ' \n' '  ' <"$tmp/man.txt" | sed 's/‐ //g')"
 for sub in $subs; do
   grep -q "^   soccr $sub\$" "$tmp/man.txt" || fail "no section for soccr $sub"
   usage="$("$soccr" "$sub" --help | sed -n '1,/^$/p' | sed 's/^usage: //' | tr -s ' \n' '  ' | sed 's/ $//')"

@@ -6,15 +6,9 @@
 set -euo pipefail
 helper="$1"
 page="$2"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-tmp="${TEST_TMPDIR:-$(mktemp -d)}"
+source tools/man/man_lib.sh
 
-MANWIDTH=80 man -l --warnings=all "$page" >"$tmp/man.txt" 2>"$tmp/warn" ||
-  fail "man -l failed: $(cat "$tmp/warn")"
-[[ ! -s "$tmp/warn" ]] || fail "groff warnings: $(cat "$tmp/warn")"
-for section in NAME SYNOPSIS DESCRIPTION OPTIONS; do
-  grep -q "^$section\$" "$tmp/man.txt" || fail "no $section section"
-done
+render_page "$page" NAME SYNOPSIS DESCRIPTION OPTIONS
 version="$("$helper" --version)"
 [[ "$version" =~ ^soccr-repair\ [0-9]+\.[0-9]+\.[0-9]+$ ]] ||
   fail "--version: $version"
@@ -24,8 +18,6 @@ grep -q '^soccr-repair - switch TCP repair mode' "$tmp/man.txt" ||
   grep -q 'soccr-repair \\- switch TCP repair mode' "$page" ||
   fail "NAME has no summary"
 
-# The rendered page on one line, spaces squeezed (man justifies and wraps).
-flat="$(tr -s ' \n' '  ' <"$tmp/man.txt" | sed 's/‐ //g')"
 opts="$("$helper" --help | sed -n 's/^  \(--[a-z-]*\).*/\1/p')"
 [[ "$(wc -l <<<"$opts")" -ge 5 ]] || fail "few options in --help: $opts"
 for opt in $opts; do
