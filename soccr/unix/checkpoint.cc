@@ -200,6 +200,43 @@ absl::StatusOr<std::vector<UnixMessage>> PeekQueue(
                        "cannot walk it"));
     }
   }
+  if (!stream) {
+    // Kernel fact: a zero-length message anyone peeked before is skipped by
+    // every peek at an offset (__skb_try_recv_from_queue), so the walk
+    // cannot see it. A peek without an offset still returns the head of
+    // the queue, whatever it is: where the head is such a message, the walk
+    // missed it, and the checkpoint is refused rather than lose it. (One
+    // further down the queue cannot be seen at all.)
+    SOCCR_RETURN_IF_ERROR(SetPeekOffset(fd, -1, where));
+    char unused;
+    struct iovec iov = {&unused, 0};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    ssize_t n;
+    do {
+      n = ::recvmsg(fd, &msg,
+                    MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN) {
+      return Errno(errno, where,
+                   "peek the head of the receive queue: recvmsg(MSG_PEEK)");
+    }
+    const Control c = n >= 0 ? ParseControl(&msg) : Control{};
+    const bool real =
+        n > 0 || (n == 0 && (!credentials_mark_messages || c.has_credentials));
+    if (real && (queue.empty() || !queue[0].data.empty()) &&
+        (queue.empty() || queue[0].data.size() != static_cast<size_t>(n))) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          where, ": the head of the receive queue is a message of ", n,
+          " bytes that the walk with SO_PEEK_OFF did not see: an empty "
+          "message peeked before (by the application or an earlier "
+          "checkpoint), which the kernel hides from peeks at an offset; "
+          "let the application receive it first"));
+    }
+  }
   return queue;
 }
 

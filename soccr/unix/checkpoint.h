@@ -14,9 +14,12 @@
 //
 // Kernel fact (checked by unix_socket_test): a zero-length dgram or
 // seqpacket message that anyone has peeked once is marked (skb->peeked)
-// and skipped by every later peek at an offset, so a checkpoint does not
-// see empty messages an earlier peek (the application's, or an earlier
-// checkpoint's) has seen. Readers still receive them.
+// and skipped by every later peek at an offset, so a checkpoint cannot see
+// empty messages an earlier peek (the application's, or an earlier
+// checkpoint's) has seen. Readers still receive them. When such a message
+// is the head of the queue the checkpoint sees that it missed it and
+// refuses (FailedPrecondition); further down the queue it cannot tell, and
+// the message is missing from the checkpoint.
 //
 // What cannot be carried is refused, the socket left as it was:
 //  - descriptors in flight (SCM_RIGHTS in the queue): FailedPrecondition;
