@@ -20,11 +20,15 @@ than 2 repetitions on either side compare.py can only show the change.
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
+
+# The report's own reading of benchmark names and time units, so that both
+# tools name and scale every benchmark the same way.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import base_name, to_seconds  # noqa: E402
 
 COMPARE_PY = os.environ.get("GBENCH_COMPARE_PY",
                             "/usr/share/benchmark/compare.py")
@@ -34,19 +38,6 @@ COMPARE_PYTHON = os.environ.get(
     "GBENCH_PYTHON",
     "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else
     sys.executable)
-SUFFIXES = ("/manual_time", "/real_time")
-
-
-def base_name(row):
-    name = row.get("run_name") or row["name"]
-    for s in SUFFIXES:
-        if name.endswith(s):
-            name = name[: -len(s)]
-    return re.sub(r"/iterations:\d+", "", name)
-
-
-def to_seconds(value, unit):
-    return value * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
 
 
 def normalize(data):
