@@ -234,10 +234,12 @@ void BM_FreshBuffer(benchmark::State& state) {
   SetBytes(state, bytes);
 }
 
-// Restore() of a connection whose only data is `bytes` in one queue (a send
-// queue all sent and unacknowledged, so written in repair mode). Timed (CPU
-// time of this thread) from the call to its return; closing the restored
-// socket is not.
+// Restore() of a connection whose only data is `bytes` in its receive
+// queue. Timed (CPU time of this thread) from the call to its return;
+// closing the restored socket is not. (No send-queue variant: since resumes
+// hold the data in flight until Resume(), issue 12, a restore writes none
+// of a send queue, so a hot loop of Restore() alone would time nothing of
+// it; ColdRestoreSend times restore and resume together.)
 void BM_Restore(benchmark::State& state, Queue queue) {
   const size_t bytes = static_cast<size_t>(state.range(0));
   Cache().Clear();  // A queue of 256 MiB held meanwhile skews the figures.
@@ -308,11 +310,10 @@ void RegisterQueueBenchmarks(const Config& config) {
         benchmark::RegisterBenchmark("PeekRecvTail", BM_PeekRecvTail)->Arg(n);
       }
     }
-    with_sizes(
-        benchmark::RegisterBenchmark(
-            absl::StrCat("Restore", QueueName(q)).c_str(), BM_Restore, q))
-        ->UseManualTime();
   }
+  with_sizes(
+      benchmark::RegisterBenchmark("RestoreRecv", BM_Restore, Queue::kRecv))
+      ->UseManualTime();
 }
 
 }  // namespace soccr::bench

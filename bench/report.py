@@ -30,7 +30,7 @@ import sys
 THROUGHPUT_FAMILIES = [
     "CheckpointRecv", "CheckpointSend", "CheckpointReusedRecv",
     "CheckpointReusedSend", "PeekWarmRecv", "PeekWarmSend", "FreshBuffer",
-    "RestoreRecv", "RestoreSend", "ImageWrite", "ImageRead", "EndToEnd",
+    "RestoreRecv", "ImageWrite", "ImageRead", "EndToEnd",
 ]
 # Cold families (a new connection per repetition, wall-clock; each also
 # reports cpu_bytes_per_second): bench/cold_bench.cc, bench/image_bench.cc.
@@ -457,7 +457,7 @@ def main():
     out.append("")
     lo, hi = TARGET_SIZES
     for f in ("CheckpointRecv", "CheckpointSend", "CheckpointReusedRecv",
-              "CheckpointReusedSend", "RestoreRecv", "RestoreSend",
+              "CheckpointReusedSend", "RestoreRecv",
               "PeekWarmRecv", "PeekWarmSend"):
         rs = [(n, r) for (g, n), r in ratios.items()
               if g == f and lo <= n <= hi]
