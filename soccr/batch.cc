@@ -1,10 +1,15 @@
 #include "soccr/batch.h"
 
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "soccr/internal/batched_repair.h"
 #include "soccr/internal/parallel.h"
+#include "soccr/internal/sock_diag.h"
 #include "soccr/restore.h"
 
 namespace soccr {
@@ -13,24 +18,63 @@ int BatchThreads(size_t n, const BatchOptions& options) {
   return internal::ThreadsFor(n, options.threads, options.min_per_thread);
 }
 
+namespace {
+
+// A sock_diag socket for each thread of one batch call: the TCP-MD5 check
+// of each checkpoint on that thread asks through it (sendto and recvfrom)
+// instead of opening, binding and closing one of its own. Opened on first
+// use; all closed when the call returns.
+class BatchSockDiag {
+ public:
+  internal::SockDiagSocket* ForThisThread() {
+    thread_local uint64_t batch = 0;
+    thread_local internal::SockDiagSocket* mine = nullptr;
+    if (batch != id_) {
+      std::lock_guard<std::mutex> lock(mu_);
+      sockets_.push_back(std::make_unique<internal::SockDiagSocket>());
+      mine = sockets_.back().get();
+      batch = id_;
+    }
+    return mine;
+  }
+
+ private:
+  static std::atomic<uint64_t> next_id_;
+  const uint64_t id_ = ++next_id_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<internal::SockDiagSocket>> sockets_;
+};
+
+std::atomic<uint64_t> BatchSockDiag::next_id_{0};
+
+// Socket options read ahead, one per socket or none.
+absl::Status CheckReadAhead(size_t n, const BatchOptions& options) {
+  if (options.socket_options_read_ahead.empty() ||
+      options.socket_options_read_ahead.size() == n) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("checkpoint: ", options.socket_options_read_ahead.size(),
+                   " sets of socket options read ahead for ", n, " sockets"));
+}
+
+}  // namespace
+
 std::vector<absl::StatusOr<PausedCheckpoint>> CheckpointMany(
     absl::Span<const BorrowedFd> fds, const BatchOptions& options,
     const sys::Sys& sys) {
   std::vector<absl::StatusOr<PausedCheckpoint>> out(fds.size());
-  if (!options.socket_options_read_ahead.empty() &&
-      options.socket_options_read_ahead.size() != fds.size()) {
-    for (auto& o : out) {
-      o = absl::InvalidArgumentError(absl::StrCat(
-          "checkpoint: ", options.socket_options_read_ahead.size(),
-          " sets of socket options read ahead for ", fds.size(), " sockets"));
-    }
+  if (absl::Status r = CheckReadAhead(fds.size(), options); !r.ok()) {
+    for (auto& o : out) o = r;
     return out;
   }
+  BatchSockDiag diag;
   // Repair mode through another process: switched for all at once.
   std::vector<absl::StatusOr<PausedSocket>> batched;
   if (sys.BatchesRepair()) batched = internal::PauseEach(fds, sys);
   internal::ParallelFor(
       fds.size(), options.threads, options.min_per_thread, [&](size_t i) {
+        const internal::ScopedSockDiag scope(diag.ForThisThread());
         absl::StatusOr<PausedSocket> paused =
             batched.empty() ? PausedSocket::Pause(fds[i], sys)
                             : std::move(batched[i]);
@@ -56,6 +100,11 @@ std::vector<absl::StatusOr<PausedCheckpoint>> CheckpointMany(
 std::vector<absl::StatusOr<ConnectionState>> CheckpointAndCloseMany(
     absl::Span<OwnedFd> fds, const BatchOptions& options, const sys::Sys& sys) {
   std::vector<absl::StatusOr<ConnectionState>> out(fds.size());
+  if (absl::Status r = CheckReadAhead(fds.size(), options); !r.ok()) {
+    for (auto& o : out) o = r;
+    return out;
+  }
+  BatchSockDiag diag;
   std::vector<absl::StatusOr<PausedSocket>> batched;
   if (sys.BatchesRepair()) {
     std::vector<BorrowedFd> borrowed;
@@ -65,6 +114,7 @@ std::vector<absl::StatusOr<ConnectionState>> CheckpointAndCloseMany(
   }
   internal::ParallelFor(
       fds.size(), options.threads, options.min_per_thread, [&](size_t i) {
+        const internal::ScopedSockDiag scope(diag.ForThisThread());
         absl::StatusOr<PausedSocket> paused =
             batched.empty() ? PausedSocket::Pause(fds[i].borrow(), sys)
                             : std::move(batched[i]);
@@ -166,7 +216,14 @@ std::vector<absl::StatusOr<OwnedFd>> ResumeMany(
 
 void ForEachConnection(size_t n, const BatchOptions& options,
                        absl::FunctionRef<void(size_t)> fn) {
-  internal::ParallelFor(n, options.threads, options.min_per_thread, fn);
+  // A caller's own per-connection steps may check what a restore cannot
+  // carry (CheckCarriable) too.
+  BatchSockDiag diag;
+  internal::ParallelFor(
+      n, options.threads, options.min_per_thread, [&](size_t i) {
+        const internal::ScopedSockDiag scope(diag.ForThisThread());
+        fn(i);
+      });
 }
 
 }  // namespace soccr

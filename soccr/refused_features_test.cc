@@ -14,9 +14,11 @@
 #include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "soccr/batch.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/sys/intercepting_sys.h"
@@ -135,6 +137,64 @@ TEST_F(RefusedFeaturesTest, CheckCarriableAheadOfTheCheckpoint) {
     trusted.check_carriable = false;
     EXPECT_OK(Checkpoint(paused, trusted).status());
     ASSERT_OK(std::move(paused).Resume());
+  }
+}
+
+// In a batch each thread asks sock_diag through one netlink socket it
+// keeps for the call: the signed connections among plain ones are still
+// refused, one by one, each with its own answer, and nothing is left open.
+TEST_F(RefusedFeaturesTest, TcpMd5IsRefusedInABatch) {
+  OwnedFd probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (int err = SetMd5Key(probe.get(), SocketAddress::Loopback4(1))) {
+    GTEST_SKIP() << "this kernel has no TCP-MD5: setsockopt(TCP_MD5SIG): "
+                 << strerror(err);
+  }
+  std::vector<soccr::loopback::TcpPair> plain;
+  std::vector<Md5Pair> signed_pairs;
+  std::vector<BorrowedFd> fds;
+  std::vector<bool> is_signed;
+  for (int i = 0; i < 96; ++i) {
+    // ConnectedWithMd5's fixed ports: one signed pair per family.
+    if (i == 3 || i == 50) {
+      ASSERT_OK_AND_ASSIGN(
+          p, ConnectedWithMd5(i == 3 ? Family::kV4 : Family::kV6));
+      signed_pairs.push_back(std::move(p));
+      fds.push_back(signed_pairs.back().client.borrow());
+      is_signed.push_back(true);
+    } else {
+      ASSERT_OK_AND_ASSIGN(p, ConnectedPair(Family::kV4));
+      plain.push_back(std::move(p));
+      fds.push_back(plain.back().client.borrow());
+      is_signed.push_back(false);
+    }
+  }
+  const int open_before = soccr::loopback::CountOpenFds();
+  BatchOptions two;
+  two.threads = 2;
+  two.min_per_thread = 1;
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round == 0 ? "CheckpointMany" : "ForEachConnection");
+    std::vector<absl::Status> got(fds.size());
+    if (round == 0) {
+      std::vector<absl::StatusOr<PausedCheckpoint>> r =
+          CheckpointMany(fds, two);
+      for (size_t i = 0; i < r.size(); ++i) got[i] = r[i].status();
+    } else {
+      ForEachConnection(fds.size(), two,
+                        [&](size_t i) { got[i] = CheckCarriable(fds[i]); });
+    }
+    for (size_t i = 0; i < fds.size(); ++i) {
+      SCOPED_TRACE(i);
+      if (is_signed[i]) {
+        EXPECT_EQ(got[i].code(), absl::StatusCode::kFailedPrecondition)
+            << got[i];
+        EXPECT_THAT(got[i].message(), HasSubstr("TCP-MD5 (RFC 2385)"));
+      } else {
+        EXPECT_OK(got[i]);
+      }
+    }
+    EXPECT_EQ(soccr::loopback::CountOpenFds(), open_before)
+        << "the batch's netlink sockets are closed with it";
   }
 }
 

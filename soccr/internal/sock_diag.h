@@ -10,11 +10,15 @@
 #ifndef SOCCR_INTERNAL_SOCK_DIAG_H_
 #define SOCCR_INTERNAL_SOCK_DIAG_H_
 
+#include <stdint.h>
+
 #include "absl/status/statusor.h"
 #include "soccr/address.h"
 #include "soccr/fd.h"
 #include "soccr/internal/error_context.h"
 #include "soccr/sys/sys.h"
+
+struct mnl_socket;
 
 namespace soccr::internal {
 
@@ -24,11 +28,50 @@ namespace soccr::internal {
 // directly). False when sock_diag finds no such socket (a closed
 // connection is in no lookup table: it sends nothing signed again). Errors
 // name the netlink call and errno.
+//
+// Where the calling thread has a SockDiagSocket in scope (ScopedSockDiag:
+// the batch calls give each of their threads one), it asks through that,
+// sendto and recvfrom only; otherwise it opens, binds and closes a netlink
+// socket of its own each time.
 [[nodiscard]] absl::StatusOr<bool> HasMd5Keys(const sys::Sys& sys,
                                               BorrowedFd fd,
                                               const SocketAddress& local,
                                               const SocketAddress& peer,
                                               const ErrorContext& ctx);
+
+// A sock_diag netlink socket kept for many questions, opened on the first
+// and closed with the object. One thread at a time.
+class SockDiagSocket {
+ public:
+  SockDiagSocket() = default;
+  SockDiagSocket(const SockDiagSocket&) = delete;
+  SockDiagSocket& operator=(const SockDiagSocket&) = delete;
+  ~SockDiagSocket() { Close(); }
+
+  // The open socket (opening it if needed), or nullptr with errno set and
+  // `*call` naming the call that failed.
+  struct mnl_socket* Get(const char** call);
+  // After a failed question: a reply may still be queued, so the next one
+  // starts on a new socket.
+  void Close();
+  uint32_t NextSeq() { return ++seq_; }
+
+ private:
+  struct mnl_socket* nl_ = nullptr;
+  uint32_t seq_ = 0;
+};
+
+// Makes `s` the calling thread's SockDiagSocket while it lives.
+class ScopedSockDiag {
+ public:
+  explicit ScopedSockDiag(SockDiagSocket* s);
+  ScopedSockDiag(const ScopedSockDiag&) = delete;
+  ScopedSockDiag& operator=(const ScopedSockDiag&) = delete;
+  ~ScopedSockDiag();
+
+ private:
+  SockDiagSocket* previous_;
+};
 
 }  // namespace soccr::internal
 
