@@ -16,7 +16,7 @@
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/save_socket_options.h"
 #include "soccr/internal/sock_diag.h"
-#include "soccr/internal/status_macros.h"
+#include "soccr/status_macros.h"
 
 namespace soccr {
 namespace {

@@ -9,7 +9,7 @@
 #include "soccr/internal/error_context.h"
 #include "soccr/internal/in_flight.h"
 #include "soccr/internal/pending_resume.h"
-#include "soccr/internal/status_macros.h"
+#include "soccr/status_macros.h"
 #include "soccr/tcp_state.h"
 
 namespace soccr {

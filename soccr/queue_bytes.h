@@ -33,7 +33,9 @@ class QueueBytes {
   static QueueBytes Copy(absl::string_view data);
 
   // Refers to `data` without copying it; `owner` keeps the memory alive and
-  // unchanged for as long as any QueueBytes refers to it.
+  // unchanged for as long as any QueueBytes refers to it. A null `owner`
+  // borrows the memory (see borrowed()): whoever made the view keeps it
+  // alive and unchanged for as long as it is used.
   static QueueBytes View(absl::Span<const uint8_t> data,
                          std::shared_ptr<const void> owner);
 
@@ -48,6 +50,9 @@ class QueueBytes {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
+  // Whether these are bytes of a View() without an owner, valid only for
+  // as long as its maker promised: to be copied if kept longer.
+  bool borrowed() const { return owner_ == nullptr && size_ != 0; }
   absl::Span<const uint8_t> span() const { return {data_, size_}; }
   absl::string_view view() const {
     return {reinterpret_cast<const char*>(data_), size_};

@@ -15,8 +15,8 @@
 #include "soccr/internal/restore_buffers.h"
 #include "soccr/internal/restore_onto.h"
 #include "soccr/internal/state_step_runner.h"
-#include "soccr/internal/status_macros.h"
 #include "soccr/restore_plan.h"
+#include "soccr/status_macros.h"
 
 namespace soccr {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "soccr/internal/fin_accounting.h"
+#include "soccr/kernel_seq.h"
 #include "soccr/restore_plan.h"
 #include "soccr/tcp_state.h"
 
@@ -127,9 +127,9 @@ struct libsoccr_sk_data SkDataFromState(const ConnectionState& s) {
   // ConnectionState's sequence numbers end the data. The lengths count
   // data only in both.
   d.inq_len = s.inq_len;
-  d.inq_seq = s.inq_seq + (internal::PeerFinReceived(s.state) ? 1 : 0);
+  d.inq_seq = KernelInqSeq(s.state, s.inq_seq);
   d.outq_len = s.outq_len;
-  d.outq_seq = s.outq_seq + (internal::OurFinQueued(s.state) ? 1 : 0);
+  d.outq_seq = KernelOutqSeq(s.state, s.outq_seq);
   d.unsq_len = s.unsent_len;
   if (s.options.timestamps) d.opt_mask |= kOptTimestamps;
   if (s.options.sack) d.opt_mask |= kOptSack;
@@ -194,9 +194,9 @@ absl::StatusOr<ConnectionState> StateFromSkData(
   s.local = in.local;
   s.peer = in.peer;
   // The kernel's numbers (libsoccr's) count a FIN; ConnectionState's do not.
-  s.inq_seq = d.inq_seq - (internal::PeerFinReceived(s.state) ? 1 : 0);
+  s.inq_seq = InqSeqFromKernel(s.state, d.inq_seq);
   s.inq_len = d.inq_len;
-  s.outq_seq = d.outq_seq - (internal::OurFinQueued(s.state) ? 1 : 0);
+  s.outq_seq = OutqSeqFromKernel(s.state, d.outq_seq);
   s.outq_len = d.outq_len;
   s.unsent_len = d.unsq_len;
   // libsoccr_sk_data has no field for a listener's backlog: the kernel's

@@ -14,19 +14,14 @@
 #include "absl/strings/str_cat.h"
 #include "soccr/checkpoint.h"
 #include "soccr/checkpoint_buffer.h"
-#include "soccr/internal/error_context.h"
-#include "soccr/internal/paused_socket_access.h"
-#include "soccr/internal/peer_address.h"
-#include "soccr/internal/pending_resume.h"
-#include "soccr/internal/restore_onto.h"
-#include "soccr/internal/status_macros.h"
+#include "soccr/paused_socket_addresses.h"
+#include "soccr/restore_onto.h"
 #include "soccr/restore_plan.h"
+#include "soccr/status_macros.h"
 #include "soccr/tcp_state.h"
 
 namespace soccr::c_api {
 namespace {
-
-using internal::ErrorContext;
 
 const char* QueueName(sys::RepairQueue q) {
   return q == sys::RepairQueue::kRecv ? "receive" : "send";
@@ -168,44 +163,6 @@ std::shared_ptr<const void> OwnerOf(const libsoccr_sk& sk, const char* bytes) {
   return nullptr;
 }
 
-// The socket a restore goes onto must be a new one of the right family.
-// One getsockname() answers both for a new socket: its family, and no local
-// port, which every TCP socket in a state other than CLOSE has (its bind,
-// connect or listen gave it one). Only a socket with a port needs its state
-// read.
-absl::Status CheckTargetSocket(const sys::Sys& sys, BorrowedFd fd,
-                               const RestorePlan& plan,
-                               const ErrorContext& ctx) {
-  SOCCR_ASSIGN_OR_RETURN(
-      const SocketAddress local,
-      ctx.Check("read the socket's family", sys.GetSockName(fd)));
-  const int domain = local.family();
-  if (domain != plan.family) {
-    auto name = [](int family) {
-      return family == AF_INET    ? std::string("AF_INET")
-             : family == AF_INET6 ? std::string("AF_INET6")
-                                  : absl::StrCat("family ", family);
-    };
-    return ctx.Error(
-        absl::StatusCode::kInvalidArgument,
-        absl::StrCat("the socket is ", name(domain), " but the addresses are ",
-                     name(plan.family),
-                     ": create the socket with the addresses' family"));
-  }
-  if (local.port() == 0) return absl::OkStatus();
-  SOCCR_ASSIGN_OR_RETURN(
-      const struct tcp_info info,
-      ctx.Check("read the socket's state", sys.GetTcpInfo(fd)));
-  if (info.tcpi_state != static_cast<uint8_t>(TcpState::kClose)) {
-    return ctx.Error(
-        absl::StatusCode::kFailedPrecondition,
-        absl::StrCat("the socket is ",
-                     TcpStateName(static_cast<TcpState>(info.tcpi_state)),
-                     ": a restore needs a new socket, never connected"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<libsoccr_sk>> Pause(int fd,
@@ -338,29 +295,11 @@ absl::StatusOr<union libsoccr_addr*> GetAddr(libsoccr_sk& sk, int self,
     if ((flags & SOCCR_MEM_EXCL) == 0) sk.owned.emplace_back(out);
     return out;
   }
-  const BorrowedFd fd = sk.paused.fd();
-  const sys::Sys& sys = sk.paused.sys();
-  const ErrorContext ctx("get address", fd);
-  const sys::Result<SocketAddress> local = sys.GetSockName(fd);
-  if (!local.ok()) {
-    return ctx.SysError("read local address", local);
-  }
-  if (local.value.empty()) {
-    return ctx.Error(absl::StatusCode::kFailedPrecondition,
-                     "the address is neither IPv4 nor IPv6");
-  }
-  SocketAddress a = local.value;
-  if (!self) {
-    // In every state libsoccr_save reports: getpeername() would say
-    // ENOTCONN in CLOSE and SYN_SENT.
-    SOCCR_ASSIGN_OR_RETURN(
-        a, internal::PeerAddress(sys, fd, local.value.family(), ctx));
-    if (a.empty()) {
-      // What getsockopt(SO_PEERNAME) said: PeerAddress reports it as none.
-      return ctx.SysError("read peer address (SO_PEERNAME)",
-                          sys::Result<void>{ENOTCONN, sys::Op::kGetSockOpt});
-    }
-  }
+  // In every state libsoccr_save reports: getpeername() would say
+  // ENOTCONN in CLOSE and SYN_SENT.
+  SOCCR_ASSIGN_OR_RETURN(const SocketAddress a, self
+                                                    ? LocalAddressOf(sk.paused)
+                                                    : PeerAddressOf(sk.paused));
   auto* out =
       static_cast<union libsoccr_addr*>(malloc(sizeof(union libsoccr_addr)));
   if (out == nullptr) {
@@ -432,10 +371,13 @@ absl::StatusOr<std::string> Restore(libsoccr_sk& sk,
           ": an earlier restore of this socket failed part-way: close it "
           "and restore onto a new socket"));
   }
-  const ErrorContext ctx("restore", sk.inputs.local, sk.inputs.peer);
   absl::StatusOr<ConnectionState> state = StateFromSkData(*data, sk.inputs);
   if (!state.ok()) {
-    return ctx.Error(state.status().code(), state.status().message());
+    // Prefixed as the restore's own errors are.
+    return absl::Status(state.status().code(),
+                        absl::StrCat("restore ", sk.inputs.local.ToString(),
+                                     "->", sk.inputs.peer.ToString(), ": ",
+                                     state.status().message()));
   }
   absl::StatusOr<RestorePlan> plan = PlanRestore(*state);
   if (!plan.ok()) {
@@ -454,20 +396,14 @@ absl::StatusOr<std::string> Restore(libsoccr_sk& sk,
     return absl::Status(plan.status().code(),
                         absl::StrCat(plan.status().message(), hint));
   }
-  const sys::Sys& sys = sk.paused.sys();
-  SOCCR_RETURN_IF_ERROR(CheckTargetSocket(sys, fd, *plan, ctx));
-  absl::StatusOr<std::unique_ptr<internal::PendingResume>> pending =
-      internal::RestoreOnto(sys, fd, *plan);
-  if (!pending.ok()) {
-    sk.restore = libsoccr_sk::Restore::kFailedPartWay;
-    return pending.status();
-  }
+  SOCCR_RETURN_IF_ERROR(CheckRestoreTarget(sk.paused, *plan));
   // Unsent data is queued only on resume. Memory the caller kept is only
-  // promised until libsoccr_restore returns: keep a copy of what is needed.
-  if (!(*pending)->unsent.empty() && sk.inputs.send.owner == nullptr) {
-    (*pending)->unsent = QueueBytes::Copy((*pending)->unsent.span());
+  // promised until libsoccr_restore returns: it is borrowed (a view without
+  // an owner), so RestoreOnto keeps a copy of what it needs.
+  if (absl::Status s = RestoreOnto(sk.paused, *plan); !s.ok()) {
+    sk.restore = libsoccr_sk::Restore::kFailedPartWay;
+    return s;
   }
-  internal::PausedSocketAccess::SetPending(sk.paused, *std::move(pending));
   sk.restore = libsoccr_sk::Restore::kDone;
   std::string summary = state->ToString();
   sk.inputs = RestoreInputs();

@@ -19,8 +19,8 @@
 #include "soccr/image/format.h"
 #include "soccr/image/image.h"
 #include "soccr/internal/status_code.h"
-#include "soccr/internal/status_macros.h"
 #include "soccr/restore_plan.h"
+#include "soccr/status_macros.h"
 
 namespace soccr {
 namespace {

@@ -11,8 +11,8 @@
 #include "absl/time/clock.h"
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/state_step_runner.h"
-#include "soccr/internal/status_macros.h"
 #include "soccr/internal/tcp_segment.h"
+#include "soccr/status_macros.h"
 
 namespace soccr::internal {
 namespace {

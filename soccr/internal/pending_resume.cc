@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "soccr/internal/restore_buffers.h"
-#include "soccr/internal/status_macros.h"
+#include "soccr/status_macros.h"
 
 namespace soccr::internal {
 namespace {

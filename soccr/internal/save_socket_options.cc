@@ -9,8 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
-#include "soccr/internal/status_macros.h"
 #include "soccr/socket_options.h"
+#include "soccr/status_macros.h"
 
 #ifndef SO_BUF_LOCK
 #define SO_BUF_LOCK 72

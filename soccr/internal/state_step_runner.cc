@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "soccr/internal/status_macros.h"
 #include "soccr/internal/tcp_segment.h"
+#include "soccr/status_macros.h"
 
 namespace soccr::internal {
 namespace {

@@ -15,7 +15,7 @@
 #include "soccr/image/format.h"
 #include "soccr/image/read_error.h"
 #include "soccr/image/record_layout.h"
-#include "soccr/internal/status_macros.h"
+#include "soccr/status_macros.h"
 
 namespace soccr {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "soccr/internal/status_macros.h"
+#include "soccr/status_macros.h"
 #include "soccr/unix/unix_address.h"
 
 namespace soccr {

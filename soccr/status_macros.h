@@ -1,5 +1,6 @@
-// soccr/internal/status_macros.h: early return on error, for soccr's own
-// code (Debian's Abseil 20220623 has no public macros of its kind).
+// soccr/status_macros.h: early return on error, for soccr's code and the
+// code built on its C++ API (Debian's Abseil 20220623 has no public macros
+// of its kind).
 //
 //   absl::StatusOr<ConnectionState> Load(const Sys& sys, BorrowedFd fd) {
 //     SOCCR_RETURN_IF_ERROR(Prepare(sys, fd));
@@ -11,8 +12,8 @@
 // They are statements: use them where a `return` may go, never inside an
 // expression.
 
-#ifndef SOCCR_INTERNAL_STATUS_MACROS_H_
-#define SOCCR_INTERNAL_STATUS_MACROS_H_
+#ifndef SOCCR_STATUS_MACROS_H_
+#define SOCCR_STATUS_MACROS_H_
 
 #include <utility>
 
@@ -46,4 +47,4 @@
 #define SOCCR_RETURN_MACROS_CONCAT_INNER(a, b) a##b
 #define SOCCR_RETURN_MACROS_CONCAT(a, b) SOCCR_RETURN_MACROS_CONCAT_INNER(a, b)
 
-#endif  // SOCCR_INTERNAL_STATUS_MACROS_H_
+#endif  // SOCCR_STATUS_MACROS_H_

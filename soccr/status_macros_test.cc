@@ -1,4 +1,4 @@
-#include "soccr/internal/status_macros.h"
+#include "soccr/status_macros.h"
 
 #include <memory>
 #include <string>
