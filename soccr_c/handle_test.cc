@@ -164,7 +164,7 @@ TEST_F(HandleFaultTest, EveryRestoreAndResumeCallFailsCleanly) {
     const std::string op(sys::OpName(failed.op));
     if (i < restore_calls) {
       ASSERT_FALSE(restored.ok());
-      // EIO: Unknown (soccr/internal/status_code.h keeps Abseil's choice).
+      // EIO: Unknown (soccr's errno table keeps Abseil's choice).
       EXPECT_THAT(restored,
                   StatusIs(absl::StatusCode::kUnknown,
                            AllOf(HasSubstr("restore 127.0.0.1:"), HasSubstr(op),
