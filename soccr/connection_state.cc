@@ -1,5 +1,7 @@
 #include "soccr/connection_state.h"
 
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -49,15 +51,32 @@ std::string ConnectionState::ToString() const {
 }
 
 bool operator==(const ConnectionState& a, const ConnectionState& b) {
-  return a.state == b.state && a.local == b.local && a.peer == b.peer &&
-         a.inq_seq == b.inq_seq && a.inq_len == b.inq_len &&
-         a.recv_queue == b.recv_queue && a.outq_seq == b.outq_seq &&
-         a.outq_len == b.outq_len && a.unsent_len == b.unsent_len &&
-         a.send_queue == b.send_queue && a.options == b.options &&
-         a.timestamp == b.timestamp && a.window == b.window &&
-         a.buffers == b.buffers && a.socket_options == b.socket_options &&
-         a.listen_backlog == b.listen_backlog &&
-         a.pending_error == b.pending_error;
+  bool equal = true;
+  std::apply(
+      [&](const auto&... field) {
+        equal = ((a.*(field.member) == b.*(field.member)) && ...);
+      },
+      kConnectionStateFields);
+  return equal;
 }
+
+namespace {
+
+// ConnectionState has exactly the members kConnectionStateFields lists: a
+// structured binding needs one name per member, so this stops compiling
+// when a member is added or removed. Then add it to the list (and to the
+// image format: docs/image-format.md, soccr/image/writer.cc and reader.cc).
+[[maybe_unused]] void AllFieldsAreListed(const ConnectionState& s) {
+  [[maybe_unused]] const auto& [state, local, peer, inq_seq, inq_len,
+                                recv_queue, outq_seq, outq_len, unsent_len,
+                                send_queue, options, timestamp, window, buffers,
+                                socket_options, listen_backlog, pending_error] =
+      s;
+}
+static_assert(kConnectionStateFieldCount == 17,
+              "kConnectionStateFields lists a member AllFieldsAreListed does "
+              "not bind, or misses one");
+
+}  // namespace
 
 }  // namespace soccr

@@ -54,6 +54,7 @@
 
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "soccr/address.h"
@@ -176,6 +177,59 @@ struct ConnectionState {
     return !(a == b);
   }
 };
+
+// Every field of ConnectionState, once, in declaration order: what
+// operator== compares and the tests perturb one at a time, so that a field
+// added to the struct and not here is caught (connection_state.cc checks
+// the struct's member count against this list's).
+//
+//   std::vector<std::string> names;
+//   soccr::VisitFields(state, [&](const char* name, const auto& value) {
+//     names.push_back(name);
+//   });
+template <typename M>
+struct ConnectionStateField {
+  const char* name;
+  M ConnectionState::*member;
+};
+
+inline constexpr auto kConnectionStateFields = std::make_tuple(
+    ConnectionStateField<TcpState>{"state", &ConnectionState::state},
+    ConnectionStateField<SocketAddress>{"local", &ConnectionState::local},
+    ConnectionStateField<SocketAddress>{"peer", &ConnectionState::peer},
+    ConnectionStateField<uint32_t>{"inq_seq", &ConnectionState::inq_seq},
+    ConnectionStateField<uint32_t>{"inq_len", &ConnectionState::inq_len},
+    ConnectionStateField<QueueBytes>{"recv_queue",
+                                     &ConnectionState::recv_queue},
+    ConnectionStateField<uint32_t>{"outq_seq", &ConnectionState::outq_seq},
+    ConnectionStateField<uint32_t>{"outq_len", &ConnectionState::outq_len},
+    ConnectionStateField<uint32_t>{"unsent_len", &ConnectionState::unsent_len},
+    ConnectionStateField<QueueBytes>{"send_queue",
+                                     &ConnectionState::send_queue},
+    ConnectionStateField<TcpOptions>{"options", &ConnectionState::options},
+    ConnectionStateField<uint32_t>{"timestamp", &ConnectionState::timestamp},
+    ConnectionStateField<std::optional<TcpWindow>>{"window",
+                                                   &ConnectionState::window},
+    ConnectionStateField<std::optional<SocketBuffers>>{
+        "buffers", &ConnectionState::buffers},
+    ConnectionStateField<std::vector<SocketOption>>{
+        "socket_options", &ConnectionState::socket_options},
+    ConnectionStateField<uint32_t>{"listen_backlog",
+                                   &ConnectionState::listen_backlog},
+    ConnectionStateField<uint32_t>{"pending_error",
+                                   &ConnectionState::pending_error});
+
+inline constexpr size_t kConnectionStateFieldCount =
+    std::tuple_size_v<decltype(kConnectionStateFields)>;
+
+// Calls f(name, member) for each field of `s` (a ConnectionState, const or
+// not) in declaration order; `member` is a reference into `s`.
+template <typename State, typename F>
+void VisitFields(State& s, F&& f) {
+  std::apply(
+      [&](const auto&... field) { (f(field.name, s.*(field.member)), ...); },
+      kConnectionStateFields);
+}
 
 }  // namespace soccr
 

@@ -29,11 +29,12 @@ namespace fmt = image_format;
 
 // A new field in ConnectionState must get a place in the image format
 // (docs/image-format.md, a new section and minor version) and here; this
-// trips when the struct changes size so that it is not forgotten.
-static_assert(sizeof(ConnectionState) == 440,
+// trips when the field list changes (connection_state.cc checks it against
+// the struct) so that it is not forgotten.
+static_assert(kConnectionStateFieldCount == 17,
               "ConnectionState changed: serialize the new field in the "
               "image format (soccr/image/writer.cc, reader.cc, "
-              "docs/image-format.md), then update this size");
+              "docs/image-format.md), then update this count");
 
 constexpr uint8_t kZeros[fmt::kAlignment] = {};
 
