@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -58,6 +59,32 @@ absl::Status SetFlag(const Command& command, const FlagRef& ref,
                                             written, ": ", error));
   }
   return absl::OkStatus();
+}
+
+// How many of `rest` (the words after a flag, up to `--`) are arguments
+// rather than flags or their values.
+size_t ArgumentsIn(const Command& command, absl::Span<const char* const> rest) {
+  size_t n = 0;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    const absl::string_view arg = rest[i];
+    if (arg == "--") break;
+    if (arg.size() < 2 || arg[0] != '-') {
+      ++n;
+      continue;
+    }
+    const FlagRef* ref = nullptr;
+    if (arg[1] == '-') {
+      const absl::string_view body = arg.substr(2);
+      if (body.find('=') != absl::string_view::npos) continue;
+      ref = FindFlag(command, body);
+    } else if (arg.size() == 2) {
+      ref = FindAlias(command, arg[1]);
+    }
+    // A flag that takes the next word as its value (a later flag with an
+    // optional value is counted as taking none).
+    if (ref != nullptr && !IsBool(*ref) && !ref->optional_value) ++i;
+  }
+  return n;
 }
 
 }  // namespace
@@ -117,6 +144,17 @@ absl::StatusOr<Args> Parse(const Command& command,
     if (!value.has_value()) {
       if (IsBool(*ref)) {
         value = "true";
+      } else if (ref->optional_value) {
+        const bool next_is_word = i + 1 < argv.size() &&
+                                  absl::string_view(argv[i + 1]) != "--" &&
+                                  !absl::StartsWith(argv[i + 1], "-");
+        if (next_is_word &&
+            out.args.size() + ArgumentsIn(command, argv.subspan(i + 2)) >=
+                command.min_args) {
+          value = argv[++i];
+        } else {
+          value = "";
+        }
       } else if (i + 1 < argv.size()) {
         value = argv[++i];
       } else {
@@ -160,7 +198,11 @@ std::string Usage(const Command& command) {
   if (!command.flags.empty()) absl::StrAppend(&s, "\nflags:\n");
   for (const FlagRef& ref : command.flags) {
     std::string left = absl::StrCat("  --", DisplayName(ref.name));
-    if (!ref.value_name.empty()) absl::StrAppend(&left, " ", ref.value_name);
+    if (ref.optional_value) {
+      absl::StrAppend(&left, " [", ref.value_name, "]");
+    } else if (!ref.value_name.empty()) {
+      absl::StrAppend(&left, " ", ref.value_name);
+    }
     if (ref.alias != 0) {
       left = absl::StrCat("  -", std::string(1, ref.alias),
                           ref.value_name.empty() ? "" : " ", ref.value_name,

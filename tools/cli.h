@@ -66,6 +66,13 @@ struct FlagRef {
   char alias = 0;
   // Whether the subcommand needs it (Parse() fails without it).
   bool required = false;
+  // A string flag whose value may be left out: `--name=VALUE`, `--name
+  // VALUE`, or a bare `--name` (its Abseil flag then holds ""; Args::values
+  // says it was given). `--name VALUE` takes the next word only when it is
+  // not a flag, not `--`, and the subcommand still gets its arguments
+  // without it: `--reconnect IMAGE -- CMD` leaves IMAGE to the command,
+  // `--reconnect PATH IMAGE -- CMD` gives PATH to the flag.
+  bool optional_value = false;
 };
 
 // A subcommand: its name, usage text and flags.

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -11,6 +12,7 @@ ABSL_FLAG(bool, test_verbose, false, "Say more.");
 ABSL_FLAG(int32_t, test_count, 1, "How many.");
 ABSL_FLAG(std::string, test_out, "", "Where to.");
 ABSL_FLAG(bool, test_other, false, "Another command's flag.");
+ABSL_FLAG(std::string, test_maybe, "", "A flag whose value may be left out.");
 
 namespace soccr::tools::cli {
 namespace {
@@ -26,6 +28,18 @@ const Command kCmd = {
     {{"test_verbose"}, {"test_count", "N"}, {"test_out", "OUT", 't', true}},
     1,
     1,
+};
+
+const Command kMaybe = {
+    "maybe",
+    "maybe [--test-maybe [V]] [--test-count N] FILE -- CMD",
+    "takes an optional value",
+    "Maybe.",
+    {{"test_maybe", "V", 0, false, /*optional_value=*/true},
+     {"test_count", "N"}},
+    1,
+    1,
+    /*takes_command=*/true,
 };
 
 const Command kRun = {
@@ -63,6 +77,43 @@ TEST_F(CliTest, ParsesEveryForm) {
   EXPECT_FALSE(absl::GetFlag(FLAGS_test_verbose));
   EXPECT_EQ(absl::GetFlag(FLAGS_test_count), 3);
   EXPECT_EQ(absl::GetFlag(FLAGS_test_out), "o");
+}
+
+TEST_F(CliTest, OptionalValue) {
+  struct Case {
+    std::vector<const char*> argv;
+    bool given;
+    std::string value;
+    std::string file;
+  };
+  const std::vector<Case> cases = {
+      {{"f", "--", "x"}, false, "", "f"},
+      {{"--test-maybe", "f", "--", "x"}, true, "", "f"},
+      {{"--test-maybe", "v", "f", "--", "x"}, true, "v", "f"},
+      {{"--test-maybe=v", "f", "--", "x"}, true, "v", "f"},
+      {{"--test-maybe=", "f", "--", "x"}, true, "", "f"},
+      {{"f", "--test-maybe", "--", "x"}, true, "", "f"},
+      {{"f", "--test-maybe", "v", "--", "x"}, true, "v", "f"},
+      {{"--test-maybe", "--test-count", "3", "f", "--", "x"}, true, "", "f"},
+      {{"--test-maybe", "v", "--test-count", "3", "f", "--", "x"},
+       true,
+       "v",
+       "f"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::StrJoin(c.argv, " "));
+    absl::SetFlag(&FLAGS_test_maybe, "unset");
+    absl::StatusOr<Args> a = P(kMaybe, c.argv);
+    ASSERT_TRUE(a.ok()) << a.status();
+    EXPECT_EQ(a->values.count("test_maybe") != 0, c.given);
+    if (c.given) {
+      EXPECT_EQ(absl::GetFlag(FLAGS_test_maybe), c.value);
+    }
+    EXPECT_THAT(a->args, ::testing::ElementsAre(c.file));
+  }
+  // Two words where one argument is wanted, no optional flag to take one.
+  EXPECT_FALSE(P(kMaybe, {"v", "f", "--", "x"}).ok());
+  EXPECT_THAT(Usage(kMaybe), HasSubstr("  --test-maybe [V]\n"));
 }
 
 TEST_F(CliTest, RejectsAnotherCommandsFlag) {

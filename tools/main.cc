@@ -70,12 +70,11 @@ ABSL_FLAG(std::string, repair_helper, "",
           "Switch repair mode through the soccr-repair service listening\n"
           "on this unix socket (soccr-repair --listen PATH, which holds\n"
           "CAP_NET_ADMIN): for use without the capability.");
-ABSL_FLAG(bool, reconnect, false,
-          "A unix socket image of one end whose peer is outside: connect a "
-          "new socket to the recorded peer address (the peer sees a new "
-          "connection).");
-ABSL_FLAG(std::string, reconnect_to, "",
-          "As --reconnect, to this path (or @name: an abstract name) instead.");
+ABSL_FLAG(std::string, reconnect, "",
+          "A unix socket image of one end whose peer is outside: connect a\n"
+          "new socket to the recorded peer address, or to PATH (@name: an\n"
+          "abstract name) if given (the peer sees a new connection).");
+ABSL_FLAG(std::string, reconnect_to, "", "The same as --reconnect PATH.");
 ABSL_FLAG(uint32_t, index, 0, "Which connection of the image to restore.");
 ABSL_FLAG(uint64_t, bytes, 8 << 20,
           "Bytes to stream in each direction (64 KiB to 1 GiB).");
@@ -208,7 +207,7 @@ const Command kDump = {
 
 const Command kRestore = {
     "restore",
-    "restore [--index N] [--json] [--reconnect | --reconnect-to PATH] "
+    "restore [--index N] [--json] [--reconnect [PATH]] "
     "IMAGE|- -- CMD [ARGS...]",
     "restore a connection and run a program with it as fd 3",
     "Restores connection N (default 0) of IMAGE (-: the one image on\n"
@@ -230,8 +229,8 @@ const Command kRestore = {
     "An image of unix sockets (soccr dump of one): both ends of a pair are\n"
     "re-created and given to CMD as descriptors 3 and 4, each end's unread\n"
     "messages queued again. An image of one end whose peer was outside\n"
-    "(a client of a server) needs --reconnect (or --reconnect-to PATH): a\n"
-    "new socket connected to the peer's address is descriptor 3, and the\n"
+    "(a client of a server) needs --reconnect [PATH]: a new socket\n"
+    "connected to the peer's address (or PATH) is descriptor 3, and the\n"
     "messages that were queued for the old one, which the new connection\n"
     "cannot carry, are in descriptor 4 (a sealed memfd: the bytes for a\n"
     "stream, each message as a u32 little-endian length and its bytes\n"
@@ -239,7 +238,7 @@ const Command kRestore = {
     {{"index", "N"},
      {"json"},
      {"repair_helper", "PATH"},
-     {"reconnect"},
+     {"reconnect", "PATH", 0, false, /*optional_value=*/true},
      {"reconnect_to", "PATH"}},
     1,
     1,
@@ -596,17 +595,26 @@ int RunDump(const cli::Args& args) {
 }
 
 int RunRestore(const cli::Args& args) {
-  const bool reconnect = absl::GetFlag(FLAGS_reconnect) ||
-                         !absl::GetFlag(FLAGS_reconnect_to).empty();
+  std::string reconnect_path = absl::GetFlag(FLAGS_reconnect);
+  if (!absl::GetFlag(FLAGS_reconnect_to).empty()) {
+    if (!reconnect_path.empty() &&
+        reconnect_path != absl::GetFlag(FLAGS_reconnect_to)) {
+      return Fail("restore",
+                  absl::InvalidArgumentError(
+                      "--reconnect PATH and --reconnect-to PATH disagree"),
+                  cli::kExitUsage);
+    }
+    reconnect_path = absl::GetFlag(FLAGS_reconnect_to);
+  }
+  const bool reconnect =
+      args.values.count("reconnect") != 0 || !reconnect_path.empty();
   if (args.args[0] != "-") {
     absl::StatusOr<bool> is_unix = IsUnixImageFile(args.args[0]);
     if (is_unix.ok() && *is_unix) {
       UnixRestoreCommand command;
       command.image = args.args[0];
       command.reconnect = reconnect;
-      if (!absl::GetFlag(FLAGS_reconnect_to).empty()) {
-        command.reconnect_path = absl::GetFlag(FLAGS_reconnect_to);
-      }
+      if (!reconnect_path.empty()) command.reconnect_path = reconnect_path;
       command.argv = args.command;
       fflush(stdout);
       const ExecFailure failure = RestoreUnixAndExec(command);
@@ -614,11 +622,10 @@ int RunRestore(const cli::Args& args) {
     }
   }
   if (reconnect) {
-    return Fail("restore",
-                absl::InvalidArgumentError(
-                    "--reconnect and --reconnect-to are for unix socket "
-                    "images"),
-                cli::kExitUsage);
+    return Fail(
+        "restore",
+        absl::InvalidArgumentError("--reconnect is for unix socket images"),
+        cli::kExitUsage);
   }
   RestoreCommand command;
   command.image = args.args[0];

@@ -139,6 +139,35 @@ TEST_F(UnixCliTest, ClientOfAnOutsideServerReconnected) {
   char buf[16] = {};
   EXPECT_EQ(::recv(again.get(), buf, sizeof(buf), 0), 3);
   EXPECT_STREQ(buf, "new");
+
+  // To another server: `--reconnect PATH IMAGE` and `--reconnect=PATH`
+  // (and the image's own peer is not what they reach).
+  OwnedFd other(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const char other_name[] = "cli-other";
+  memcpy(sa.sun_path + 1, other_name, sizeof(other_name) - 1);
+  const socklen_t other_len =
+      offsetof(struct sockaddr_un, sun_path) + sizeof(other_name);
+  ASSERT_EQ(::bind(other.get(), reinterpret_cast<sockaddr*>(&sa), other_len),
+            0);
+  ASSERT_EQ(::listen(other.get(), 4), 0);
+  for (const std::vector<std::string>& flags :
+       std::vector<std::vector<std::string>>{{"--reconnect", "@cli-other"},
+                                             {"--reconnect=@cli-other"}}) {
+    SCOPED_TRACE(flags[0]);
+    std::vector<std::string> argv = {SoccrPath(), "restore"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(),
+                {image, "--", "/usr/bin/python3", "-c", kReconnected});
+    r = RunProgram(argv);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->exit_status, 0) << r->err;
+    EXPECT_EQ(r->out, "1 b'queued'\n");
+    OwnedFd there(::accept4(other.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    ASSERT_TRUE(there);
+    char got[16] = {};
+    EXPECT_EQ(::recv(there.get(), got, sizeof(got), 0), 3);
+    EXPECT_STREQ(got, "new");
+  }
 }
 
 TEST_F(UnixCliTest, DescriptorsInFlightRefused) {
