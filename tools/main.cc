@@ -468,13 +468,10 @@ int RunCheck() {
 int RunInspect(const cli::Args& args) {
   if (absl::StatusOr<bool> is_unix = IsUnixImageFile(args.args[0]);
       is_unix.ok() && *is_unix) {
-    if (absl::GetFlag(FLAGS_json)) {
-      return Fail("inspect",
-                  absl::UnimplementedError(
-                      "--json is not available for unix socket images yet"));
-    }
+    const bool verify = !absl::GetFlag(FLAGS_skip_checksums);
     absl::StatusOr<std::string> text =
-        InspectUnixImage(args.args[0], !absl::GetFlag(FLAGS_skip_checksums));
+        absl::GetFlag(FLAGS_json) ? InspectUnixImageJson(args.args[0], verify)
+                                  : InspectUnixImage(args.args[0], verify);
     if (!text.ok()) return Fail("inspect", text.status());
     fwrite(text->data(), 1, text->size(), stdout);
     return cli::kExitOk;
@@ -491,11 +488,10 @@ int RunInspect(const cli::Args& args) {
 
 // `soccr dump` of unix sockets: when --fd is given twice, or names one.
 int RunUnixDump(const std::vector<int>& fds) {
-  if (absl::GetFlag(FLAGS_leave_paused) || absl::GetFlag(FLAGS_close) ||
-      absl::GetFlag(FLAGS_json)) {
+  if (absl::GetFlag(FLAGS_leave_paused) || absl::GetFlag(FLAGS_close)) {
     return Fail("dump",
                 absl::InvalidArgumentError(
-                    "--leave-paused, --close and --json do not apply to unix "
+                    "--leave-paused and --close do not apply to unix "
                     "sockets (their checkpoint leaves them untouched)"),
                 cli::kExitUsage);
   }
@@ -505,7 +501,9 @@ int RunUnixDump(const std::vector<int>& fds) {
   options.output = absl::GetFlag(FLAGS_output);
   absl::StatusOr<UnixDumpResult> r = DumpUnixSockets(options);
   if (!r.ok()) return Fail("dump", r.status());
-  const std::string report = UnixDumpReport(options, *r);
+  const std::string report = absl::GetFlag(FLAGS_json)
+                                 ? UnixDumpReportJson(options, *r)
+                                 : UnixDumpReport(options, *r);
   fprintf(options.output == "-" ? stderr : stdout, "%s", report.c_str());
   return cli::kExitOk;
 }

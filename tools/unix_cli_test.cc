@@ -35,6 +35,20 @@ class UnixCliTest : public soccr::testing::NetnsTest {
   std::string dir_;
 };
 
+// `json` is one JSON object (python3's parser) for which the Python
+// expression `check` (over it as `d`) holds.
+void ExpectJson(const std::string& json, const std::string& check) {
+  absl::StatusOr<soccr::testing::ProgramResult> r =
+      RunProgram({"/usr/bin/python3", "-c",
+                  "import json, sys\n"
+                  "d = json.loads(sys.argv[1])\n"
+                  "sys.exit(0 if (" +
+                      check + ") else 1)\n",
+                  json});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_status, 0) << r->err << "\n" << check << "\n" << json;
+}
+
 // Prints the lengths of the messages on fd 3, then those on fd 4.
 constexpr char kReadPair[] = R"(
 import socket
@@ -82,6 +96,19 @@ TEST_F(UnixCliTest, PairDumpedInspectedAndRestoredInAnotherProcess) {
   EXPECT_THAT(r->out, HasSubstr("2 unix socket(s)"));
   EXPECT_THAT(r->out, HasSubstr("[2] 5000 bytes"));
 
+  // --json of both, parsed by python3's json module (docs/json-output.md).
+  r = RunProgram({SoccrPath(), "inspect", "--json", image});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->exit_status, 0) << r->err;
+  ExpectJson(r->out,
+             "d['format_version'].startswith('1.') and "
+             "d['checksums_verified'] and len(d['sockets']) == 2 and "
+             "[s['type'] for s in d['sockets']] == ['seqpacket'] * 2 and "
+             "[m['bytes'] for m in d['sockets'][0]['messages']] == "
+             "[0, 5, 5000] and d['sockets'][0]['local'] is None and "
+             "d['sockets'][1]['messages'][0]['head_hex'] == '776f726c64' and "
+             "d['sockets'][0]['state'] == 'connected'");
+
   a.reset();
   b.reset();
   r = RunProgram({SoccrPath(), "restore", image, "--", "/usr/bin/python3", "-c",
@@ -120,6 +147,22 @@ TEST_F(UnixCliTest, ClientOfAnOutsideServerReconnected) {
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->exit_status, 0) << r->err;
   EXPECT_THAT(r->out, HasSubstr("-> @cli-server"));
+  // --json: the same checkpoint again (a stream queue can be peeked any
+  // number of times), as one object.
+  r = RunProgram({SoccrPath(), "dump", "--json", "--pid",
+                  absl::StrCat(::getpid()), "--fd", absl::StrCat(client.get()),
+                  "-o", dir_ + "/again.soccr"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->exit_status, 0) << r->err;
+  ExpectJson(r->out,
+             absl::StrCat(
+                 "d['pid'] == ", ::getpid(), " and d['fds'] == [", client.get(),
+                 "] and d['original'] == 'untouched' and d['image_bytes'] > 0 "
+                 "and len(d['sockets']) == 1 and "
+                 "d['sockets'][0]['type'] == 'stream' and "
+                 "d['sockets'][0]['peer'] == {'kind': 'abstract', "
+                 "'name': 'cli-server', 'text': '@cli-server'} and "
+                 "d['sockets'][0]['queued_bytes'] == 6"));
   client.reset();
   conn.reset();
 

@@ -14,12 +14,14 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "soccr/image/image.h"
 #include "soccr/unix/checkpoint.h"
 #include "soccr/unix/image.h"
 #include "soccr/unix/restore.h"
 #include "tools/cli.h"
 #include "tools/image_file.h"
+#include "tools/json.h"
 #include "tools/pidfd.h"
 
 namespace soccr::tools {
@@ -76,6 +78,107 @@ std::string Flags(const UnixSocketState& s) {
   if (s.pass_credentials) absl::StrAppend(&out, " SO_PASSCRED");
   if (s.pass_security) absl::StrAppend(&out, " SO_PASSSEC");
   return out;
+}
+
+absl::string_view UnixStateName(UnixSocketState::State state) {
+  switch (state) {
+    case UnixSocketState::State::kUnconnected:
+      return "unconnected";
+    case UnixSocketState::State::kListening:
+      return "listening";
+    case UnixSocketState::State::kConnected:
+      return "connected";
+  }
+  return "unknown";
+}
+
+absl::string_view UnixKindName(UnixAddress::Kind kind) {
+  switch (kind) {
+    case UnixAddress::Kind::kUnnamed:
+      return "unnamed";
+    case UnixAddress::Kind::kPath:
+      return "path";
+    case UnixAddress::Kind::kAbstract:
+      return "abstract";
+  }
+  return "unknown";
+}
+
+void JsonUnixAddress(JsonWriter& j, absl::string_view key,
+                     const UnixAddress& a) {
+  j.Key(key);
+  if (!a.named()) {
+    j.Null();
+    return;
+  }
+  j.BeginObject();
+  j.Key("kind");
+  j.String(UnixKindName(a.kind));
+  j.Key("name");
+  j.String(a.name);
+  j.Key("text");
+  j.String(a.ToString());
+  j.EndObject();
+}
+
+// One socket of an image or a dump, every field the checkpoint recorded.
+void JsonUnixSocket(JsonWriter& j, size_t index, const UnixSocketState& s) {
+  j.BeginObject();
+  j.Key("index");
+  j.Uint(index);
+  j.Key("type");
+  j.String(UnixTypeName(s.type));
+  j.Key("state");
+  j.String(UnixStateName(s.state));
+  JsonUnixAddress(j, "local", s.local);
+  JsonUnixAddress(j, "peer", s.peer);
+  j.Key("inode");
+  j.Uint(s.inode);
+  j.Key("peer_inode");
+  j.Uint(s.peer_inode);
+  j.Key("shutdown_receive");
+  j.Bool(s.shutdown_receive);
+  j.Key("shutdown_send");
+  j.Bool(s.shutdown_send);
+  j.Key("pass_credentials");
+  j.Bool(s.pass_credentials);
+  j.Key("pass_security");
+  j.Bool(s.pass_security);
+  j.Key("sndbuf");
+  j.Int(s.send_buffer);
+  j.Key("rcvbuf");
+  j.Int(s.receive_buffer);
+  j.Key("peek_offset");
+  j.Int(s.peek_offset);
+  j.Key("backlog");
+  j.Uint(s.backlog);
+  j.Key("queued_bytes");
+  j.Uint(s.QueuedBytes());
+  j.Key("messages");
+  j.BeginArray();
+  for (const UnixMessage& m : s.queue) {
+    j.BeginObject();
+    j.Key("bytes");
+    j.Uint(m.data.size());
+    j.Key("head_hex");
+    j.String(absl::BytesToHexString(absl::string_view(m.data).substr(0, 32)));
+    j.Key("credentials");
+    if (m.credentials.has_value()) {
+      j.BeginObject();
+      j.Key("pid");
+      j.Int(m.credentials->pid);
+      j.Key("uid");
+      j.Uint(m.credentials->uid);
+      j.Key("gid");
+      j.Uint(m.credentials->gid);
+      j.EndObject();
+    } else {
+      j.Null();
+    }
+    j.EndObject();
+  }
+  j.EndArray();
+  j.EndObject();
 }
 
 absl::StatusOr<std::vector<UnixSocketState>> ReadUnixImageFile(
@@ -214,6 +317,32 @@ std::string UnixDumpReport(const UnixDumpOptions& o, const UnixDumpResult& r) {
   return out;
 }
 
+std::string UnixDumpReportJson(const UnixDumpOptions& o,
+                               const UnixDumpResult& r) {
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("pid");
+  j.Int(o.pid);
+  j.Key("fds");
+  j.BeginArray();
+  for (int fd : o.fds) j.Int(fd);
+  j.EndArray();
+  j.Key("image");
+  j.String(o.output);
+  j.Key("image_bytes");
+  j.Uint(r.image_bytes);
+  j.Key("original");
+  j.String("untouched");
+  j.Key("sockets");
+  j.BeginArray();
+  for (size_t i = 0; i < r.sockets.size(); ++i) {
+    JsonUnixSocket(j, i, r.sockets[i]);
+  }
+  j.EndArray();
+  j.EndObject();
+  return std::move(j).Take();
+}
+
 absl::StatusOr<bool> IsUnixImageFile(const std::string& path) {
   absl::StatusOr<ImageFile> file = ImageFile::Read(path);
   if (!file.ok()) return file.status();
@@ -261,6 +390,33 @@ absl::StatusOr<std::string> InspectUnixImage(const std::string& path,
     }
   }
   return out;
+}
+
+absl::StatusOr<std::string> InspectUnixImageJson(const std::string& path,
+                                                 bool verify_checksums) {
+  absl::StatusOr<ImageFile> file = ImageFile::Read(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::vector<UnixSocketState>> sockets =
+      ReadUnixImageFile(path, verify_checksums);
+  if (!sockets.ok()) return sockets.status();
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("path");
+  j.String(path);
+  j.Key("file_bytes");
+  j.Uint(file->bytes().size());
+  j.Key("format_version");
+  j.String(absl::StrCat("1.", kUnixImageMinorVersion));
+  j.Key("checksums_verified");
+  j.Bool(verify_checksums);
+  j.Key("sockets");
+  j.BeginArray();
+  for (size_t i = 0; i < sockets->size(); ++i) {
+    JsonUnixSocket(j, i, (*sockets)[i]);
+  }
+  j.EndArray();
+  j.EndObject();
+  return std::move(j).Take();
 }
 
 ExecFailure RestoreUnixAndExec(const UnixRestoreCommand& c) {

@@ -58,12 +58,22 @@ struct UnixDumpResult {
 std::string UnixDumpReport(const UnixDumpOptions& options,
                            const UnixDumpResult& result);
 
+// `soccr dump --json` of unix sockets: {"pid", "fds", "image",
+// "image_bytes", "original": "untouched", "sockets": [as in inspect]}.
+std::string UnixDumpReportJson(const UnixDumpOptions& options,
+                               const UnixDumpResult& result);
+
 // Whether the image file `path` holds unix socket records (its first
 // record is one; an empty image holds none). The file is read whole.
 [[nodiscard]] absl::StatusOr<bool> IsUnixImageFile(const std::string& path);
 
 // `soccr inspect` of such an image: every record, field by field.
 [[nodiscard]] absl::StatusOr<std::string> InspectUnixImage(
+    const std::string& path, bool verify_checksums);
+
+// `soccr inspect --json` of such an image (docs/json-output.md): {"path",
+// "file_bytes", "format_version", "checksums_verified", "sockets": [...]}.
+[[nodiscard]] absl::StatusOr<std::string> InspectUnixImageJson(
     const std::string& path, bool verify_checksums);
 
 struct UnixRestoreCommand {
