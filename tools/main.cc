@@ -613,6 +613,7 @@ int RunRestore(const cli::Args& args) {
       command.image = args.args[0];
       command.reconnect = reconnect;
       if (!reconnect_path.empty()) command.reconnect_path = reconnect_path;
+      command.json = absl::GetFlag(FLAGS_json);
       command.argv = args.command;
       fflush(stdout);
       const ExecFailure failure = RestoreUnixAndExec(command);

@@ -172,11 +172,16 @@ TEST_F(UnixCliTest, ClientOfAnOutsideServerReconnected) {
   EXPECT_EQ(r->exit_status, 1);
   EXPECT_THAT(r->err, HasSubstr("--reconnect"));
 
-  r = RunProgram({SoccrPath(), "restore", "--reconnect", image, "--",
+  r = RunProgram({SoccrPath(), "restore", "--json", "--reconnect", image, "--",
                   "/usr/bin/python3", "-c", kReconnected});
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->exit_status, 0) << r->err;
   EXPECT_EQ(r->out, "1 b'queued'\n");
+  // --json: what was restored, on stderr (stdout stays CMD's).
+  ExpectJson(r->err,
+             "d['fds'] == [3, 4] and d['reconnected'] and "
+             "d['unread_messages'] == 1 and d['program'] == '/usr/bin/python3' "
+             "and d['sockets'][0]['peer']['text'] == '@cli-server'");
   OwnedFd again(::accept4(server.get(), nullptr, nullptr, SOCK_CLOEXEC));
   ASSERT_TRUE(again);
   char buf[16] = {};

@@ -512,6 +512,37 @@ ExecFailure RestoreUnixAndExec(const UnixRestoreCommand& c) {
   if (!unread_count.empty()) {
     ::setenv("SOCCR_UNREAD_MESSAGES", unread_count.c_str(), 1);
   }
+  if (c.json) {
+    JsonWriter j;
+    j.BeginObject();
+    j.Key("image");
+    j.String(c.image);
+    j.Key("program");
+    j.String(*program);
+    j.Key("fds");
+    j.BeginArray();
+    j.Int(kRestoredFd);
+    j.Int(kRestoredFd + 1);
+    j.EndArray();
+    j.Key("reconnected");
+    j.Bool(c.reconnect);
+    j.Key("unread_messages");
+    if (c.reconnect) {
+      j.Uint((*sockets)[0].queue.size());
+    } else {
+      j.Null();
+    }
+    j.Key("sockets");
+    j.BeginArray();
+    for (size_t i = 0; i < sockets->size(); ++i) {
+      JsonUnixSocket(j, i, (*sockets)[i]);
+    }
+    j.EndArray();
+    j.EndObject();
+    const std::string out = std::move(j).Take();
+    fwrite(out.data(), 1, out.size(), stderr);
+    fflush(stderr);
+  }
   std::vector<char*> argv;
   for (const std::string& a : c.argv)
     argv.push_back(const_cast<char*>(a.c_str()));

@@ -83,6 +83,10 @@ struct UnixRestoreCommand {
   bool reconnect = false;
   std::optional<std::string> reconnect_path;
   std::vector<std::string> argv;
+  // Print what was restored as one JSON object on stderr just before the
+  // exec (docs/json-output.md): image, program, fds, reconnected,
+  // unread_messages, sockets (as in inspect --json).
+  bool json = false;
 };
 
 // Restores the image and executes argv in this process: a pair's ends as
