@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every soccr_fuzzer (bazel/fuzz.bzl) with --config=fuzz (clang,
-# libFuzzer, ASan, UBSan) and runs each for SOCCR_FUZZ_SECONDS (default 60)
+# libFuzzer, ASan, UBSan) and runs each for SOCCR_FUZZ_SECONDS (default 30)
 # from its committed corpus. Fails on any crash, leak, sanitizer report,
 # property violation or timeout; the log and the crashing input are shown.
 #
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-seconds="${SOCCR_FUZZ_SECONDS:-60}"
+seconds="${SOCCR_FUZZ_SECONDS:-30}"
 
 # A separate output base: --config=fuzz switches the C++ toolchain to clang,
 # and doing that in the main output base would throw away its whole cache
