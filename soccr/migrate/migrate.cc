@@ -539,6 +539,70 @@ absl::Status CheckTaken(const ReceiveOptions& o, const SocketAddress& local,
   return absl::OkStatus();
 }
 
+// What a new TCP socket of `family` has in this network namespace, as the
+// kernel reports it (the option table's values that differ from the
+// table's defaults: those that follow a sysctl, such as the keepalive
+// timing and the TTL). Read from a plain socket, not one in repair mode
+// (there SO_REUSEADDR reads as forced reuse).
+std::vector<SocketOption> FreshSocketValues(int family) {
+  OwnedFd probe(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP));
+  if (!probe) return {};
+  absl::StatusOr<std::vector<SocketOption>> v =
+      ReadSocketOptions(probe.borrow());
+  return v.ok() ? *std::move(v) : std::vector<SocketOption>{};
+}
+
+// Whether setting `o` on a fresh socket that already reports its value
+// `fresh` changes nothing a restore must carry. For the options whose value
+// follows a sysctl until set (TCP_KEEPIDLE/INTVL/CNT, IP_TTL,
+// IPV6_UNICAST_HOPS, IPV6_V6ONLY) setting only pins the value the kernel
+// reports already; left unset the socket follows the destination's
+// sysctl, as the original, showing the same value, followed the source's.
+// TCP_CONGESTION is always set: setting it also marks the choice as the
+// application's (icsk_ca_setsockopt), which keeps a route's congestion
+// control (RTAX_CC_ALGO) from replacing it.
+bool SetsNothing(const SocketOption& o,
+                 const std::vector<SocketOption>& fresh) {
+  if (o.level == SOL_TCP && o.name == TCP_CONGESTION) return false;
+  for (const SocketOption& f : fresh) {
+    if (f.level == o.level && f.name == o.name && f.value == o.value) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Readies a received state for its restore, in memory: drops the options
+// SetsNothing() finds already in place on a fresh socket here, and puts
+// linger 0 in place of the connection's own (returned), so that the
+// restore sets it with the other options (see the resume below for why).
+struct linger ForRestoreHere(ConnectionState& s,
+                             const std::vector<SocketOption>& fresh) {
+  struct linger own = {};
+  const struct linger abort_close = {1, 0};
+  const std::string abort_value(reinterpret_cast<const char*>(&abort_close),
+                                sizeof(abort_close));
+  bool linger_set = false;
+  std::vector<SocketOption> kept;
+  kept.reserve(s.socket_options.size() + 1);
+  for (SocketOption& o : s.socket_options) {
+    if (o.level == SOL_SOCKET && o.name == SO_LINGER) {
+      // The image reader checked the size (sizeof(struct linger)).
+      if (o.value.size() == sizeof(own)) {
+        memcpy(&own, o.value.data(), sizeof(own));
+      }
+      o.value = abort_value;
+      linger_set = true;
+    } else if (SetsNothing(o, fresh)) {
+      continue;
+    }
+    kept.push_back(std::move(o));
+  }
+  if (!linger_set) kept.push_back({SOL_SOCKET, SO_LINGER, abort_value});
+  s.socket_options = std::move(kept);
+  return own;
+}
+
 // Saves the socket's linger setting in `saved` and sets linger 0 (a close
 // is then a reset).
 void SetAbortLinger(BorrowedFd fd, struct linger* saved) {
@@ -634,6 +698,15 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
       fresh.push_back(*std::move(f));
     }
     made.clear();
+    // What a fresh socket has here already, per family: a restore need not
+    // set it again (ForRestoreHere).
+    std::vector<SocketOption> fresh_v4, fresh_v6;
+    if (std::count(families.begin(), families.end(), AF_INET) > 0) {
+      fresh_v4 = FreshSocketValues(AF_INET);
+    }
+    if (std::count(families.begin(), families.end(), AF_INET6) > 0) {
+      fresh_v6 = FreshSocketValues(AF_INET6);
+    }
     // The address taken comes after the restore: each restore's bind()
     // would find it not local and retry (four more calls inside the
     // downtime). Allowed ahead instead; the sockets end the same.
@@ -704,6 +777,14 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
         }
       }
       t = absl::Now();
+      // Linger 0 until the unlock (see below) goes in with the restore's
+      // options, while the source still checkpoints the next chunk.
+      lingers.resize(at + states->size());
+      for (size_t i = 0; i < states->size(); ++i) {
+        ConnectionState& st = (*states)[i];
+        lingers[at + i] = ForRestoreHere(
+            st, st.local.family() == AF_INET ? fresh_v4 : fresh_v6);
+      }
       std::vector<absl::StatusOr<RestoredSocket>> part = RestoreMany(
           absl::MakeSpan(fresh).subspan(at, states->size()), *states);
       for (size_t i = 0; i < part.size(); ++i) {
@@ -713,12 +794,6 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
                                   part[i].status()));
         }
       }
-      // Linger 0 until the unlock (see below), set now, while the source
-      // still checkpoints the next chunk, rather than in the resume.
-      lingers.resize(at + part.size());
-      ForEachConnection(part.size(), {}, [&](size_t i) {
-        SetAbortLinger(part[i]->fd(), &lingers[at + i]);
-      });
       for (auto& r : part) restored.push_back(std::move(r));
       result.times.restore += absl::Now() - t;
     }
