@@ -572,13 +572,32 @@ bool SetsNothing(const SocketOption& o,
   return false;
 }
 
+// What a restored socket gets back once the move is done.
+struct OwnSettings {
+  struct linger linger = {};  // its own, for linger 0 during the move
+  // Allowed a non-local address ahead (AllowNonlocalBind), which the
+  // original did not have: cleared once the address is local.
+  bool clear_transparent = false;
+  int family = AF_INET;  // the socket's
+};
+
+bool IsTransparent(const SocketOption& o) {
+  return (o.level == SOL_IP && o.name == IP_TRANSPARENT) ||
+         (o.level == SOL_IPV6 && o.name == IPV6_TRANSPARENT);
+}
+
 // Readies a received state for its restore, in memory: drops the options
 // SetsNothing() finds already in place on a fresh socket here, and puts
-// linger 0 in place of the connection's own (returned), so that the
-// restore sets it with the other options (see the resume below for why).
-struct linger ForRestoreHere(ConnectionState& s,
-                             const std::vector<SocketOption>& fresh) {
-  struct linger own = {};
+// linger 0 in place of the connection's own, so that the restore sets it
+// with the other options (see the resume below for why). Returns what the
+// socket gets back after the move; `allowed_nonlocal`: its fresh socket
+// was allowed a non-local address ahead.
+OwnSettings ForRestoreHere(ConnectionState& s,
+                           const std::vector<SocketOption>& fresh,
+                           bool allowed_nonlocal) {
+  OwnSettings own;
+  own.clear_transparent = allowed_nonlocal;
+  own.family = s.local.family();
   const struct linger abort_close = {1, 0};
   const std::string abort_value(reinterpret_cast<const char*>(&abort_close),
                                 sizeof(abort_close));
@@ -588,14 +607,16 @@ struct linger ForRestoreHere(ConnectionState& s,
   for (SocketOption& o : s.socket_options) {
     if (o.level == SOL_SOCKET && o.name == SO_LINGER) {
       // The image reader checked the size (sizeof(struct linger)).
-      if (o.value.size() == sizeof(own)) {
-        memcpy(&own, o.value.data(), sizeof(own));
+      if (o.value.size() == sizeof(own.linger)) {
+        memcpy(&own.linger, o.value.data(), sizeof(own.linger));
       }
       o.value = abort_value;
       linger_set = true;
     } else if (SetsNothing(o, fresh)) {
       continue;
     }
+    // Saved only when set (not 0): the original was transparent itself.
+    if (IsTransparent(o)) own.clear_transparent = false;
     kept.push_back(std::move(o));
   }
   if (!linger_set) kept.push_back({SOL_SOCKET, SO_LINGER, abort_value});
@@ -611,6 +632,44 @@ void SetAbortLinger(BorrowedFd fd, struct linger* saved) {
   const struct linger abort_close = {1, 0};
   (void)::setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &abort_close,
                      sizeof(abort_close));
+}
+
+// Whether process `pid` has ended (gone, or a zombie nobody has reaped: its
+// sockets were closed when it died either way).
+bool ProcessEnded(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  const std::string path = absl::StrCat("/proc/", pid, "/stat");
+  OwnedFd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  char buf[512];
+  const ssize_t n = f ? ::read(f.get(), buf, sizeof(buf) - 1) : -1;
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  // "pid (comm) S ...": the state follows the last ')'.
+  const char* close = strrchr(buf, ')');
+  return close != nullptr && close[1] == ' ' &&
+         (close[2] == 'Z' || close[2] == 'X');
+}
+
+// Removes the locks in this namespace with this note (a receiver's, with
+// its session) whose process has gone, but `ours`. Says what it did, or
+// failed to do, on standard error: the receiver's output is CMD's.
+void RemoveLocksOfTheDead(const std::string& note, const std::string& ours) {
+  absl::StatusOr<std::vector<LockInfo>> locks = NetworkLock::List();
+  if (!locks.ok()) {
+    fprintf(stderr, "soccr receive: listing the locks: %s\n",
+            std::string(locks.status().message()).c_str());
+    return;
+  }
+  for (const LockInfo& l : *locks) {
+    if (l.note != note || l.id == ours) continue;
+    if (l.pid <= 0 || !ProcessEnded(l.pid)) continue;
+    const absl::Status u = NetworkLock::UnlockById(l.id);
+    fprintf(stderr,
+            "soccr receive: lock %s of the receiver (pid %d) that died "
+            "in this move: %s\n",
+            l.id.c_str(), static_cast<int>(l.pid),
+            u.ok() ? "removed" : std::string(u.message()).c_str());
+  }
 }
 
 absl::Status Fail(BorrowedFd control, const absl::Status& why) {
@@ -664,8 +723,8 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   // (silently, in repair mode) before the lock goes.
   std::optional<NetworkLock> lock;
   std::vector<absl::StatusOr<RestoredSocket>> restored;
-  std::vector<FreshSocket> fresh;      // streamed: one per connection, ahead
-  std::vector<struct linger> lingers;  // each restored socket's own
+  std::vector<FreshSocket> fresh;    // streamed: one per connection, ahead
+  std::vector<OwnSettings> lingers;  // each restored socket's own
   const std::string note = absl::StrCat(
       "soccr receive ", absl::Hex(hello->session, absl::kZeroPad16));
   if (hello->flags & migrate::kHelloStreamed) {
@@ -783,7 +842,8 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
       for (size_t i = 0; i < states->size(); ++i) {
         ConnectionState& st = (*states)[i];
         lingers[at + i] = ForRestoreHere(
-            st, st.local.family() == AF_INET ? fresh_v4 : fresh_v6);
+            st, st.local.family() == AF_INET ? fresh_v4 : fresh_v6,
+            o.take_address.has_value());
       }
       std::vector<absl::StatusOr<RestoredSocket>> part = RestoreMany(
           absl::MakeSpan(fresh).subspan(at, states->size()), *states);
@@ -898,10 +958,10 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   restored.clear();
   std::vector<absl::StatusOr<OwnedFd>> live(paused.size());
   ForEachConnection(paused.size(), {}, [&](size_t i) {
-    if (!lingers_set) SetAbortLinger(paused[i].fd(), &lingers[i]);
+    if (!lingers_set) SetAbortLinger(paused[i].fd(), &lingers[i].linger);
     live[i] = std::move(paused[i]).Resume(resume_options);
   });
-  std::vector<struct linger> kept;
+  std::vector<OwnSettings> kept;
   for (size_t i = 0; i < live.size(); ++i) {
     if (!live[i].ok()) {
       fprintf(stderr, "soccr receive: resume connection %zu: %s\n", i,
@@ -915,6 +975,17 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   result.times.resume = absl::Now() - t;
   CrashPoint("receive:resumed");
 
+  // A redelivery (soccr recover: a HELO with the image) may follow a
+  // receiver of the same move that died after its takeover (docs/
+  // migration.md, "Who owns each connection"). That receiver's lock still
+  // guards these connections: without it, a peer's segment would reach the
+  // address taken with no socket behind it and be answered with a reset.
+  // It has done its part now that these sockets hold the connections, so
+  // it goes before ours, while ours still holds them; only a lock of this
+  // session whose process is gone.
+  if (!(hello->flags & migrate::kHelloStreamed)) {
+    RemoveLocksOfTheDead(note, lock->id());
+  }
   t = absl::Now();
   if (absl::Status s = std::move(*lock).Unlock(); !s.ok()) {
     fprintf(stderr, "soccr receive: %s\n", std::string(s.message()).c_str());
@@ -925,11 +996,20 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   done.count = static_cast<uint32_t>(result.connections.size());
   done.times = result.times;
   (void)migrate::WriteMessage(c, done, absl::Now() + absl::Seconds(1));
-  // Unlocked: the sockets' own linger settings again (after DONE: off the
-  // downtime).
+  // Unlocked: the sockets' own linger settings again, and no
+  // IP_TRANSPARENT the original did not have now that the address is local
+  // (after DONE: off the downtime).
   ForEachConnection(kept.size(), {}, [&](size_t i) {
-    (void)::setsockopt(result.connections[i].get(), SOL_SOCKET, SO_LINGER,
-                       &kept[i], sizeof(kept[i]));
+    const int fd = result.connections[i].get();
+    (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &kept[i].linger,
+                       sizeof(kept[i].linger));
+    if (kept[i].clear_transparent) {
+      const int off = 0;
+      const bool v4 = kept[i].family == AF_INET;
+      (void)::setsockopt(fd, v4 ? SOL_IP : SOL_IPV6,
+                         v4 ? IP_TRANSPARENT : IPV6_TRANSPARENT, &off,
+                         sizeof(off));
+    }
   });
   CrashPoint("receive:done");
   return result;
