@@ -48,7 +48,13 @@ class Memory {
 
 absl::StatusOr<uint64_t> WriteImageFile(
     const std::string& path, absl::Span<const ConnectionState> states) {
-  const std::string what = absl::StrCat("write image ", path);
+  return WriteFileSafely(path, absl::StrCat("write image ", path),
+                         [&](BorrowedFd fd) { return WriteImage(fd, states); });
+}
+
+absl::StatusOr<uint64_t> WriteFileSafely(
+    const std::string& path, absl::string_view what,
+    absl::FunctionRef<absl::Status(BorrowedFd)> write) {
   const auto [dir, base] = SplitPath(path);
   if (base.empty()) {
     return absl::InvalidArgumentError(
@@ -63,7 +69,7 @@ absl::StatusOr<uint64_t> WriteImageFile(
     ::unlink(temp.c_str());
     return status;
   };
-  if (absl::Status s = WriteImage(fd.borrow(), states); !s.ok()) {
+  if (absl::Status s = write(fd.borrow()); !s.ok()) {
     return fail(absl::Status(s.code(), absl::StrCat(what, ": ", s.message())));
   }
   if (::fsync(fd.get()) != 0) {

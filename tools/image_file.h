@@ -21,9 +21,13 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "soccr/connection_state.h"
+#include "soccr/fd.h"
 #include "tools/progress.h"
 
 namespace soccr::tools {
@@ -35,6 +39,14 @@ namespace soccr::tools {
 // behind and `path` is as it was; the message names the file and the call.
 [[nodiscard]] absl::StatusOr<uint64_t> WriteImageFile(
     const std::string& path, absl::Span<const ConnectionState> states);
+
+// The same safe write for any content: `write` fills the new file (from
+// its start, through the descriptor it is given) and the rest is done as
+// above. `what` starts every error message ("write image c.soccr: ...").
+// Returns the file's size in bytes.
+[[nodiscard]] absl::StatusOr<uint64_t> WriteFileSafely(
+    const std::string& path, absl::string_view what,
+    absl::FunctionRef<absl::Status(BorrowedFd)> write);
 
 // A whole image file in private memory.
 class ImageFile {

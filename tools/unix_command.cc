@@ -35,42 +35,6 @@ absl::Status Errno(int err, absl::string_view what) {
   return absl::ErrnoToStatus(err, what);
 }
 
-// Writes `bytes` to `path` as WriteImageFile does: a new 0600 file in the
-// same directory, fsync, rename, fsync of the directory.
-absl::Status WriteFileSafely(const std::string& path,
-                             const std::string& bytes) {
-  const size_t slash = path.rfind('/');
-  const std::string dir =
-      slash == std::string::npos ? "." : path.substr(0, slash);
-  std::string temp = absl::StrCat(path, ".tmp.XXXXXX");
-  OwnedFd fd(::mkostemp(temp.data(), O_CLOEXEC));
-  if (!fd) return Errno(errno, absl::StrCat("write ", path, ": mkostemp"));
-  auto fail = [&](absl::Status s) {
-    ::unlink(temp.c_str());
-    return s;
-  };
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n =
-        ::write(fd.get(), bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(Errno(errno, absl::StrCat("write ", temp)));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd.get()) != 0) {
-    return fail(Errno(errno, absl::StrCat("fsync ", temp)));
-  }
-  fd.reset();
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    return fail(Errno(errno, absl::StrCat("rename ", temp, " to ", path)));
-  }
-  OwnedFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (d) ::fsync(d.get());
-  return absl::OkStatus();
-}
-
 std::string Flags(const UnixSocketState& s) {
   std::string out;
   if (s.shutdown_receive) absl::StrAppend(&out, " shut-rd");
@@ -285,17 +249,21 @@ absl::StatusOr<UnixDumpResult> DumpUnixSockets(const UnixDumpOptions& o) {
     }
     result.sockets = {*std::move(s)};
   }
-  absl::StatusOr<std::string> bytes = SerializeUnixImage(result.sockets);
-  if (!bytes.ok()) return bytes.status();
-  result.image_bytes = bytes->size();
   if (o.output == "-") {
+    absl::StatusOr<std::string> bytes = SerializeUnixImage(result.sockets);
+    if (!bytes.ok()) return bytes.status();
+    result.image_bytes = bytes->size();
     if (absl::Status s =
             WriteUnixImage(BorrowedFd(STDOUT_FILENO), result.sockets);
         !s.ok()) {
       return s;
     }
-  } else if (absl::Status s = WriteFileSafely(o.output, *bytes); !s.ok()) {
-    return s;
+  } else {
+    absl::StatusOr<uint64_t> written = WriteFileSafely(
+        o.output, absl::StrCat("write image ", o.output),
+        [&](BorrowedFd fd) { return WriteUnixImage(fd, result.sockets); });
+    if (!written.ok()) return written.status();
+    result.image_bytes = *written;
   }
   return result;
 }

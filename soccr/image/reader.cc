@@ -33,6 +33,12 @@ using image_internal::Corrupt;
 using image_internal::Hex;
 using image_internal::RecordDecoder;
 
+// How errors about record `index` of `count` begin.
+std::string RecordWhere(size_t index, size_t count, uint64_t offset) {
+  return absl::StrCat("read image: connection ", index, " of ", count,
+                      " (record at offset ", offset, "): ");
+}
+
 }  // namespace
 
 absl::StatusOr<ConnectionState> ImageReader::Read(size_t index) const {
@@ -42,33 +48,15 @@ absl::StatusOr<ConnectionState> ImageReader::Read(size_t index) const {
 }
 
 absl::StatusOr<ImageRecord> ImageReader::ReadRecord(size_t index) const {
-  if (index >= count_) {
-    return absl::OutOfRangeError(
-        absl::StrCat("read image: connection ", index,
-                     " does not exist: the image holds ", count_));
-  }
-  const uint8_t* e =
-      bytes_.data() + index_offset_ + fmt::kIndexEntryLength * index;
-  const uint64_t offset = fmt::Load64(e);
-  const uint64_t length = fmt::Load64(e + 8);
-  const uint64_t checksum = fmt::Load64(e + 16);
-  const Bytes rec = bytes_.subspan(offset, length);
-  RecordDecoder decoder(
-      absl::StrCat("read image: connection ", index, " of ", count_,
-                   " (record at offset ", offset, "): "),
-      owner_);
+  // RecordBytes checks the index and the record's checksum.
+  absl::StatusOr<Bytes> rec = RecordBytes(index);
+  if (!rec.ok()) return rec.status();
+  const uint64_t offset = static_cast<uint64_t>(rec->data() - bytes_.data());
+  RecordDecoder decoder(RecordWhere(index, count_, offset), owner_);
   const std::string& where = decoder.where();
-  if (options_.verify_checksums) {
-    const uint64_t computed = XXH3_64bits(rec.data(), rec.size());
-    if (computed != checksum) {
-      return Corrupt(where,
-                     absl::StrCat("checksum mismatch: stored ", Hex(checksum),
-                                  ", computed ", Hex(computed)));
-    }
-  }
   ConnectionState s;
   if (absl::Status st = image_internal::ForEachSection(
-          rec, where,
+          *rec, where,
           [&](uint32_t tag, uint32_t flags, Bytes payload) {
             return decoder.Section(tag, flags, payload, s);
           });
@@ -98,8 +86,7 @@ absl::StatusOr<Bytes> ImageReader::RecordBytes(size_t index) const {
   if (options_.verify_checksums) {
     const uint64_t computed = XXH3_64bits(rec.data(), rec.size());
     if (computed != checksum) {
-      return Corrupt(absl::StrCat("read image: connection ", index, " of ",
-                                  count_, " (record at offset ", offset, "): "),
+      return Corrupt(RecordWhere(index, count_, offset),
                      absl::StrCat("checksum mismatch: stored ", Hex(checksum),
                                   ", computed ", Hex(computed)));
     }
