@@ -111,7 +111,10 @@ int RepairHelperClient::RoundTrip(absl::Span<const BorrowedFd> fds,
     if (sendmsg(conn_.get(), &msg, MSG_NOSIGNAL) != 1) {
       err = errno;
       conn_.reset();
-      return err;
+      // A new connection closed before we asked anything: the helper
+      // refused us on accepting it (CheckPeer), as it answers a refused
+      // request.
+      return err == EPIPE || err == ECONNRESET ? EPERM : err;
     }
   }
   struct pollfd p = {conn_.get(), POLLIN, 0};

@@ -57,6 +57,77 @@ absl::StatusOr<struct sockaddr_un> UnixAddress(const std::string& path) {
   return addr;
 }
 
+// What is at `path` when a helper wants to listen there: a socket file that
+// a helper which died left behind is removed (OK); a live helper's is
+// AlreadyExists; anything else is `err`, the error of the call that found
+// the name taken.
+absl::Status RemoveStaleSocket(const std::string& path,
+                               const struct sockaddr_un& addr, int err,
+                               absl::string_view call) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    return Errno(err, absl::StrCat(call, "(", path, ")"));
+  }
+  OwnedFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (probe &&
+      connect(probe.get(), reinterpret_cast<const struct sockaddr*>(&addr),
+              sizeof(addr)) == 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(path, ": another helper is listening there"));
+  }
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return Errno(errno, absl::StrCat("unlink(", path, ")"));
+  }
+  return absl::OkStatus();
+}
+
+// A socket listening at `path`, which appears only once it accepts
+// connections: bind() alone creates the file, and a client that finds it and
+// connects before listen() is refused. So the socket is bound and listening
+// under a temporary name beside `path` first and then linked to `path`, which
+// link() does without replacing anything there. A path too long for the
+// temporary name is bound in place.
+absl::StatusOr<OwnedFd> ListenAt(const std::string& path,
+                                 const struct sockaddr_un& addr) {
+  OwnedFd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listener) return Errno(errno, "socket(AF_UNIX)");
+  const auto* sa = reinterpret_cast<const struct sockaddr*>(&addr);
+  const std::string temp = absl::StrCat(path, ".", getpid());
+  absl::StatusOr<struct sockaddr_un> temp_addr = UnixAddress(temp);
+  if (!temp_addr.ok()) {
+    if (bind(listener.get(), sa, sizeof(addr)) != 0) {
+      if (absl::Status s = RemoveStaleSocket(path, addr, errno, "bind");
+          !s.ok()) {
+        return s;
+      }
+      if (bind(listener.get(), sa, sizeof(addr)) != 0) {
+        return Errno(errno, absl::StrCat("bind(", path, ")"));
+      }
+    }
+    if (listen(listener.get(), 64) != 0) return Errno(errno, "listen");
+    return listener;
+  }
+  // Left by a helper of the same pid that was killed before it linked it.
+  unlink(temp.c_str());
+  if (bind(listener.get(),
+           reinterpret_cast<const struct sockaddr*>(&*temp_addr),
+           sizeof(*temp_addr)) != 0) {
+    return Errno(errno, absl::StrCat("bind(", temp, ")"));
+  }
+  absl::Status result = absl::OkStatus();
+  if (listen(listener.get(), 64) != 0) {
+    result = Errno(errno, "listen");
+  } else if (link(temp.c_str(), path.c_str()) != 0) {
+    result = RemoveStaleSocket(path, addr, errno, "link");
+    if (result.ok() && link(temp.c_str(), path.c_str()) != 0) {
+      result = Errno(errno, absl::StrCat("link(", temp, ", ", path, ")"));
+    }
+  }
+  unlink(temp.c_str());
+  if (!result.ok()) return result;
+  return listener;
+}
+
 }  // namespace
 
 absl::StatusOr<NetnsId> CurrentNetns() {
@@ -228,29 +299,9 @@ absl::Status ListenAndServe(const std::string& path, Policy policy,
   absl::StatusOr<struct sockaddr_un> addr = UnixAddress(path);
   if (!addr.ok()) return addr.status();
   if (policy.allowed_uids.empty()) policy.allowed_uids = {geteuid()};
-  const auto* sa = reinterpret_cast<const struct sockaddr*>(&*addr);
-  OwnedFd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!listener) return Errno(errno, "socket(AF_UNIX)");
-  if (bind(listener.get(), sa, sizeof(*addr)) != 0) {
-    const int err = errno;
-    struct stat st;
-    // A socket file left behind by a helper that died is taken over; a
-    // live one, or anything else, is not.
-    if (err != EADDRINUSE || lstat(path.c_str(), &st) != 0 ||
-        !S_ISSOCK(st.st_mode)) {
-      return Errno(err, absl::StrCat("bind(", path, ")"));
-    }
-    OwnedFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (probe && connect(probe.get(), sa, sizeof(*addr)) == 0) {
-      return absl::AlreadyExistsError(
-          absl::StrCat(path, ": another helper is listening there"));
-    }
-    if (unlink(path.c_str()) != 0 ||
-        bind(listener.get(), sa, sizeof(*addr)) != 0) {
-      return Errno(errno, absl::StrCat("bind(", path, ")"));
-    }
-  }
-  if (listen(listener.get(), 64) != 0) return Errno(errno, "listen");
+  absl::StatusOr<OwnedFd> listening = ListenAt(path, *addr);
+  if (!listening.ok()) return listening.status();
+  OwnedFd listener = *std::move(listening);
 
   struct Client {
     OwnedFd fd;

@@ -4,6 +4,7 @@
 #include "soccr/repair_helper/server.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -238,7 +239,7 @@ class ServiceTest : public ServerTest {
           path_, policy_, [this](absl::string_view l) { log_.emplace_back(l); },
           stop_);
     });
-    // The socket exists once bind() ran; connect() may come right after.
+    // The socket file appears once the service listens.
     for (int i = 0; i < 2000 && access(path_.c_str(), F_OK) != 0; ++i) {
       usleep(1000);
     }
@@ -310,6 +311,50 @@ TEST_F(ServiceTest, RefusesToTakeOverALiveService) {
   const absl::Status s = ListenAndServe(
       path_, policy_, [](absl::string_view) {}, stop);
   EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+}
+
+// A client that finds the socket file may connect at once: the file appears
+// only once the service listens (bind() alone creates it, and a connect()
+// between bind() and listen() is refused). Each round starts a service and
+// connects as soon as the name exists, never waiting in between.
+TEST_F(ServiceTest, TheSocketFileAppearsOnlyOnceItListens) {
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path_.size(), sizeof(addr.sun_path));
+  memcpy(addr.sun_path, path_.data(), path_.size());
+  const auto* sa = reinterpret_cast<const struct sockaddr*>(&addr);
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<bool> stop{false}, ended{false};
+    absl::Status result;
+    std::thread service([&] {
+      result = ListenAndServe(
+          path_, policy_, [](absl::string_view) {}, stop);
+      ended.store(true);
+    });
+    int err = ENOENT;
+    while (err == ENOENT && !ended.load()) {
+      OwnedFd c(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      ASSERT_TRUE(c);
+      err = connect(c.get(), sa, sizeof(addr)) == 0 ? 0 : errno;
+    }
+    stop.store(true);
+    {  // wakes the service's poll, so that it sees `stop`
+      OwnedFd c(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      (void)connect(c.get(), sa, sizeof(addr));
+    }
+    service.join();
+    ASSERT_EQ(err, 0) << "round " << round << ": connect: " << strerror(err);
+    ASSERT_TRUE(result.ok()) << result;
+    // No temporary name is left beside it.
+    std::vector<std::string> left;
+    DIR* d = opendir(dir_.c_str());
+    ASSERT_NE(d, nullptr);
+    while (struct dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') left.emplace_back(e->d_name);
+    }
+    closedir(d);
+    EXPECT_THAT(left, ::testing::IsEmpty()) << "round " << round;
+  }
 }
 
 // passt-repair's direction: we listen, the helper connects.
