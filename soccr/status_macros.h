@@ -2,10 +2,13 @@
 // code built on its C++ API (Debian's Abseil 20220623 has no public macros
 // of its kind).
 //
-//   absl::StatusOr<ConnectionState> Load(const Sys& sys, BorrowedFd fd) {
-//     SOCCR_RETURN_IF_ERROR(Prepare(sys, fd));
-//     SOCCR_ASSIGN_OR_RETURN(RestorePlan plan, Plan(sys, fd));
-//     return Finish(plan);
+//   absl::StatusOr<soccr::ConnectionState> Save(soccr::BorrowedFd fd) {
+//     SOCCR_ASSIGN_OR_RETURN(soccr::PausedSocket paused,
+//                            soccr::PausedSocket::Pause(fd));
+//     SOCCR_ASSIGN_OR_RETURN(soccr::ConnectionState state,
+//                            soccr::Checkpoint(paused));
+//     SOCCR_RETURN_IF_ERROR(std::move(paused).Resume());
+//     return state;
 //   }
 //
 // Each evaluates its expression once and returns its Status unchanged.

@@ -13,6 +13,8 @@
 //   reply:   the same byte once every socket is switched; on any failure
 //            the helper closes the connection instead (no reply byte).
 //
+// The helper's side of a request:
+//
 //   ParsedRequest req = ParseRequest(data, control, msg_flags);
 //   // req.fds: every descriptor the message carried, to close in any case.
 //   if (!req.status.ok()) { /* refuse: close them all, drop the peer */ }

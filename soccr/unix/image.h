@@ -2,8 +2,8 @@
 // docs/image-format.md, "Unix socket records").
 //
 //   absl::StatusOr<std::string> bytes = soccr::SerializeUnixImage({a, b});
-//   absl::StatusOr<soccr::ImageReader> r = soccr::ImageReader::Open(
-//       soccr::MappedFile...);  // or ImageReader::Open(span, nullptr)
+//   absl::StatusOr<soccr::MappedFile> file = soccr::MappedFile::Open(path);
+//   absl::StatusOr<soccr::ImageReader> r = soccr::ImageReader::Open(*file);
 //   absl::StatusOr<bool> unix = soccr::IsUnixRecord(*r, 0);
 //   absl::StatusOr<soccr::UnixSocketState> s = soccr::ReadUnixSocket(*r, 0);
 //

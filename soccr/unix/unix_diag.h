@@ -2,7 +2,7 @@
 // through sock_diag (NETLINK_SOCK_DIAG, unix_diag_req).
 //
 //   absl::StatusOr<UnixDiag> d = QueryUnixDiag(inode, cookie);
-//   if (d->shutdown & 2) ...  // SEND_SHUTDOWN
+//   const bool send_shutdown = (d->shutdown & 2) != 0;  // SEND_SHUTDOWN
 //
 // getsockopt() says nothing of a unix socket's shutdown state, its peer's
 // identity or a listener's pending connections; sock_diag reports all three.
