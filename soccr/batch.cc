@@ -21,9 +21,9 @@ int BatchThreads(size_t n, const BatchOptions& options) {
 namespace {
 
 // A sock_diag socket for each thread of one batch call: the TCP-MD5 check
-// of each checkpoint on that thread asks through it (sendto and recvfrom)
-// instead of opening, binding and closing one of its own. Opened on first
-// use; all closed when the call returns.
+// of each checkpoint on that thread asks through it (send and recv)
+// instead of opening and closing one of its own. Opened on first use; all
+// closed when the call returns.
 class BatchSockDiag {
  public:
   internal::SockDiagSocket* ForThisThread() {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -52,30 +53,22 @@ thread_local SockDiagSocket* thread_sock_diag = nullptr;
 
 }  // namespace
 
-struct mnl_socket* SockDiagSocket::Get(const char** call) {
-  if (nl_ != nullptr) return nl_;
-  nl_ = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
-  if (nl_ == nullptr) {
-    *call = "socket(NETLINK_SOCK_DIAG)";
-    return nullptr;
-  }
-  if (mnl_socket_bind(nl_, 0, MNL_SOCKET_AUTOPID) != 0) {
-    const int err = errno;
-    Close();
-    errno = err;
-    *call = "bind(NETLINK_SOCK_DIAG)";
-    return nullptr;
-  }
-  // Replies are matched by sequence number: start where no earlier
-  // socket's could be mistaken for ours.
+sys::Result<BorrowedFd> SockDiagSocket::Get(const sys::Sys& sys) {
+  if (fd_) return {fd_.borrow(), 0, sys::Op::kSocket};
+  // Unbound: the kernel binds it to a port id of its own on the first send
+  // (netlink_autobind), and a send without an address goes to the kernel.
+  // So no bind() and no getsockname() to learn the port id: replies are
+  // matched by sequence number, on a socket only this object uses.
+  sys::Result<OwnedFd> fd =
+      sys.Socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (!fd.ok()) return {BorrowedFd(), fd.err, fd.op};
+  fd_ = std::move(fd.value);
+  // Start where no earlier socket's replies could be mistaken for ours.
   seq_ = static_cast<uint32_t>(time(nullptr));
-  return nl_;
+  return {fd_.borrow(), 0, sys::Op::kSocket};
 }
 
-void SockDiagSocket::Close() {
-  if (nl_ != nullptr) mnl_socket_close(nl_);
-  nl_ = nullptr;
-}
+void SockDiagSocket::Close() { fd_.reset(); }
 
 ScopedSockDiag::ScopedSockDiag(SockDiagSocket* s)
     : previous_(thread_sock_diag) {
@@ -96,16 +89,16 @@ absl::StatusOr<bool> HasMd5Keys(const sys::Sys& sys, BorrowedFd fd,
   // The thread's kept socket, or one for this question alone.
   SockDiagSocket own;
   SockDiagSocket& diag = thread_sock_diag != nullptr ? *thread_sock_diag : own;
-  auto failed = [&](const char* call) {
-    const int err = errno;
+  auto failed = [&](int err, absl::string_view call) {
     diag.Close();  // a reply may be left queued on it
     return absl::ErrnoToStatus(
         err, absl::StrCat(ctx.prefix(), ": look for TCP-MD5 keys: ", call));
   };
-  const char* open_call = "";
-  struct mnl_socket* nl = diag.Get(&open_call);
-  if (nl == nullptr) return failed(open_call);
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  const sys::Result<BorrowedFd> nl = diag.Get(sys);
+  if (!nl.ok()) return failed(nl.err, "socket(NETLINK_SOCK_DIAG)");
+  // Room for the reply: inet_diag_msg, tcp_info and the other attributes
+  // of INET_DIAG_INFO take under 1 KiB; each TCP-MD5 key adds 100 bytes.
+  alignas(struct nlmsghdr) char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
   nlh->nlmsg_flags = NLM_F_REQUEST;
@@ -126,19 +119,34 @@ absl::StatusOr<bool> HasMd5Keys(const sys::Sys& sys, BorrowedFd fd,
   req->id.idiag_if = 0;
   req->id.idiag_cookie[0] = static_cast<__u32>(cookie);
   req->id.idiag_cookie[1] = static_cast<__u32>(cookie >> 32);
-  if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-    return failed("sendto(SOCK_DIAG)");
-  }
+  // The kernel answers a request (not a dump) inside the send: the reply,
+  // or the error, is queued on the socket when send() returns
+  // (netlink_unicast_kernel runs sock_diag's handler in the caller's
+  // context), so the receive need not wait.
+  sys::Result<size_t> sent;
+  do {
+    sent = sys.Send(nl.value,
+                    absl::Span<const uint8_t>(
+                        reinterpret_cast<const uint8_t*>(buf), nlh->nlmsg_len));
+  } while (!sent.ok() && sent.err == EINTR);
+  if (!sent.ok()) return failed(sent.err, "send(SOCK_DIAG)");
   Reply reply;
-  const unsigned int portid = mnl_socket_get_portid(nl);
   for (;;) {
-    const ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return failed("recvfrom(SOCK_DIAG)");
+    const sys::Result<size_t> n = sys.Recv(
+        nl.value,
+        absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(buf), sizeof(buf)));
+    if (!n.ok()) {
+      if (n.err == EINTR) continue;
+      return failed(n.err, "recv(SOCK_DIAG)");
+    }
+    // A reply longer than the buffer arrives cut short (recv() drops the
+    // rest of a datagram): refuse to judge from part of it.
+    const auto* first = reinterpret_cast<const struct nlmsghdr*>(buf);
+    if (n.value >= sizeof(*first) && first->nlmsg_len > n.value) {
+      return failed(ENOSPC, "recv(SOCK_DIAG): reply larger than the buffer");
     }
     const int r =
-        mnl_cb_run(buf, static_cast<size_t>(n), seq, portid, OnMessage, &reply);
+        mnl_cb_run(buf, n.value, seq, /*portid=*/0, OnMessage, &reply);
     if (r == MNL_CB_STOP) break;
     if (r < 0) {
       // No socket with this address and cookie in the lookup tables: a
@@ -146,7 +154,7 @@ absl::StatusOr<bool> HasMd5Keys(const sys::Sys& sys, BorrowedFd fd,
       // it again. (The kernel's error reply was the whole answer: the
       // socket is clean for the next question.)
       if (errno == ENOENT || errno == ESTALE) return false;
-      return failed("sock_diag reply");
+      return failed(errno, "sock_diag reply");
     }
     if (reply.found) break;  // a request, not a dump: one message
   }

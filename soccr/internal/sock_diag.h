@@ -18,21 +18,19 @@
 #include "soccr/internal/error_context.h"
 #include "soccr/sys/sys.h"
 
-struct mnl_socket;
-
 namespace soccr::internal {
 
 // Whether the socket `fd` (bound to `local`, connected to `peer`, which may
 // be empty for a listener) has TCP-MD5 keys. Asks sock_diag for exactly this
-// socket (its SO_COOKIE, read through `sys`; the netlink calls are made
-// directly). False when sock_diag finds no such socket (a closed
-// connection is in no lookup table: it sends nothing signed again). Errors
-// name the netlink call and errno.
+// socket (its SO_COOKIE; the netlink socket, send and recv all through
+// `sys`, so that CountingSys counts them). False when sock_diag finds no
+// such socket (a closed connection is in no lookup table: it sends nothing
+// signed again). Errors name the netlink call and errno.
 //
 // Where the calling thread has a SockDiagSocket in scope (ScopedSockDiag:
 // the batch calls give each of their threads one), it asks through that,
-// sendto and recvfrom only; otherwise it opens, binds and closes a netlink
-// socket of its own each time.
+// send and recv only; otherwise it opens and closes a netlink socket of
+// its own each time.
 [[nodiscard]] absl::StatusOr<bool> HasMd5Keys(const sys::Sys& sys,
                                               BorrowedFd fd,
                                               const SocketAddress& local,
@@ -48,16 +46,16 @@ class SockDiagSocket {
   SockDiagSocket& operator=(const SockDiagSocket&) = delete;
   ~SockDiagSocket() { Close(); }
 
-  // The open socket (opening it if needed), or nullptr with errno set and
-  // `*call` naming the call that failed.
-  struct mnl_socket* Get(const char** call);
+  // The open socket, opened through `sys` if needed (socket() alone: no
+  // bind), or the failed call's errno.
+  sys::Result<BorrowedFd> Get(const sys::Sys& sys);
   // After a failed question: a reply may still be queued, so the next one
   // starts on a new socket.
   void Close();
   uint32_t NextSeq() { return ++seq_; }
 
  private:
-  struct mnl_socket* nl_ = nullptr;
+  OwnedFd fd_;
   uint32_t seq_ = 0;
 };
 
