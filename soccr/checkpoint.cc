@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <string.h>
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -58,9 +59,11 @@ absl::Status CheckCheckpointable(TcpState state, const ErrorContext& ctx) {
 // restores none of the keys or the TLS state, so the restored connection
 // would be dead on arrival. FailedPrecondition naming the feature, found
 // by what the kernel exposes of each.
+// `md5`: what sock_diag said of TCP-MD5 keys, if it was asked already.
 absl::Status RefuseWhatARestoreCannotCarry(const sys::Sys& sys, BorrowedFd fd,
                                            const ConnectionState& s,
-                                           const ErrorContext& ctx) {
+                                           const ErrorContext& ctx,
+                                           std::optional<bool> md5 = {}) {
   // TCP_ULP reads the upper-layer protocol's name, "" for none.
   char ulp[16] = {};
   const sys::Result<socklen_t> u = sys.GetSockOpt(
@@ -92,9 +95,10 @@ absl::Status RefuseWhatARestoreCannotCarry(const sys::Sys& sys, BorrowedFd fd,
     return ctx.SysError("look for TCP-AO keys (TCP_AO_INFO)", a);
   }
   // TCP-MD5 keys cannot be read back with getsockopt(); sock_diag tells.
-  absl::StatusOr<bool> md5 =
-      internal::HasMd5Keys(sys, fd, s.local, s.peer, ctx);
-  if (!md5.ok()) return md5.status();
+  if (!md5.has_value()) {
+    SOCCR_ASSIGN_OR_RETURN(md5,
+                           internal::HasMd5Keys(sys, fd, s.local, s.peer, ctx));
+  }
   if (*md5) {
     return ctx.Error(absl::StatusCode::kFailedPrecondition,
                      "the connection is signed with TCP-MD5 (RFC 2385) keys, "
@@ -351,9 +355,35 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   SOCCR_ASSIGN_OR_RETURN(s.local,
                          ctx.Check("read local address", sys.GetSockName(fd)));
 
-  SOCCR_ASSIGN_OR_RETURN(
-      const struct tcp_info ti,
-      ctx.Check("read connection state", sys.GetTcpInfo(fd)));
+  // The TCP-MD5 check below asks sock_diag about the connection anyway, and
+  // its answer carries the tcp_info getsockopt(TCP_INFO) would read (the
+  // same tcp_get_info()): for a connected socket (getpeername() answers),
+  // ask it first and skip that call. A listener, a socket never connected,
+  // CLOSE and SYN_SENT say ENOTCONN and take the getsockopt.
+  std::optional<struct tcp_info> diag_info;
+  std::optional<bool> md5;
+  sys::Result<SocketAddress> early_peer{SocketAddress(), ENOTCONN,
+                                        sys::Op::kGetPeerName};
+  if (options.check_carriable) {
+    early_peer = sys.GetPeerName(fd);
+    if (early_peer.ok()) {
+      ctx.SetEndpoints(s.local, early_peer.value);
+      SOCCR_ASSIGN_OR_RETURN(
+          const internal::SockDiagAnswer a,
+          internal::AskSockDiag(sys, fd, s.local, early_peer.value, ctx));
+      md5 = a.md5;
+      diag_info = a.info;
+    } else if (early_peer.err != ENOTCONN) {
+      return ctx.SysError("read peer address", early_peer);
+    }
+  }
+  struct tcp_info ti = {};
+  if (diag_info.has_value()) {
+    ti = *diag_info;
+  } else {
+    SOCCR_ASSIGN_OR_RETURN(
+        ti, ctx.Check("read connection state", sys.GetTcpInfo(fd)));
+  }
   if (!IsKnownTcpState(ti.tcpi_state)) {
     return ctx.Error(
         absl::StatusCode::kInternal,
@@ -372,6 +402,10 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
       break;
     }
     default: {
+      if (early_peer.ok()) {
+        s.peer = early_peer.value;
+        break;
+      }
       SOCCR_ASSIGN_OR_RETURN(
           s.peer, ctx.Check("read peer address", sys.GetPeerName(fd)));
       break;
@@ -382,7 +416,7 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
 
   const bool connection = s.state != TcpState::kListen && !s.peer.empty();
   if (options.check_carriable && (connection || s.state == TcpState::kListen)) {
-    if (absl::Status st = RefuseWhatARestoreCannotCarry(sys, fd, s, ctx);
+    if (absl::Status st = RefuseWhatARestoreCannotCarry(sys, fd, s, ctx, md5);
         !st.ok()) {
       return st;
     }

@@ -51,6 +51,8 @@ constexpr uint64_t kSkippedOutqNotSentCall = 1;
 // socket on its first send; the close is the OwnedFd's, not counted).
 constexpr uint64_t kRefusalChecks = 3;
 constexpr uint64_t kMd5Question = 3;
+// ... whose answer carries the tcp_info: no getsockopt(TCP_INFO).
+constexpr uint64_t kTcpInfoFromSockDiag = 1;
 
 class SyscallBudgetTest : public soccr::testing::NetnsTest {};
 
@@ -72,9 +74,12 @@ TEST_F(SyscallBudgetTest, IdleConnectionCostsWhatLibsoccrDoesPlusItsFixes) {
   EXPECT_EQ(checkpoint_calls.Count(Op::kGetOutqNotSent), 0u);
   EXPECT_EQ(checkpoint_calls.Count(Op::kBind), 0u)
       << "the netlink socket needs no bind()";
+  EXPECT_EQ(checkpoint_calls.Count(Op::kGetTcpInfo), 0u)
+      << "the state comes with the sock_diag answer";
   EXPECT_LE(checkpoint_calls.Total(),
             kLibsoccrCheckpointCalls + kPauseReuseAddrCall -
-                kSkippedOutqNotSentCall + kRefusalChecks + kMd5Question)
+                kSkippedOutqNotSentCall + kRefusalChecks + kMd5Question -
+                kTcpInfoFromSockDiag)
       << checkpoint_calls.ToString();
   std::move(*paused).LeaveInRepairMode();
   pair->client.reset();

@@ -10,10 +10,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "soccr/status_macros.h"
 
 namespace soccr::internal {
 namespace {
@@ -28,22 +30,31 @@ void PutAddress(const SocketAddress& a, __be32 out[4]) {
   }
 }
 
-struct Reply {
-  bool found = false;
-  bool md5 = false;
-};
-
 int OnAttribute(const struct nlattr* attr, void* data) {
-  Reply* reply = static_cast<Reply*>(data);
-  if (mnl_attr_get_type(attr) == INET_DIAG_MD5SIG &&
-      mnl_attr_get_payload_len(attr) > 0) {
-    reply->md5 = true;
+  SockDiagAnswer* reply = static_cast<SockDiagAnswer*>(data);
+  const uint16_t len = mnl_attr_get_payload_len(attr);
+  switch (mnl_attr_get_type(attr)) {
+    case INET_DIAG_MD5SIG:
+      if (len > 0) reply->md5 = true;
+      break;
+    case INET_DIAG_INFO: {
+      // tcp_get_info()'s answer, as getsockopt(TCP_INFO) gives it: a
+      // kernel's struct may be shorter or longer than ours (fields are only
+      // ever added at the end), and what it lacks reads as 0, as there.
+      struct tcp_info info = {};
+      memcpy(&info, mnl_attr_get_payload(attr),
+             std::min<size_t>(len, sizeof(info)));
+      reply->info = info;
+      break;
+    }
+    default:
+      break;
   }
   return MNL_CB_OK;
 }
 
 int OnMessage(const struct nlmsghdr* nlh, void* data) {
-  Reply* reply = static_cast<Reply*>(data);
+  SockDiagAnswer* reply = static_cast<SockDiagAnswer*>(data);
   reply->found = true;
   mnl_attr_parse(nlh, sizeof(struct inet_diag_msg), OnAttribute, reply);
   return MNL_CB_OK;
@@ -81,6 +92,15 @@ absl::StatusOr<bool> HasMd5Keys(const sys::Sys& sys, BorrowedFd fd,
                                 const SocketAddress& local,
                                 const SocketAddress& peer,
                                 const ErrorContext& ctx) {
+  SOCCR_ASSIGN_OR_RETURN(const SockDiagAnswer a,
+                         AskSockDiag(sys, fd, local, peer, ctx));
+  return a.md5;
+}
+
+absl::StatusOr<SockDiagAnswer> AskSockDiag(const sys::Sys& sys, BorrowedFd fd,
+                                           const SocketAddress& local,
+                                           const SocketAddress& peer,
+                                           const ErrorContext& ctx) {
   uint64_t cookie = 0;
   const sys::Result<socklen_t> c = sys.GetSockOpt(
       fd, SOL_SOCKET, SO_COOKIE,
@@ -130,7 +150,7 @@ absl::StatusOr<bool> HasMd5Keys(const sys::Sys& sys, BorrowedFd fd,
                         reinterpret_cast<const uint8_t*>(buf), nlh->nlmsg_len));
   } while (!sent.ok() && sent.err == EINTR);
   if (!sent.ok()) return failed(sent.err, "send(SOCK_DIAG)");
-  Reply reply;
+  SockDiagAnswer reply;
   for (;;) {
     const sys::Result<size_t> n = sys.Recv(
         nl.value,
@@ -153,12 +173,12 @@ absl::StatusOr<bool> HasMd5Keys(const sys::Sys& sys, BorrowedFd fd,
       // closed connection (or one that just closed). Nothing signed leaves
       // it again. (The kernel's error reply was the whole answer: the
       // socket is clean for the next question.)
-      if (errno == ENOENT || errno == ESTALE) return false;
+      if (errno == ENOENT || errno == ESTALE) return SockDiagAnswer();
       return failed(errno, "sock_diag reply");
     }
     if (reply.found) break;  // a request, not a dump: one message
   }
-  return reply.md5;
+  return reply;
 }
 
 }  // namespace soccr::internal

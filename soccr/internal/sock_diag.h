@@ -10,7 +10,10 @@
 #ifndef SOCCR_INTERNAL_SOCK_DIAG_H_
 #define SOCCR_INTERNAL_SOCK_DIAG_H_
 
+#include <netinet/tcp.h>
 #include <stdint.h>
+
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "soccr/address.h"
@@ -36,6 +39,24 @@ namespace soccr::internal {
                                               const SocketAddress& local,
                                               const SocketAddress& peer,
                                               const ErrorContext& ctx);
+
+// What sock_diag says of one TCP socket.
+struct SockDiagAnswer {
+  // False when no socket with these addresses and this cookie is in the
+  // lookup tables (a closed connection); then nothing else is known.
+  bool found = false;
+  // TCP-MD5 keys (INET_DIAG_MD5SIG, shown to CAP_NET_ADMIN only).
+  bool md5 = false;
+  // The socket's tcp_info (INET_DIAG_INFO), exactly what
+  // getsockopt(TCP_INFO) reads: tcp_diag_get_info calls the same
+  // tcp_get_info().
+  std::optional<struct tcp_info> info;
+};
+
+// HasMd5Keys's question, with all of the answer: the same calls.
+[[nodiscard]] absl::StatusOr<SockDiagAnswer> AskSockDiag(
+    const sys::Sys& sys, BorrowedFd fd, const SocketAddress& local,
+    const SocketAddress& peer, const ErrorContext& ctx);
 
 // A sock_diag netlink socket kept for many questions, opened on the first
 // and closed with the object. One thread at a time.
