@@ -6,8 +6,10 @@
 // checkpoints. Besides the public API (Checkpoint*, Restore*), two
 // benchmarks take the drain apart: PeekWarm* is the kernel's copy alone,
 // into a buffer reused and so already faulted in (what a checkpoint into a
-// reusable buffer can reach), and FreshBuffer is what a fresh buffer for
-// the bytes costs (QueueBytes::Allocate plus its release).
+// reusable buffer can reach), FreshBuffer is what a fresh buffer for the
+// bytes costs (QueueBytes::Allocate plus its release), and PeekFreshRecv
+// the copy into fresh memory. RefillRecv is the restore's receive-queue
+// writes alone.
 
 #include <stdint.h>
 #include <string.h>
@@ -177,6 +179,88 @@ void BM_PeekWarm(benchmark::State& state, Queue queue) {
   SetBytes(state, bytes);
 }
 
+// The kernel's copy of the receive queue into fresh memory: a new
+// QueueBytes::Allocate buffer each time (as a checkpoint's), faulted in by
+// the copy itself, and released. PeekWarm + FreshBuffer apart, this is
+// their sum as the kernel does it, without the rest of a checkpoint.
+void BM_PeekFreshRecv(benchmark::State& state) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  absl::StatusOr<const loopback::TcpPair*> pair =
+      Cache().Get(Queue::kRecv, bytes);
+  if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
+  const BorrowedFd fd = (*pair)->client.borrow();
+  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd);
+  if (!paused.ok()) {
+    return state.SkipWithError(paused.status().ToString().c_str());
+  }
+  const sys::Sys& sys = sys::LinuxSys();
+  if (!sys.SetRepairQueue(fd, sys::RepairQueue::kRecv).ok()) {
+    return state.SkipWithError("setsockopt(TCP_REPAIR_QUEUE) failed");
+  }
+  for (auto _ : state) {
+    uint8_t* buf = nullptr;
+    QueueBytes q = QueueBytes::Allocate(bytes + 1, &buf);
+    const sys::Result<size_t> r =
+        sys.Peek(fd, absl::Span<uint8_t>(buf, bytes + 1));
+    if (!r.ok() || r.value != bytes) {
+      state.SkipWithError(
+          absl::StrCat("peek returned ", r.value, " errno ", r.err).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(buf);
+  }
+  SetBytes(state, bytes);
+}
+
+// The refill alone: the receive-queue writes a restore makes (send() in
+// repair mode with the receive queue selected, at most 17 pages each), into
+// a connection restored with empty queues just before (not timed, nor is
+// closing it). CPU time of this thread, as RestoreRecv.
+void BM_RefillRecv(benchmark::State& state) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  Cache().Clear();  // A queue of 256 MiB held meanwhile skews the figures.
+  if (absl::Status st = UseLargeBufferNamespace(); !st.ok()) {
+    return state.SkipWithError(st.ToString().c_str());
+  }
+  absl::StatusOr<RestorableConnection> conn = MakeRestorableConnection();
+  if (!conn.ok()) return state.SkipWithError(conn.status().ToString().c_str());
+  const absl::string_view data = PatternBytes(bytes);
+  const sys::Sys& sys = sys::LinuxSys();
+  size_t writes = 0;
+  for (auto _ : state) {
+    absl::StatusOr<RestoredSocket> r = Restore(conn->state);
+    if (!r.ok()) {
+      state.SkipWithError(r.status().ToString().c_str());
+      break;
+    }
+    OwnedFd fd = std::move(*r).ReleaseInRepairMode();
+    const double start = ThreadCpuSeconds();
+    sys::Result<void> sel =
+        sys.SetRepairQueue(fd.borrow(), sys::RepairQueue::kRecv);
+    size_t done = 0;
+    writes = 0;
+    while (sel.ok() && done < bytes) {
+      const sys::Result<size_t> w = sys.Send(
+          fd.borrow(), absl::Span<const uint8_t>(
+                           reinterpret_cast<const uint8_t*>(data.data()) + done,
+                           bytes - done));
+      if (!w.ok() || w.value == 0) break;
+      done += w.value;
+      ++writes;
+    }
+    const double end = ThreadCpuSeconds();
+    if (done != bytes) {
+      state.SkipWithError(
+          absl::StrCat("refill took ", done, " of ", bytes, " bytes").c_str());
+      break;
+    }
+    state.SetIterationTime(end - start);
+    // Closed in repair mode: nothing reaches the peer.
+  }
+  state.counters["writes"] = static_cast<double>(writes);
+  SetBytes(state, bytes);
+}
+
 // The last 64 KiB of a receive queue of `bytes`, peeked at an offset
 // (SO_PEEK_OFF): the copy is the same whatever the queue's length, so what
 // grows with it is the kernel walking the queue from its head to find the
@@ -307,12 +391,15 @@ void RegisterQueueBenchmarks(const Config& config) {
           absl::StrCat("PeekWarm", QueueName(q)).c_str(), BM_PeekWarm, q)
           ->Arg(n);
       if (q == Queue::kRecv) {
+        benchmark::RegisterBenchmark("PeekFreshRecv", BM_PeekFreshRecv)->Arg(n);
         benchmark::RegisterBenchmark("PeekRecvTail", BM_PeekRecvTail)->Arg(n);
       }
     }
   }
   with_sizes(
       benchmark::RegisterBenchmark("RestoreRecv", BM_Restore, Queue::kRecv))
+      ->UseManualTime();
+  with_sizes(benchmark::RegisterBenchmark("RefillRecv", BM_RefillRecv))
       ->UseManualTime();
 }
 

@@ -29,8 +29,8 @@ import sys
 # Families bench/ registers; --check wants each of them in the run.
 THROUGHPUT_FAMILIES = [
     "CheckpointRecv", "CheckpointSend", "CheckpointReusedRecv",
-    "CheckpointReusedSend", "PeekWarmRecv", "PeekWarmSend", "FreshBuffer",
-    "RestoreRecv", "ImageWrite", "ImageRead", "EndToEnd",
+    "CheckpointReusedSend", "PeekWarmRecv", "PeekWarmSend", "PeekFreshRecv",
+    "FreshBuffer", "RestoreRecv", "RefillRecv", "ImageWrite", "ImageRead", "EndToEnd",
 ]
 # Cold families (a new connection per repetition, wall-clock; each also
 # reports cpu_bytes_per_second): bench/cold_bench.cc, bench/image_bench.cc.
