@@ -5,9 +5,10 @@
  * kernel's rcv_nxt and write_seq, which count a FIN; the lengths count data
  * only).
  *
- * Each test takes a baseline libsoccr_save of the client while it is still
- * ESTABLISHED, brings it into the state, checkpoints it, closes it paused,
- * restores it onto a plain new socket and plays the rest of the
+ * The half-closed states are rows of one table (struct half_closed), each
+ * run the same way: a baseline libsoccr_save of the client while it is
+ * still ESTABLISHED, then the state, a checkpoint, the client closed
+ * paused, a restore onto a plain new socket and the rest of the
  * conversation: every byte both ways, and both end-of-files.
  */
 
@@ -35,51 +36,128 @@ static int baseline(int fd, struct libsoccr_sk_data *d) {
   return n == (int)sizeof(*d) ? 0 : -1;
 }
 
+/* A half-closed state of the client, as a row: how the conversation gets
+ * there, and what the rest of it is once the client is restored. */
+struct half_closed {
+  int state;            /* the client's state at the checkpoint */
+  size_t to_client_len; /* the server sends it; the client leaves it unread */
+  /* 1: the client writes until the server's (32 KiB) window is full, and
+   * some of it stays unsent; 0: it writes to_server_len bytes, all of them
+   * received (not read) by the server before the baseline. */
+  int fill_window;
+  size_t to_server_len;
+  int server_fin; /* the server has closed its side */
+  int client_fin; /* the client has closed its side */
+  /* The checkpoint's queues are the baseline's (nothing of them moved). */
+  int same_queues;
+  int restore_flags;     /* ct_restore's */
+  size_t more_to_client; /* the server sends it after the restore */
+};
+
 /* The server's FIN reaches the client, which has unread data and unsent
  * data of its own: CLOSE_WAIT. */
-static void close_wait(enum ct_family family) {
-  const size_t to_client_len = 5000;
-  char *to_client = ct_pattern(to_client_len, 1, 0);
-  char *to_server = ct_pattern(1 << 20, 2, 0);
+static const struct half_closed kCloseWait = {
+    .state = TCP_CLOSE_WAIT,
+    .to_client_len = 5000,
+    .fill_window = 1,
+    .server_fin = 1,
+};
+
+/* The client's FIN was sent and acknowledged: FIN_WAIT2. */
+static const struct half_closed kFinWait2 = {
+    .state = TCP_FIN_WAIT2,
+    .to_server_len = 3000,
+    .client_fin = 1,
+    .restore_flags = SOCCR_MEM_EXCL,
+    .more_to_client = 100000,
+};
+
+/* The client closed its side with data still unsent: its FIN waits behind
+ * that data (FIN_WAIT1), and after the restore it still leaves last. */
+static const struct half_closed kFinWait1BehindUnsentData = {
+    .state = TCP_FIN_WAIT1,
+    .fill_window = 1,
+    .client_fin = 1,
+    .same_queues = 1,
+};
+
+static void half_closed(const struct half_closed *c, enum ct_family family) {
+  char *to_client = ct_pattern(c->to_client_len, 1, 0);
+  char *to_server =
+      ct_pattern(c->fill_window ? 1 << 20 : c->to_server_len, 2, 0);
   struct libsoccr_sk_data d0;
   struct ct_image img;
   int client, server, restored;
   long written;
 
   ct_log_capture(SOCCR_LOG_ERR);
-  CHECK(ct_connected_pair(family, 32 << 10, &client, &server) == 0);
-  CHECK(ct_write_all(server, to_client, to_client_len) == 0);
-  CHECK(ct_wait_inq(client, to_client_len) == 0);
-  written = ct_write_some(client, to_server, 1 << 20);
-  CHECK(written > 0);
+  CHECK(ct_connected_pair(family, c->fill_window ? 32 << 10 : 0, &client,
+                          &server) == 0);
+  if (c->to_client_len > 0) {
+    CHECK(ct_write_all(server, to_client, c->to_client_len) == 0);
+    CHECK(ct_wait_inq(client, c->to_client_len) == 0);
+  }
+  if (c->fill_window) {
+    written = ct_write_some(client, to_server, 1 << 20);
+    CHECK(written > 0);
+  } else {
+    CHECK(ct_write_all(client, to_server, c->to_server_len) == 0);
+    CHECK(ct_wait_inq(server, c->to_server_len) == 0);
+    written = (long)c->to_server_len;
+  }
   CHECK(ct_wait_nothing_in_flight(client) == 0);
-  CHECK(ct_unsent(client) > 0);
+  if (c->fill_window) CHECK(ct_unsent(client) > 0);
   CHECK(baseline(client, &d0) == 0);
-  CHECK(shutdown(server, SHUT_WR) == 0);
-  CHECK(ct_wait_tcp_state(client, TCP_CLOSE_WAIT) == 0);
+  if (c->server_fin) CHECK(shutdown(server, SHUT_WR) == 0);
+  if (c->client_fin) CHECK(shutdown(client, SHUT_WR) == 0);
+  CHECK(ct_wait_tcp_state(client, c->state) == 0);
   CHECK(ct_wait_nothing_in_flight(server) == 0);
 
   CHECK(ct_checkpoint(client, &img) == 0);
   close(client);
-  EXPECT_EQ(img.data.state, TCP_CLOSE_WAIT);
-  EXPECT_EQ(img.data.inq_len, to_client_len);
-  /* The peer's FIN counts in libsoccr's inq_seq (the kernel's rcv_nxt). */
-  EXPECT_EQ(img.data.inq_seq, d0.inq_seq + 1);
-  EXPECT_EQ(img.data.outq_seq, d0.outq_seq);
-  EXPECT(img.data.unsq_len > 0);
+  EXPECT_EQ(img.data.state, c->state);
+  EXPECT_EQ(img.data.inq_len, c->to_client_len);
+  /* A FIN counts in libsoccr's sequence numbers (the kernel's rcv_nxt and
+   * write_seq: inq_seq for the peer's, outq_seq for ours), not in the
+   * lengths. */
+  EXPECT_EQ(img.data.inq_seq, d0.inq_seq + (c->server_fin ? 1 : 0));
+  EXPECT_EQ(img.data.outq_seq, d0.outq_seq + (c->client_fin ? 1 : 0));
+  if (c->fill_window) {
+    EXPECT(img.data.unsq_len > 0);
+  } else {
+    EXPECT_EQ(img.data.outq_len, 0);
+    EXPECT_EQ(img.data.unsq_len, 0);
+  }
+  if (c->same_queues) {
+    EXPECT_EQ(img.data.outq_len, d0.outq_len);
+    EXPECT_EQ(img.data.unsq_len, d0.unsq_len);
+  }
 
-  restored = ct_restore(&img, 0);
+  restored = ct_restore(&img, c->restore_flags);
   if (restored < 0) ct_log_dump();
   CHECK(restored >= 0);
-  EXPECT_EQ(ct_tcp_state(restored), TCP_CLOSE_WAIT);
-  /* The client reads what it had, then the server's end-of-file... */
-  EXPECT(ct_expect_stream(restored, to_client, to_client_len) == 0);
-  EXPECT(ct_expect_eof(restored) == 0);
-  /* ...and keeps sending: all it wrote, more, then its own FIN. */
+  EXPECT_EQ(ct_tcp_state(restored), c->state);
+  /* The client reads what it had, then the server's end-of-file if it
+   * came... */
+  EXPECT(ct_expect_stream(restored, to_client, c->to_client_len) == 0);
+  if (c->server_fin) EXPECT(ct_expect_eof(restored) == 0);
+  /* ...the server gets all the client wrote, then its FIN if it sent
+   * one... */
   EXPECT(ct_expect_stream(server, to_server, (size_t)written) == 0);
-  EXPECT(ct_deliver(restored, server, 70000, 3) == 0);
-  CHECK(shutdown(restored, SHUT_WR) == 0);
-  EXPECT(ct_expect_eof(server) == 0);
+  if (c->client_fin) EXPECT(ct_expect_eof(server) == 0);
+  /* ...and a side still open keeps sending, then closes. */
+  if (!c->client_fin) {
+    EXPECT(ct_deliver(restored, server, 70000, 3) == 0);
+    CHECK(shutdown(restored, SHUT_WR) == 0);
+    EXPECT(ct_expect_eof(server) == 0);
+  }
+  if (!c->server_fin) {
+    if (c->more_to_client > 0) {
+      EXPECT(ct_deliver(server, restored, c->more_to_client, 5) == 0);
+    }
+    CHECK(shutdown(server, SHUT_WR) == 0);
+    EXPECT(ct_expect_eof(restored) == 0);
+  }
   EXPECT_EQ(ct_log_count(0), 0);
   close(restored);
   close(server);
@@ -88,105 +166,15 @@ static void close_wait(enum ct_family family) {
   free(to_server);
 }
 
-static void TestCloseWaitV4(void) { close_wait(CT_V4); }
-static void TestCloseWaitV6(void) { close_wait(CT_V6); }
-static void TestCloseWaitMapped(void) { close_wait(CT_MAPPED); }
+/* Each row over IPv4, IPv6 and IPv4-mapped IPv6. */
+#define HALF_CLOSED_TESTS(name)                                      \
+  static void Test##name##V4(void) { half_closed(&k##name, CT_V4); } \
+  static void Test##name##V6(void) { half_closed(&k##name, CT_V6); } \
+  static void Test##name##Mapped(void) { half_closed(&k##name, CT_MAPPED); }
 
-/* The client's FIN was sent and acknowledged: FIN_WAIT2. */
-static void fin_wait2(enum ct_family family) {
-  char *to_server = ct_pattern(3000, 4, 0);
-  char *more = ct_pattern(100000, 5, 0);
-  struct libsoccr_sk_data d0;
-  struct ct_image img;
-  int client, server, restored;
-
-  ct_log_capture(SOCCR_LOG_ERR);
-  CHECK(ct_connected_pair(family, 0, &client, &server) == 0);
-  CHECK(ct_write_all(client, to_server, 3000) == 0);
-  CHECK(ct_wait_inq(server, 3000) == 0);
-  CHECK(ct_wait_nothing_in_flight(client) == 0);
-  CHECK(baseline(client, &d0) == 0);
-  CHECK(shutdown(client, SHUT_WR) == 0);
-  CHECK(ct_wait_tcp_state(client, TCP_FIN_WAIT2) == 0);
-  CHECK(ct_wait_nothing_in_flight(server) == 0);
-
-  CHECK(ct_checkpoint(client, &img) == 0);
-  close(client);
-  EXPECT_EQ(img.data.state, TCP_FIN_WAIT2);
-  /* Our FIN counts in libsoccr's outq_seq (the kernel's write_seq), not in
-   * the lengths. */
-  EXPECT_EQ(img.data.outq_seq, d0.outq_seq + 1);
-  EXPECT_EQ(img.data.outq_len, 0);
-  EXPECT_EQ(img.data.unsq_len, 0);
-  EXPECT_EQ(img.data.inq_seq, d0.inq_seq);
-
-  restored = ct_restore(&img, SOCCR_MEM_EXCL);
-  if (restored < 0) ct_log_dump();
-  CHECK(restored >= 0);
-  EXPECT_EQ(ct_tcp_state(restored), TCP_FIN_WAIT2);
-  EXPECT(ct_expect_stream(server, to_server, 3000) == 0);
-  EXPECT(ct_expect_eof(server) == 0);
-  /* The server still talks to the restored client, then closes. */
-  EXPECT(ct_write_all(server, more, 100000) == 0);
-  EXPECT(ct_expect_stream(restored, more, 100000) == 0);
-  CHECK(shutdown(server, SHUT_WR) == 0);
-  EXPECT(ct_expect_eof(restored) == 0);
-  EXPECT_EQ(ct_log_count(0), 0);
-  close(restored);
-  close(server);
-  ct_image_free(&img);
-  free(to_server);
-  free(more);
-}
-
-static void TestFinWait2V4(void) { fin_wait2(CT_V4); }
-static void TestFinWait2V6(void) { fin_wait2(CT_V6); }
-static void TestFinWait2Mapped(void) { fin_wait2(CT_MAPPED); }
-
-/* The client closed its side with data still unsent: its FIN waits behind
- * that data (FIN_WAIT1), and after the restore it still leaves last. */
-static void fin_wait1(enum ct_family family) {
-  char *to_server = ct_pattern(1 << 20, 6, 0);
-  struct libsoccr_sk_data d0;
-  struct ct_image img;
-  int client, server, restored;
-  long written;
-
-  ct_log_capture(SOCCR_LOG_ERR);
-  CHECK(ct_connected_pair(family, 32 << 10, &client, &server) == 0);
-  written = ct_write_some(client, to_server, 1 << 20);
-  CHECK(written > 0);
-  CHECK(ct_wait_nothing_in_flight(client) == 0);
-  CHECK(ct_unsent(client) > 0);
-  CHECK(baseline(client, &d0) == 0);
-  CHECK(shutdown(client, SHUT_WR) == 0);
-  CHECK(ct_wait_tcp_state(client, TCP_FIN_WAIT1) == 0);
-
-  CHECK(ct_checkpoint(client, &img) == 0);
-  close(client);
-  EXPECT_EQ(img.data.state, TCP_FIN_WAIT1);
-  EXPECT_EQ(img.data.outq_seq, d0.outq_seq + 1);
-  EXPECT_EQ(img.data.outq_len, d0.outq_len);
-  EXPECT_EQ(img.data.unsq_len, d0.unsq_len);
-
-  restored = ct_restore(&img, 0);
-  if (restored < 0) ct_log_dump();
-  CHECK(restored >= 0);
-  EXPECT_EQ(ct_tcp_state(restored), TCP_FIN_WAIT1);
-  EXPECT(ct_expect_stream(server, to_server, (size_t)written) == 0);
-  EXPECT(ct_expect_eof(server) == 0);
-  CHECK(shutdown(server, SHUT_WR) == 0);
-  EXPECT(ct_expect_eof(restored) == 0);
-  EXPECT_EQ(ct_log_count(0), 0);
-  close(restored);
-  close(server);
-  ct_image_free(&img);
-  free(to_server);
-}
-
-static void TestFinWait1BehindUnsentDataV4(void) { fin_wait1(CT_V4); }
-static void TestFinWait1BehindUnsentDataV6(void) { fin_wait1(CT_V6); }
-static void TestFinWait1BehindUnsentDataMapped(void) { fin_wait1(CT_MAPPED); }
+HALF_CLOSED_TESTS(CloseWait)
+HALF_CLOSED_TESTS(FinWait2)
+HALF_CLOSED_TESTS(FinWait1BehindUnsentData)
 
 /* A listener (which libsoccr could not pause) moves to a new socket and
  * accepts connections there. */
