@@ -2,11 +2,12 @@
 // queued behind unsent data, or sent and unacknowledged), FIN_WAIT2,
 // CLOSE_WAIT, LAST_ACK and CLOSING, over IPv4, IPv6 and IPv4-mapped IPv6.
 //
-// Each test produces the state on the client of a loopback pair, checkpoints
-// it, closes it while paused, restores it, checks that a checkpoint of the
-// restored socket gives the same state again and that TCP_INFO reports the
-// same state after the resume, then plays the rest of the conversation: every
-// byte in both directions, and both end-of-files.
+// Each state is a row of one table (HalfCloseCase: where our FIN is, when
+// the peer's came), run the same way: the state produced on the client of a
+// loopback pair, checkpointed, the client closed while paused, restored, a
+// checkpoint of the restored socket compared, TCP_INFO's state checked after
+// the resume, then the rest of the conversation played: every byte in both
+// directions, and both end-of-files.
 //
 // Nothing the server sends may reach the closed original's port (the kernel
 // would answer with a reset), so before the checkpoint the server always has
@@ -18,6 +19,7 @@
 
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -47,8 +49,54 @@ using ::soccr::testing::ExpectSameState;
 
 int N(TcpState s) { return static_cast<int>(s); }
 
-class HalfCloseTest : public soccr::testing::NetnsTest,
-                      public ::testing::WithParamInterface<Family> {
+// Where the client's FIN is at the checkpoint.
+enum class OurFin {
+  kNone,          // not sent: the client still writes
+  kBehindUnsent,  // queued behind data the server's full window holds back
+  kInFlight,      // sent, dropped by the server: only the FIN is in flight
+  kAcked,         // sent and acknowledged
+};
+
+// When the server's FIN came.
+enum class PeerFin {
+  kNone,
+  kBefore,  // before the client writes (the client goes to CLOSE_WAIT)
+  kAfter,   // after the client's FIN (simultaneous close: CLOSING)
+};
+
+struct HalfCloseCase {
+  const char* name;
+  TcpState state;  // the client's at the checkpoint
+  size_t unread;   // the server sends it, the client leaves it unread
+  OurFin our_fin;
+  PeerFin peer_fin;
+  // With our FIN in flight, the resume sends it at once, and over loopback
+  // the peer's ACK may be in before TCP_INFO is read.
+  std::optional<TcpState> moved_on;
+};
+
+const HalfCloseCase kCases[] = {
+    {"FinWait1WithFinQueuedBehindUnsentData", TcpState::kFinWait1, 50000,
+     OurFin::kBehindUnsent, PeerFin::kNone, std::nullopt},
+    {"FinWait1WithFinInFlight", TcpState::kFinWait1, 20000, OurFin::kInFlight,
+     PeerFin::kNone, TcpState::kFinWait2},
+    {"FinWait2", TcpState::kFinWait2, 70000, OurFin::kAcked, PeerFin::kNone,
+     std::nullopt},
+    {"CloseWaitWithUnreadDataAndUnsentData", TcpState::kCloseWait, 60000,
+     OurFin::kNone, PeerFin::kBefore, std::nullopt},
+    {"LastAckWithFinQueuedBehindUnsentData", TcpState::kLastAck, 40000,
+     OurFin::kBehindUnsent, PeerFin::kBefore, std::nullopt},
+    {"LastAckWithFinInFlight", TcpState::kLastAck, 40000, OurFin::kInFlight,
+     PeerFin::kBefore, TcpState::kClose},
+    {"ClosingWithFinQueuedBehindUnsentData", TcpState::kClosing, 30000,
+     OurFin::kBehindUnsent, PeerFin::kAfter, std::nullopt},
+    {"ClosingWithFinInFlight", TcpState::kClosing, 30000, OurFin::kInFlight,
+     PeerFin::kAfter, TcpState::kClose},
+};
+
+class HalfCloseTest
+    : public soccr::testing::NetnsTest,
+      public ::testing::WithParamInterface<std::tuple<Family, HalfCloseCase>> {
  public:
   BorrowedFd client() const { return pair_.client.borrow(); }
   BorrowedFd server() const { return pair_.server.borrow(); }
@@ -57,8 +105,8 @@ class HalfCloseTest : public soccr::testing::NetnsTest,
   void SetUp() override {
     soccr::testing::NetnsTest::SetUp();
     // A small server receive buffer keeps the client's writes unsent.
-    ASSERT_OK_AND_ASSIGN(
-        p, soccr::loopback::ConnectedPair(GetParam(), 0, 32 << 10));
+    ASSERT_OK_AND_ASSIGN(p, soccr::loopback::ConnectedPair(
+                                std::get<0>(GetParam()), 0, 32 << 10));
     pair_ = std::move(p);
   }
 
@@ -152,157 +200,107 @@ class HalfCloseTest : public soccr::testing::NetnsTest,
   ConnectionState state_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Families, HalfCloseTest,
-                         ::testing::Values(Family::kV4, Family::kV6,
-                                           Family::kMapped),
-                         [](const ::testing::TestParamInfo<Family>& info) {
-                           return soccr::loopback::FamilyName(info.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    States, HalfCloseTest,
+    ::testing::Combine(::testing::Values(Family::kV4, Family::kV6,
+                                         Family::kMapped),
+                       ::testing::ValuesIn(kCases)),
+    [](const ::testing::TestParamInfo<std::tuple<Family, HalfCloseCase>>&
+           info) {
+      return absl::StrCat(std::get<1>(info.param).name, "_",
+                          soccr::loopback::FamilyName(std::get<0>(info.param)));
+    });
 
-TEST_P(HalfCloseTest, FinWait1WithFinQueuedBehindUnsentData) {
-  ServerSendsUnread(50000);
-  ClientFillsServerWindow();
-  ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
-  // The FIN waits behind the unsent data: SIOCOUTQNSD counts it.
-  ASSERT_GT(UnsentLen(client()), 1);
-  CheckpointRestore(TcpState::kFinWait1);
-  EXPECT_GT(state_.unsent_len, 0u);
+TEST_P(HalfCloseTest, CheckpointRestoreAndTheRestOfTheConversation) {
+  const HalfCloseCase& c = std::get<1>(GetParam());
+  const bool in_flight = c.our_fin == OurFin::kInFlight;
+
+  // Into the state.
+  if (c.our_fin != OurFin::kAcked) ServerSendsUnread(c.unread);
+  if (c.peer_fin == PeerFin::kBefore) {
+    ASSERT_EQ(::shutdown(server().get(), SHUT_WR), 0);
+    ASSERT_OK(WaitTcpState(client(), N(TcpState::kCloseWait)));
+  }
+  if (c.our_fin == OurFin::kNone || c.our_fin == OurFin::kBehindUnsent) {
+    ClientFillsServerWindow();
+  } else {
+    ClientSendsAcked();
+  }
+  if (in_flight) ASSERT_OK(soccr::loopback::DropIncomingFin(server()));
+  if (c.our_fin != OurFin::kNone) {
+    ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
+  }
+  if (c.our_fin == OurFin::kBehindUnsent) {
+    // The FIN waits behind the unsent data: SIOCOUTQNSD counts it.
+    ASSERT_GT(UnsentLen(client()), 1);
+  }
+  if (in_flight) {
+    // Sent, and dropped by the server: only the FIN is in flight.
+    ASSERT_EQ(OutqLen(client()), 1);
+    ASSERT_EQ(UnsentLen(client()), 0);
+  }
+  if (c.our_fin == OurFin::kAcked) {
+    ServerGetsAllThenEof();
+    ASSERT_OK(WaitTcpState(client(), N(TcpState::kFinWait2)));
+    ServerSendsUnread(c.unread);
+    to_server_.clear();
+  }
+  if (c.peer_fin == PeerFin::kAfter) {
+    ASSERT_EQ(::shutdown(server().get(), SHUT_WR), 0);
+  }
+  ASSERT_OK(WaitTcpState(client(), N(c.state)));
+  if (in_flight && c.peer_fin == PeerFin::kAfter) {
+    // The server's FIN arrives and is acknowledged; ours is dropped.
+    ASSERT_OK(WaitTcpState(server(), N(TcpState::kFinWait2)));
+  }
+  if (HasFatalFailure()) return;
+
+  // A held-back FIN goes through once the restored socket is resumed.
+  void (*accept_fin)(HalfCloseTest*) = nullptr;
+  if (in_flight) {
+    accept_fin = [](HalfCloseTest* t) {
+      ASSERT_OK(soccr::loopback::AcceptIncoming(t->server()));
+    };
+  }
+  CheckpointRestore(c.state, accept_fin, c.moved_on);
+  if (HasFatalFailure()) return;
   EXPECT_EQ(state_.outq_len, state_.send_queue.size());
-  ServerGetsAllThenEof();
-  ClientGetsEarlierData();
-  ClientWriteFails();
-  ServerSendsMoreThenCloses();
-}
+  if (c.our_fin == OurFin::kNone || c.our_fin == OurFin::kBehindUnsent) {
+    EXPECT_GT(state_.unsent_len, 0u);
+  } else {
+    // The FIN counts in no length.
+    EXPECT_EQ(state_.outq_len, 0u);
+    EXPECT_EQ(state_.unsent_len, 0u);
+  }
 
-TEST_P(HalfCloseTest, FinWait1WithFinInFlight) {
-  ServerSendsUnread(20000);
-  ClientSendsAcked();
-  ASSERT_OK(soccr::loopback::DropIncomingFin(server()));
-  ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
-  // Sent, and dropped by the server: only the FIN is in flight.
-  ASSERT_EQ(OutqLen(client()), 1);
-  ASSERT_EQ(UnsentLen(client()), 0);
-  CheckpointRestore(
-      TcpState::kFinWait1,
-      [](HalfCloseTest* t) {
-        ASSERT_OK(soccr::loopback::AcceptIncoming(t->server()));
-      },
-      TcpState::kFinWait2);
-  EXPECT_EQ(state_.outq_len, 0u);
-  EXPECT_EQ(state_.unsent_len, 0u);
-  // The restored socket retransmits the FIN, exactly once in the stream.
-  ServerGetsAllThenEof();
-  ASSERT_OK(WaitTcpState(client(), N(TcpState::kFinWait2)));
-  ClientGetsEarlierData();
-  ServerSendsMoreThenCloses();
-}
-
-TEST_P(HalfCloseTest, FinWait2) {
-  ClientSendsAcked();
-  ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
-  ServerGetsAllThenEof();
-  ASSERT_OK(WaitTcpState(client(), N(TcpState::kFinWait2)));
-  ServerSendsUnread(70000);
-  to_server_.clear();
-  CheckpointRestore(TcpState::kFinWait2);
-  EXPECT_EQ(state_.outq_len, 0u);
-  ClientGetsEarlierData();
-  ClientWriteFails();
-  ServerSendsMoreThenCloses();
-}
-
-TEST_P(HalfCloseTest, CloseWaitWithUnreadDataAndUnsentData) {
-  ServerSendsUnread(60000);
-  ASSERT_EQ(::shutdown(server().get(), SHUT_WR), 0);
-  ASSERT_OK(WaitTcpState(client(), N(TcpState::kCloseWait)));
-  ClientFillsServerWindow();
-  CheckpointRestore(TcpState::kCloseWait);
-  EXPECT_GT(state_.unsent_len, 0u);
+  // The rest of the conversation. The server gets everything, then our FIN
+  // (retransmitted by the restored socket when it was in flight, exactly
+  // once in the stream).
+  if (c.our_fin == OurFin::kBehindUnsent || in_flight) ServerGetsAllThenEof();
+  if (in_flight && c.peer_fin == PeerFin::kNone) {
+    ASSERT_OK(WaitTcpState(client(), N(TcpState::kFinWait2)));
+  }
   // The application reads the data, then end-of-file where it was.
   ClientGetsEarlierData();
-  ASSERT_OK(ExpectEof(client()));
-  // It can still write; the server gets everything, then our FIN.
-  const std::string more = Pattern(50000, 5);
-  ASSERT_OK_AND_ASSIGN(got, ReadExactly(server(), to_server_.size()));
-  EXPECT_TRUE(got == to_server_);
-  ASSERT_OK(WriteAll(client(), more));
-  to_server_ = more;
-  ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
-  ServerGetsAllThenEof();
-  ASSERT_OK(WaitTcpState(client(), N(TcpState::kClose)));
-}
-
-TEST_P(HalfCloseTest, LastAckWithFinQueuedBehindUnsentData) {
-  ServerSendsUnread(40000);
-  ASSERT_EQ(::shutdown(server().get(), SHUT_WR), 0);
-  ASSERT_OK(WaitTcpState(client(), N(TcpState::kCloseWait)));
-  ClientFillsServerWindow();
-  ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
-  CheckpointRestore(TcpState::kLastAck);
-  EXPECT_GT(state_.unsent_len, 0u);
-  ServerGetsAllThenEof();
-  ClientGetsEarlierData();
-  ASSERT_OK(ExpectEof(client()));
-  ClientWriteFails();
-  ASSERT_OK(WaitTcpState(client(), N(TcpState::kClose)));
-}
-
-TEST_P(HalfCloseTest, LastAckWithFinInFlight) {
-  ServerSendsUnread(40000);
-  ASSERT_EQ(::shutdown(server().get(), SHUT_WR), 0);
-  ASSERT_OK(WaitTcpState(client(), N(TcpState::kCloseWait)));
-  ClientSendsAcked();
-  ASSERT_OK(soccr::loopback::DropIncomingFin(server()));
-  ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
-  ASSERT_EQ(OutqLen(client()), 1);
-  ASSERT_EQ(UnsentLen(client()), 0);
-  CheckpointRestore(
-      TcpState::kLastAck,
-      [](HalfCloseTest* t) {
-        ASSERT_OK(soccr::loopback::AcceptIncoming(t->server()));
-      },
-      TcpState::kClose);
-  ServerGetsAllThenEof();
-  ClientGetsEarlierData();
-  ASSERT_OK(ExpectEof(client()));
-  ASSERT_OK(WaitTcpState(client(), N(TcpState::kClose)));
-}
-
-TEST_P(HalfCloseTest, ClosingWithFinQueuedBehindUnsentData) {
-  ServerSendsUnread(30000);
-  ClientFillsServerWindow();
-  ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
-  ASSERT_EQ(::shutdown(server().get(), SHUT_WR), 0);
-  ASSERT_OK(WaitTcpState(client(), N(TcpState::kClosing)));
-  CheckpointRestore(TcpState::kClosing);
-  EXPECT_GT(state_.unsent_len, 0u);
-  ServerGetsAllThenEof();
-  ClientGetsEarlierData();
-  ASSERT_OK(ExpectEof(client()));
-  ClientWriteFails();
-  // Our FIN acknowledged: TIME_WAIT, which a descriptor shows as CLOSE.
-  ASSERT_OK(WaitTcpState(client(), N(TcpState::kClose)));
-}
-
-TEST_P(HalfCloseTest, ClosingWithFinInFlight) {
-  ServerSendsUnread(30000);
-  ClientSendsAcked();
-  ASSERT_OK(soccr::loopback::DropIncomingFin(server()));
-  ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
-  ASSERT_EQ(::shutdown(server().get(), SHUT_WR), 0);
-  // The server's FIN arrives and is acknowledged; ours is dropped.
-  ASSERT_OK(WaitTcpState(client(), N(TcpState::kClosing)));
-  ASSERT_OK(WaitTcpState(server(), N(TcpState::kFinWait2)));
-  CheckpointRestore(
-      TcpState::kClosing,
-      [](HalfCloseTest* t) {
-        ASSERT_OK(soccr::loopback::AcceptIncoming(t->server()));
-      },
-      TcpState::kClose);
-  ServerGetsAllThenEof();
-  ClientGetsEarlierData();
-  ASSERT_OK(ExpectEof(client()));
-  ASSERT_OK(WaitTcpState(client(), N(TcpState::kClose)));
+  if (c.peer_fin != PeerFin::kNone) ASSERT_OK(ExpectEof(client()));
+  if (c.our_fin != OurFin::kNone) ClientWriteFails();
+  if (c.peer_fin == PeerFin::kNone) {
+    ServerSendsMoreThenCloses();
+  } else if (c.our_fin == OurFin::kNone) {
+    // CLOSE_WAIT: the client can still write; the server gets everything,
+    // then its FIN.
+    const std::string more = Pattern(50000, 5);
+    ASSERT_OK_AND_ASSIGN(got, ReadExactly(server(), to_server_.size()));
+    EXPECT_TRUE(got == to_server_);
+    ASSERT_OK(WriteAll(client(), more));
+    to_server_ = more;
+    ASSERT_EQ(::shutdown(client().get(), SHUT_WR), 0);
+    ServerGetsAllThenEof();
+    ASSERT_OK(WaitTcpState(client(), N(TcpState::kClose)));
+  } else {
+    // Both FINs acknowledged: TIME_WAIT, which a descriptor shows as CLOSE.
+    ASSERT_OK(WaitTcpState(client(), N(TcpState::kClose)));
+  }
 }
 
 }  // namespace
