@@ -49,6 +49,11 @@ std::atomic<uint64_t> BatchSockDiag::next_id_{0};
 
 // Socket options read ahead, one per socket or none.
 absl::Status CheckReadAhead(size_t n, const BatchOptions& options) {
+  if (!options.read_ahead.empty() && options.read_ahead.size() != n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint: ", options.read_ahead.size(),
+                     " sockets read ahead for ", n, " sockets"));
+  }
   if (options.socket_options_read_ahead.empty() ||
       options.socket_options_read_ahead.size() == n) {
     return absl::OkStatus();
@@ -56,6 +61,30 @@ absl::Status CheckReadAhead(size_t n, const BatchOptions& options) {
   return absl::InvalidArgumentError(
       absl::StrCat("checkpoint: ", options.socket_options_read_ahead.size(),
                    " sets of socket options read ahead for ", n, " sockets"));
+}
+
+// Socket i's pause: through the batch (`batched`), or with SO_REUSEADDR
+// read ahead, or plain.
+absl::StatusOr<PausedSocket> PauseOne(
+    BorrowedFd fd, size_t i, const BatchOptions& options,
+    std::vector<absl::StatusOr<PausedSocket>>& batched, const sys::Sys& sys) {
+  if (!batched.empty()) return std::move(batched[i]);
+  if (!options.read_ahead.empty()) {
+    return PausedSocket::Pause(fd, options.read_ahead[i].reuse_addr, sys);
+  }
+  return PausedSocket::Pause(fd, sys);
+}
+
+// Socket i's checkpoint options: what was read ahead of it, if anything.
+CheckpointOptions CheckpointOptionsFor(size_t i, const BatchOptions& options) {
+  CheckpointOptions checkpoint = options.checkpoint;
+  if (!options.read_ahead.empty()) {
+    checkpoint.read_ahead = &options.read_ahead[i];
+  } else if (!options.socket_options_read_ahead.empty()) {
+    checkpoint.socket_options_read_ahead =
+        &options.socket_options_read_ahead[i];
+  }
+  return checkpoint;
 }
 
 }  // namespace
@@ -76,18 +105,13 @@ std::vector<absl::StatusOr<PausedCheckpoint>> CheckpointMany(
       fds.size(), options.threads, options.min_per_thread, [&](size_t i) {
         const internal::ScopedSockDiag scope(diag.ForThisThread());
         absl::StatusOr<PausedSocket> paused =
-            batched.empty() ? PausedSocket::Pause(fds[i], sys)
-                            : std::move(batched[i]);
+            PauseOne(fds[i], i, options, batched, sys);
         if (!paused.ok()) {
           out[i] = paused.status();
           return;
         }
-        CheckpointOptions checkpoint = options.checkpoint;
-        if (!options.socket_options_read_ahead.empty()) {
-          checkpoint.socket_options_read_ahead =
-              &options.socket_options_read_ahead[i];
-        }
-        absl::StatusOr<ConnectionState> state = Checkpoint(*paused, checkpoint);
+        absl::StatusOr<ConnectionState> state =
+            Checkpoint(*paused, CheckpointOptionsFor(i, options));
         if (!state.ok()) {
           out[i] = state.status();  // `paused` resumes the socket.
           return;
@@ -116,18 +140,13 @@ std::vector<absl::StatusOr<ConnectionState>> CheckpointAndCloseMany(
       fds.size(), options.threads, options.min_per_thread, [&](size_t i) {
         const internal::ScopedSockDiag scope(diag.ForThisThread());
         absl::StatusOr<PausedSocket> paused =
-            batched.empty() ? PausedSocket::Pause(fds[i].borrow(), sys)
-                            : std::move(batched[i]);
+            PauseOne(fds[i].borrow(), i, options, batched, sys);
         if (!paused.ok()) {
           out[i] = paused.status();
           return;
         }
-        CheckpointOptions checkpoint = options.checkpoint;
-        if (!options.socket_options_read_ahead.empty()) {
-          checkpoint.socket_options_read_ahead =
-              &options.socket_options_read_ahead[i];
-        }
-        absl::StatusOr<ConnectionState> state = Checkpoint(*paused, checkpoint);
+        absl::StatusOr<ConnectionState> state =
+            Checkpoint(*paused, CheckpointOptionsFor(i, options));
         if (!state.ok()) {
           out[i] = state.status();  // `paused` resumes the socket.
           return;

@@ -58,6 +58,12 @@ struct BatchOptions {
   // as checkpoint.socket_options_read_ahead for it; empty: read them in
   // each checkpoint. Only as long as fds, or empty.
   absl::Span<const std::vector<SocketOption>> socket_options_read_ahead;
+  // CheckpointMany and CheckpointAndCloseMany: what was read of socket i
+  // ahead (ReadAhead()): its pause takes SO_REUSEADDR from it, its
+  // checkpoint the rest (checkpoint.read_ahead); empty: read them in each.
+  // Only as long as fds, or empty; with it socket_options_read_ahead is
+  // not used.
+  absl::Span<const ReadAheadState> read_ahead;
   ResumeOptions resume;
 };
 

@@ -341,6 +341,30 @@ absl::StatusOr<std::vector<SocketOption>> ReadSocketOptions(
   return internal::ReadOptionTable(sys, fd, local.family(), std::nullopt, ctx);
 }
 
+absl::StatusOr<ReadAheadState> ReadAhead(BorrowedFd fd, const sys::Sys& sys) {
+  ErrorContext ctx("read ahead", fd);
+  ReadAheadState r;
+  SOCCR_ASSIGN_OR_RETURN(r.local,
+                         ctx.Check("read local address", sys.GetSockName(fd)));
+  if (sys::Result<SocketAddress> peer = sys.GetPeerName(fd); peer.ok()) {
+    r.peer = peer.value;
+  }
+  ctx.SetEndpoints(r.local, r.peer);
+  SOCCR_ASSIGN_OR_RETURN(
+      r.socket_options,
+      internal::ReadOptionTable(sys, fd, r.local.family(), std::nullopt, ctx));
+  // The table's read of SO_REUSEADDR, which it leaves out at 0.
+  for (const SocketOption& o : r.socket_options) {
+    if (o.level == SOL_SOCKET && o.name == SO_REUSEADDR &&
+        o.value.size() == sizeof(int)) {
+      memcpy(&r.reuse_addr, o.value.data(), sizeof(int));
+    }
+  }
+  SOCCR_ASSIGN_OR_RETURN(r.buffer_locks,
+                         internal::ReadBufferLocks(sys, fd, ctx));
+  return r;
+}
+
 absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
                                            const CheckpointOptions& options) {
   const sys::Sys& sys = socket.sys();
@@ -351,9 +375,12 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
         "checkpoint: the handle no longer holds a socket");
   }
   ConnectionState s;
+  const ReadAheadState* const ahead = options.read_ahead;
 
-  SOCCR_ASSIGN_OR_RETURN(s.local,
-                         ctx.Check("read local address", sys.GetSockName(fd)));
+  if (ahead == nullptr) {
+    SOCCR_ASSIGN_OR_RETURN(
+        s.local, ctx.Check("read local address", sys.GetSockName(fd)));
+  }
 
   // The TCP-MD5 check below asks sock_diag about the connection anyway, and
   // its answer carries the tcp_info getsockopt(TCP_INFO) would read (the
@@ -367,6 +394,8 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   if (options.check_carriable) {
     early_peer = sys.GetPeerName(fd);
     if (early_peer.ok()) {
+      // Still connected: the local address read ahead is still its own.
+      if (ahead != nullptr) s.local = ahead->local;
       ctx.SetEndpoints(s.local, early_peer.value);
       SOCCR_ASSIGN_OR_RETURN(
           const internal::SockDiagAnswer a,
@@ -391,6 +420,23 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   }
   s.state = static_cast<TcpState>(ti.tcpi_state);
 
+  // Addresses read ahead hold while the socket is connected (hashed under
+  // them); a reset since may have freed its port (inet_put_port), and a
+  // socket never connected has no peer to take: those read them now.
+  const bool connected_state = s.state != TcpState::kListen &&
+                               s.state != TcpState::kClose &&
+                               s.state != TcpState::kSynSent;
+  if (ahead != nullptr) {
+    if (connected_state && !ahead->peer.empty()) {
+      s.local = ahead->local;
+      s.peer = ahead->peer;
+    } else {
+      SOCCR_ASSIGN_OR_RETURN(
+          s.local, ctx.Check("read local address", sys.GetSockName(fd)));
+    }
+  }
+  const bool peer_known = ahead != nullptr && !s.peer.empty();
+
   switch (s.state) {
     case TcpState::kListen:
       break;
@@ -402,6 +448,7 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
       break;
     }
     default: {
+      if (peer_known) break;
       if (early_peer.ok()) {
         s.peer = early_peer.value;
         break;
@@ -438,7 +485,11 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
     if (socket.in_repair_mode()) {
       reuse_addr = internal::PausedSocketAccess::ReuseAddr(socket);
     }
-    if (options.socket_options_read_ahead != nullptr) {
+    if (ahead != nullptr) {
+      SOCCR_RETURN_IF_ERROR(
+          internal::SaveSocketBuffers(sys, fd, s, ctx, &ahead->buffer_locks));
+      s.socket_options = ahead->socket_options;
+    } else if (options.socket_options_read_ahead != nullptr) {
       SOCCR_RETURN_IF_ERROR(internal::SaveSocketBuffers(sys, fd, s, ctx));
       s.socket_options = *options.socket_options_read_ahead;
     } else {

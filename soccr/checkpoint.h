@@ -18,6 +18,7 @@
 #ifndef SOCCR_CHECKPOINT_H_
 #define SOCCR_CHECKPOINT_H_
 
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,6 +28,8 @@
 #include "soccr/sys/sys.h"
 
 namespace soccr {
+
+struct ReadAheadState;
 
 struct CheckpointOptions {
   // Also save socket options (soccr/socket_options.h) and buffer sizes.
@@ -49,7 +52,33 @@ struct CheckpointOptions {
   // stopped): a migration reads them before its downtime, not in it. Not
   // owned; nullptr: read them now.
   const std::vector<SocketOption>* socket_options_read_ahead = nullptr;
+  // More read ahead (ReadAhead(), same condition): the option values (in
+  // place of socket_options_read_ahead), the addresses (taken while the
+  // connection is still connected; a checkpoint that finds it closed, by a
+  // reset say, or never connected, reads them again) and the buffer locks.
+  // Pause the socket with its reuse_addr too. Not owned; nullptr: read now.
+  const ReadAheadState* read_ahead = nullptr;
 };
+
+// What a checkpoint of a socket whose owner is stopped can read before the
+// pause, because only the owner could change it (ReadAhead()).
+struct ReadAheadState {
+  // The option table's values, as ReadSocketOptions() returns them.
+  std::vector<SocketOption> socket_options;
+  // getsockname() and getpeername() (peer empty: not connected).
+  SocketAddress local, peer;
+  // SO_REUSEADDR outside repair mode, for PausedSocket::Pause.
+  int reuse_addr = 0;
+  // SO_BUF_LOCK (which buffer sizes the application fixed); nullopt on a
+  // kernel without it. The sizes themselves the kernel tunes: a checkpoint
+  // reads them all the same.
+  std::optional<int> buffer_locks;
+};
+
+// Reads a ReadAheadState from a socket that is not paused. The socket is
+// only read.
+[[nodiscard]] absl::StatusOr<ReadAheadState> ReadAhead(
+    BorrowedFd fd, const sys::Sys& sys = sys::LinuxSys());
 
 // The option table's values (soccr/socket_options.h) that Checkpoint()
 // saves in ConnectionState::socket_options, read from a socket that is not

@@ -101,7 +101,12 @@ absl::StatusOr<PausedSocket> PausedSocket::Pause(BorrowedFd fd,
                             : "read SO_REUSEADDR",
                         reuse);
   }
-  const int reuse_addr = reuse.value;
+  return Pause(fd, reuse.value, sys);
+}
+
+absl::StatusOr<PausedSocket> PausedSocket::Pause(BorrowedFd fd, int reuse_addr,
+                                                 const sys::Sys& sys) {
+  const ErrorContext ctx("pause", fd);
   const sys::Result<void> r = sys.SetRepair(fd, sys::RepairMode::kOn);
   if (r.ok()) return PausedSocket(fd, &sys, nullptr, true, reuse_addr);
   switch (r.err) {

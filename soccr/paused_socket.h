@@ -98,6 +98,11 @@ class PausedSocket {
   [[nodiscard]] static absl::StatusOr<PausedSocket> Pause(
       BorrowedFd fd,
       const sys::Sys& sys ABSL_ATTRIBUTE_LIFETIME_BOUND = sys::LinuxSys());
+  // The same with SO_REUSEADDR read before (ReadAhead()), not read again:
+  // only while nothing can have changed it (the socket's owner stopped).
+  [[nodiscard]] static absl::StatusOr<PausedSocket> Pause(
+      BorrowedFd fd, int reuse_addr_read_ahead,
+      const sys::Sys& sys ABSL_ATTRIBUTE_LIFETIME_BOUND = sys::LinuxSys());
 
   PausedSocket(PausedSocket&& other) noexcept;
   PausedSocket& operator=(PausedSocket&& other) noexcept;

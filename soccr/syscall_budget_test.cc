@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
@@ -153,6 +154,121 @@ TEST_F(SyscallBudgetTest, OptionsReadAheadLeaveTheCheckpointOnlyTheBuffers) {
   socklen_t len = sizeof(reuse);
   ASSERT_EQ(getsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &reuse, &len), 0);
   EXPECT_EQ(reuse, 1);
+}
+
+// Everything a stopped owner's socket lets a migration read before its
+// downtime (ReadAhead: options, addresses, SO_REUSEADDR, buffer locks):
+// the pause then only enters repair mode, the checkpoint reads neither
+// address nor SO_BUF_LOCK, and the state is the one a full checkpoint
+// saves.
+TEST_F(SyscallBudgetTest, ReadAheadLeavesThePauseOneCallAndNoAddresses) {
+  absl::StatusOr<soccr::loopback::TcpPair> pair =
+      soccr::loopback::ConnectedPair(soccr::loopback::Family::kV4);
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  const BorrowedFd fd = pair->client.borrow();
+  const int one = 1;
+  ASSERT_EQ(setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)),
+            0);
+  const int sndbuf = 65536;
+  ASSERT_EQ(
+      setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+
+  absl::StatusOr<ReadAheadState> ahead = ReadAhead(fd);
+  ASSERT_TRUE(ahead.ok()) << ahead.status();
+  EXPECT_EQ(ahead->reuse_addr, 1);
+
+  absl::StatusOr<ConnectionState> full;
+  CountingSys full_calls;
+  {
+    absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd, full_calls);
+    ASSERT_TRUE(paused.ok()) << paused.status();
+    full = Checkpoint(*paused);
+    ASSERT_TRUE(full.ok()) << full.status();
+  }
+  // As a migration checkpoints: CheckCarriable() ran before (its
+  // getpeername() and sock_diag question are not in the count).
+  CheckpointOptions options_ahead;
+  options_ahead.check_carriable = false;
+  options_ahead.socket_options_read_ahead = &ahead->socket_options;
+  CountingSys options_calls;
+  uint64_t options_total = 0;
+  {
+    absl::StatusOr<PausedSocket> paused =
+        PausedSocket::Pause(fd, options_calls);
+    ASSERT_TRUE(paused.ok()) << paused.status();
+    ASSERT_TRUE(Checkpoint(*paused, options_ahead).ok());
+    options_total = options_calls.Total();  // before the resume's calls
+  }
+  CheckpointOptions all_ahead;
+  all_ahead.check_carriable = false;
+  all_ahead.read_ahead = &*ahead;
+  CountingSys calls;
+  absl::StatusOr<PausedSocket> paused =
+      PausedSocket::Pause(fd, ahead->reuse_addr, calls);
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  absl::StatusOr<ConnectionState> state = Checkpoint(*paused, all_ahead);
+  ASSERT_TRUE(state.ok()) << state.status();
+  // SO_REUSEADDR in the pause, getsockname, getpeername, SO_BUF_LOCK.
+  EXPECT_EQ(calls.Total(), options_total - 4) << calls.ToString();
+  EXPECT_EQ(calls.Count(Op::kGetSockName), 0u);
+  EXPECT_EQ(calls.Count(Op::kGetPeerName), 0u);
+  // (The sequence numbers, window and timestamp are the same too, but the
+  // timestamp clock runs between the two checkpoints.)
+  EXPECT_EQ(state->local, full->local);
+  EXPECT_EQ(state->peer, full->peer);
+  EXPECT_EQ(state->socket_options, full->socket_options);
+  EXPECT_EQ(state->buffers, full->buffers);
+  EXPECT_EQ(state->options, full->options);
+  EXPECT_EQ(state->outq_seq, full->outq_seq);
+  EXPECT_EQ(state->inq_seq, full->inq_seq);
+  EXPECT_TRUE(state->buffers->sndbuf_locked);
+  ASSERT_TRUE(std::move(*paused).Resume().ok());
+  int reuse = 0;
+  socklen_t len = sizeof(reuse);
+  ASSERT_EQ(getsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &reuse, &len), 0);
+  EXPECT_EQ(reuse, 1);
+}
+
+// Addresses read ahead of a connection that a reset closes before its
+// checkpoint are not taken: the kernel may have freed its port (a closed
+// socket is unhashed), so the checkpoint reads what the kernel has then,
+// as one without anything read ahead does.
+TEST_F(SyscallBudgetTest, ReadAheadOfAConnectionResetSinceIsReadAgain) {
+  absl::StatusOr<soccr::loopback::TcpPair> pair =
+      soccr::loopback::ConnectedPair(soccr::loopback::Family::kV4);
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  const BorrowedFd fd = pair->client.borrow();
+  absl::StatusOr<ReadAheadState> ahead = ReadAhead(fd);
+  ASSERT_TRUE(ahead.ok()) << ahead.status();
+  const struct linger abort_close = {1, 0};
+  ASSERT_EQ(setsockopt(pair->server.get(), SOL_SOCKET, SO_LINGER, &abort_close,
+                       sizeof(abort_close)),
+            0);
+  pair->server.reset();  // a reset to the client
+  absl::SleepFor(absl::Milliseconds(50));
+
+  absl::StatusOr<ConnectionState> plain;
+  {
+    absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd);
+    ASSERT_TRUE(paused.ok()) << paused.status();
+    plain = Checkpoint(*paused);
+  }
+  CheckpointOptions all_ahead;
+  all_ahead.read_ahead = &*ahead;
+  CountingSys calls;
+  absl::StatusOr<PausedSocket> paused =
+      PausedSocket::Pause(fd, ahead->reuse_addr, calls);
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  absl::StatusOr<ConnectionState> state = Checkpoint(*paused, all_ahead);
+  EXPECT_EQ(calls.Count(Op::kGetSockName), 1u) << calls.ToString();
+  ASSERT_EQ(state.ok(), plain.ok()) << state.status() << plain.status();
+  if (state.ok()) {
+    EXPECT_EQ(state->state, TcpState::kClose);
+    EXPECT_EQ(state->local, plain->local);
+    EXPECT_EQ(state->peer, plain->peer);
+  } else {
+    EXPECT_EQ(state.status(), plain.status());
+  }
 }
 
 // A destination whose address comes after the restore (a migration's):

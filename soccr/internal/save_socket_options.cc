@@ -18,8 +18,18 @@
 
 namespace soccr::internal {
 
+absl::StatusOr<std::optional<int>> ReadBufferLocks(const sys::Sys& sys,
+                                                   BorrowedFd fd,
+                                                   const ErrorContext& ctx) {
+  sys::Result<int> locks = sys.GetSockOptInt(fd, SOL_SOCKET, SO_BUF_LOCK);
+  if (locks.ok()) return std::optional<int>(locks.value);
+  if (locks.err == ENOPROTOOPT) return std::optional<int>();
+  return ctx.SysError("read SO_BUF_LOCK", locks);
+}
+
 absl::Status SaveSocketBuffers(const sys::Sys& sys, BorrowedFd fd,
-                               ConnectionState& s, const ErrorContext& ctx) {
+                               ConnectionState& s, const ErrorContext& ctx,
+                               const std::optional<int>* locks_read_ahead) {
   SocketBuffers b;
   SOCCR_ASSIGN_OR_RETURN(
       const int sndbuf,
@@ -31,12 +41,15 @@ absl::Status SaveSocketBuffers(const sys::Sys& sys, BorrowedFd fd,
                 sys.GetSockOptInt(fd, SOL_SOCKET, SO_RCVBUF)));
   b.sndbuf = static_cast<uint32_t>(sndbuf);
   b.rcvbuf = static_cast<uint32_t>(rcvbuf);
-  sys::Result<int> locks = sys.GetSockOptInt(fd, SOL_SOCKET, SO_BUF_LOCK);
-  if (locks.ok()) {
-    b.sndbuf_locked = (locks.value & 1) != 0;
-    b.rcvbuf_locked = (locks.value & 2) != 0;
-  } else if (locks.err != ENOPROTOOPT) {
-    return ctx.SysError("read SO_BUF_LOCK", locks);
+  std::optional<int> locks;
+  if (locks_read_ahead != nullptr) {
+    locks = *locks_read_ahead;
+  } else {
+    SOCCR_ASSIGN_OR_RETURN(locks, ReadBufferLocks(sys, fd, ctx));
+  }
+  if (locks.has_value()) {
+    b.sndbuf_locked = (*locks & 1) != 0;
+    b.rcvbuf_locked = (*locks & 2) != 0;
   }
   s.buffers = b;
   return absl::OkStatus();

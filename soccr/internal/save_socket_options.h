@@ -29,11 +29,18 @@ namespace soccr::internal {
                                              ConnectionState& s,
                                              const ErrorContext& ctx);
 
-// Sets s.buffers only: the sizes and locks, which the kernel itself
-// changes (buffer autotuning) while a connection runs.
-[[nodiscard]] absl::Status SaveSocketBuffers(const sys::Sys& sys, BorrowedFd fd,
-                                             ConnectionState& s,
-                                             const ErrorContext& ctx);
+// Sets s.buffers only: the sizes, which the kernel itself changes (buffer
+// autotuning) while a connection runs, and the locks (SO_BUF_LOCK), which
+// only the application changes: `locks_read_ahead` if not null (what
+// ReadBufferLocks() gave earlier), read now otherwise.
+[[nodiscard]] absl::Status SaveSocketBuffers(
+    const sys::Sys& sys, BorrowedFd fd, ConnectionState& s,
+    const ErrorContext& ctx,
+    const std::optional<int>* locks_read_ahead = nullptr);
+
+// SO_BUF_LOCK; nullopt on a kernel without it (ENOPROTOOPT).
+[[nodiscard]] absl::StatusOr<std::optional<int>> ReadBufferLocks(
+    const sys::Sys& sys, BorrowedFd fd, const ErrorContext& ctx);
 
 // The option table's part of SaveSocketOptions for a socket of `family`:
 // what only the socket's owner changes.

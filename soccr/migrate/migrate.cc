@@ -238,19 +238,20 @@ absl::StatusOr<SendReport> SourceMove::Run() {
 
   // What no restore can carry (TCP-MD5/AO keys, kTLS) is refused now,
   // while nothing is paused, rather than by each checkpoint inside the
-  // downtime, and the socket options are read now for the same reason
-  // (the owner is stopped: nothing adds keys or sets options meanwhile;
-  // the buffer sizes, which the kernel tunes itself, are still read by
-  // the checkpoints).
+  // downtime, and the socket options, the addresses, SO_REUSEADDR and the
+  // buffer locks are read now for the same reason (ReadAhead(): the owner
+  // is stopped, so nothing adds keys, sets options or reconnects
+  // meanwhile; the buffer sizes, which the kernel tunes itself, are still
+  // read by the checkpoints, as are the addresses of a connection a reset
+  // has closed since).
   std::vector<absl::Status> carriable(taken_.size());
-  std::vector<std::vector<SocketOption>> options(taken_.size());
+  std::vector<ReadAheadState> ahead(taken_.size());
   ForEachConnection(taken_.size(), {}, [&](size_t i) {
     carriable[i] = CheckCarriable(taken_[i].copy.borrow());
     if (!carriable[i].ok()) return;
-    absl::StatusOr<std::vector<SocketOption>> o =
-        ReadSocketOptions(taken_[i].copy.borrow());
+    absl::StatusOr<ReadAheadState> o = ReadAhead(taken_[i].copy.borrow());
     if (o.ok()) {
-      options[i] = *std::move(o);
+      ahead[i] = *std::move(o);
     } else {
       carriable[i] = o.status();
     }
@@ -362,8 +363,8 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   for (size_t start = 0; start < n; start += chunk) {
     const absl::Time t0 = absl::Now();
     const size_t len = std::min(chunk, n - start);
-    checkpointing_options.socket_options_read_ahead =
-        absl::MakeConstSpan(options).subspan(start, len);
+    checkpointing_options.read_ahead =
+        absl::MakeConstSpan(ahead).subspan(start, len);
     std::vector<absl::StatusOr<PausedCheckpoint>> part =
         CheckpointMany(absl::MakeConstSpan(borrowed).subspan(start, len),
                        checkpointing_options);
