@@ -199,6 +199,19 @@ TEST_F(SyscallBudgetTest, ReadAheadLeavesThePauseOneCallAndNoAddresses) {
     ASSERT_TRUE(Checkpoint(*paused, options_ahead).ok());
     options_total = options_calls.Total();  // before the resume's calls
   }
+  {
+    // With the carriable checks too (their sock_diag question takes the
+    // local address read ahead).
+    CheckpointOptions checked;
+    checked.read_ahead = &*ahead;
+    absl::StatusOr<PausedSocket> paused =
+        PausedSocket::Pause(fd, ahead->reuse_addr);
+    ASSERT_TRUE(paused.ok()) << paused.status();
+    absl::StatusOr<ConnectionState> state = Checkpoint(*paused, checked);
+    ASSERT_TRUE(state.ok()) << state.status();
+    EXPECT_EQ(state->local, full->local);
+    EXPECT_EQ(state->peer, full->peer);
+  }
   CheckpointOptions all_ahead;
   all_ahead.check_carriable = false;
   all_ahead.read_ahead = &*ahead;
