@@ -24,7 +24,7 @@ class ColdTimer {
   void Start();
   void Stop(benchmark::State& state);
   // An iteration timed elsewhere (in a child process).
-  void Add(benchmark::State& state, double wall, double cpu);
+  void Add(benchmark::State& state, double wall, double cpu, double faults);
   void Report(benchmark::State& state, size_t bytes) const;
 
  private:
@@ -32,6 +32,8 @@ class ColdTimer {
   double cpu_start_ = 0;
   double wall_ = 0;
   double cpu_ = 0;
+  double faults_start_ = 0;
+  double faults_ = 0;  // minor page faults of the timed stretches
 };
 
 // A new pair in the large-buffer namespace whose client has `bytes` in one

@@ -51,6 +51,7 @@
 namespace soccr::bench {
 
 void ColdTimer::Start() {
+  faults_start_ = ThreadMinorFaults();
   wall_start_ = WallSeconds();
   cpu_start_ = ThreadCpuSeconds();
 }
@@ -58,13 +59,16 @@ void ColdTimer::Start() {
 void ColdTimer::Stop(benchmark::State& state) {
   const double wall = WallSeconds() - wall_start_;
   cpu_ += ThreadCpuSeconds() - cpu_start_;
+  faults_ += ThreadMinorFaults() - faults_start_;
   wall_ += wall;
   state.SetIterationTime(wall);
 }
 
-void ColdTimer::Add(benchmark::State& state, double wall, double cpu) {
+void ColdTimer::Add(benchmark::State& state, double wall, double cpu,
+                    double faults) {
   wall_ += wall;
   cpu_ += cpu;
+  faults_ += faults;
   state.SetIterationTime(wall);
 }
 
@@ -73,6 +77,10 @@ void ColdTimer::Report(benchmark::State& state, size_t bytes) const {
       static_cast<double>(state.iterations()) * static_cast<double>(bytes);
   state.SetBytesProcessed(static_cast<int64_t>(total));
   if (cpu_ > 0) state.counters["cpu_bytes_per_second"] = total / cpu_;
+  if (state.iterations() > 0) {
+    state.counters["minor_faults"] =
+        faults_ / static_cast<double>(state.iterations());
+  }
 }
 
 absl::StatusOr<SilentPair> PeerFilledPair(Queue queue, size_t bytes) {
@@ -318,7 +326,7 @@ void BM_CColdRestore(benchmark::State& state, Queue queue) {
 // Runs this binary again as a fresh process that checkpoints `fd` once
 // (RunFirstCheckpoint below) and returns its wall-clock and CPU seconds.
 absl::Status FirstCheckpointInChild(int fd, bool c_api, double* wall,
-                                    double* cpu) {
+                                    double* cpu, double* faults) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0)
     return absl::ErrnoToStatus(errno, "pipe");
@@ -355,8 +363,8 @@ absl::Status FirstCheckpointInChild(int fd, bool c_api, double* wall,
         "the --first-checkpoint child failed (status ", status, "): ", answer));
   }
   std::vector<std::string> parts = absl::StrSplit(answer, ' ');
-  if (parts.size() != 2 || !absl::SimpleAtod(parts[0], wall) ||
-      !absl::SimpleAtod(parts[1], cpu)) {
+  if (parts.size() != 3 || !absl::SimpleAtod(parts[0], wall) ||
+      !absl::SimpleAtod(parts[1], cpu) || !absl::SimpleAtod(parts[2], faults)) {
     return absl::InternalError(absl::StrCat("child said: ", answer));
   }
   return absl::OkStatus();
@@ -374,13 +382,14 @@ void BM_FirstCheckpoint(benchmark::State& state, Queue queue, bool c_api) {
     }
     double wall = 0;
     double cpu = 0;
-    if (absl::Status st =
-            FirstCheckpointInChild(pair->client.get(), c_api, &wall, &cpu);
+    double faults = 0;
+    if (absl::Status st = FirstCheckpointInChild(pair->client.get(), c_api,
+                                                 &wall, &cpu, &faults);
         !st.ok()) {
       state.SkipWithError(st.ToString().c_str());
       break;
     }
-    timer.Add(state, wall, cpu);
+    timer.Add(state, wall, cpu, faults);
   }
   timer.Report(state, bytes);
 }
@@ -398,6 +407,7 @@ int RunFirstCheckpoint(int argc, char** argv) {
   const bool c_api = strcmp(argv[3], "c") == 0;
   std::string answer;
   size_t got = 0;
+  const double faults_start = ThreadMinorFaults();
   const double wall_start = WallSeconds();
   const double cpu_start = ThreadCpuSeconds();
   if (c_api) {
@@ -412,12 +422,13 @@ int RunFirstCheckpoint(int argc, char** argv) {
     }
     const double wall = WallSeconds() - wall_start;
     const double cpu = ThreadCpuSeconds() - cpu_start;
+    const double faults = ThreadMinorFaults() - faults_start;
     if (h != nullptr) libsoccr_resume(h);
     if (n < 0 || c.inq == nullptr || c.outq == nullptr) {
       answer = "libsoccr checkpoint failed";
     } else {
       got = c.data.inq_len + c.data.outq_len;
-      answer = absl::StrCat(wall, " ", cpu);
+      answer = absl::StrCat(wall, " ", cpu, " ", faults);
     }
   } else {
     absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(BorrowedFd(fd));
@@ -426,11 +437,12 @@ int RunFirstCheckpoint(int argc, char** argv) {
                     : absl::StatusOr<ConnectionState>(paused.status());
     const double wall = WallSeconds() - wall_start;
     const double cpu = ThreadCpuSeconds() - cpu_start;
+    const double faults = ThreadMinorFaults() - faults_start;
     if (!s.ok()) {
       answer = s.status().ToString();
     } else {
       got = QueuedBytes(*s);
-      answer = absl::StrCat(wall, " ", cpu);
+      answer = absl::StrCat(wall, " ", cpu, " ", faults);
     }
   }
   const bool ok = got > 0;

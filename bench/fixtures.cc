@@ -275,6 +275,12 @@ double CpuSeconds(clockid_t clock) {
 }  // namespace
 
 double ThreadCpuSeconds() { return CpuSeconds(CLOCK_THREAD_CPUTIME_ID); }
+
+double ThreadMinorFaults() {
+  struct rusage ru = {};
+  if (::getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
+  return static_cast<double>(ru.ru_minflt);
+}
 double ProcessCpuSeconds() { return CpuSeconds(CLOCK_PROCESS_CPUTIME_ID); }
 double WallSeconds() { return CpuSeconds(CLOCK_MONOTONIC); }
 

@@ -119,6 +119,9 @@ ConnectionState WithSentQueue(const ConnectionState& base,
 // CPU time of the calling thread, and of all the process's threads,
 // kernel time included.
 double ThreadCpuSeconds();
+// Minor page faults of the calling thread so far (getrusage RUSAGE_THREAD):
+// pages the kernel allocated (and zeroed) on first touch.
+double ThreadMinorFaults();
 double ProcessCpuSeconds();
 // Wall-clock time (CLOCK_MONOTONIC), for the cold benchmarks' headline.
 double WallSeconds();
