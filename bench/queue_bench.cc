@@ -149,59 +149,44 @@ void BM_CheckpointReused(benchmark::State& state, Queue queue) {
   SetBytes(state, bytes);
 }
 
-// The kernel's copy of one queue (recv with MSG_PEEK in repair mode) into a
-// buffer that is reused, so already faulted in.
-void BM_PeekWarm(benchmark::State& state, Queue queue) {
-  const size_t bytes = static_cast<size_t>(state.range(0));
+// The cached pair's client for `queue` and `bytes`, paused, with that
+// queue selected (TCP_REPAIR_QUEUE) for peeking.
+absl::StatusOr<PausedSocket> PausedWithQueue(Queue queue, size_t bytes) {
   absl::StatusOr<const loopback::TcpPair*> pair = Cache().Get(queue, bytes);
-  if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
-  const BorrowedFd fd = (*pair)->client.borrow();
-  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd);
-  if (!paused.ok()) {
-    return state.SkipWithError(paused.status().ToString().c_str());
-  }
-  const sys::Sys& sys = sys::LinuxSys();
-  if (!sys.SetRepairQueue(fd, queue == Queue::kRecv ? sys::RepairQueue::kRecv
-                                                    : sys::RepairQueue::kSend)
+  if (!pair.ok()) return pair.status();
+  absl::StatusOr<PausedSocket> paused =
+      PausedSocket::Pause((*pair)->client.borrow());
+  if (!paused.ok()) return paused.status();
+  if (!sys::LinuxSys()
+           .SetRepairQueue(paused->fd(), queue == Queue::kRecv
+                                             ? sys::RepairQueue::kRecv
+                                             : sys::RepairQueue::kSend)
            .ok()) {
-    return state.SkipWithError("setsockopt(TCP_REPAIR_QUEUE) failed");
+    return absl::InternalError("setsockopt(TCP_REPAIR_QUEUE) failed");
   }
-  std::vector<uint8_t> buf(bytes + 1, 0);
-  for (auto _ : state) {
-    const sys::Result<size_t> r = sys.Peek(fd, absl::MakeSpan(buf));
-    if (!r.ok() || r.value != bytes) {
-      state.SkipWithError(
-          absl::StrCat("peek returned ", r.value, " errno ", r.err).c_str());
-      break;
-    }
-    benchmark::DoNotOptimize(buf.data());
-  }
-  SetBytes(state, bytes);
+  return paused;
 }
 
-// The kernel's copy of the receive queue into fresh memory: a new
-// QueueBytes::Allocate buffer each time (as a checkpoint's), faulted in by
-// the copy itself, and released. PeekWarm + FreshBuffer apart, this is
-// their sum as the kernel does it, without the rest of a checkpoint.
-void BM_PeekFreshRecv(benchmark::State& state) {
+// The kernel's copy of one queue (recv with MSG_PEEK in repair mode):
+// PeekWarm* into a buffer that is reused, so already faulted in;
+// PeekFreshRecv into a new QueueBytes::Allocate buffer each time (as a
+// checkpoint's), faulted in by the copy itself, and released: PeekWarm
+// and FreshBuffer together as the kernel does them, without the rest of a
+// checkpoint.
+void BM_Peek(benchmark::State& state, Queue queue, bool fresh) {
   const size_t bytes = static_cast<size_t>(state.range(0));
-  absl::StatusOr<const loopback::TcpPair*> pair =
-      Cache().Get(Queue::kRecv, bytes);
-  if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
-  const BorrowedFd fd = (*pair)->client.borrow();
-  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd);
+  absl::StatusOr<PausedSocket> paused = PausedWithQueue(queue, bytes);
   if (!paused.ok()) {
     return state.SkipWithError(paused.status().ToString().c_str());
   }
   const sys::Sys& sys = sys::LinuxSys();
-  if (!sys.SetRepairQueue(fd, sys::RepairQueue::kRecv).ok()) {
-    return state.SkipWithError("setsockopt(TCP_REPAIR_QUEUE) failed");
-  }
+  std::vector<uint8_t> warm(fresh ? 0 : bytes + 1, 0);
   for (auto _ : state) {
-    uint8_t* buf = nullptr;
-    QueueBytes q = QueueBytes::Allocate(bytes + 1, &buf);
+    uint8_t* buf = warm.data();
+    QueueBytes q;
+    if (fresh) q = QueueBytes::Allocate(bytes + 1, &buf);
     const sys::Result<size_t> r =
-        sys.Peek(fd, absl::Span<uint8_t>(buf, bytes + 1));
+        sys.Peek(paused->fd(), absl::Span<uint8_t>(buf, bytes + 1));
     if (!r.ok() || r.value != bytes) {
       state.SkipWithError(
           absl::StrCat("peek returned ", r.value, " errno ", r.err).c_str());
@@ -270,18 +255,12 @@ void BM_PeekRecvTail(benchmark::State& state) {
   constexpr size_t kTail = 64 << 10;
   const size_t bytes = static_cast<size_t>(state.range(0));
   if (bytes < kTail) return state.SkipWithError("queue smaller than the tail");
-  absl::StatusOr<const loopback::TcpPair*> pair =
-      Cache().Get(Queue::kRecv, bytes);
-  if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
-  const BorrowedFd fd = (*pair)->client.borrow();
-  absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd);
+  absl::StatusOr<PausedSocket> paused = PausedWithQueue(Queue::kRecv, bytes);
   if (!paused.ok()) {
     return state.SkipWithError(paused.status().ToString().c_str());
   }
+  const BorrowedFd fd = paused->fd();
   const sys::Sys& sys = sys::LinuxSys();
-  if (!sys.SetRepairQueue(fd, sys::RepairQueue::kRecv).ok()) {
-    return state.SkipWithError("setsockopt(TCP_REPAIR_QUEUE) failed");
-  }
   const int offset = static_cast<int>(bytes - kTail);
   if (!sys.SetSockOptInt(fd, SOL_SOCKET, SO_PEEK_OFF, offset).ok()) {
     return state.SkipWithError("SO_PEEK_OFF is not supported for TCP here");
@@ -388,10 +367,12 @@ void RegisterQueueBenchmarks(const Config& config) {
           BM_CheckpointReused, q)
           ->Arg(n);
       benchmark::RegisterBenchmark(
-          absl::StrCat("PeekWarm", QueueName(q)).c_str(), BM_PeekWarm, q)
+          absl::StrCat("PeekWarm", QueueName(q)).c_str(), BM_Peek, q, false)
           ->Arg(n);
       if (q == Queue::kRecv) {
-        benchmark::RegisterBenchmark("PeekFreshRecv", BM_PeekFreshRecv)->Arg(n);
+        benchmark::RegisterBenchmark("PeekFreshRecv", BM_Peek, Queue::kRecv,
+                                     true)
+            ->Arg(n);
         benchmark::RegisterBenchmark("PeekRecvTail", BM_PeekRecvTail)->Arg(n);
       }
     }
