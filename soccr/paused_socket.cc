@@ -236,7 +236,7 @@ RestoredSocket::~RestoredSocket() { paused_.Disarm(); }
 
 absl::StatusOr<OwnedFd> RestoredSocket::Resume(
     const ResumeOptions& options) && {
-  if (absl::Status s = paused_.ResumeImpl(options); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(paused_.ResumeImpl(options));
   paused_.Disarm();
   return std::move(fd_);
 }

@@ -26,6 +26,7 @@
 #include "soccr/loopback/private_netns.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
+#include "soccr/status_macros.h"
 #include "tools/image_file.h"
 #include "tools/restore_command.h"
 
@@ -165,7 +166,7 @@ absl::StatusOr<DemoReport> RunDemo(const DemoOptions& options,
                      kMaxBytes, " (1 GiB)"));
   }
   const size_t bytes = options.bytes;
-  if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(loopback::EnterPrivateNetns());
   // Buffers that hold each whole stream, so that the queues can be full
   // mid-stream (raised in this namespace only; see private_netns.h).
   const int64_t buffers =
@@ -218,7 +219,7 @@ absl::StatusOr<DemoReport> RunDemo(const DemoOptions& options,
       loopback::WriteSome(pair->client.borrow(), up);
   if (!up_written.ok()) return up_written.status();
   for (BorrowedFd fd : {pair->server.borrow(), pair->client.borrow()}) {
-    if (absl::Status s = loopback::WaitNothingInFlight(fd); !s.ok()) return s;
+    SOCCR_RETURN_IF_ERROR(loopback::WaitNothingInFlight(fd));
   }
 
   // Checkpoint into the image file, then close the original silently.

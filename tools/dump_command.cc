@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "soccr/image/stream.h"
 #include "soccr/soccr.h"
+#include "soccr/status_macros.h"
 #include "tools/image_file.h"
 #include "tools/pidfd.h"
 
@@ -28,7 +29,7 @@ absl::StatusOr<DumpResult> DumpConnection(const DumpOptions& options,
       absl::StrCat("fd ", options.fd, " of process ", options.pid);
   absl::StatusOr<OwnedFd> copy = TakeDescriptor(options.pid, options.fd);
   if (!copy.ok()) return copy.status();
-  if (absl::Status s = CheckTcpSocket(copy->borrow(), what); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(CheckTcpSocket(copy->borrow(), what));
 
   DumpResult result;
   progress.Step(absl::StrCat("pausing ", what));

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "soccr/fd.h"
 #include "soccr/image/image.h"
+#include "soccr/status_macros.h"
 
 namespace soccr::tools {
 namespace {
@@ -169,10 +170,10 @@ absl::StatusOr<ImageFile> ImageFile::Read(const std::string& path,
       return absl::InternalError(
           absl::StrCat(path, ": the image header check wants no progress"));
     }
-    if (absl::Status s = read_to(*more); !s.ok()) return s;
+    SOCCR_RETURN_IF_ERROR(read_to(*more));
   }
   if (size >= (8u << 20)) progress.Step(absl::StrCat("reading ", path));
-  if (absl::Status s = read_to(size); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(read_to(size));
   uint8_t extra;
   const ssize_t more = ::read(fd.get(), &extra, 1);
   if (more < 0) return absl::ErrnoToStatus(errno, absl::StrCat("read ", path));

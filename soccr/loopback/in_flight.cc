@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "soccr/checkpoint.h"
 #include "soccr/paused_socket.h"
+#include "soccr/status_macros.h"
 
 namespace soccr::loopback {
 namespace {
@@ -72,18 +73,16 @@ absl::Status WaitOnlyFinInFlight(BorrowedFd fd) {
 // server's FIN then crosses it and the client acknowledges that.
 absl::Status FinDroppedByServer(BorrowedFd client, BorrowedFd server,
                                 bool closing) {
-  if (absl::Status s = DropIncomingFin(server); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(DropIncomingFin(server));
   if (::shutdown(client.get(), SHUT_WR) != 0) {
     return absl::ErrnoToStatus(errno, "shutdown(client)");
   }
-  if (absl::Status s = WaitOnlyFinInFlight(client); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(WaitOnlyFinInFlight(client));
   if (!closing) return absl::OkStatus();
   if (::shutdown(server.get(), SHUT_WR) != 0) {
     return absl::ErrnoToStatus(errno, "shutdown(server)");
   }
-  if (absl::Status s = WaitTcpState(client, N(TcpState::kClosing)); !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(WaitTcpState(client, N(TcpState::kClosing)));
   return WaitTcpState(server, N(TcpState::kFinWait2));
 }
 
@@ -124,8 +123,8 @@ absl::StatusOr<InFlightConnection> MakeInFlight(const InFlightSpec& spec) {
   // so it has acknowledged all of it.
   const size_t before = spec.bytes + (64 << 10);
   const std::string written = Pattern(before, kStreamSeed);
-  if (absl::Status s = Exchange(client, server, written); !s.ok()) return s;
-  if (absl::Status s = WaitNothingInFlight(client); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(Exchange(client, server, written));
+  SOCCR_RETURN_IF_ERROR(WaitNothingInFlight(client));
 
   InFlightConnection c;
   c.fin = fin;
@@ -139,23 +138,21 @@ absl::StatusOr<InFlightConnection> MakeInFlight(const InFlightSpec& spec) {
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = WaitNothingInFlight(server); !s.ok()) return s;
+    SOCCR_RETURN_IF_ERROR(WaitNothingInFlight(server));
   }
   const bool closing = spec.state == TcpState::kClosing;
   if (fin && (!peer_has_fin || closing)) {
     // Our FIN is sent and dropped at the server (for CLOSING the server's
     // FIN crosses it and is acknowledged).
-    if (absl::Status s = FinDroppedByServer(client, server, closing); !s.ok()) {
-      return s;
-    }
+    SOCCR_RETURN_IF_ERROR(FinDroppedByServer(client, server, closing));
     c.server_drops_fin = true;
   }
   if (peer_has_fin) {
     // The server gets our FIN (for CLOSING, the client's retransmission of
     // it); its ACK is dropped at the client.
-    if (absl::Status s = DropIncoming(client); !s.ok()) return s;
+    SOCCR_RETURN_IF_ERROR(DropIncoming(client));
     if (closing) {
-      if (absl::Status s = AcceptIncoming(server); !s.ok()) return s;
+      SOCCR_RETURN_IF_ERROR(AcceptIncoming(server));
       c.server_drops_fin = false;
     } else if (::shutdown(client.get(), SHUT_WR) != 0) {
       return absl::ErrnoToStatus(errno, "shutdown(client)");

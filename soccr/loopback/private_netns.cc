@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "soccr/fd.h"
+#include "soccr/status_macros.h"
 
 namespace soccr::loopback {
 namespace {
@@ -68,7 +69,7 @@ absl::Status BringLoopbackUp() {
 }  // namespace
 
 absl::Status EnterPrivateNetns() {
-  if (absl::Status s = EnterUserNamespaceOnce(); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(EnterUserNamespaceOnce());
   if (::unshare(CLONE_NEWNET) != 0) {
     return absl::ErrnoToStatus(errno, "unshare(CLONE_NEWNET)");
   }
@@ -95,7 +96,7 @@ absl::Status SetLoopbackMtu(int mtu) {
 absl::Status RaiseTcpBuffers(int64_t initial_bytes, int64_t max_bytes) {
   const std::string value =
       absl::StrCat("4096 ", initial_bytes, " ", max_bytes);
-  if (absl::Status s = SetSysctl("net/ipv4/tcp_rmem", value); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(SetSysctl("net/ipv4/tcp_rmem", value));
   return SetSysctl("net/ipv4/tcp_wmem", value);
 }
 

@@ -29,6 +29,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "soccr/fd.h"
+#include "soccr/status_macros.h"
 
 namespace soccr {
 namespace {
@@ -291,7 +292,7 @@ absl::Status AnnounceAddress(const InterfaceAddress& address,
 
 absl::Status TakeAddress(const InterfaceAddress& address,
                          absl::string_view dev) {
-  if (absl::Status s = AddAddress(address, dev); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(AddAddress(address, dev));
   absl::Status s = AnnounceAddress(address, dev);
   if (!s.ok()) (void)RemoveAddress(address, dev);
   return s;

@@ -31,6 +31,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "soccr/netlock/nft_socket.h"
+#include "soccr/status_macros.h"
 
 namespace soccr {
 namespace {
@@ -486,7 +487,7 @@ absl::Status DeleteTable(NftSocket& sock, const std::string& table,
 
 // Deletes the lock's table through `sock`, or a new socket if null.
 absl::Status UnlockWith(NftSocket* sock, absl::string_view id) {
-  if (absl::Status s = CheckId(id); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(CheckId(id));
   std::optional<NftSocket> own;
   if (sock == nullptr) {
     absl::StatusOr<NftSocket> opened = NftSocket::Open();
@@ -517,7 +518,7 @@ absl::StatusOr<NetworkLock> NetworkLock::Create(
     LockScope scope, absl::Span<const ConnectionKey> keys,
     const LockOptions& options, bool staged) {
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (absl::Status s = CheckKey(keys[i], i); !s.ok()) return s;
+    SOCCR_RETURN_IF_ERROR(CheckKey(keys[i], i));
   }
   if (options.note.size() > kMaxNote ||
       !std::all_of(options.note.begin(), options.note.end(),
@@ -617,9 +618,7 @@ absl::Status CheckConnectionScope(absl::Span<const ConnectionKey> connections,
 
 absl::StatusOr<NetworkLock> NetworkLock::StageConnections(
     absl::Span<const ConnectionKey> connections, const LockOptions& options) {
-  if (absl::Status s = CheckConnectionScope(connections, options); !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(CheckConnectionScope(connections, options));
   return Create(LockScope::kConnections, connections, options,
                 /*staged=*/true);
 }
@@ -640,9 +639,7 @@ absl::Status NetworkLock::Activate() {
 
 absl::StatusOr<NetworkLock> NetworkLock::LockConnections(
     absl::Span<const ConnectionKey> connections, const LockOptions& options) {
-  if (absl::Status s = CheckConnectionScope(connections, options); !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(CheckConnectionScope(connections, options));
   return Create(LockScope::kConnections, connections, options,
                 /*staged=*/false);
 }
@@ -689,7 +686,7 @@ absl::StatusOr<std::vector<LockInfo>> NetworkLock::List() {
 }
 
 absl::StatusOr<NetworkLock> NetworkLock::Find(absl::string_view id) {
-  if (absl::Status s = CheckId(id); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(CheckId(id));
   absl::StatusOr<std::vector<LockInfo>> all = List();
   if (!all.ok()) return all.status();
   for (LockInfo& info : *all) {

@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "soccr/repair_helper/protocol.h"
+#include "soccr/status_macros.h"
 
 namespace soccr::repair_helper {
 namespace {
@@ -290,7 +291,7 @@ absl::Status ConnectAndServe(const std::string& path, Policy policy) {
               sizeof(*addr)) != 0) {
     return Errno(errno, absl::StrCat("connect(", path, ")"));
   }
-  if (absl::Status s = CheckPeer(conn.borrow(), policy); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(CheckPeer(conn.borrow(), policy));
   return ServeConnection(conn.borrow(), policy);
 }
 

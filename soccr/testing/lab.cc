@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "soccr/status_macros.h"
 
 extern char** environ;
 
@@ -164,7 +165,7 @@ absl::StatusOr<Host*> Lab::AddHost(absl::string_view name,
       {"ip", "link", "set", near, "master", "br0", "up"},
   };
   for (const auto& cmd : here) {
-    if (absl::Status s = RunCommand(cmd); !s.ok()) return s;
+    SOCCR_RETURN_IF_ERROR(RunCommand(cmd));
   }
   std::vector<std::vector<std::string>> there = {
       {"ip", "link", "set", "lo", "up"},
@@ -180,7 +181,7 @@ absl::StatusOr<Host*> Lab::AddHost(absl::string_view name,
     there.push_back(cmd);
   }
   for (const auto& cmd : there) {
-    if (absl::Status s = host->Run(cmd); !s.ok()) return s;
+    SOCCR_RETURN_IF_ERROR(host->Run(cmd));
   }
   return host;
 }

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "soccr/fd.h"
 #include "soccr/loopback/private_netns.h"
+#include "soccr/status_macros.h"
 
 namespace soccr::repair_helper::testing {
 namespace {
@@ -70,7 +71,7 @@ int StopHelper() {
 }
 
 absl::Status EnterUnprivilegedWithHelper(const std::string& helper_binary) {
-  if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(loopback::EnterPrivateNetns());
   std::string binary = helper_binary;
   if (binary.empty()) {
     char cwd[4096];
@@ -119,15 +120,9 @@ absl::Status EnterUnprivilegedWithHelper(const std::string& helper_binary) {
   if (unshare(CLONE_NEWUSER) != 0) {
     return absl::ErrnoToStatus(errno, "unshare(CLONE_NEWUSER)");
   }
-  if (absl::Status s = WriteFile("/proc/self/setgroups", "deny"); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = WriteFile("/proc/self/uid_map", "0 0 1"); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = WriteFile("/proc/self/gid_map", "0 0 1"); !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(WriteFile("/proc/self/setgroups", "deny"));
+  SOCCR_RETURN_IF_ERROR(WriteFile("/proc/self/uid_map", "0 0 1"));
+  SOCCR_RETURN_IF_ERROR(WriteFile("/proc/self/gid_map", "0 0 1"));
   // Check it: repair mode must now be out of reach.
   const OwnedFd probe(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const int on = 1;
