@@ -46,6 +46,7 @@
 #include "soccr/checkpoint.h"
 #include "soccr/paused_socket.h"
 #include "soccr/restore.h"
+#include "soccr/status_macros.h"
 #include "soccr_c/soccr.h"
 
 namespace soccr::bench {
@@ -84,7 +85,7 @@ void ColdTimer::Report(benchmark::State& state, size_t bytes) const {
 }
 
 absl::StatusOr<SilentPair> PeerFilledPair(Queue queue, size_t bytes) {
-  if (absl::Status s = UseLargeBufferNamespace(); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(UseLargeBufferNamespace());
   absl::StatusOr<loopback::TcpPair> p =
       queue == Queue::kRecv ? PairWithRecvQueue(PatternBytes(bytes))
                             : PairWithSendQueue(PatternBytes(bytes));

@@ -17,6 +17,7 @@
 #include "soccr/checkpoint.h"
 #include "soccr/loopback/private_netns.h"
 #include "soccr/paused_socket.h"
+#include "soccr/status_macros.h"
 
 namespace soccr::bench {
 namespace {
@@ -77,7 +78,7 @@ absl::Status Use(const OwnedFd& netns, absl::string_view name) {
 absl::Status EnterBenchmarkNamespace() {
   for (OwnedFd* netns : {&DefaultNetns(), &RestoreTargetNetns(),
                          &InFlightNetns(), &LargeBufferNetns()}) {
-    if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
+    SOCCR_RETURN_IF_ERROR(loopback::EnterPrivateNetns());
     if (absl::Status s = loopback::SetSysctl("net/core/somaxconn", "65535");
         !s.ok()) {
       return s;
@@ -123,7 +124,7 @@ absl::Status UseInFlightNamespace() {
 
 absl::StatusOr<const loopback::TcpPair*> PairCache::Get(Queue queue,
                                                         size_t bytes) {
-  if (absl::Status s = UseLargeBufferNamespace(); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(UseLargeBufferNamespace());
   if (pair_.has_value() && queue_ == queue && bytes_ == bytes) {
     return &*pair_;
   }
@@ -189,9 +190,7 @@ absl::StatusOr<loopback::TcpPair> PairWithSendQueue(absl::string_view data) {
   // server that merely reads nothing is not enough: when it collapses its
   // receive queue to save memory its window reopens, and the client's queue
   // shrinks under the benchmark.)
-  if (absl::Status s = loopback::DropIncoming(pair->server.borrow()); !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(loopback::DropIncoming(pair->server.borrow()));
   const BorrowedFd client = pair->client.borrow();
   absl::StatusOr<size_t> n = loopback::WriteSome(client, data);
   if (!n.ok()) return n.status();

@@ -52,6 +52,7 @@
 #include "soccr/image/stream.h"
 #include "soccr/paused_socket.h"
 #include "soccr/restore.h"
+#include "soccr/status_macros.h"
 
 namespace soccr::bench {
 namespace {
@@ -87,7 +88,7 @@ absl::StatusOr<ConnectionState> ReadInPlace(BorrowedFd file) {
 
 // The state of a closed idle connection with `bytes` in its receive queue.
 absl::StatusOr<ConnectionState> StateWithRecvQueue(size_t bytes) {
-  if (absl::Status s = UseLargeBufferNamespace(); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(UseLargeBufferNamespace());
   absl::StatusOr<RestorableConnection> conn = MakeRestorableConnection();
   if (!conn.ok()) return conn.status();
   return WithRecvQueue(conn->state, PatternBytes(bytes));

@@ -42,6 +42,7 @@
 #include "soccr/loopback/private_netns.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
+#include "soccr/status_macros.h"
 #include "soccr/tcp_state.h"
 #include "soccr/testing/lab.h"
 
@@ -65,7 +66,7 @@ struct VethLab {
 };
 
 absl::StatusOr<VethLab*> MakeVethLab() {
-  if (absl::Status s = UseInFlightNamespace(); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(UseInFlightNamespace());
   absl::StatusOr<Lab> lab = Lab::Create();
   if (!lab.ok()) return lab.status();
   auto v = std::make_unique<VethLab>(VethLab{*std::move(lab)});
@@ -158,7 +159,7 @@ absl::Status ResumeOnce(size_t bytes, PeerHas peer_has, bool probe, Link link,
   if (!c.ok()) return c.status();
   absl::StatusOr<RestoredSocket> restored = Restore(c->state);
   if (!restored.ok()) return restored.status();
-  if (absl::Status s = c->ReleasePeer(); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(c->ReleasePeer());
   ResumeOptions options;
   if (!probe) options.in_flight_probe_timeout = absl::ZeroDuration();
   // With our FIN in flight the application can send nothing more: the
@@ -168,9 +169,7 @@ absl::Status ResumeOnce(size_t bytes, PeerHas peer_has, bool probe, Link link,
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<OwnedFd> fd = std::move(*restored).Resume(options);
   if (!fd.ok()) return fd.status();
-  if (absl::Status s = loopback::WriteAll(fd->borrow(), tail); !s.ok()) {
-    return s;
-  }
+  SOCCR_RETURN_IF_ERROR(loopback::WriteAll(fd->borrow(), tail));
   absl::StatusOr<std::string> got = loopback::ReadExactly(
       c->server.borrow(), c->to_server.size() + tail.size(), absl::Seconds(60));
   if (got.ok() && c->fin) {

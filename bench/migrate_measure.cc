@@ -41,6 +41,7 @@
 #include "soccr/loopback/private_netns.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/migrate/migrate.h"
+#include "soccr/status_macros.h"
 #include "soccr/testing/lab.h"
 
 namespace soccr {
@@ -114,7 +115,7 @@ struct Hosts {
 };
 
 absl::StatusOr<Hosts> NewLab() {
-  if (absl::Status s = loopback::EnterPrivateNetns(); !s.ok()) return s;
+  SOCCR_RETURN_IF_ERROR(loopback::EnterPrivateNetns());
   absl::StatusOr<Lab> lab = Lab::Create();
   if (!lab.ok()) return lab.status();
   absl::StatusOr<Host*> src =
