@@ -24,8 +24,11 @@
  *   libsoccr_set_queue_bytes(h, TCP_SEND_QUEUE, outq, SOCCR_MEM_EXCL);
  *   libsoccr_set_addr(h, 1, self, SOCCR_MEM_EXCL);  // the library's now
  *   libsoccr_set_addr(h, 0, peer, SOCCR_MEM_EXCL);
- *   if (libsoccr_restore(h, &data, sizeof(data)) < 0) ...;  // logged why
+ *   if (libsoccr_restore(h, &data, sizeof(data)) < 0) return -1;  // logged
  *   libsoccr_resume(h);  // queues the unsent data, frees what it was given
+ *
+ * The same as a whole program, built and run by the tests and against the
+ * installed library: soccr_c/examples/migrate.c.
  *
  * Errors: calls that return a pointer return NULL, calls that return int
  * return -1, and the reason (the step, the kernel call, errno and the
