@@ -217,6 +217,14 @@ void ClosePassively(TcpPair& pair, const std::string& unread) {
   ASSERT_OK(WaitInq(pair.client.borrow(), unread.size()));
 }
 
+// The reset, from ESTABLISHED or from CLOSE_WAIT.
+void ResetInEstablished(TcpPair& pair, const std::string& unread) {
+  ResetWithUnreadData(pair, unread, false);
+}
+void ResetInCloseWait(TcpPair& pair, const std::string& unread) {
+  ResetWithUnreadData(pair, unread, true);
+}
+
 // What an application sees of a closed connection, asked in a row's order.
 enum class Probe { kSend, kRecv, kError, kData };
 
@@ -240,9 +248,7 @@ std::vector<ClosedCase> ClosedCases() {
       // A write fails with the reset first, then as after any close; the
       // data is still there, then end-of-file.
       {"reset with unread data",
-       [](TcpPair& pair, const std::string& unread) {
-         ResetWithUnreadData(pair, unread, false);
-       },
+       ResetInEstablished,
        40000,
        1,
        ECONNRESET,
@@ -250,9 +256,7 @@ std::vector<ClosedCase> ClosedCases() {
        {reset, "data: ok", "recv: 0", epipe}},
       // A reset in CLOSE_WAIT leaves EPIPE pending, not ECONNRESET.
       {"reset in CLOSE_WAIT",
-       [](TcpPair& pair, const std::string& unread) {
-         ResetWithUnreadData(pair, unread, true);
-       },
+       ResetInCloseWait,
        30000,
        2,
        EPIPE,
