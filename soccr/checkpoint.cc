@@ -318,17 +318,25 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
 
 }  // namespace
 
+// The socket's local address and, if it has one, its peer's (a listener
+// or a socket never connected has none: empty), named in `ctx` from then.
+absl::Status ReadEndpoints(const sys::Sys& sys, BorrowedFd fd,
+                           SocketAddress& local, SocketAddress& peer,
+                           ErrorContext& ctx) {
+  SOCCR_ASSIGN_OR_RETURN(local,
+                         ctx.Check("read local address", sys.GetSockName(fd)));
+  if (sys::Result<SocketAddress> p = sys.GetPeerName(fd); p.ok()) {
+    peer = p.value;
+  }
+  ctx.SetEndpoints(local, peer);
+  return absl::OkStatus();
+}
+
 absl::Status CheckCarriable(BorrowedFd fd, const sys::Sys& sys) {
   ErrorContext ctx("checkpoint", fd);
   ConnectionState s;
-  SOCCR_ASSIGN_OR_RETURN(s.local,
-                         ctx.Check("read local address", sys.GetSockName(fd)));
-  // No peer (a listener, a socket never connected): the checks take the
-  // local address alone, as Checkpoint's do.
-  if (sys::Result<SocketAddress> peer = sys.GetPeerName(fd); peer.ok()) {
-    s.peer = peer.value;
-  }
-  ctx.SetEndpoints(s.local, s.peer);
+  // No peer: the checks take the local address alone, as Checkpoint's do.
+  SOCCR_RETURN_IF_ERROR(ReadEndpoints(sys, fd, s.local, s.peer, ctx));
   return RefuseWhatARestoreCannotCarry(sys, fd, s, ctx);
 }
 
@@ -344,12 +352,7 @@ absl::StatusOr<std::vector<SocketOption>> ReadSocketOptions(
 absl::StatusOr<ReadAheadState> ReadAhead(BorrowedFd fd, const sys::Sys& sys) {
   ErrorContext ctx("read ahead", fd);
   ReadAheadState r;
-  SOCCR_ASSIGN_OR_RETURN(r.local,
-                         ctx.Check("read local address", sys.GetSockName(fd)));
-  if (sys::Result<SocketAddress> peer = sys.GetPeerName(fd); peer.ok()) {
-    r.peer = peer.value;
-  }
-  ctx.SetEndpoints(r.local, r.peer);
+  SOCCR_RETURN_IF_ERROR(ReadEndpoints(sys, fd, r.local, r.peer, ctx));
   SOCCR_ASSIGN_OR_RETURN(
       r.socket_options,
       internal::ReadOptionTable(sys, fd, r.local.family(), std::nullopt, ctx));

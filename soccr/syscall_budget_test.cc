@@ -98,6 +98,16 @@ TEST_F(SyscallBudgetTest, IdleConnectionCostsWhatLibsoccrDoesPlusItsFixes) {
       << restore_calls.ToString();
 }
 
+// Resumes `paused` and checks that `fd` has SO_REUSEADDR (set before the
+// pause) again: leaving repair mode clears it, the resume sets it back.
+void ExpectResumedWithReuseAddr(PausedSocket paused, BorrowedFd fd) {
+  ASSERT_TRUE(std::move(paused).Resume().ok());
+  int reuse = 0;
+  socklen_t len = sizeof(reuse);
+  ASSERT_EQ(getsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &reuse, &len), 0);
+  EXPECT_EQ(reuse, 1);
+}
+
 // A migration reads the socket options before its downtime
 // (ReadSocketOptions); the checkpoint inside it then reads only the buffer
 // sizes (SO_SNDBUF, SO_RCVBUF, SO_BUF_LOCK), and saves the same state.
@@ -149,11 +159,7 @@ TEST_F(SyscallBudgetTest, OptionsReadAheadLeaveTheCheckpointOnlyTheBuffers) {
       std::find(state->socket_options.begin(), state->socket_options.end(),
                 SocketOption{SOL_TCP, TCP_NODELAY, nodelay}),
       state->socket_options.end());
-  ASSERT_TRUE(std::move(*paused).Resume().ok());
-  int reuse = 0;
-  socklen_t len = sizeof(reuse);
-  ASSERT_EQ(getsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &reuse, &len), 0);
-  EXPECT_EQ(reuse, 1);
+  ExpectResumedWithReuseAddr(std::move(*paused), fd);
 }
 
 // Everything a stopped owner's socket lets a migration read before its
@@ -235,11 +241,7 @@ TEST_F(SyscallBudgetTest, ReadAheadLeavesThePauseOneCallAndNoAddresses) {
   EXPECT_EQ(state->outq_seq, full->outq_seq);
   EXPECT_EQ(state->inq_seq, full->inq_seq);
   EXPECT_TRUE(state->buffers->sndbuf_locked);
-  ASSERT_TRUE(std::move(*paused).Resume().ok());
-  int reuse = 0;
-  socklen_t len = sizeof(reuse);
-  ASSERT_EQ(getsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &reuse, &len), 0);
-  EXPECT_EQ(reuse, 1);
+  ExpectResumedWithReuseAddr(std::move(*paused), fd);
 }
 
 // Addresses read ahead of a connection that a reset closes before its
