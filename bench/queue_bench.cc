@@ -31,6 +31,7 @@
 #include "soccr/paused_socket.h"
 #include "soccr/queue_bytes.h"
 #include "soccr/restore.h"
+#include "soccr/status_macros.h"
 #include "soccr/sys/counting_sys.h"
 #include "soccr/sys/sys.h"
 
@@ -197,17 +198,22 @@ void BM_Peek(benchmark::State& state, Queue queue, bool fresh) {
   SetBytes(state, bytes);
 }
 
+// A connection to restore, made in the namespace whose buffers take large
+// queues, with the cache of paused pairs emptied first (a queue of 256 MiB
+// held meanwhile skews the figures).
+absl::StatusOr<RestorableConnection> RestorableInLargeBuffers() {
+  Cache().Clear();
+  SOCCR_RETURN_IF_ERROR(UseLargeBufferNamespace());
+  return MakeRestorableConnection();
+}
+
 // The refill alone: the receive-queue writes a restore makes (send() in
 // repair mode with the receive queue selected, at most 17 pages each), into
 // a connection restored with empty queues just before (not timed, nor is
 // closing it). CPU time of this thread, as RestoreRecv.
 void BM_RefillRecv(benchmark::State& state) {
   const size_t bytes = static_cast<size_t>(state.range(0));
-  Cache().Clear();  // A queue of 256 MiB held meanwhile skews the figures.
-  if (absl::Status st = UseLargeBufferNamespace(); !st.ok()) {
-    return state.SkipWithError(st.ToString().c_str());
-  }
-  absl::StatusOr<RestorableConnection> conn = MakeRestorableConnection();
+  absl::StatusOr<RestorableConnection> conn = RestorableInLargeBuffers();
   if (!conn.ok()) return state.SkipWithError(conn.status().ToString().c_str());
   const absl::string_view data = PatternBytes(bytes);
   const sys::Sys& sys = sys::LinuxSys();
@@ -305,11 +311,7 @@ void BM_FreshBuffer(benchmark::State& state) {
 // it; ColdRestoreSend times restore and resume together.)
 void BM_Restore(benchmark::State& state, Queue queue) {
   const size_t bytes = static_cast<size_t>(state.range(0));
-  Cache().Clear();  // A queue of 256 MiB held meanwhile skews the figures.
-  if (absl::Status st = UseLargeBufferNamespace(); !st.ok()) {
-    return state.SkipWithError(st.ToString().c_str());
-  }
-  absl::StatusOr<RestorableConnection> conn = MakeRestorableConnection();
+  absl::StatusOr<RestorableConnection> conn = RestorableInLargeBuffers();
   if (!conn.ok()) return state.SkipWithError(conn.status().ToString().c_str());
   const ConnectionState s =
       queue == Queue::kRecv ? WithRecvQueue(conn->state, PatternBytes(bytes))
