@@ -59,10 +59,11 @@ uint32_t TotalRetrans(BorrowedFd fd) {
   return info.tcpi_total_retrans;
 }
 
-// Makes every call for real, except: opening the raw socket that captures
-// the probe's answer fails with EPERM (no CAP_NET_RAW), or the answer's ACK
-// number is moved `ack_shift` past what the peer said (an answer that makes
-// no sense).
+// Makes every call for real and counts the probe's answers captured (the
+// capture socket's reads of a segment), except: opening the raw
+// socket that captures the answer fails with EPERM (no CAP_NET_RAW), or the
+// answer's ACK number is moved `ack_shift` past what the peer said (an
+// answer that makes no sense).
 class ProbeSaboteurSys final : public sys::InterceptingSys {
  public:
   ProbeSaboteurSys(bool no_capture, uint32_t ack_shift)
@@ -81,19 +82,21 @@ class ProbeSaboteurSys final : public sys::InterceptingSys {
   sys::Result<size_t> Recv(BorrowedFd fd,
                            absl::Span<uint8_t> buf) const override {
     sys::Result<size_t> r = InterceptingSys::Recv(fd, buf);
+    // A raw IPv6 socket reads from the TCP header on, IPv4 from the IP one.
+    if (!r.ok() || r.value < 20) return r;
+    ++answers_;
     // Only loopback IPv4 here: the TCP header follows a 20-byte IP header.
-    if (r.ok() && ack_shift_ != 0 && r.value >= 40) {
+    if (ack_shift_ != 0 && r.value >= 40) {
       uint8_t* ack = buf.data() + 20 + 8;
       uint32_t v = (uint32_t{ack[0]} << 24) | (uint32_t{ack[1]} << 16) |
                    (uint32_t{ack[2]} << 8) | ack[3];
       v += ack_shift_;
       for (int i = 0; i < 4; ++i)
         ack[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
-      ++shifted_;
     }
     return r;
   }
-  int shifted() const { return shifted_; }
+  int answers() const { return answers_; }
 
  protected:
   int Intercept(sys::Op, int, int) const override { return 0; }
@@ -101,7 +104,7 @@ class ProbeSaboteurSys final : public sys::InterceptingSys {
  private:
   bool no_capture_;
   uint32_t ack_shift_;
-  mutable int shifted_ = 0;
+  mutable int answers_ = 0;
 };
 
 struct Param {
@@ -179,7 +182,9 @@ TEST_P(InFlightTest, EveryByteOnceThenTheFin) {
   ASSERT_EQ(c.state.outq_len, spec.bytes);
   ASSERT_EQ(c.state.unsent_len, 0u);
 
-  ASSERT_OK_AND_ASSIGN(restored, Restore(c.state));
+  // Every call real; only the probe's answers are counted.
+  const ProbeSaboteurSys sys(/*no_capture=*/false, /*ack_shift=*/0);
+  ASSERT_OK_AND_ASSIGN(restored, Restore(c.state, sys));
   // Until the resume the restored socket holds what was in flight, and a
   // checkpoint of it says so.
   ASSERT_OK_AND_ASSIGN(again, Checkpoint(restored.paused()));
@@ -190,7 +195,15 @@ TEST_P(InFlightTest, EveryByteOnceThenTheFin) {
   EXPECT_TRUE(again.send_queue == c.state.send_queue);
 
   ASSERT_OK(c.ReleasePeer());  // the migration's lock is lifted
-  ASSERT_OK_AND_ASSIGN(fd, std::move(restored).Resume());
+  // The peer's answer is let through, so the probe's bound matters only on
+  // a loaded machine, where the default 50 ms can pass before the answer is
+  // read (the plain path then follows, correct but slow); a longer bound
+  // keeps this test about the probe path, not about how busy CI is.
+  ResumeOptions options;
+  options.in_flight_probe_timeout = absl::Seconds(20);
+  ASSERT_OK_AND_ASSIGN(fd, std::move(restored).Resume(options));
+  // The probe path was taken: the peer's answer came back and was read.
+  EXPECT_GE(sys.answers(), 1);
   const BorrowedFd server = c.server.borrow();
   if (spec.peer_has == PeerHas::kAll) {
     // The peer's answer to the resume's probe settled everything before
@@ -205,9 +218,12 @@ TEST_P(InFlightTest, EveryByteOnceThenTheFin) {
 
   ExpectServerGetsAll(c);
   // What the peer lacked left as new data, not as retransmissions after a
-  // timer: had the probe not been answered, the plain path would have
-  // delivered it all the same, only by retransmitting it.
-  EXPECT_EQ(TotalRetrans(fd.borrow()), 0u);
+  // timer (the plain path, which the fallback tests below take, delivers it
+  // all the same, only by retransmitting it). Not asserted as "no
+  // retransmission at all": on a loaded machine the kernel's own tail loss
+  // probe may resend the last segment once the new data is out, which is
+  // ordinary TCP and no fault of the restore. Above one segment would be.
+  EXPECT_LE(TotalRetrans(fd.borrow()), 1u);
   if (c.fin) {
     ASSERT_OK(soccr::loopback::ExpectEof(server, absl::Seconds(20)));
   } else {
@@ -284,7 +300,7 @@ TEST_F(InFlightFallbackTest, NonsenseAnswerTakesThePlainPath) {
   ASSERT_OK_AND_ASSIGN(restored, Restore(c.state, sys));
   ASSERT_OK(c.ReleasePeer());
   ASSERT_OK_AND_ASSIGN(fd, std::move(restored).Resume());
-  EXPECT_GT(sys.shifted(), 0) << "the probe's answer was never captured";
+  EXPECT_GT(sys.answers(), 0) << "the probe's answer was never captured";
   ExpectServerGetsAll(c);
   EXPECT_GT(TotalRetrans(fd.borrow()), 0u) << "the answer was believed";
   ASSERT_OK(
