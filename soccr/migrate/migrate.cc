@@ -441,7 +441,10 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   absl::StatusOr<Message> done =
       g.ok() ? migrate::ReadMessage(control_.borrow(), absl::Now() + o_.timeout)
              : absl::StatusOr<Message>(g);
-  report.commit = absl::Now() - commit_start;
+  // DONE follows the destination's unlock: the downtime ends here, before
+  // the disconnects below.
+  const absl::Time done_at = absl::Now();
+  report.commit = done_at - commit_start;
   // The originals stay in repair mode, silent and behind the lock, until
   // disconnected here, once the destination has resumed: no CPU taken from
   // its resume (a crash before this leaves them to `soccr recover`, which
@@ -470,7 +473,7 @@ absl::StatusOr<SendReport> SourceMove::Run() {
                                         o_.journal, " --to ADDR")));
   }
   report.destination = done->times;
-  report.downtime = absl::Now() - lock_start;
+  report.downtime = done_at - lock_start;
 
   // Unlock.
   const absl::Time unlock_start = absl::Now();
