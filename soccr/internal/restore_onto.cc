@@ -21,8 +21,12 @@ namespace {
 
 using internal::ApplyFinalBuffer;
 using internal::BufferKind;
+using internal::EnsureBuffer;
 using internal::ErrorContext;
+using internal::PeerSegmentParams;
+using internal::PeerSegmentParamsFor;
 using internal::PendingResume;
+using internal::RunStateSteps;
 
 // The receive buffer of a new socket with the kernel's default tcp_rmem.
 constexpr uint64_t kFreshSocketRcvbuf = 131072;
@@ -157,6 +161,32 @@ void HoldInFlight(const RestorePlan& plan, PendingResume& pending) {
   held.probe_window = static_cast<uint16_t>(wnd > 0xffff ? 0xffff : wnd);
 }
 
+// What every kind of restore hands its resume from the plan alone: the
+// state, SO_REUSEADDR and what comes last (options and buffer sizes).
+// Nothing reads these before the resume, so they go in first.
+std::unique_ptr<PendingResume> NewPending(const RestorePlan& plan) {
+  auto pending = std::make_unique<PendingResume>();
+  pending->state = plan.state;
+  pending->reuse_addr = ReuseAddrOf(plan.before_bind);
+  pending->after_resume = plan.after_resume;
+  pending->final_buffers = plan.final_buffers;
+  return pending;
+}
+
+// The opening of a restore in repair mode (SYN_SENT and connections): the
+// options that precede bind() and the send queue's sequence number (for
+// SYN_SENT, the initial one).
+absl::StatusOr<std::unique_ptr<PendingResume>> BeginPending(
+    const sys::Sys& sys, BorrowedFd b, const RestorePlan& plan,
+    const ErrorContext& ctx) {
+  std::unique_ptr<PendingResume> pending = NewPending(plan);
+  SOCCR_RETURN_IF_ERROR(SetOptions(sys, b, plan.before_bind, ctx,
+                                   /*skip_reuse_addr=*/true));
+  SOCCR_RETURN_IF_ERROR(
+      SetQueueSeq(sys, b, sys::RepairQueue::kSend, plan.send_seq, ctx));
+  return pending;
+}
+
 // A listener or a socket never connected: no repair mode, just the address
 // and options (listen() is for the resume).
 absl::StatusOr<std::unique_ptr<PendingResume>> RestoreUnconnected(
@@ -172,9 +202,7 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreUnconnected(
         ctx.Check("leave repair mode",
                   sys.SetRepair(b, sys::RepairMode::kOffNoWindowProbe)));
   }
-  auto pending = std::make_unique<PendingResume>();
-  pending->state = plan.state;
-  pending->reuse_addr = ReuseAddrOf(plan.before_bind);
+  std::unique_ptr<PendingResume> pending = NewPending(plan);
   SOCCR_RETURN_IF_ERROR(SetOptions(sys, b, plan.before_bind, ctx));
   if (plan.bind) {
     SOCCR_RETURN_IF_ERROR(Bind(sys, b, plan, ctx));
@@ -184,8 +212,6 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreUnconnected(
   if (plan.kind == RestoreKind::kListen) {
     pending->listen_backlog = plan.listen_backlog;
   }
-  pending->after_resume = plan.after_resume;
-  pending->final_buffers = plan.final_buffers;
   return pending;
 }
 
@@ -195,13 +221,8 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreUnconnected(
 absl::StatusOr<std::unique_ptr<PendingResume>> RestoreSynSent(
     const sys::Sys& sys, BorrowedFd b, const RestorePlan& plan,
     const ErrorContext& ctx) {
-  auto pending = std::make_unique<PendingResume>();
-  pending->state = plan.state;
-  pending->reuse_addr = ReuseAddrOf(plan.before_bind);
-  SOCCR_RETURN_IF_ERROR(SetOptions(sys, b, plan.before_bind, ctx,
-                                   /*skip_reuse_addr=*/true));
-  SOCCR_RETURN_IF_ERROR(
-      SetQueueSeq(sys, b, sys::RepairQueue::kSend, plan.send_seq, ctx));
+  SOCCR_ASSIGN_OR_RETURN(std::unique_ptr<PendingResume> pending,
+                         BeginPending(sys, b, plan, ctx));
   SOCCR_RETURN_IF_ERROR(Bind(sys, b, plan, ctx));
   SOCCR_RETURN_IF_ERROR(SetOptions(sys, b, plan.in_repair, ctx));
   // The receive buffer decides the window scale the SYN offers.
@@ -209,34 +230,16 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreSynSent(
   pending->connect = true;
   pending->peer = plan.peer;
   pending->syn_seq = plan.send_seq;
-  pending->after_resume = plan.after_resume;
-  pending->final_buffers = plan.final_buffers;
   return pending;
 }
 
-}  // namespace
-
-namespace internal {
-
-absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
-    const sys::Sys& sys, BorrowedFd b, const RestorePlan& plan) {
-  const ErrorContext ctx("restore", plan.local, plan.peer);
-  switch (plan.kind) {
-    case RestoreKind::kListen:
-    case RestoreKind::kUnconnected:
-      return RestoreUnconnected(sys, b, plan, ctx);
-    case RestoreKind::kSynSent:
-      return RestoreSynSent(sys, b, plan, ctx);
-    case RestoreKind::kConnection:
-      break;
-  }
-  auto pending = std::make_unique<PendingResume>();
-  pending->state = plan.state;
-  pending->reuse_addr = ReuseAddrOf(plan.before_bind);
-  SOCCR_RETURN_IF_ERROR(SetOptions(sys, b, plan.before_bind, ctx,
-                                   /*skip_reuse_addr=*/true));
-  SOCCR_RETURN_IF_ERROR(
-      SetQueueSeq(sys, b, sys::RepairQueue::kSend, plan.send_seq, ctx));
+// A connection (ESTABLISHED and the states after it): queues, sequence
+// numbers, TCP options, window, and the state steps repair mode can take.
+absl::StatusOr<std::unique_ptr<PendingResume>> RestoreConnection(
+    const sys::Sys& sys, BorrowedFd b, const RestorePlan& plan,
+    const ErrorContext& ctx) {
+  SOCCR_ASSIGN_OR_RETURN(std::unique_ptr<PendingResume> pending,
+                         BeginPending(sys, b, plan, ctx));
   // The receive queue stays selected for its bytes below.
   SOCCR_RETURN_IF_ERROR(
       SetQueueSeq(sys, b, sys::RepairQueue::kRecv, plan.recv_seq, ctx));
@@ -338,9 +341,26 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
   pending->unsent = plan.unsent_data;
   pending->steps = plan.resume_steps;
   pending->segment_params = params;
-  pending->after_resume = plan.after_resume;
-  pending->final_buffers = plan.final_buffers;
   return pending;
+}
+
+}  // namespace
+
+namespace internal {
+
+absl::StatusOr<std::unique_ptr<PendingResume>> RestoreOnto(
+    const sys::Sys& sys, BorrowedFd b, const RestorePlan& plan) {
+  const ErrorContext ctx("restore", plan.local, plan.peer);
+  switch (plan.kind) {
+    case RestoreKind::kListen:
+    case RestoreKind::kUnconnected:
+      return RestoreUnconnected(sys, b, plan, ctx);
+    case RestoreKind::kSynSent:
+      return RestoreSynSent(sys, b, plan, ctx);
+    case RestoreKind::kConnection:
+      break;
+  }
+  return RestoreConnection(sys, b, plan, ctx);
 }
 
 }  // namespace internal
