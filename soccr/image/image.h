@@ -83,6 +83,12 @@ struct ImageReadOptions {
   // a damaged image or to let a fuzzer past the checksums: every other
   // check still runs.
   bool verify_checksums = true;
+  // Check each state Read() returns with PlanRestore() (InvalidArgument if
+  // it is not restorable). Off only for a caller that hands every state it
+  // reads to Restore(), which makes the same checks before it touches a
+  // socket: the state is then planned once, not twice. The image's form
+  // (layout, sections, lengths, checksums) is checked either way.
+  bool check_restorable = true;
 };
 
 // A parsed image header and index. Cheap to copy (the bytes are shared).
@@ -122,8 +128,8 @@ class ImageReader {
   size_t size() const { return count_; }
 
   // Parses connection `index` (< size()): checks its record's checksum and
-  // layout, decodes it, and validates the state with PlanRestore(). Touches
-  // the bytes of that record only.
+  // layout, decodes it, and validates the state with PlanRestore() (unless
+  // the options say not to). Touches the bytes of that record only.
   [[nodiscard]] absl::StatusOr<ConnectionState> Read(size_t index) const;
   // The same, with the socket options it skipped for not knowing them.
   [[nodiscard]] absl::StatusOr<ImageRecord> ReadRecord(size_t index) const;

@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "soccr/image/format.h"
 #include "soccr/image/raw_image.h"
+#include "soccr/restore_plan.h"
 #include "soccr/testing/status_macros.h"
 
 namespace soccr {
@@ -601,6 +602,31 @@ TEST(ImageBadInputTest, QueueLengthDisagreeingWithTheState) {
               "inq_len is 5 but the receive queue holds 22 bytes");
   ExpectError(img, absl::StatusCode::kInvalidArgument,
               "connection 0 of 1 (record at offset 64): restore [2001:db8:");
+}
+
+// check_restorable off: the same record reads, and the check is the
+// caller's Restore()'s (PlanRestore, the same message); its form is still
+// checked.
+TEST(ImageBadInputTest, UnrestorableStateReadsWhenTheCallerChecksIt) {
+  std::string img = Serialize({FullState()});
+  fmt::Store32(At(img, SectionPayload(img, 0, fmt::kTagTcp) + 12), 5);
+  FixChecksums(img);
+  ImageReadOptions to_restore;
+  to_restore.check_restorable = false;
+  ASSERT_OK_AND_ASSIGN(reader,
+                       ImageReader::Open(Span(img), nullptr, to_restore));
+  ASSERT_OK_AND_ASSIGN(s, reader.Read(0));
+  EXPECT_EQ(s.inq_len, 5u);
+  const absl::Status planned = PlanRestore(s).status();
+  EXPECT_EQ(planned.code(), absl::StatusCode::kInvalidArgument) << planned;
+  EXPECT_THAT(planned.message(),
+              ::testing::HasSubstr("inq_len is 5 but the receive queue "
+                                   "holds 22 bytes"));
+  // A flipped byte is still a checksum mismatch.
+  img[img.size() - 1] ^= 1;
+  ASSERT_OK_AND_ASSIGN(damaged,
+                       ImageReader::Open(Span(img), nullptr, to_restore));
+  EXPECT_EQ(damaged.Read(0).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(ImageBadInputTest, AbsurdValues) {

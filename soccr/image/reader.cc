@@ -64,9 +64,12 @@ absl::StatusOr<ImageRecord> ImageReader::ReadRecord(size_t index) const {
     return st;
   }
   if (absl::Status st = decoder.Finish(); !st.ok()) return st;
-  // Well formed; whether the state makes sense is PlanRestore's call.
-  absl::StatusOr<RestorePlan> plan = PlanRestore(s);
-  if (!plan.ok()) return PrefixRejection(where, plan.status());
+  // Well formed; whether the state makes sense is PlanRestore's call (or,
+  // by the options, the caller's Restore()'s).
+  if (options_.check_restorable) {
+    absl::StatusOr<RestorePlan> plan = PlanRestore(s);
+    if (!plan.ok()) return PrefixRejection(where, plan.status());
+  }
   return ImageRecord{std::move(s), std::move(decoder.skipped())};
 }
 

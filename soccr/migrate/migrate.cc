@@ -814,49 +814,57 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
         return Fail(c, r);
       }
       result.image_bytes += m->image_bytes;
+      t = absl::Now();
+      // Each record is parsed by the thread that restores it, and planned
+      // once, by its Restore() (check_restorable off: Restore() makes the
+      // same checks before it touches the socket).
+      ImageReadOptions read_options;
+      read_options.check_restorable = false;
       absl::StatusOr<ImageReader> image = ImageReader::Open(
           absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(bytes->data()),
                               bytes->size()),
-          bytes);
+          bytes, read_options);
       if (!image.ok()) return Fail(c, Prefixed("receive: ", image.status()));
-      absl::StatusOr<std::vector<ConnectionState>> states = image->ReadAll();
-      if (!states.ok()) return Fail(c, Prefixed("receive: ", states.status()));
-      if (states->size() != m->count) {
+      if (image->size() != m->count) {
         return Fail(c, absl::DataLossError(absl::StrCat(
                            "receive: IMGS announced ", m->count,
-                           " connections, its image holds ", states->size())));
+                           " connections, its image holds ", image->size())));
       }
-      // What we are handed: each connection is the one HELO announced
-      // (and locked), or a sender could restore one we did not lock.
-      for (size_t i = 0; i < states->size(); ++i) {
-        const ConnectionState& st = (*states)[i];
+      const size_t len = image->size();
+      lingers.resize(at + len);
+      std::vector<absl::StatusOr<RestoredSocket>> part(len);
+      ForEachConnection(len, {}, [&](size_t i) {
+        absl::StatusOr<ConnectionState> st = image->Read(i);
+        if (!st.ok()) {
+          part[i] = Prefixed("receive: ", st.status());
+          return;
+        }
+        // What we are handed: each connection is the one HELO announced
+        // (and locked), or a sender could restore one we did not lock.
         const migrate::Key& k = hello->keys[at + i];
-        if (!SameEndpoint(st.local, k.local) ||
-            !SameEndpoint(st.peer, k.peer)) {
-          return Fail(c, absl::PermissionDeniedError(absl::StrCat(
-                             "receive: connection ", at + i, " is ",
-                             st.Endpoints(), ", HELO announced ",
-                             k.local.ToString(), "->", k.peer.ToString())));
+        if (!SameEndpoint(st->local, k.local) ||
+            !SameEndpoint(st->peer, k.peer)) {
+          part[i] = absl::PermissionDeniedError(
+              absl::StrCat("receive: connection ", at + i, " is ",
+                           st->Endpoints(), ", HELO announced ",
+                           k.local.ToString(), "->", k.peer.ToString()));
+          return;
         }
-      }
-      t = absl::Now();
-      // Linger 0 until the unlock (see below) goes in with the restore's
-      // options, while the source still checkpoints the next chunk.
-      lingers.resize(at + states->size());
-      for (size_t i = 0; i < states->size(); ++i) {
-        ConnectionState& st = (*states)[i];
+        // Linger 0 until the unlock (see below) goes in with the restore's
+        // options, while the source still checkpoints the next chunk.
         lingers[at + i] = ForRestoreHere(
-            st, st.local.family() == AF_INET ? fresh_v4 : fresh_v6,
+            *st, st->local.family() == AF_INET ? fresh_v4 : fresh_v6,
             o.take_address.has_value());
-      }
-      std::vector<absl::StatusOr<RestoredSocket>> part = RestoreMany(
-          absl::MakeSpan(fresh).subspan(at, states->size()), *states);
-      for (size_t i = 0; i < part.size(); ++i) {
+        part[i] = Restore(std::move(fresh[at + i]), *st);
         if (!part[i].ok()) {
-          return Fail(c, Prefixed(absl::StrCat("receive: restore connection ",
-                                               at + i, ": "),
-                                  part[i].status()));
+          part[i] = Prefixed(
+              absl::StrCat("receive: restore connection ", at + i, ": "),
+              part[i].status());
         }
+      });
+      // The first connection that failed, in the sender's order.
+      for (size_t i = 0; i < len; ++i) {
+        if (!part[i].ok()) return Fail(c, part[i].status());
       }
       for (auto& r : part) restored.push_back(std::move(r));
       result.times.restore += absl::Now() - t;
