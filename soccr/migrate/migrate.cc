@@ -95,12 +95,22 @@ absl::StatusOr<std::vector<int>> AllTcpConnections(pid_t pid) {
   return fds;
 }
 
-// How many connections go in one image of a pipelined move: small enough
-// that the destination restores one chunk while the next is checkpointed,
-// large enough that the per-chunk costs (threads, a message) stay small.
-size_t ChunkSize(size_t n, size_t asked) {
-  if (asked != 0) return asked;
-  return std::clamp<size_t>(n / 8, 128, 1024);
+// How many connections go in the next image of a pipelined move, `done` of
+// `n` sent, the last image of `prev` (0 before the first). `asked`, if not
+// 0, is the caller's fixed size. Otherwise the images grow from 128 to the
+// largest size (n/8, within 128..1,024: large enough that the per-image
+// costs, threads and a message, stay small) and shrink again towards the
+// end, to at most half of what is left: the first is soon at the
+// destination, which then restores it while the source checkpoints the
+// next, and the last, whose restore nothing overlaps, is short.
+size_t NextChunk(size_t done, size_t n, size_t prev, size_t asked) {
+  const size_t left = n - done;
+  if (asked != 0) return std::min(asked, left);
+  constexpr size_t kSmallest = 128;
+  const size_t largest = std::clamp<size_t>(n / 8, kSmallest, 1024);
+  size_t size = prev == 0 ? kSmallest : std::min(2 * prev, largest);
+  size = std::min(size, std::max(kSmallest, left / 2));
+  return std::min(size, left);
 }
 
 struct Taken {
@@ -351,7 +361,6 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   // the last chunk.
   const absl::Time deadline = locked_at + o_.timeout;
   const size_t n = taken_.size();
-  const size_t chunk = ChunkSize(n, o_.chunk);
   std::vector<BorrowedFd> borrowed;
   borrowed.reserve(n);
   for (const Taken& t : taken_) borrowed.push_back(t.copy.borrow());
@@ -360,9 +369,9 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   absl::Duration checkpointing;
   BatchOptions checkpointing_options;
   checkpointing_options.checkpoint.check_carriable = false;  // done above
-  for (size_t start = 0; start < n; start += chunk) {
+  for (size_t start = 0, len = 0; start < n; start += len) {
     const absl::Time t0 = absl::Now();
-    const size_t len = std::min(chunk, n - start);
+    len = NextChunk(start, n, len, o_.chunk);
     checkpointing_options.read_ahead =
         absl::MakeConstSpan(ahead).subspan(start, len);
     std::vector<absl::StatusOr<PausedCheckpoint>> part =
@@ -606,14 +615,17 @@ OwnSettings ForRestoreHere(ConnectionState& s,
   const std::string abort_value(reinterpret_cast<const char*>(&abort_close),
                                 sizeof(abort_close));
   bool linger_set = false;
-  std::vector<SocketOption> kept;
-  kept.reserve(s.socket_options.size() + 1);
-  for (SocketOption& o : s.socket_options) {
-    if (o.level == SOL_SOCKET && o.name == SO_LINGER) {
-      // The image reader checked the size (sizeof(struct linger)).
-      if (o.value.size() == sizeof(own.linger)) {
-        memcpy(&own.linger, o.value.data(), sizeof(own.linger));
-      }
+  // Filtered in place: no allocation per connection (the linger added
+  // below fits where a dropped option was, as a rule).
+  std::vector<SocketOption>& options = s.socket_options;
+  size_t kept = 0;
+  for (size_t i = 0; i < options.size(); ++i) {
+    SocketOption& o = options[i];
+    // One of another size is left as it came, for the restore's
+    // PlanRestore to refuse (the kernel takes no shorter struct linger).
+    if (o.level == SOL_SOCKET && o.name == SO_LINGER &&
+        o.value.size() == sizeof(own.linger)) {
+      memcpy(&own.linger, o.value.data(), sizeof(own.linger));
       o.value = abort_value;
       linger_set = true;
     } else if (SetsNothing(o, fresh)) {
@@ -621,10 +633,11 @@ OwnSettings ForRestoreHere(ConnectionState& s,
     }
     // Saved only when set (not 0): the original was transparent itself.
     if (IsTransparent(o)) own.clear_transparent = false;
-    kept.push_back(std::move(o));
+    if (kept != i) options[kept] = std::move(o);
+    ++kept;
   }
-  if (!linger_set) kept.push_back({SOL_SOCKET, SO_LINGER, abort_value});
-  s.socket_options = std::move(kept);
+  options.erase(options.begin() + static_cast<ptrdiff_t>(kept), options.end());
+  if (!linger_set) options.push_back({SOL_SOCKET, SO_LINGER, abort_value});
   return own;
 }
 

@@ -59,8 +59,10 @@ struct SendOptions {
   // Each wait for the other side (connect, its answers).
   absl::Duration timeout = absl::Seconds(30);
   // Connections per image of the pipelined transfer (the destination
-  // restores one chunk while the next is checkpointed). 0: n/8, within
-  // 128..1024.
+  // restores one chunk while the next is checkpointed). 0: growing from
+  // 128 to n/8 (within 128..1024) and shrinking again to at most half of
+  // what is left, so that the first image is soon at the destination and
+  // the restore of the last, which nothing overlaps, is short.
   size_t chunk = 0;
   // Where the move is recorded for recovery after a crash (written
   // atomically at each step, removed when the move ends). Empty: none.
