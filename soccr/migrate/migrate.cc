@@ -737,14 +737,32 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   CrashPoint("receive:hello");
   ReceiveResult result;
   // Declared first, destroyed last: on an error the restored sockets close
-  // (silently, in repair mode) before the lock goes.
+  // (silently, in repair mode, or resumed with linger 0, a reset the lock
+  // drops) before the lock goes.
   std::optional<NetworkLock> lock;
   std::vector<absl::StatusOr<RestoredSocket>> restored;
+  // Streamed: the connections restored and resumed so far, still behind
+  // the lock (see the resume after the go-ahead for the options).
+  std::vector<OwnedFd> resumed;
+  const bool streamed = (hello->flags & migrate::kHelloStreamed) != 0;
   std::vector<FreshSocket> fresh;    // streamed: one per connection, ahead
   std::vector<OwnSettings> lingers;  // each restored socket's own
   const std::string note = absl::StrCat(
       "soccr receive ", absl::Hex(hello->session, absl::kZeroPad16));
-  if (hello->flags & migrate::kHelloStreamed) {
+  // The connections resume while our lock still holds them, so that a
+  // crash before the unlock leaves the source able to redeliver the image.
+  // The in-flight probe cannot work then: its answer would be dropped by
+  // the lock, and each connection with bytes in flight would wait out the
+  // whole probe timeout (50 ms) inside the downtime before taking the
+  // plain path anyway. So no probe: those bytes go as the plain path sends
+  // them (see docs/migration.md, "Data in flight").
+  // The window probe TCP_REPAIR_OFF sends would be dropped by the same
+  // lock (it drops our packets too), so leave repair mode without it: the
+  // wire sees the same, and the resume makes no packet per connection.
+  ResumeOptions resume_options;
+  resume_options.in_flight_probe_timeout = absl::ZeroDuration();
+  resume_options.window_probe = false;
+  if (streamed) {
     // Pipelined (soccr send): lock the keys now, while the source still
     // runs them, then restore each chunk of images as it comes.
     std::vector<ConnectionKey> keys;
@@ -801,8 +819,8 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
     if (absl::Status s = migrate::WriteMessage(c, ready, deadline); !s.ok()) {
       return Prefixed("receive: ", s);
     }
-    restored.reserve(hello->count);
-    while (restored.size() < hello->count) {
+    resumed.reserve(hello->count);
+    while (resumed.size() < hello->count) {
       absl::StatusOr<Message> m = migrate::ReadMessage(c, deadline);
       if (!m.ok()) return Prefixed("receive: ", m.status());
       if (m->type == MessageType::kAbort) {
@@ -810,7 +828,7 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
             "receive: the source aborted; rolled back: every restored "
             "connection closed silently, the lock removed");
       }
-      const size_t at = restored.size();
+      const size_t at = resumed.size();
       if (m->type != MessageType::kImages || m->count > hello->count - at) {
         return Fail(
             c, absl::DataLossError(absl::StrCat(
@@ -845,7 +863,7 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
       }
       const size_t len = image->size();
       lingers.resize(at + len);
-      std::vector<absl::StatusOr<RestoredSocket>> part(len);
+      std::vector<absl::StatusOr<OwnedFd>> part(len);
       ForEachConnection(len, {}, [&](size_t i) {
         absl::StatusOr<ConnectionState> st = image->Read(i);
         if (!st.ok()) {
@@ -868,10 +886,24 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
         lingers[at + i] = ForRestoreHere(
             *st, st->local.family() == AF_INET ? fresh_v4 : fresh_v6,
             o.take_address.has_value());
-        part[i] = Restore(std::move(fresh[at + i]), *st);
-        if (!part[i].ok()) {
+        absl::StatusOr<RestoredSocket> r =
+            Restore(std::move(fresh[at + i]), *st);
+        if (!r.ok()) {
           part[i] = Prefixed(
               absl::StrCat("receive: restore connection ", at + i, ": "),
+              r.status());
+          return;
+        }
+        // Resumed at once, still behind our lock, with linger 0 (above):
+        // the source still owns the connection, and a close before the
+        // unlock (a rollback, a crash) is a reset the lock drops. Here the
+        // resume overlaps the source's checkpoint of the next chunk instead
+        // of following the go-ahead, inside the downtime; and a resume that
+        // fails rolls the move back instead of losing the connection.
+        part[i] = std::move(*r).Resume(resume_options);
+        if (!part[i].ok()) {
+          part[i] = Prefixed(
+              absl::StrCat("receive: resume connection ", at + i, ": "),
               part[i].status());
         }
       });
@@ -879,7 +911,7 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
       for (size_t i = 0; i < len; ++i) {
         if (!part[i].ok()) return Fail(c, part[i].status());
       }
-      for (auto& r : part) restored.push_back(std::move(r));
+      for (auto& r : part) resumed.push_back(*std::move(r));
       result.times.restore += absl::Now() - t;
     }
   } else {
@@ -959,43 +991,40 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
 
   // Killed between the resume and the unlock, a socket must vanish without
   // a trace: linger 0 makes its close a reset, which the lock drops, and
-  // leaves no orphan to send a FIN after the unlock.
-  //
-  // The connections resume while our lock still holds them, so that a
-  // crash before the unlock leaves the source able to redeliver the image.
-  // The in-flight probe cannot work then: its answer would be dropped by
-  // the lock, and each connection with bytes in flight would wait out the
-  // whole probe timeout (50 ms) inside the downtime before taking the
-  // plain path anyway. So no probe: those bytes go as the plain path sends
-  // them (see docs/migration.md, "Data in flight").
-  // The window probe TCP_REPAIR_OFF sends would be dropped by the same
-  // lock (it drops our packets too), so leave repair mode without it: the
-  // wire sees the same, and the resume makes no packet per connection.
-  ResumeOptions resume_options;
-  resume_options.in_flight_probe_timeout = absl::ZeroDuration();
-  resume_options.window_probe = false;
+  // leaves no orphan to send a FIN after the unlock. Streamed, the
+  // connections were resumed as they were restored (above); a redelivery
+  // resumes them now, with the same options.
   t = absl::Now();
-  const bool lingers_set = lingers.size() == restored.size();
-  if (!lingers_set) lingers.assign(restored.size(), {});
-  std::vector<RestoredSocket> paused;
-  paused.reserve(restored.size());
-  for (auto& r : restored) paused.push_back(*std::move(r));
-  restored.clear();
-  std::vector<absl::StatusOr<OwnedFd>> live(paused.size());
-  ForEachConnection(paused.size(), {}, [&](size_t i) {
-    if (!lingers_set) SetAbortLinger(paused[i].fd(), &lingers[i].linger);
-    live[i] = std::move(paused[i]).Resume(resume_options);
-  });
   std::vector<OwnSettings> kept;
-  for (size_t i = 0; i < live.size(); ++i) {
-    if (!live[i].ok()) {
-      fprintf(stderr, "soccr receive: resume connection %zu: %s\n", i,
-              std::string(live[i].status().message()).c_str());
-      continue;
+  if (streamed) {
+    for (size_t i = 0; i < resumed.size(); ++i) {
+      result.connections.push_back(std::move(resumed[i]));
+      result.names.push_back(absl::StrCat("fd", hello->fds[i]));
     }
-    result.connections.push_back(*std::move(live[i]));
-    result.names.push_back(absl::StrCat("fd", hello->fds[i]));
-    kept.push_back(lingers[i]);
+    resumed.clear();
+    kept = std::move(lingers);
+  } else {
+    const bool lingers_set = lingers.size() == restored.size();
+    if (!lingers_set) lingers.assign(restored.size(), {});
+    std::vector<RestoredSocket> paused;
+    paused.reserve(restored.size());
+    for (auto& r : restored) paused.push_back(*std::move(r));
+    restored.clear();
+    std::vector<absl::StatusOr<OwnedFd>> live(paused.size());
+    ForEachConnection(paused.size(), {}, [&](size_t i) {
+      if (!lingers_set) SetAbortLinger(paused[i].fd(), &lingers[i].linger);
+      live[i] = std::move(paused[i]).Resume(resume_options);
+    });
+    for (size_t i = 0; i < live.size(); ++i) {
+      if (!live[i].ok()) {
+        fprintf(stderr, "soccr receive: resume connection %zu: %s\n", i,
+                std::string(live[i].status().message()).c_str());
+        continue;
+      }
+      result.connections.push_back(*std::move(live[i]));
+      result.names.push_back(absl::StrCat("fd", hello->fds[i]));
+      kept.push_back(lingers[i]);
+    }
   }
   result.times.resume = absl::Now() - t;
   CrashPoint("receive:resumed");
@@ -1008,7 +1037,7 @@ absl::StatusOr<ReceiveResult> Receive(const ReceiveOptions& o) {
   // It has done its part now that these sockets hold the connections, so
   // it goes before ours, while ours still holds them; only a lock of this
   // session whose process is gone.
-  if (!(hello->flags & migrate::kHelloStreamed)) {
+  if (!streamed) {
     RemoveLocksOfTheDead(note, lock->id());
   }
   t = absl::Now();

@@ -19,7 +19,7 @@
 //   absl::StatusOr<soccr::SendReport> sent = soccr::Send(s);
 //
 // Until the source commits (after the destination has restored every
-// connection, still paused), any failure rolls back: the source resumes
+// connection, behind its own lock), any failure rolls back: the source resumes
 // every original and unlocks, and the peers see a pause. Both sides need
 // CAP_NET_ADMIN over their network namespace (and CAP_NET_RAW for
 // half-closed connections and address announcements); the source also
