@@ -189,6 +189,37 @@ TEST_F(HostileSenderTest, RefusesAStateNoRestoreCanMake) {
   ExpectNothingLeft(states);
 }
 
+// The receiver puts linger 0 in place of a connection's own SO_LINGER for
+// the move: one of the wrong size must still be refused (the kernel takes
+// no shorter struct linger), not replaced.
+TEST_F(HostileSenderTest, RefusesALingerOfTheWrongSize) {
+  std::vector<ConnectionState> states = {Idle(1000), Idle(1001)};
+  const struct linger own = {1, 5};
+  states[1].socket_options.push_back(
+      {SOL_SOCKET, SO_LINGER,
+       std::string(reinterpret_cast<const char*>(&own), sizeof(own))});
+  std::vector<image_testing::RawRecord> records =
+      image_testing::SplitImage(Image(states));
+  ASSERT_EQ(records.size(), 2u);
+  bool edited = false;
+  for (image_testing::RawSection& section : records[1].sections) {
+    if (section.tag != fmt::kTagSockOpts) continue;
+    // u32 count (1), then level, name, value_length and the value.
+    std::string& p = section.payload;
+    ASSERT_EQ(p.size(), 4u + 12u + sizeof(own));
+    fmt::Store32(reinterpret_cast<uint8_t*>(&p[12]), 4);
+    p.resize(p.size() - 4);
+    edited = true;
+  }
+  ASSERT_TRUE(edited);
+  const Outcome out = Move({KeyOf(states[0]), KeyOf(states[1])},
+                           image_testing::BuildImage(records));
+  ExpectFailed(out, absl::StatusCode::kInvalidArgument,
+               "receive: restore connection 1: ");
+  EXPECT_THAT(out.received.message(), HasSubstr("has 4 bytes, want 8"));
+  ExpectNothingLeft(states);
+}
+
 TEST_F(HostileSenderTest, RefusesADamagedRecord) {
   const std::vector<ConnectionState> states = {Idle(1000), Idle(1001)};
   std::string img = Image(states);
