@@ -413,6 +413,11 @@ int Main(int argc, char** argv) {
         queued ? "100 queued" : size.c_str(), Ms(s.downtime), Ms(s.lock),
         Ms(s.checkpoint), Ms(s.transfer), Ms(s.commit), Ms(s.unlock),
         Ms(d.lock), Ms(d.restore), Ms(d.takeover), Ms(d.resume), Ms(d.unlock));
+    // Every round's downtime, sorted: the minimum is the least disturbed
+    // by whatever else the machine ran.
+    printf("  downtimes (ms, sorted):");
+    for (const Round& r : rounds) printf(" %.2f", Ms(r.send.downtime));
+    printf("\n");
     if (queued) {
       printf(
           "  queued: %.1f MiB app->peers, %.1f MiB peers->app; last byte at "
