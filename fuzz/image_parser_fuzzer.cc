@@ -4,7 +4,10 @@
 // from the reader; with checksums skipped (so that mutations get past them)
 // every connection the reader accepts has its queues in place and survives
 // parse(serialize(x)) == x with stable bytes; and when the checksums hold,
-// the checked read agrees with the unchecked one.
+// the checked read agrees with the unchecked one. Read as the migration's
+// receiver reads (check_restorable off: its restore plans each state), a
+// record reads exactly when it reads with the check, or the check alone
+// refused it, and then PlanRestore still refuses it with the same code.
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +18,7 @@
 #include "fuzz/fuzz_check.h"
 #include "fuzz/round_trip.h"
 #include "soccr/image/image.h"
+#include "soccr/restore_plan.h"
 
 namespace soccr::fuzzing {
 namespace {
@@ -35,6 +39,30 @@ void FuzzImage(const uint8_t* data, size_t size) {
     CheckImageError(reader.status());
     SOCCR_FUZZ_CHECK(!verified.ok()) << "only the checked read accepted it";
     return;
+  }
+  ImageReadOptions unplanned = unchecked;
+  unplanned.check_restorable = false;
+  absl::StatusOr<ImageReader> for_restore =
+      ImageReader::Open(bytes, owner, unplanned);
+  SOCCR_FUZZ_CHECK(for_restore.ok())
+      << "opening depends on check_restorable: " << for_restore.status();
+  for (size_t i = 0; i < reader->size(); ++i) {
+    absl::StatusOr<ConnectionState> checked = reader->Read(i);
+    absl::StatusOr<ConnectionState> later = for_restore->Read(i);
+    if (checked.ok()) {
+      SOCCR_FUZZ_CHECK(later.ok() && *later == *checked)
+          << "the check off changed a restorable record";
+    } else if (later.ok()) {
+      const absl::Status planned = PlanRestore(*later).status();
+      SOCCR_FUZZ_CHECK(!planned.ok() &&
+                       planned.code() == checked.status().code())
+          << "the check off let through what only PlanRestore refused ("
+          << checked.status() << "), but PlanRestore says " << planned;
+    } else {
+      SOCCR_FUZZ_CHECK(later.status() == checked.status())
+          << "the check off changed a form error: " << checked.status() << " / "
+          << later.status();
+    }
   }
   std::vector<ConnectionState> accepted;
   bool all = true;
