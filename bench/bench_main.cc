@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   if (argc > 1 && strcmp(argv[1], "--first-checkpoint") == 0) {
     return soccr::bench::RunFirstCheckpoint(argc, argv);
   }
+  if (argc > 1 && strcmp(argv[1], "--first-touch") == 0) {
+    return soccr::bench::RunFirstTouch(argc, argv);
+  }
   if (absl::Status s = soccr::bench::EnterBenchmarkNamespace(); !s.ok()) {
     fprintf(stderr, "cannot set up the benchmark namespace: %s\n",
             s.ToString().c_str());

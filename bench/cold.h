@@ -73,6 +73,8 @@ struct CRestored {
 
 // soccr_bench --first-checkpoint FD c|cc OUT_FD (see cold_bench.cc).
 int RunFirstCheckpoint(int argc, char** argv);
+// soccr_bench --first-touch BYTES OUT_FD (see cold_bench.cc).
+int RunFirstTouch(int argc, char** argv);
 
 }  // namespace soccr::bench
 
