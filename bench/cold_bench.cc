@@ -345,8 +345,8 @@ absl::Status TimeInChild(const char* flag, const std::string& arg,
   OwnedFd rd(pipefd[0]);
   OwnedFd wr(pipefd[1]);
   const std::string out_arg = absl::StrCat(wr.get());
-  const char* args[] = {"soccr_bench", flag, arg.c_str(), api, nullptr,
-                        nullptr};
+  const char* args[] = {"soccr_bench", flag,    arg.c_str(),
+                        api,           nullptr, nullptr};
   args[api == nullptr ? 3 : 4] = out_arg.c_str();
   const pid_t pid = ::fork();
   if (pid < 0) return absl::ErrnoToStatus(errno, "fork");

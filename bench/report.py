@@ -191,10 +191,11 @@ def goal_table(ratios, throughput, per_conn, per_us):
                 continue
             factor = steady / bps
             # The kernel's part: a fresh process's first pages for n bytes
-            # (FirstTouch) on top of the steady state is the least a first
-            # call can cost whatever the library does.
+            # (FirstTouch), which a first call pays whatever the library
+            # does, in units of the steady state (which may or may not pay
+            # pages of its own: see its minor_faults).
             touch = throughput.get("FirstTouch", {}).get(n)
-            floor = f" (fresh pages alone: {1 + steady / touch:.2f}x)" \
+            floor = f" (a fresh process's pages alone: {steady / touch:.2f}x)" \
                 if touch else ""
             rows.append((f"first checkpoint in a fresh process ({first}, "
                          f"{human_bytes(n)}) <= {GOAL_FIRST_CALL_FACTOR:.0f}x "
