@@ -17,7 +17,8 @@ namespace NS (default: the header's own first namespace, or soccr),
 `include H` includes H too (a header the example uses beside the file's
 own), `toplevel` compiles the examples at namespace scope instead of in a
 function (for an example that defines a function or a class), `returns T`
-gives the function another return type (int, for a main's body).
+gives the function another return type (int, for a main's body; void,
+for gtest assertions, which return nothing).
 
 Each example becomes the body of `T DocExample_N(givens)` (T is
 absl::Status unless `returns` says otherwise), in an inner scope so that
@@ -148,7 +149,7 @@ def main(argv):
                 body.append("  {")
                 body.extend(("    " + l) if l else "" for l in code)
                 body.append("  }")
-                body.append("  return {};")
+                body.append("  return;" if returns == "void" else "  return {};")
                 body.append("}")
             body.append(f"}}  // namespace {ns}")
             body.append("")

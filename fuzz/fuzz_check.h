@@ -1,6 +1,7 @@
 // fuzz/fuzz_check.h: property checks in fuzz targets.
 //
-//   SOCCR_FUZZ_CHECK(parsed == state) << "round trip changed " << state;
+//   SOCCR_FUZZ_CHECK(parsed == state)
+//       << "round trip changed " << state.ToString();
 //
 // A failed check prints where and why and aborts, which libFuzzer (and the
 // replaying corpus test) reports as a crash with the input that caused it.

@@ -2,10 +2,10 @@
 // namespaces joined by veth pairs to one bridge, with documentation
 // addresses, all inside the test's own user and network namespace.
 //
-//   ASSERT_OK_AND_ASSIGN(Lab lab, Lab::Create());     // bridge br0 here
-//   ASSERT_OK_AND_ASSIGN(Host* src, lab.AddHost("src", {"192.0.2.1/24",
-//                                                     "2001:db8::1/64"}));
-//   ASSERT_OK(src->Run({"ip", "addr"}));              // runs inside src
+//   ASSERT_OK_AND_ASSIGN(lab, Lab::Create());  // bridge br0 here
+//   ASSERT_OK_AND_ASSIGN(  // src is a Host*
+//       src, lab.AddHost("src", {"192.0.2.1/24", "2001:db8::1/64"}));
+//   ASSERT_OK(src->Run({"ip", "addr"}));  // runs inside src
 //   { HostScope in(*src); /* this thread is in src's namespace */ }
 //
 // Each host is a child process that holds a new network namespace (its

@@ -3,7 +3,7 @@
 //
 //   EXPECT_THAT(soccr::Restore(state).status(),
 //               StatusIs(absl::StatusCode::kInvalidArgument,
-//                        HasSubstr("inq_len")));
+//                        ::testing::HasSubstr("inq_len")));
 //   EXPECT_THAT(soccr::Checkpoint(*paused),
 //               StatusIs(absl::StatusCode::kUnavailable));
 //
