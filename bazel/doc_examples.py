@@ -18,7 +18,10 @@ namespace NS (default: the header's own first namespace, or soccr),
 own), `toplevel` compiles the examples at namespace scope instead of in a
 function (for an example that defines a function or a class), `returns T`
 gives the function another return type (int, for a main's body; void,
-for gtest assertions, which return nothing).
+for gtest assertions, which return nothing), `nolink` compiles the
+examples as inline functions, which the compiler checks in full but never
+emits, so that nothing they call need be linked (for a header whose
+definitions are in a binary's own sources, not in a library).
 
 Each example becomes the body of `T DocExample_N(givens)` (T is
 absl::Status unless `returns` says otherwise), in an inner scope so that
@@ -87,7 +90,7 @@ def main(argv):
         path, _, rest = line.partition(":")
         parts = [p.strip() for p in rest.split(";")]
         givens, options = parts[0], parts[1:]
-        skip, namespace, includes, toplevel = set(), None, [], False
+        skip, namespace, includes, toplevel, inline = set(), None, [], False, ""
         returns = "absl::Status"
         for o in options:
             if o.startswith("returns "):
@@ -96,6 +99,8 @@ def main(argv):
                 includes.append(o[8:].strip())
             elif o == "toplevel":
                 toplevel = True
+            elif o == "nolink":
+                inline = "inline "
             elif o.startswith("skip "):
                 skip.update(int(n) for n in o[5:].split(","))
             elif o.startswith("namespace "):
@@ -103,7 +108,8 @@ def main(argv):
             elif o:
                 sys.exit(f"{spec_path}: unknown option {o!r}")
         specs.append(
-            (path.strip(), givens, skip, namespace, includes, toplevel, returns)
+            (path.strip(), givens, skip, namespace, includes, toplevel, returns,
+             inline)
         )
 
     def find(path):
@@ -114,7 +120,7 @@ def main(argv):
 
     top, body = ["#include \"absl/status/status.h\""], []
     n = 0
-    for path, givens, skip, namespace, includes, toplevel, returns in specs:
+    for path, givens, skip, namespace, includes, toplevel, returns, inline in specs:
         text = open(find(path), encoding="utf-8").read()
         markdown = path.endswith(".md")
         blocks = markdown_blocks(text) if markdown else header_blocks(text)
@@ -145,7 +151,7 @@ def main(argv):
             if toplevel:
                 body.extend(code)
             else:
-                body.append(f"{returns} DocExample_{n}({params}) {{")
+                body.append(f"{inline}{returns} DocExample_{n}({params}) {{")
                 body.append("  {")
                 body.extend(("    " + l) if l else "" for l in code)
                 body.append("  }")

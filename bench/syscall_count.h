@@ -5,8 +5,9 @@
 // sys::CountingSys instead; both count the same thing.
 //
 //   soccr::bench::SyscallCounts before = soccr::bench::CurrentSyscalls();
-//   ... libsoccr_pause(fd) ...
-//   soccr::bench::SyscallCounts used = CurrentSyscalls() - before;
+//   struct libsoccr_sk* sk = libsoccr_pause(fd);  // what is counted
+//   soccr::bench::SyscallCounts used =
+//       soccr::bench::CurrentSyscalls() - before;
 //
 // Only calls from objects linked into the benchmark binary are counted (not
 // those libc or a shared library makes internally). Not thread-safe
