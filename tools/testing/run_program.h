@@ -4,7 +4,7 @@
 //   absl::StatusOr<ProgramResult> r =
 //       RunProgram({SoccrPath(), "inspect", "x.soccr"});
 //   EXPECT_EQ(r->exit_status, 1);
-//   EXPECT_THAT(r->err, HasSubstr("not a soccr image"));
+//   EXPECT_THAT(r->err, ::testing::HasSubstr("not a soccr image"));
 //
 // Output goes to files (in TEST_TMPDIR), so a program that writes a lot to
 // both streams never blocks on a pipe nobody reads.

@@ -11,11 +11,10 @@
 // network namespace (a fresh one of its own would give the test the
 // capability back).
 //
-//   int main(int argc, char** argv) {
-//     if (!soccr::repair_helper::testing::EnterUnprivilegedWithHelper().ok())
-//       return 1;
-//     ...  // HelperSocketPath() is the service's unix socket
-//   }
+//   // main(), first thing; then HelperSocketPath() is the service's
+//   // unix socket
+//   if (!soccr::repair_helper::testing::EnterUnprivilegedWithHelper().ok())
+//     return 1;
 
 #ifndef SOCCR_REPAIR_HELPER_TESTING_UNPRIVILEGED_H_
 #define SOCCR_REPAIR_HELPER_TESTING_UNPRIVILEGED_H_
