@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "soccr/fd.h"
+#include "soccr/sys/sys.h"
 #include "tools/cli.h"
 #include "tools/json.h"
 #include "tools/progress.h"
@@ -177,9 +178,10 @@ ExecFailure ExecWithConnections(std::vector<OwnedFd> connections,
   // The connections are live; closing them would reset the peers. Put them
   // back in repair mode so that closing sends nothing (they are lost to
   // us either way, but the peers' connections are not torn down).
+  // Best effort: nothing is left to do if it fails.
   for (int i = 0; i < n; ++i) {
-    const int on = TCP_REPAIR_ON;
-    (void)::setsockopt(kFirst + i, SOL_TCP, TCP_REPAIR, &on, sizeof(on));
+    (void)sys::LinuxSys().SetRepair(BorrowedFd(kFirst + i),
+                                    sys::RepairMode::kOn);
   }
   return {cli::kExitCannotExecute,
           absl::ErrnoToStatus(err, absl::StrCat("execv ", program))};
