@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <optional>
 #include <string>
@@ -142,6 +143,162 @@ absl::StatusOr<QueueBytes> PeekQueue(const sys::Sys& sys, BorrowedFd fd,
   return bytes.Subrange(0, len);
 }
 
+// SO_PEEK_OFF's value on a socket: -1 when off, and on a kernel whose TCP
+// has no peek offset (before Linux 6.9: EOPNOTSUPP), where it cannot be on.
+absl::StatusOr<int> ReadPeekOffset(const sys::Sys& sys, BorrowedFd fd,
+                                   const ErrorContext& ctx) {
+  const sys::Result<int> r = sys.GetSockOptInt(fd, SOL_SOCKET, SO_PEEK_OFF);
+  if (r.ok()) return r.value;
+  if (r.err == EOPNOTSUPP || r.err == ENOPROTOOPT) return -1;
+  return ctx.SysError("read the peek offset (SO_PEEK_OFF)", r);
+}
+
+// Peeks of the receive queue at offsets of our choosing (SO_PEEK_OFF), and
+// the application's own offset put back however the walk ends: a
+// checkpoint only reads.
+class ReceiveQueueWalk {
+ public:
+  ReceiveQueueWalk(const sys::Sys& sys, BorrowedFd fd, int app_offset,
+                   const ErrorContext& ctx)
+      : sys_(sys), fd_(fd), app_offset_(app_offset), ctx_(ctx) {}
+  ReceiveQueueWalk(const ReceiveQueueWalk&) = delete;
+  ReceiveQueueWalk& operator=(const ReceiveQueueWalk&) = delete;
+  ~ReceiveQueueWalk() {
+    if (moved_) (void)sys_.SetSockOptInt(fd_, SOL_SOCKET, SO_PEEK_OFF,
+                                         app_offset_);
+  }
+
+  // Peeks into `buf` from `offset` bytes of sequence space past the
+  // reader (nullopt: from the reader, without a peek offset, when the
+  // application has none), trying again while fewer than `want` came: a
+  // signal can cut a peek short, and each starts at the same place.
+  absl::StatusOr<size_t> Peek(std::optional<size_t> offset,
+                              absl::Span<uint8_t> buf, size_t want) {
+    sys::Result<size_t> r;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      if (offset.has_value() || app_offset_ >= 0) {
+        SOCCR_RETURN_IF_ERROR(SetOffset(offset.value_or(0)));
+      }
+      r = sys_.Peek(fd_, buf);
+      // EAGAIN: nothing past the offset.
+      if (!r.ok() && r.err == EAGAIN) return 0;
+      if (!r.ok() && r.err == EINTR) continue;
+      if (r.ok() && r.value < want) continue;
+      break;
+    }
+    if (!r.ok()) return ctx_.SysError("read receive queue", r);
+    return r.value;
+  }
+
+  // Restores the application's offset now, reporting a failure.
+  absl::Status Finish() {
+    if (!moved_) return absl::OkStatus();
+    moved_ = false;
+    return ctx_.Check(
+        "put back the peek offset (SO_PEEK_OFF)",
+        sys_.SetSockOptInt(fd_, SOL_SOCKET, SO_PEEK_OFF, app_offset_));
+  }
+
+ private:
+  absl::Status SetOffset(size_t offset) {
+    moved_ = true;
+    const sys::Result<void> r = sys_.SetSockOptInt(
+        fd_, SOL_SOCKET, SO_PEEK_OFF, static_cast<int>(offset));
+    if (!r.ok() && r.err == EOPNOTSUPP) {
+      moved_ = false;
+      return ctx_.Error(absl::StatusCode::kUnimplemented,
+                        "the receive queue holds urgent data (MSG_OOB), and a "
+                        "read stops at its mark: reading past it in repair "
+                        "mode needs SO_PEEK_OFF for TCP (Linux 6.9)");
+    }
+    return ctx_.Check("set the peek offset (SO_PEEK_OFF)", r);
+  }
+
+  const sys::Sys& sys_;
+  const BorrowedFd fd_;
+  const int app_offset_;
+  const ErrorContext& ctx_;
+  bool moved_ = false;  // SO_PEEK_OFF is ours, not the application's
+};
+
+// The receive queue as the application would read it, from the reader to
+// rcv_nxt: `span` bytes of sequence space (the peer's FIN not counted).
+// The result is shorter by one when an urgent byte (MSG_OOB) the
+// application has read out of band is still in the queue: reads skip it.
+//
+// Kernel facts: a read (a peek too) stops at the urgent mark once it has
+// copied anything, and SIOCINQ counts only up to the mark; past the mark a
+// peek must start there, which only SO_PEEK_OFF can do in repair mode
+// (TCP's since Linux 6.9). A peek started at the mark skips an urgent byte
+// not inline (SO_OOBINLINE off). The application may have a peek offset of
+// its own (SO_PEEK_OFF); every peek would start there and move it, so the
+// walk sets its own and puts the application's back.
+absl::StatusOr<QueueBytes> PeekReceiveQueue(const sys::Sys& sys, BorrowedFd fd,
+                                            size_t span,
+                                            CheckpointBuffer* buffer,
+                                            const ErrorContext& ctx) {
+  if (span == 0) return QueueBytes();
+  SOCCR_ASSIGN_OR_RETURN(const int app_offset, ReadPeekOffset(sys, fd, ctx));
+  ReceiveQueueWalk walk(sys, fd, app_offset, ctx);
+  uint8_t* buf = nullptr;
+  QueueBytes bytes = buffer != nullptr ? buffer->Allocate(span + 1, &buf)
+                                       : QueueBytes::Allocate(span + 1, &buf);
+  auto changed = [&](size_t found) {
+    return ctx.Error(
+        absl::StatusCode::kUnavailable,
+        absl::StrCat("the receive queue changed while it was read (", span,
+                     " bytes expected, ", found,
+                     " found): block the peer's packets while checkpointing"));
+  };
+  SOCCR_ASSIGN_OR_RETURN(
+      const size_t first,
+      walk.Peek(std::nullopt, absl::Span<uint8_t>(buf, span + 1), span));
+  size_t got = first;
+  if (first < span) {
+    // Cut short: an urgent mark in the queue.
+    SOCCR_ASSIGN_OR_RETURN(
+        const int inline_urgent,
+        ctx.Check("read SO_OOBINLINE",
+                  sys.GetSockOptInt(fd, SOL_SOCKET, SO_OOBINLINE)));
+    const size_t hole = inline_urgent != 0 ? 0 : 1;
+    if (hole == 1) {
+      // An urgent byte the application has not read (MSG_OOB shows it,
+      // in repair mode too, without taking it): the repair interface
+      // cannot queue one, and a restored socket would lose it.
+      uint8_t urgent = 0;
+      const sys::Result<size_t> oob =
+          sys.Peek(fd, absl::Span<uint8_t>(&urgent, 1), MSG_OOB);
+      if (oob.ok() && oob.value == 1) {
+        return ctx.Error(
+            absl::StatusCode::kFailedPrecondition,
+            "the receive queue holds an urgent byte (MSG_OOB) that the "
+            "application has not read: the kernel's repair interface cannot "
+            "queue urgent data, so a restored socket would lose it; read it "
+            "with recv(MSG_OOB) first");
+      }
+      // EINVAL: none pending (read already); EAGAIN: announced, not here.
+      if (!oob.ok() && oob.err != EINVAL && oob.err != EAGAIN) {
+        return ctx.SysError("look for urgent data (MSG_OOB)", oob);
+      }
+    }
+    // Starting at the mark, or stopped at it with the urgent byte last:
+    // all but the skipped byte is in.
+    if (first + hole != span) {
+      // Stopped at the mark: read on from it.
+      SOCCR_ASSIGN_OR_RETURN(
+          const size_t rest,
+          walk.Peek(first, absl::Span<uint8_t>(buf + first, span + 1 - first),
+                    span - first - hole));
+      got += rest;
+      if (got + hole != span) return changed(got);
+    }
+  } else if (first > span) {
+    return changed(first);
+  }
+  SOCCR_RETURN_IF_ERROR(walk.Finish());
+  return bytes.Subrange(0, got);
+}
+
 // A listener: its address, options and backlog. Connections waiting in
 // its accept queue would be lost.
 absl::Status SaveListener(const struct tcp_info& ti, ConnectionState& s,
@@ -188,9 +345,13 @@ absl::Status SaveSynSent(const sys::Sys& sys, BorrowedFd fd, ConnectionState& s,
 
 // A connection in repair mode: any state from ESTABLISHED to CLOSE. The
 // queues are copied into `buffer` if the caller gave one.
+// `diag`: sock_diag's answer about the socket, if it was asked; its queue
+// lengths spare the ioctls.
 absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
-                            const struct tcp_info& ti, CheckpointBuffer* buffer,
-                            ConnectionState& s, const ErrorContext& ctx) {
+                            const struct tcp_info& ti,
+                            const internal::SockDiagAnswer* diag,
+                            CheckpointBuffer* buffer, ConnectionState& s,
+                            const ErrorContext& ctx) {
   if (ti.tcpi_options & TCPI_OPT_USEC_TS) {
     return ctx.Error(absl::StatusCode::kUnimplemented,
                      "the connection uses microsecond TCP timestamps, which "
@@ -209,9 +370,19 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
   // FINs it was empty): the kernel's lengths would only count what was
   // never acknowledged.
   const bool closed = s.state == TcpState::kClose;
+  // sock_diag's lengths, taken with the tcp_info above: write_seq - snd_una
+  // is SIOCOUTQ's, and tcp_info's tcpi_notsent_bytes (write_seq - snd_nxt,
+  // where the kernel's struct has it) SIOCOUTQNSD's. Its rcv_nxt -
+  // copied_seq counts the peer's FIN until the application reads it (as
+  // SIOCINQ, which leaves it out, does not), and does not stop at an urgent
+  // mark (as SIOCINQ does). A closed socket is in no lookup table: the
+  // ioctls it is.
+  const bool from_diag = diag != nullptr && diag->found &&
+                         diag->rqueue.has_value() && diag->wqueue.has_value();
   sys::Result<int> outq{0, 0};
   if (!closed) {
-    outq = sys.GetOutq(fd);
+    outq = from_diag ? sys::Result<int>{static_cast<int>(*diag->wqueue), 0}
+                     : sys.GetOutq(fd);
     if (!outq.ok()) {
       return ctx.SysError("read send queue length", outq);
     }
@@ -219,13 +390,24 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
   // Nothing queued means nothing unsent: skip the call.
   sys::Result<int> unsent{0, 0};
   if (outq.value > 0) {
-    unsent = sys.GetOutqNotSent(fd);
+    unsent = from_diag && diag->notsent.has_value()
+                 ? sys::Result<int>{static_cast<int>(*diag->notsent), 0}
+                 : sys.GetOutqNotSent(fd);
     if (!unsent.ok()) {
       return ctx.SysError("read unsent length", unsent);
     }
   }
-  SOCCR_ASSIGN_OR_RETURN(
-      const int inq, ctx.Check("read receive queue length", sys.GetInq(fd)));
+  int inq = 0;
+  if (from_diag) {
+    // The peer's FIN, if it came, is the last of rcv_nxt - copied_seq
+    // until a read takes it.
+    const bool unread_fin =
+        internal::PeerFinReceived(s.state) && *diag->rqueue > 0;
+    inq = static_cast<int>(*diag->rqueue - (unread_fin ? 1 : 0));
+  } else {
+    SOCCR_ASSIGN_OR_RETURN(
+        inq, ctx.Check("read receive queue length", sys.GetInq(fd)));
+  }
   // SIOCOUTQ and SIOCOUTQNSD count our unacknowledged FIN, which is no
   // byte of data (SIOCINQ leaves the peer's out).
   const bool fin_in_outq =
@@ -242,6 +424,9 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
   // The FIN is the last thing queued: if anything is unsent, it is.
   s.unsent_len = static_cast<uint32_t>(
       unsent.value - (fin_in_outq && unsent.value > 0 ? 1 : 0));
+  // The receive queue's sequence space; the bytes the application will
+  // read may be one fewer (PeekReceiveQueue).
+  const size_t inq_span = static_cast<uint32_t>(inq);
   s.inq_len = static_cast<uint32_t>(inq);
   if (buffer != nullptr) {
     // Both queues, each with its byte of spare room.
@@ -256,7 +441,8 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
       ctx.Check("read receive queue sequence", sys.GetQueueSeq(fd)));
   s.inq_seq = inq_seq - (internal::PeerFinReceived(s.state) ? 1 : 0);
   SOCCR_ASSIGN_OR_RETURN(s.recv_queue,
-                         PeekQueue(sys, fd, s.inq_len, "receive", buffer, ctx));
+                         PeekReceiveQueue(sys, fd, inq_span, buffer, ctx));
+  s.inq_len = static_cast<uint32_t>(s.recv_queue.size());
 
   // The send queue, the same way.
   SOCCR_RETURN_IF_ERROR(ctx.Check(
@@ -390,6 +576,7 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   // same tcp_get_info()): for a connected socket (getpeername() answers),
   // ask it first and skip that call. A listener, a socket never connected,
   // CLOSE and SYN_SENT say ENOTCONN and take the getsockopt.
+  std::optional<internal::SockDiagAnswer> diag;
   std::optional<struct tcp_info> diag_info;
   std::optional<bool> md5;
   sys::Result<SocketAddress> early_peer{SocketAddress(), ENOTCONN,
@@ -405,6 +592,7 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
           internal::AskSockDiag(sys, fd, s.local, early_peer.value, ctx));
       md5 = a.md5;
       diag_info = a.info;
+      diag = a;
     } else if (early_peer.err != ENOTCONN) {
       return ctx.SysError("read peer address", early_peer);
     }
@@ -480,7 +668,9 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
                                     "without repair mode, and is now ",
                                     TcpStateName(s.state)));
     }
-    SOCCR_RETURN_IF_ERROR(SaveConnection(sys, fd, ti, options.buffer, s, ctx));
+    SOCCR_RETURN_IF_ERROR(SaveConnection(sys, fd, ti,
+                                         diag.has_value() ? &*diag : nullptr,
+                                         options.buffer, s, ctx));
   }
 
   if (options.socket_options) {

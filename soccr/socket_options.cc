@@ -65,6 +65,10 @@ const SockOptSpec kTable[] = {
      kIntSize},
     {SOL_SOCKET, SO_OOBINLINE, "SO_OOBINLINE", K::kInt, P::kInRepair, 0, 0,
      kIntSize},
+    // Off (-1) unless the application peeks at offsets (TCP's since Linux
+    // 6.9; EOPNOTSUPP before, where it cannot have been set).
+    {SOL_SOCKET, SO_PEEK_OFF, "SO_PEEK_OFF", K::kInt, P::kInRepair, 0, -1,
+     kIntSize},
     {SOL_SOCKET, SO_RCVLOWAT, "SO_RCVLOWAT", K::kInt, P::kInRepair, 0, 1,
      kIntSize},
     {SOL_SOCKET, SO_LINGER, "SO_LINGER", K::kLinger, P::kInRepair, 0,

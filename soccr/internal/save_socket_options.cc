@@ -77,8 +77,9 @@ absl::StatusOr<std::vector<SocketOption>> ReadOptionTable(
         absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(value.data()),
                             value.size()));
     if (!r.ok()) {
-      // An option this kernel lacks cannot have been set.
-      if (r.err == ENOPROTOOPT) continue;
+      // An option this kernel lacks cannot have been set (EOPNOTSUPP: a
+      // socket option this kind of socket lacks, SO_PEEK_OFF before 6.9).
+      if (r.err == ENOPROTOOPT || r.err == EOPNOTSUPP) continue;
       return ctx.SysError(absl::StrCat("read ", spec.label), r);
     }
     value.resize(r.value < value.size() ? r.value : value.size());

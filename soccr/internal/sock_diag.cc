@@ -45,6 +45,17 @@ int OnAttribute(const struct nlattr* attr, void* data) {
       memcpy(&info, mnl_attr_get_payload(attr),
              std::min<size_t>(len, sizeof(info)));
       reply->info = info;
+      // Linux's struct tcp_info (linux/tcp.h) has tcpi_notsent_bytes at
+      // byte 144 (Linux 4.6 on); the fields only ever grow at the end.
+      constexpr size_t kNotsentOffset = 144;
+      if (len >= kNotsentOffset + sizeof(uint32_t)) {
+        uint32_t notsent = 0;
+        memcpy(&notsent,
+               static_cast<const char*>(mnl_attr_get_payload(attr)) +
+                   kNotsentOffset,
+               sizeof(notsent));
+        reply->notsent = notsent;
+      }
       break;
     }
     default:
@@ -56,6 +67,16 @@ int OnAttribute(const struct nlattr* attr, void* data) {
 int OnMessage(const struct nlmsghdr* nlh, void* data) {
   SockDiagAnswer* reply = static_cast<SockDiagAnswer*>(data);
   reply->found = true;
+  // A reply too short for its header is no answer about the queues.
+  if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(struct inet_diag_msg)) {
+    const auto* msg =
+        static_cast<const struct inet_diag_msg*>(mnl_nlmsg_get_payload(nlh));
+    // A listener's are its backlog and the backlog's length instead.
+    if (msg->idiag_state != TCP_LISTEN) {
+      reply->rqueue = msg->idiag_rqueue;
+      reply->wqueue = msg->idiag_wqueue;
+    }
+  }
   mnl_attr_parse(nlh, sizeof(struct inet_diag_msg), OnAttribute, reply);
   return MNL_CB_OK;
 }

@@ -51,6 +51,14 @@ struct SockDiagAnswer {
   // getsockopt(TCP_INFO) reads: tcp_diag_get_info calls the same
   // tcp_get_info().
   std::optional<struct tcp_info> info;
+  // tcp_info's tcpi_notsent_bytes (write_seq - snd_nxt, as SIOCOUTQNSD),
+  // past the end of the libc's struct tcp_info; nullopt when the kernel's
+  // struct ends before it.
+  std::optional<uint32_t> notsent;
+  // inet_diag_msg's queue lengths, for a socket not listening:
+  // rcv_nxt - copied_seq (the peer's FIN while unread and an urgent byte
+  // count in it, unlike SIOCINQ) and write_seq - snd_una (as SIOCOUTQ).
+  std::optional<uint32_t> rqueue, wqueue;
 };
 
 // HasMd5Keys's question, with all of the answer: the same calls.
