@@ -164,8 +164,8 @@ class ReceiveQueueWalk {
   ReceiveQueueWalk(const ReceiveQueueWalk&) = delete;
   ReceiveQueueWalk& operator=(const ReceiveQueueWalk&) = delete;
   ~ReceiveQueueWalk() {
-    if (moved_) (void)sys_.SetSockOptInt(fd_, SOL_SOCKET, SO_PEEK_OFF,
-                                         app_offset_);
+    if (moved_)
+      (void)sys_.SetSockOptInt(fd_, SOL_SOCKET, SO_PEEK_OFF, app_offset_);
   }
 
   // Peeks into `buf` from `offset` bytes of sequence space past the
@@ -202,8 +202,8 @@ class ReceiveQueueWalk {
  private:
   absl::Status SetOffset(size_t offset) {
     moved_ = true;
-    const sys::Result<void> r = sys_.SetSockOptInt(
-        fd_, SOL_SOCKET, SO_PEEK_OFF, static_cast<int>(offset));
+    const sys::Result<void> r = sys_.SetSockOptInt(fd_, SOL_SOCKET, SO_PEEK_OFF,
+                                                   static_cast<int>(offset));
     if (!r.ok() && r.err == EOPNOTSUPP) {
       moved_ = false;
       return ctx_.Error(absl::StatusCode::kUnimplemented,
