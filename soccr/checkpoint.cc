@@ -427,10 +427,9 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
   // The receive queue's sequence space; the bytes the application will
   // read may be one fewer (PeekReceiveQueue).
   const size_t inq_span = static_cast<uint32_t>(inq);
-  s.inq_len = static_cast<uint32_t>(inq);
   if (buffer != nullptr) {
     // Both queues, each with its byte of spare room.
-    buffer->Prepare(size_t{s.inq_len} + s.outq_len + 2);
+    buffer->Prepare(inq_span + s.outq_len + 2);
   }
 
   // The receive queue: its end sequence number, then its bytes.
@@ -577,8 +576,6 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   // ask it first and skip that call. A listener, a socket never connected,
   // CLOSE and SYN_SENT say ENOTCONN and take the getsockopt.
   std::optional<internal::SockDiagAnswer> diag;
-  std::optional<struct tcp_info> diag_info;
-  std::optional<bool> md5;
   sys::Result<SocketAddress> early_peer{SocketAddress(), ENOTCONN,
                                         sys::Op::kGetPeerName};
   if (options.check_carriable) {
@@ -588,18 +585,14 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
       if (ahead != nullptr) s.local = ahead->local;
       ctx.SetEndpoints(s.local, early_peer.value);
       SOCCR_ASSIGN_OR_RETURN(
-          const internal::SockDiagAnswer a,
-          internal::AskSockDiag(sys, fd, s.local, early_peer.value, ctx));
-      md5 = a.md5;
-      diag_info = a.info;
-      diag = a;
+          diag, internal::AskSockDiag(sys, fd, s.local, early_peer.value, ctx));
     } else if (early_peer.err != ENOTCONN) {
       return ctx.SysError("read peer address", early_peer);
     }
   }
   struct tcp_info ti = {};
-  if (diag_info.has_value()) {
-    ti = *diag_info;
+  if (diag.has_value() && diag->info.has_value()) {
+    ti = *diag->info;
   } else {
     SOCCR_ASSIGN_OR_RETURN(
         ti, ctx.Check("read connection state", sys.GetTcpInfo(fd)));
@@ -654,6 +647,8 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
 
   const bool connection = s.state != TcpState::kListen && !s.peer.empty();
   if (options.check_carriable && (connection || s.state == TcpState::kListen)) {
+    const std::optional<bool> md5 =
+        diag.has_value() ? std::optional<bool>(diag->md5) : std::nullopt;
     if (absl::Status st = RefuseWhatARestoreCannotCarry(sys, fd, s, ctx, md5);
         !st.ok()) {
       return st;

@@ -226,12 +226,12 @@ TEST_P(UrgentDataTest, PeekOffsetAndUrgentHole) {
   ClientReadsThenTalks(before_ + after_);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Families, UrgentDataTest,
-    ::testing::Values(Family::kV4, Family::kV6, Family::kMapped),
-    [](const ::testing::TestParamInfo<Family>& info) {
-      return soccr::loopback::FamilyName(info.param);
-    });
+INSTANTIATE_TEST_SUITE_P(Families, UrgentDataTest,
+                         ::testing::Values(Family::kV4, Family::kV6,
+                                           Family::kMapped),
+                         [](const ::testing::TestParamInfo<Family>& info) {
+                           return soccr::loopback::FamilyName(info.param);
+                         });
 
 }  // namespace
 }  // namespace soccr
