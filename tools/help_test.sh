@@ -17,7 +17,7 @@ has "  2    usage error"
 has "  127  restore: CMD was not found (nothing was restored)"
 
 all_flags=(--private-netns --json --skip-checksums --pid --fd --output
-  --leave-paused --close --index --bytes --image)
+  --leave-paused --close --index --bytes --image --hosts --connections)
 # own SUBCOMMAND FLAGS...: its --help lists exactly these flags.
 own() {
   local sub="$1"
@@ -35,7 +35,7 @@ own check --private-netns --json
 own inspect --json --skip-checksums
 own dump --pid --fd --output --leave-paused --close --json
 own restore --index --json
-own demo --bytes --image --json
+own demo --bytes --image --json --hosts --connections
 own recover --json
 run 0 dump --help
 has "  -o IMAGE, --output IMAGE"

@@ -138,4 +138,77 @@ std::string DemoReportJson(const DemoReport& r) {
   return std::move(j).Take();
 }
 
+namespace {
+
+void Counts(JsonWriter& j, absl::string_view host, const ServiceCounts& c) {
+  j.Key(host);
+  j.BeginObject();
+  j.Key("read");
+  j.Uint(c.read);
+  j.Key("written");
+  j.Uint(c.written);
+  j.EndObject();
+}
+
+void OrNull(JsonWriter& j, absl::string_view key, const std::string& text) {
+  j.Key(key);
+  if (text.empty()) {
+    j.Null();
+  } else {
+    j.String(text);
+  }
+}
+
+}  // namespace
+
+std::string HostsDemoReportJson(const HostsDemoReport& r) {
+  JsonWriter j;
+  j.BeginObject();
+  j.Key("connections");
+  j.Int(r.connections);
+  j.Key("bytes_each_way");
+  j.Uint(r.bytes);
+  j.Key("moved");
+  j.Bool(r.moved);
+  OrNull(j, "move_error", r.move_error);
+  j.Key("phases_us");
+  if (r.moved) {
+    j.BeginObject();
+    Micros(j, "lock", r.send.lock);
+    Micros(j, "checkpoint", r.send.checkpoint);
+    Micros(j, "transfer", r.send.transfer);
+    Micros(j, "restore", r.send.destination.restore);
+    Micros(j, "commit", r.send.commit);
+    Micros(j, "unlock", r.send.unlock);
+    Micros(j, "downtime", r.send.downtime);
+    j.EndObject();
+  } else {
+    j.Null();
+  }
+  j.Key("image_bytes");
+  j.Uint(r.send.image_bytes);
+  Micros(j, "longest_gap_us", r.longest_gap);
+  j.Key("peer");
+  j.BeginObject();
+  j.Key("sent");
+  j.Uint(r.peer_sent);
+  j.Key("received");
+  j.Uint(r.peer_received);
+  j.Key("mismatched");
+  j.Uint(r.mismatched);
+  j.Key("missing");
+  j.Uint(r.missing);
+  OrNull(j, "error", r.peer_error);
+  j.EndObject();
+  j.Key("service");
+  j.BeginObject();
+  Counts(j, "src", r.at_source);
+  Counts(j, "dst", r.at_destination);
+  j.EndObject();
+  j.Key("all_bytes_arrived");
+  j.Bool(r.AllBytesArrived());
+  j.EndObject();
+  return std::move(j).Take();
+}
+
 }  // namespace soccr::tools

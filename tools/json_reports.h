@@ -15,6 +15,7 @@
 #include "soccr/image/image.h"
 #include "tools/check_report.h"
 #include "tools/demo.h"
+#include "tools/demo_hosts.h"
 #include "tools/dump_command.h"
 
 namespace soccr::tools {
@@ -40,6 +41,14 @@ std::string RestoreReportJson(const std::string& image, size_t index,
 // "restored_pid", "restore_us", "down_verified", "up_verified"}: a demo
 // that printed it verified every byte (one that did not exits 1 instead).
 std::string DemoReportJson(const DemoReport& report);
+
+// {"connections", "bytes_each_way", "moved", "move_error": text or null,
+// "phases_us": {"lock", "checkpoint", "transfer", "restore", "commit",
+// "unlock", "downtime"} (null if the move failed), "image_bytes",
+// "longest_gap_us", "peer": {"sent", "received", "mismatched", "missing",
+// "error": text or null}, "service": {"src": {"read", "written"}, "dst":
+// {...}}, "all_bytes_arrived"}: `soccr demo --hosts --json`.
+std::string HostsDemoReportJson(const HostsDemoReport& report);
 
 }  // namespace soccr::tools
 

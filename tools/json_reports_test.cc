@@ -122,6 +122,38 @@ TEST(JsonReportsTest, Demo) {
   ExpectJson(DemoReportJson(r), {"image~a .*"});
 }
 
+TEST(JsonReportsTest, HostsDemo) {
+  HostsDemoReport r;
+  r.connections = 2;
+  r.bytes = 65536;
+  r.peer_sent = r.peer_received = 131072;
+  r.at_source = {100, 100};
+  r.at_destination = {131072 - 100, 131072 - 100};
+  r.longest_gap = absl::Milliseconds(3);
+  r.move_error = kOdd;
+  ExpectJson(HostsDemoReportJson(r),
+             {"connections=2", "bytes_each_way=65536", "moved=false",
+              "move_error~a .*", "phases_us=null", "image_bytes=0",
+              "longest_gap_us=3000", "peer.sent=131072", "peer.received=131072",
+              "peer.mismatched=0", "peer.missing=0", "peer.error=null",
+              "service.src.read=100", "service.dst.written=130972",
+              "all_bytes_arrived=true"});
+  r.moved = true;
+  r.move_error.clear();
+  r.send.image_bytes = 5000;
+  r.send.destination.restore = absl::Microseconds(42);
+  r.send.downtime = absl::Microseconds(900);
+  r.mismatched = 1;
+  r.peer_error = kOdd;
+  ExpectJson(
+      HostsDemoReportJson(r),
+      {"moved=true", "move_error=null", "phases_us.lock=0",
+       "phases_us.checkpoint=0", "phases_us.transfer=0", "phases_us.restore=42",
+       "phases_us.commit=0", "phases_us.unlock=0", "phases_us.downtime=900",
+       "image_bytes=5000", "peer.mismatched=1", "peer.error~a .*",
+       "all_bytes_arrived=false"});
+}
+
 TEST(JsonReportsTest, SendAndReceive) {
   SendReport s;
   s.connections = 3;
