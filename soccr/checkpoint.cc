@@ -570,15 +570,25 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
         s.local, ctx.Check("read local address", sys.GetSockName(fd)));
   }
 
-  // The TCP-MD5 check below asks sock_diag about the connection anyway, and
-  // its answer carries the tcp_info getsockopt(TCP_INFO) would read (the
-  // same tcp_get_info()): for a connected socket (getpeername() answers),
-  // ask it first and skip that call. A listener, a socket never connected,
-  // CLOSE and SYN_SENT say ENOTCONN and take the getsockopt.
+  // sock_diag's answer about a connected socket carries the tcp_info
+  // getsockopt(TCP_INFO) would read (the same tcp_get_info()), the TCP-MD5
+  // check's keys and the only receive queue length that does not stop at
+  // an urgent mark (SIOCINQ does: a queue read to that length loses what
+  // follows the mark). So ask it first, whether or not the carriable checks
+  // run here, and skip those calls. Addresses read ahead name the
+  // connection while it is connected; the answer, matched by SO_COOKIE,
+  // says it still is. Otherwise getpeername() tells: a listener, a socket
+  // never connected, CLOSE and SYN_SENT say ENOTCONN and take the
+  // getsockopt.
   std::optional<internal::SockDiagAnswer> diag;
   sys::Result<SocketAddress> early_peer{SocketAddress(), ENOTCONN,
                                         sys::Op::kGetPeerName};
-  if (options.check_carriable) {
+  if (ahead != nullptr && !ahead->peer.empty()) {
+    SOCCR_ASSIGN_OR_RETURN(
+        diag, internal::AskSockDiag(sys, fd, ahead->local, ahead->peer, ctx));
+    // Not found: no longer hashed under them (a reset since).
+    if (!diag->found) diag.reset();
+  } else {
     early_peer = sys.GetPeerName(fd);
     if (early_peer.ok()) {
       // Still connected: the local address read ahead is still its own.

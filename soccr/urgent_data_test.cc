@@ -17,6 +17,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
@@ -32,7 +33,6 @@ using ::soccr::loopback::Pattern;
 using ::soccr::loopback::ReadExactly;
 using ::soccr::loopback::WaitNothingInFlight;
 using ::soccr::loopback::WriteAll;
-using ::soccr::testing::CheckpointAndClose;
 using ::soccr::testing::ExpectSameState;
 
 constexpr size_t kBefore = 30000;  // bytes before the urgent byte
@@ -57,8 +57,18 @@ int ReadUrgent(BorrowedFd fd) {
   return static_cast<unsigned char>(c);
 }
 
+// How the checkpoint is taken: as a caller does by default, or as a
+// migration does (ReadAhead() before the downtime, the carriable checks
+// done then, not in the checkpoint).
+enum class Mode { kDefault, kMigration };
+
+struct Case {
+  Family family;
+  Mode mode;
+};
+
 class UrgentDataTest : public soccr::testing::NetnsTest,
-                       public ::testing::WithParamInterface<Family> {
+                       public ::testing::WithParamInterface<Case> {
  public:
   BorrowedFd client() const { return pair_.client.borrow(); }
   BorrowedFd server() const { return pair_.server.borrow(); }
@@ -66,7 +76,7 @@ class UrgentDataTest : public soccr::testing::NetnsTest,
  protected:
   void SetUp() override {
     soccr::testing::NetnsTest::SetUp();
-    ASSERT_OK_AND_ASSIGN(p, soccr::loopback::ConnectedPair(GetParam()));
+    ASSERT_OK_AND_ASSIGN(p, soccr::loopback::ConnectedPair(GetParam().family));
     pair_ = std::move(p);
   }
 
@@ -82,11 +92,48 @@ class UrgentDataTest : public soccr::testing::NetnsTest,
     ASSERT_OK(WaitNothingInFlight(server()));
   }
 
+  // Pauses and checkpoints the client the way the test's mode says.
+  struct Paused {
+    ReadAheadState ahead;
+    absl::StatusOr<PausedSocket> paused;
+    absl::StatusOr<ConnectionState> state;
+  };
+  Paused PauseAndCheckpoint() {
+    Paused p;
+    if (GetParam().mode == Mode::kDefault) {
+      p.paused = PausedSocket::Pause(client());
+      if (!p.paused.ok()) return p;
+      p.state = Checkpoint(*p.paused);
+      return p;
+    }
+    absl::StatusOr<ReadAheadState> ahead = ReadAhead(client());
+    if (!ahead.ok()) {
+      p.paused = ahead.status();
+      return p;
+    }
+    p.ahead = *std::move(ahead);
+    p.paused = PausedSocket::Pause(client(), p.ahead.reuse_addr);
+    if (!p.paused.ok()) return p;
+    CheckpointOptions options;
+    options.check_carriable = false;
+    options.read_ahead = &p.ahead;
+    p.state = Checkpoint(*p.paused, options);
+    return p;
+  }
+
   // Checkpoints the client, closes it paused, restores it, compares a
   // checkpoint of the restored socket, resumes it; `unread` is what the
   // checkpoint must have found in the receive queue.
   void MoveClient(const std::string& unread) {
-    ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair_.client)));
+    ConnectionState state;
+    {
+      Paused p = PauseAndCheckpoint();
+      ASSERT_OK(p.paused.status());
+      ASSERT_OK(p.state.status());
+      state = *std::move(p.state);
+      std::move(*p.paused).LeaveInRepairMode();
+      pair_.client.reset();  // in repair mode: nothing reaches the peer
+    }
     EXPECT_EQ(state.inq_len, unread.size());
     EXPECT_TRUE(state.recv_queue.view() == unread)
         << "the checkpoint's receive queue differs from what the "
@@ -123,15 +170,16 @@ class UrgentDataTest : public soccr::testing::NetnsTest,
 TEST_P(UrgentDataTest, UnreadUrgentByteIsRefusedAndTheOriginalCarriesOn) {
   ServerSendsUrgent();
   {
-    ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(client()));
-    const absl::StatusOr<ConnectionState> s = Checkpoint(paused);
+    Paused p = PauseAndCheckpoint();
+    ASSERT_OK(p.paused.status());
+    const absl::StatusOr<ConnectionState>& s = p.state;
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition)
         << s.status();
     EXPECT_NE(s.status().message().find("urgent byte (MSG_OOB)"),
               absl::string_view::npos)
         << s.status();
-    ASSERT_OK(std::move(paused).Resume());
+    ASSERT_OK(std::move(*p.paused).Resume());
   }
   EXPECT_EQ(GetInt(client(), SO_PEEK_OFF), -1) << "the peek offset moved";
   ASSERT_OK_AND_ASSIGN(got, ReadExactly(client(), kBefore));
@@ -196,10 +244,11 @@ TEST_P(UrgentDataTest, ApplicationPeekOffset) {
   ASSERT_EQ(GetInt(client(), SO_PEEK_OFF), 1000);
   {
     // A checkpoint of the original, which then carries on.
-    ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(client()));
-    ASSERT_OK_AND_ASSIGN(s, Checkpoint(paused));
-    EXPECT_TRUE(s.recv_queue.view() == data);
-    ASSERT_OK(std::move(paused).Resume());
+    Paused p = PauseAndCheckpoint();
+    ASSERT_OK(p.paused.status());
+    ASSERT_OK(p.state.status());
+    EXPECT_TRUE(p.state->recv_queue.view() == data);
+    ASSERT_OK(std::move(*p.paused).Resume());
   }
   EXPECT_EQ(GetInt(client(), SO_PEEK_OFF), 1000) << "the peek offset moved";
   ASSERT_NO_FATAL_FAILURE(MoveClient(data));
@@ -226,12 +275,19 @@ TEST_P(UrgentDataTest, PeekOffsetAndUrgentHole) {
   ClientReadsThenTalks(before_ + after_);
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, UrgentDataTest,
-                         ::testing::Values(Family::kV4, Family::kV6,
-                                           Family::kMapped),
-                         [](const ::testing::TestParamInfo<Family>& info) {
-                           return soccr::loopback::FamilyName(info.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Families, UrgentDataTest,
+    ::testing::Values(Case{Family::kV4, Mode::kDefault},
+                      Case{Family::kV6, Mode::kDefault},
+                      Case{Family::kMapped, Mode::kDefault},
+                      Case{Family::kV4, Mode::kMigration},
+                      Case{Family::kV6, Mode::kMigration},
+                      Case{Family::kMapped, Mode::kMigration}),
+    [](const ::testing::TestParamInfo<Case>& info) {
+      return absl::StrCat(
+          soccr::loopback::FamilyName(info.param.family),
+          info.param.mode == Mode::kMigration ? "_ReadAhead" : "");
+    });
 
 }  // namespace
 }  // namespace soccr

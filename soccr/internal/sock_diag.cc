@@ -133,7 +133,8 @@ absl::StatusOr<SockDiagAnswer> AskSockDiag(const sys::Sys& sys, BorrowedFd fd,
   auto failed = [&](int err, absl::string_view call) {
     diag.Close();  // a reply may be left queued on it
     return absl::ErrnoToStatus(
-        err, absl::StrCat(ctx.prefix(), ": look for TCP-MD5 keys: ", call));
+        err, absl::StrCat(ctx.prefix(),
+                          ": ask sock_diag about the connection: ", call));
   };
   const sys::Result<BorrowedFd> nl = diag.Get(sys);
   if (!nl.ok()) return failed(nl.err, "socket(NETLINK_SOCK_DIAG)");
