@@ -13,56 +13,29 @@
 // clang-format on
 #include <sched.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "soccr/netaddr/rtnetlink.h"
 #include "soccr/status_macros.h"
 
 namespace soccr::tools {
 namespace {
 
-struct MnlCloser {
-  void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-};
-
-// One rtnetlink request with its acknowledgement; `build` fills the
-// message after the header. Errors name `what` and the kernel's errno.
+// One RTM_NEWLINK with its acknowledgement; `build` fills the message
+// after the header. Errors name `what` and the kernel's errno.
 template <typename Build>
 absl::Status LinkRequest(uint16_t flags, absl::string_view what, Build build) {
-  std::unique_ptr<mnl_socket, MnlCloser> sock(
-      mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC));
-  if (!sock) {
-    return absl::ErrnoToStatus(errno, absl::StrCat(what, ": netlink socket"));
-  }
-  if (mnl_socket_bind(sock.get(), 0, MNL_SOCKET_AUTOPID) != 0) {
-    return absl::ErrnoToStatus(errno,
-                               absl::StrCat(what, ": bind netlink socket"));
-  }
   char buf[MNL_SOCKET_BUFFER_SIZE];
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = RTM_NEWLINK;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-  struct timespec ts = {};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  nlh->nlmsg_seq = static_cast<uint32_t>(ts.tv_nsec);
+  nlmsghdr* nlh = rtnetlink::PutHeader(buf, RTM_NEWLINK, flags);
   auto* ifi = static_cast<ifinfomsg*>(
       mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
   ifi->ifi_family = AF_UNSPEC;
   build(nlh, ifi);
-  if (mnl_socket_sendto(sock.get(), nlh, nlh->nlmsg_len) < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat(what, ": sendmsg"));
-  }
-  const ssize_t n = mnl_socket_recvfrom(sock.get(), buf, sizeof(buf));
-  if (n < 0) return absl::ErrnoToStatus(errno, absl::StrCat(what, ": recv"));
-  if (mnl_cb_run(buf, n, nlh->nlmsg_seq, mnl_socket_get_portid(sock.get()),
-                 nullptr, nullptr) < 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat(what, " (RTM_NEWLINK)"));
-  }
-  return absl::OkStatus();
+  return rtnetlink::ToStatus(rtnetlink::Request(nlh),
+                             absl::StrCat(what, " (RTM_NEWLINK)"));
 }
 
 absl::StatusOr<int> Index(absl::string_view dev) {

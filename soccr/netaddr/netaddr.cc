@@ -17,11 +17,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -29,14 +27,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "soccr/fd.h"
+#include "soccr/netaddr/rtnetlink.h"
 #include "soccr/status_macros.h"
 
 namespace soccr {
 namespace {
-
-struct Closer {
-  void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-};
 
 absl::Status CallError(int err, absl::string_view what) {
   return absl::ErrnoToStatus(err, what);
@@ -84,19 +79,8 @@ absl::Status AddressRequest(uint16_t type, uint16_t flags,
                             absl::string_view what) {
   absl::StatusOr<unsigned> index = IfIndex(dev);
   if (!index.ok()) return index.status();
-  std::unique_ptr<mnl_socket, Closer> sock(
-      mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC));
-  if (!sock) return CallError(errno, absl::StrCat(what, ": netlink socket"));
-  if (mnl_socket_bind(sock.get(), 0, MNL_SOCKET_AUTOPID) != 0) {
-    return CallError(errno, absl::StrCat(what, ": bind netlink socket"));
-  }
   char buf[MNL_SOCKET_BUFFER_SIZE];
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = type;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-  struct timespec ts = {};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  nlh->nlmsg_seq = static_cast<uint32_t>(ts.tv_nsec);
+  nlmsghdr* nlh = rtnetlink::PutHeader(buf, type, flags);
   auto* ifa = static_cast<ifaddrmsg*>(
       mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
   ifa->ifa_family = static_cast<uint8_t>(a.ip.family());
@@ -109,14 +93,10 @@ absl::Status AddressRequest(uint16_t type, uint16_t flags,
   if (type == RTM_NEWADDR && !IsV4(a)) {
     mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
   }
-  if (mnl_socket_sendto(sock.get(), nlh, nlh->nlmsg_len) < 0) {
-    return CallError(errno, absl::StrCat(what, ": sendmsg"));
-  }
-  const ssize_t n = mnl_socket_recvfrom(sock.get(), buf, sizeof(buf));
-  if (n < 0) return CallError(errno, absl::StrCat(what, ": recv"));
-  if (mnl_cb_run(buf, n, nlh->nlmsg_seq, mnl_socket_get_portid(sock.get()),
-                 nullptr, nullptr) < 0) {
-    const int err = errno;
+  const rtnetlink::Outcome outcome = rtnetlink::Request(nlh);
+  if (outcome.err != 0 && *outcome.step == '\0') {
+    // The kernel refused the request.
+    const int err = outcome.err;
     if (err == EEXIST) {
       return absl::AlreadyExistsError(
           absl::StrCat(what, ": the device has the address already"));
@@ -125,9 +105,8 @@ absl::Status AddressRequest(uint16_t type, uint16_t flags,
       return absl::NotFoundError(
           absl::StrCat(what, ": the device does not have the address"));
     }
-    return CallError(err, what);
   }
-  return absl::OkStatus();
+  return rtnetlink::ToStatus(outcome, what);
 }
 
 absl::StatusOr<std::string> HardwareAddress(absl::string_view dev) {
