@@ -412,12 +412,14 @@ int Peer(const Channel& channel, int connections, uint64_t bytes) {
       error = absl::StrCat("no byte for ", absl::FormatDuration(kStall));
       break;
     }
-    // The pace: what each connection may have sent by now.
+    // The pace: what each connection may have sent by now (a 32nd ahead,
+    // so that the first bytes go at once). Never everything at once, or the
+    // streams could end before the move begins.
     const double elapsed =
         std::min(1.0, absl::FDivDuration(now - start, kStreamTime));
     const uint64_t allowed = std::min<uint64_t>(
         bytes, static_cast<uint64_t>(elapsed * static_cast<double>(bytes)) +
-                   (64 << 10));
+                   bytes / 32);
     std::vector<pollfd> p(streams.size());
     for (size_t i = 0; i < streams.size(); ++i) {
       const PeerStream& s = streams[i];

@@ -32,6 +32,14 @@ json "$tmp/out" connections=2 bytes_each_way=262144 moved=true move_error=null \
   peer.sent=524288 peer.received=524288 peer.mismatched=0 peer.missing=0 peer.error=null \
   'service.dst.read~[1-9][0-9]*' all_bytes_arrived=true
 
+# Many connections with the smallest streams: the move still happens
+# mid-stream (the peer paces its streams; it once sent 64 KiB at once,
+# which ended them all before the move).
+run 0 demo --hosts --connections 50 --bytes 65536
+has "peer -> service  3276800 bytes sent, 3276800 received ("
+has_line "received \([0-9]+ at src, [1-9][0-9]* at dst\)$"
+has "OK: every byte arrived, none lost, none duplicated"
+
 # A destination that dies before it has restored anything
 # (SOCCR_CRASH_AT, the crash tests' hook in soccr::Receive): the source
 # rolls back, the service carries on at src, and every byte still arrives;
