@@ -255,8 +255,7 @@ const Command kRestore = {
 
 const Command kDemo = {
     "demo",
-    "demo [--bytes N] [--image PATH] [--json]\n"
-    "       soccr demo --hosts [--connections N] [--bytes N] [--json]",
+    "demo [--bytes N] [--image PATH | --hosts [--connections N]] [--json]",
     "move a live connection between two processes, every byte checked",
     "In a private user and network namespace (nothing on the host is\n"
     "touched): a peer and a client stream to each other; mid-stream, with\n"
