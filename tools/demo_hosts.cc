@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include "soccr/address.h"
 #include "soccr/loopback/private_netns.h"
 #include "soccr/loopback/tcp_pair.h"
+#include "soccr/netlock/netlock.h"
 #include "soccr/status_macros.h"
 #include "tools/host_lab.h"
 
@@ -530,6 +532,30 @@ absl::Status WaitStopped(pid_t pid) {
   return absl::DeadlineExceededError("the service did not quiesce");
 }
 
+// In host `netns`: whether it has `address` on an interface, and how many
+// of soccr's locks it holds. The calling thread returns to `lab`.
+absl::Status LookAt(BorrowedFd netns, BorrowedFd lab,
+                    const InterfaceAddress& address, bool* has_address,
+                    size_t* locks) {
+  SOCCR_RETURN_IF_ERROR(EnterNetns(netns));
+  absl::StatusOr<std::vector<LockInfo>> list = NetworkLock::List();
+  ifaddrs* addrs = nullptr;
+  const int err = ::getifaddrs(&addrs) == 0 ? 0 : errno;
+  SOCCR_RETURN_IF_ERROR(EnterNetns(lab));
+  if (!list.ok()) return list.status();
+  if (err != 0) return absl::ErrnoToStatus(err, "getifaddrs");
+  *locks = list->size();
+  *has_address = false;
+  for (ifaddrs* a = addrs; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+    *has_address =
+        *has_address || in->sin_addr.s_addr == address.ip.v4().sin_addr.s_addr;
+  }
+  ::freeifaddrs(addrs);
+  return absl::OkStatus();
+}
+
 std::string Ms(absl::Duration d) {
   return absl::StrFormat("%8.3f ms", absl::ToDoubleMilliseconds(d));
 }
@@ -542,6 +568,11 @@ bool HostsDemoReport::AllBytesArrived() const {
          peer_sent == total && peer_received == total &&
          at_source.read + at_destination.read == peer_sent &&
          at_source.written + at_destination.written == peer_received;
+}
+
+bool HostsDemoReport::LeftClean() const {
+  return address_at_dst && !address_at_src && locks_at_src == 0 &&
+         locks_at_dst == 0;
 }
 
 absl::StatusOr<HostsDemoReport> RunHostsDemo(const HostsDemoOptions& options,
@@ -662,6 +693,16 @@ absl::StatusOr<HostsDemoReport> RunHostsDemo(const HostsDemoOptions& options,
     SOCCR_RETURN_IF_ERROR(
         ParseServed("the service on dst", *line, &report.at_destination));
   }
+  absl::StatusOr<OwnedFd> lab = []() -> absl::StatusOr<OwnedFd> {
+    OwnedFd fd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!fd) return absl::ErrnoToStatus(errno, "open /proc/thread-self/ns/net");
+    return fd;
+  }();
+  if (!lab.ok()) return lab.status();
+  SOCCR_RETURN_IF_ERROR(LookAt(src, lab->borrow(), *service_address,
+                               &report.address_at_src, &report.locks_at_src));
+  SOCCR_RETURN_IF_ERROR(LookAt(dst, lab->borrow(), *service_address,
+                               &report.address_at_dst, &report.locks_at_dst));
   progress.Clear();
   return report;
 }
@@ -719,12 +760,30 @@ std::string HostsDemoReportText(const HostsDemoReport& r) {
   if (!r.peer_error.empty()) {
     absl::StrAppend(&out, "  peer error  ", r.peer_error, "\n");
   }
-  if (r.AllBytesArrived()) {
-    absl::StrAppend(&out,
-                    r.moved ? "OK: " : "FAILED: the move was rolled back; ",
-                    "every byte arrived, none lost, none duplicated\n");
-  } else {
+  const char* where = r.address_at_src
+                          ? (r.address_at_dst ? "src and dst" : "src only")
+                          : (r.address_at_dst ? "dst only" : "neither host");
+  absl::StrAppend(&out, "  afterwards    ",
+                  absl::StripSuffix(kServiceIp, "/24"), " on ", where,
+                  "; network locks left: ",
+                  r.locks_at_src + r.locks_at_dst == 0
+                      ? std::string("none")
+                      : absl::StrCat(r.locks_at_src, " on src, ",
+                                     r.locks_at_dst, " on dst"),
+                  "\n");
+  if (!r.AllBytesArrived()) {
     absl::StrAppend(&out, "FAILED: not every byte arrived intact\n");
+  } else if (!r.moved) {
+    absl::StrAppend(&out,
+                    "FAILED: the move was rolled back; every byte arrived, "
+                    "none lost, none duplicated\n");
+  } else if (!r.LeftClean()) {
+    absl::StrAppend(&out,
+                    "FAILED: every byte arrived, but the move did not leave "
+                    "the address on dst alone, with no lock\n");
+  } else {
+    absl::StrAppend(&out,
+                    "OK: every byte arrived, none lost, none duplicated\n");
   }
   return out;
 }

@@ -67,10 +67,19 @@ struct HostsDemoReport {
   std::string peer_error;  // a connection reset or ended early, a stall
   ServiceCounts at_source;
   ServiceCounts at_destination;
+  // Afterwards: which hosts have the service address, and how many of
+  // soccr's network locks are left on each (`soccr locks` there).
+  bool address_at_src = false;
+  bool address_at_dst = false;
+  size_t locks_at_src = 0;
+  size_t locks_at_dst = 0;
 
   // Every byte the peer sent reached the service once (src + dst) and came
   // back intact, and nothing else arrived.
   bool AllBytesArrived() const;
+  // The move left what it should: the address on dst only and no lock on
+  // either host.
+  bool LeftClean() const;
 };
 
 // Runs the demo. Must be called while the process is single-threaded (it

@@ -19,6 +19,7 @@ has "peer -> service  3145728 bytes sent, 3145728 received ("
 has_line "^  service -> peer  3145728 bytes sent \([0-9]+ from src, [0-9]+ from dst\), 3145728 received, 0 mismatched, 0 missing$"
 # The service carried on at dst: the bytes after the move were echoed there.
 has_line "received \([0-9]+ at src, [1-9][0-9]* at dst\)$"
+has "  afterwards    192.0.2.100 on dst only; network locks left: none"
 has "OK: every byte arrived, none lost, none duplicated"
 lacks "FAILED"
 [[ ! -s "$tmp/err" ]] || fail "stderr is not a terminal, yet: $(cat "$tmp/err")"
@@ -30,7 +31,8 @@ json "$tmp/out" connections=2 bytes_each_way=262144 moved=true move_error=null \
   'phases_us.restore~[0-9]+' 'phases_us.commit~[0-9]+' 'phases_us.unlock~[0-9]+' \
   'phases_us.downtime~[0-9]+' 'image_bytes~[1-9][0-9]*' 'longest_gap_us~[0-9]+' \
   peer.sent=524288 peer.received=524288 peer.mismatched=0 peer.missing=0 peer.error=null \
-  'service.dst.read~[1-9][0-9]*' all_bytes_arrived=true
+  'service.dst.read~[1-9][0-9]*' address_at.src=false address_at.dst=true \
+  locks_left.src=0 locks_left.dst=0 left_clean=true all_bytes_arrived=true
 
 # Many connections with the smallest streams: the move still happens
 # mid-stream (the peer paces its streams; it once sent 64 KiB at once,
@@ -47,6 +49,9 @@ has "OK: every byte arrived, none lost, none duplicated"
 SOCCR_CRASH_AT=receive:locked run 1 demo --hosts --connections 2
 has_line "^  move failed   send: .*rolled back"
 has "  rolled back   the connections carried on at src"
+# The address stayed; the killed receiver left its lock (docs/migration.md:
+# it guards nothing, `soccr unlock ID` removes it).
+has "  afterwards    192.0.2.100 on src only; network locks left: 0 on src, 1 on dst"
 has "peer -> service  2097152 bytes sent, 2097152 received (2097152 at src, 0 at dst)"
 has "FAILED: the move was rolled back; every byte arrived, none lost, none duplicated"
 lacks "OK:"

@@ -205,6 +205,22 @@ std::string HostsDemoReportJson(const HostsDemoReport& r) {
   Counts(j, "src", r.at_source);
   Counts(j, "dst", r.at_destination);
   j.EndObject();
+  // {"src": ..., "dst": ...}, each value written by `put`.
+  auto per_host = [&j](absl::string_view key, auto src, auto dst, auto put) {
+    j.Key(key);
+    j.BeginObject();
+    j.Key("src");
+    put(src);
+    j.Key("dst");
+    put(dst);
+    j.EndObject();
+  };
+  per_host("address_at", r.address_at_src, r.address_at_dst,
+           [&j](bool v) { j.Bool(v); });
+  per_host("locks_left", r.locks_at_src, r.locks_at_dst,
+           [&j](size_t v) { j.Uint(v); });
+  j.Key("left_clean");
+  j.Bool(r.LeftClean());
   j.Key("all_bytes_arrived");
   j.Bool(r.AllBytesArrived());
   j.EndObject();

@@ -47,7 +47,8 @@ std::string DemoReportJson(const DemoReport& report);
 // "unlock", "downtime"} (null if the move failed), "image_bytes",
 // "longest_gap_us", "peer": {"sent", "received", "mismatched", "missing",
 // "error": text or null}, "service": {"src": {"read", "written"}, "dst":
-// {...}}, "all_bytes_arrived"}: `soccr demo --hosts --json`.
+// {...}}, "address_at": {"src", "dst"}, "locks_left": {"src", "dst"},
+// "left_clean", "all_bytes_arrived"}: `soccr demo --hosts --json`.
 std::string HostsDemoReportJson(const HostsDemoReport& report);
 
 }  // namespace soccr::tools

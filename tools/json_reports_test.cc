@@ -132,12 +132,16 @@ TEST(JsonReportsTest, HostsDemo) {
   r.longest_gap = absl::Milliseconds(3);
   r.move_error = kOdd;
   ExpectJson(HostsDemoReportJson(r),
-             {"connections=2", "bytes_each_way=65536", "moved=false",
-              "move_error~a .*", "phases_us=null", "image_bytes=0",
-              "longest_gap_us=3000", "peer.sent=131072", "peer.received=131072",
-              "peer.mismatched=0", "peer.missing=0", "peer.error=null",
+             {"connections=2",        "bytes_each_way=65536",
+              "moved=false",          "move_error~a .*",
+              "phases_us=null",       "image_bytes=0",
+              "longest_gap_us=3000",  "peer.sent=131072",
+              "peer.received=131072", "peer.mismatched=0",
+              "peer.missing=0",       "peer.error=null",
               "service.src.read=100", "service.dst.written=130972",
-              "all_bytes_arrived=true"});
+              "address_at.src=false", "address_at.dst=false",
+              "locks_left.src=0",     "locks_left.dst=0",
+              "left_clean=false",     "all_bytes_arrived=true"});
   r.moved = true;
   r.move_error.clear();
   r.send.image_bytes = 5000;
@@ -145,12 +149,15 @@ TEST(JsonReportsTest, HostsDemo) {
   r.send.downtime = absl::Microseconds(900);
   r.mismatched = 1;
   r.peer_error = kOdd;
+  r.address_at_dst = true;
+  r.locks_at_dst = 2;
   ExpectJson(
       HostsDemoReportJson(r),
       {"moved=true", "move_error=null", "phases_us.lock=0",
        "phases_us.checkpoint=0", "phases_us.transfer=0", "phases_us.restore=42",
        "phases_us.commit=0", "phases_us.unlock=0", "phases_us.downtime=900",
        "image_bytes=5000", "peer.mismatched=1", "peer.error~a .*",
+       "address_at.dst=true", "locks_left.dst=2", "left_clean=false",
        "all_bytes_arrived=false"});
 }
 

@@ -282,8 +282,10 @@ const Command kDemo = {
     "--take-address, each in a process of its own): lock, checkpoint,\n"
     "transfer, restore, commit, unlock; the service carries on at dst.\n"
     "Prints each phase's time, the downtime, the longest gap the peer saw\n"
-    "between two bytes, and the bytes counted each way. Exits 0 only if\n"
-    "the move happened and every byte arrived intact. A failed move exits\n"
+    "between two bytes, the bytes counted each way, and where the address\n"
+    "and soccr's locks are afterwards. Exits 0 only if the move happened,\n"
+    "every byte arrived intact, and only dst has the address, with no lock\n"
+    "left on either host. A failed move exits\n"
     "1 with the report: before the commit it rolls back and the\n"
     "connections carry on at src, every byte still checked. --json: one\n"
     "object (docs/json-output.md).",
@@ -723,6 +725,11 @@ int RunHostsDemo(const cli::Args& args) {
   }
   if (!r->AllBytesArrived()) {
     return Fail("demo", absl::DataLossError("not every byte arrived intact"));
+  }
+  if (!r->LeftClean()) {
+    return Fail("demo", absl::InternalError(
+                            "the move left the service address or a network "
+                            "lock where it should not be (see afterwards)"));
   }
   return cli::kExitOk;
 }
