@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "soccr/connection_state.h"
 #include "soccr/fd.h"
+#include "soccr/queue_bytes.h"
 #include "soccr/loopback/tcp_pair.h"
 
 namespace soccr::bench {
@@ -125,6 +126,20 @@ double ThreadMinorFaults();
 double ProcessCpuSeconds();
 // Wall-clock time (CLOCK_MONOTONIC), for the cold benchmarks' headline.
 double WallSeconds();
+
+// While it lives, QueueBytes::Allocate keeps no released memory for reuse
+// (QueueBytes::SetReuseLimit(0)): for the benchmarks that measure what new
+// pages cost (FreshBuffer, PeekFreshRecv).
+class NoQueueMemoryReuse {
+ public:
+  NoQueueMemoryReuse() : old_(QueueBytes::SetReuseLimit(0)) {}
+  NoQueueMemoryReuse(const NoQueueMemoryReuse&) = delete;
+  NoQueueMemoryReuse& operator=(const NoQueueMemoryReuse&) = delete;
+  ~NoQueueMemoryReuse() { QueueBytes::SetReuseLimit(old_); }
+
+ private:
+  size_t old_;
+};
 
 // Puts a live socket back into repair mode and closes it: nothing reaches
 // its peer, and its address is free for the next restore.

@@ -171,7 +171,8 @@ absl::StatusOr<PausedSocket> PausedWithQueue(Queue queue, size_t bytes) {
 // The kernel's copy of one queue (recv with MSG_PEEK in repair mode):
 // PeekWarm* into a buffer that is reused, so already faulted in;
 // PeekFreshRecv into a new QueueBytes::Allocate buffer each time (as a
-// checkpoint's), faulted in by the copy itself, and released: PeekWarm
+// checkpoint's; new pages, nothing kept for reuse), faulted in by the copy
+// itself, and released: PeekWarm
 // and FreshBuffer together as the kernel does them, without the rest of a
 // checkpoint.
 void BM_Peek(benchmark::State& state, Queue queue, bool fresh) {
@@ -182,6 +183,8 @@ void BM_Peek(benchmark::State& state, Queue queue, bool fresh) {
   }
   const sys::Sys& sys = sys::LinuxSys();
   std::vector<uint8_t> warm(fresh ? 0 : bytes + 1, 0);
+  std::optional<NoQueueMemoryReuse> new_pages;
+  if (fresh) new_pages.emplace();
   for (auto _ : state) {
     uint8_t* buf = warm.data();
     QueueBytes q;
@@ -290,9 +293,10 @@ void BM_PeekRecvTail(benchmark::State& state) {
 // What a fresh buffer for `bytes` costs: QueueBytes::Allocate (as a
 // checkpoint makes one per queue), a write to each 4 KiB page (the page
 // faults the kernel's copy would take where Allocate did not populate), and
-// its release.
+// its release; new pages every time (nothing kept for reuse).
 void BM_FreshBuffer(benchmark::State& state) {
   const size_t bytes = static_cast<size_t>(state.range(0));
+  NoQueueMemoryReuse new_pages;
   for (auto _ : state) {
     uint8_t* out = nullptr;
     QueueBytes q = QueueBytes::Allocate(bytes + 1, &out);

@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "soccr/fd.h"
@@ -50,16 +53,107 @@ bool HugePagesOnRequest() {
   return on;
 }
 
+// Large storage released by its last QueueBytes, kept for the next
+// Allocate of about its size instead of being unmapped (QueueBytes::
+// SetReuseLimit). A fresh mapping costs the kernel allocating and zeroing
+// every page (and, in a VM that hands freed memory back to its host,
+// getting it back), which is more than the copy that fills it; a kept one
+// costs neither. Kept regions are marked MADV_FREE: the kernel may take
+// their pages back under memory pressure (a later write then faults in
+// zeroed pages, as in a fresh mapping), and otherwise leaves them as they
+// are. Their contents are stale bytes of this process, which Allocate's
+// callers overwrite (its storage is uninitialized by contract).
+class RegionCache {
+ public:
+  static RegionCache& Get() {
+    // Never destroyed: regions may be released from other threads' exits.
+    static RegionCache* const cache = new RegionCache;
+    return *cache;
+  }
+
+  // A kept region of `kind` whose length is at least `len` and at most
+  // twice it (the smallest such), or nullptr.
+  void* Take(size_t len, bool huge, size_t* mapped) {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t best = kept_.size();
+    for (size_t i = 0; i < kept_.size(); ++i) {
+      const Kept& k = kept_[i];
+      if (k.huge != huge || k.len < len || k.len / 2 > len) continue;
+      if (best == kept_.size() || k.len < kept_[best].len) best = i;
+    }
+    if (best == kept_.size()) return nullptr;
+    void* addr = kept_[best].addr;
+    *mapped = kept_[best].len;
+    bytes_ -= kept_[best].len;
+    kept_.erase(kept_.begin() + static_cast<ptrdiff_t>(best));
+    return addr;
+  }
+
+  // Keeps [addr, addr + len) or unmaps it; the oldest kept regions are
+  // unmapped to make room.
+  void Release(void* addr, size_t len, bool huge) {
+    std::vector<Kept> drop;
+    // MADV_FREE fails before Linux 4.5: such a kernel gets its memory back
+    // at once.
+    if (len > limit() || ::madvise(addr, len, MADV_FREE) != 0) {
+      drop.push_back({addr, len, huge});
+    } else {
+      std::lock_guard<std::mutex> lock(mu_);
+      kept_.push_back({addr, len, huge});
+      bytes_ += len;
+      Evict(drop);
+    }
+    for (const Kept& k : drop) ::munmap(k.addr, k.len);
+  }
+
+  size_t SetLimit(size_t limit) {
+    std::vector<Kept> drop;
+    size_t old;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      old = limit_.exchange(limit);
+      Evict(drop);
+    }
+    for (const Kept& k : drop) ::munmap(k.addr, k.len);
+    return old;
+  }
+
+ private:
+  struct Kept {
+    void* addr;
+    size_t len;
+    bool huge;  // aligned to huge pages and asked for them
+  };
+  static constexpr size_t kMaxKept = 8;
+
+  size_t limit() const { return limit_.load(std::memory_order_relaxed); }
+  // Moves the oldest kept regions to `drop` until the rest fit. Holds mu_.
+  void Evict(std::vector<Kept>& drop) {
+    while (!kept_.empty() && (bytes_ > limit() || kept_.size() > kMaxKept)) {
+      drop.push_back(kept_.front());
+      bytes_ -= kept_.front().len;
+      kept_.erase(kept_.begin());
+    }
+  }
+
+  std::mutex mu_;
+  std::vector<Kept> kept_;  // oldest first
+  size_t bytes_ = 0;
+  std::atomic<size_t> limit_{QueueBytes::kDefaultReuseLimit};
+};
+
 class MmapRegion {
  public:
-  MmapRegion(void* addr, size_t size) : addr_(addr), size_(size) {}
+  MmapRegion(void* addr, size_t size, bool huge)
+      : addr_(addr), size_(size), huge_(huge) {}
   MmapRegion(const MmapRegion&) = delete;
   MmapRegion& operator=(const MmapRegion&) = delete;
-  ~MmapRegion() { ::munmap(addr_, size_); }
+  ~MmapRegion() { RegionCache::Get().Release(addr_, size_, huge_); }
 
  private:
   void* addr_;
   size_t size_;
+  bool huge_;
 };
 
 // Populates [addr, addr + len) as MAP_POPULATE would. False if out of
@@ -73,17 +167,23 @@ bool Populate(void* addr, size_t len) {
   return true;
 }
 
-// At least `size` bytes of zeroed memory, or nullptr (the caller falls back
-// to the heap). `*mapped` is the length to unmap.
-void* MapLarge(size_t size, size_t* mapped) {
-  if (size < kHugeThreshold || !HugePagesOnRequest()) {
-    void* addr = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+// At least `size` bytes of memory, kept from an earlier release
+// (uninitialized) or new (zeroed), or nullptr (the caller falls back to the
+// heap). `*mapped` is the length of the region, `*huge` whether it is
+// aligned to huge pages and asks for them.
+void* MapLarge(size_t size, size_t* mapped, bool* huge) {
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  *huge = size >= kHugeThreshold && HugePagesOnRequest();
+  const size_t len = *huge ? (size + kHugePage - 1) & ~(kHugePage - 1)
+                           : (size + page - 1) & ~(page - 1);
+  if (void* kept = RegionCache::Get().Take(len, *huge, mapped)) return kept;
+  if (!*huge) {
+    void* addr = ::mmap(nullptr, len, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (addr == MAP_FAILED) return nullptr;
-    *mapped = size;
+    *mapped = len;
     return addr;
   }
-  const size_t len = (size + kHugePage - 1) & ~(kHugePage - 1);
   // Room to slide to a 2 MiB boundary; the slack is unmapped at once.
   void* raw = ::mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -131,8 +231,9 @@ QueueBytes QueueBytes::Allocate(size_t size, uint8_t** writable) {
   if (size == 0) return q;
   if (size >= kMmapThreshold) {
     size_t mapped = 0;
-    if (void* addr = MapLarge(size, &mapped); addr != nullptr) {
-      auto region = std::make_shared<MmapRegion>(addr, mapped);
+    bool huge = false;
+    if (void* addr = MapLarge(size, &mapped, &huge); addr != nullptr) {
+      auto region = std::make_shared<MmapRegion>(addr, mapped, huge);
       *writable = static_cast<uint8_t*>(addr);
       q.owner_ = std::move(region);
       q.data_ = *writable;
@@ -147,6 +248,10 @@ QueueBytes QueueBytes::Allocate(size_t size, uint8_t** writable) {
   q.size_ = size;
   q.owner_ = std::move(heap);
   return q;
+}
+
+size_t QueueBytes::SetReuseLimit(size_t bytes) {
+  return RegionCache::Get().SetLimit(bytes);
 }
 
 QueueBytes QueueBytes::Subrange(size_t offset, size_t length) const {

@@ -44,8 +44,22 @@ class QueueBytes {
   // allocated so that the kernel can hand out their pages in bulk: from
   // 1 MiB they come from mmap, populated up front; from 2 MiB, where the
   // kernel gives transparent huge pages on request, they are aligned to
-  // them and faulted in 2 MiB at a time as they are filled.
+  // them and faulted in 2 MiB at a time as they are filled. Large storage
+  // whose last QueueBytes is gone is kept for reuse (SetReuseLimit), so
+  // that a process that checkpoints again and again does not pay the
+  // kernel for fresh pages every time.
   static QueueBytes Allocate(size_t size, uint8_t** writable);
+
+  // How many bytes of released large storage (from 1 MiB) the process keeps
+  // for later Allocate calls of about the same size (at most twice the
+  // size asked for), instead of unmapping it; the oldest goes first, and
+  // at most 8 regions are kept. Kept memory is marked MADV_FREE: the
+  // kernel takes it back when it runs short, and until then it stays in
+  // the process's resident size. 0 keeps none (every large Allocate gets
+  // new pages, zeroed by the kernel). Returns the previous limit.
+  // Thread-safe.
+  static constexpr size_t kDefaultReuseLimit = size_t{128} << 20;
+  static size_t SetReuseLimit(size_t bytes);
 
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }

@@ -5,6 +5,7 @@
 #include "soccr/queue_bytes.h"
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -118,6 +119,115 @@ TEST(QueueBytesTest, EqualityIsByContent) {
             QueueBytes::Copy(absl::string_view("abd")));
   EXPECT_NE(QueueBytes::Copy(absl::string_view("abc")),
             QueueBytes::Copy(absl::string_view("ab")));
+}
+
+// Whether the page holding `p` is mapped in this process.
+bool Mapped(const uint8_t* p) {
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  unsigned char v = 0;
+  return ::mincore(reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(p) &
+                                           ~(page - 1)),
+                   page, &v) == 0;
+}
+
+// Released large storage is handed out again (QueueBytes::SetReuseLimit),
+// never while a QueueBytes still refers to it.
+class ReuseTest : public ::testing::TestWithParam<size_t> {
+ protected:
+  // Each test starts with nothing kept and the default limit.
+  void SetUp() override {
+    QueueBytes::SetReuseLimit(0);
+    QueueBytes::SetReuseLimit(QueueBytes::kDefaultReuseLimit);
+  }
+  void TearDown() override { SetUp(); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Sizes, ReuseTest,
+                         ::testing::Values(1 << 20, (2 << 20) - 1, 2 << 20,
+                                           (3 << 20) + 1, 16 << 20));
+
+TEST_P(ReuseTest, ReleasedStorageIsReused) {
+  const size_t n = GetParam();
+  uint8_t* out = nullptr;
+  const uint8_t* first = nullptr;
+  {
+    QueueBytes q = QueueBytes::Allocate(n, &out);
+    first = q.data();
+    memset(out, 0xab, n);
+  }
+  // Kept: still mapped (unmapped, mincore would fail with ENOMEM).
+  EXPECT_TRUE(Mapped(first));
+  QueueBytes again = QueueBytes::Allocate(n, &out);
+  EXPECT_EQ(again.data(), first);
+  // Writable over its whole length, as new storage is.
+  memset(out, 0xcd, n);
+  EXPECT_EQ(again.data()[n - 1], 0xcd);
+}
+
+TEST_P(ReuseTest, StorageStillReferredToIsNotReused) {
+  const size_t n = GetParam();
+  uint8_t* out = nullptr;
+  QueueBytes a = QueueBytes::Allocate(n, &out);
+  memset(out, 1, n);
+  QueueBytes a_copy = a.Subrange(n / 2, n);
+  a = QueueBytes();  // the subrange still holds the storage
+  QueueBytes b = QueueBytes::Allocate(n, &out);
+  memset(out, 2, n);
+  EXPECT_NE(b.data(), a_copy.data() - n / 2);
+  EXPECT_EQ(a_copy.data()[0], 1);
+  EXPECT_EQ(a_copy.data()[a_copy.size() - 1], 1);
+}
+
+TEST_P(ReuseTest, NothingIsKeptWithALimitOfZero) {
+  const size_t n = GetParam();
+  QueueBytes::SetReuseLimit(0);
+  uint8_t* out = nullptr;
+  const uint8_t* first = nullptr;
+  {
+    QueueBytes q = QueueBytes::Allocate(n, &out);
+    first = q.data();
+  }
+  EXPECT_FALSE(Mapped(first));  // munmap'd at once
+}
+
+TEST(QueueBytesReuseTest, MuchLargerStorageIsNotHandedOutForLittle) {
+  QueueBytes::SetReuseLimit(0);
+  QueueBytes::SetReuseLimit(QueueBytes::kDefaultReuseLimit);
+  uint8_t* out = nullptr;
+  const uint8_t* big = nullptr;
+  {
+    QueueBytes q = QueueBytes::Allocate(32 << 20, &out);
+    big = q.data();
+  }
+  QueueBytes small = QueueBytes::Allocate(1 << 20, &out);
+  EXPECT_NE(small.data(), big);
+  // ... but the large one is still there for a large request.
+  QueueBytes large = QueueBytes::Allocate(30 << 20, &out);
+  EXPECT_EQ(large.data(), big);
+  QueueBytes::SetReuseLimit(0);
+  QueueBytes::SetReuseLimit(QueueBytes::kDefaultReuseLimit);
+}
+
+TEST(QueueBytesReuseTest, StorageAboveTheLimitIsNotKept) {
+  const size_t old = QueueBytes::SetReuseLimit(4 << 20);
+  QueueBytes::SetReuseLimit(0);
+  QueueBytes::SetReuseLimit(4 << 20);
+  uint8_t* out = nullptr;
+  const uint8_t* first = nullptr;
+  {
+    QueueBytes q = QueueBytes::Allocate(8 << 20, &out);
+    first = q.data();
+    memset(out, 0xab, 8 << 20);
+  }
+  EXPECT_FALSE(Mapped(first));
+  QueueBytes again = QueueBytes::Allocate(8 << 20, &out);
+  // Unmapped and mapped anew: the address may come back by chance, but the
+  // pages are the kernel's new zeroed ones.
+  if (again.data() == first) {
+    EXPECT_EQ(again.data()[0], 0);
+  }
+  QueueBytes::SetReuseLimit(0);
+  QueueBytes::SetReuseLimit(old);
 }
 
 }  // namespace
