@@ -21,8 +21,8 @@
 #include "absl/strings/string_view.h"
 #include "soccr/connection_state.h"
 #include "soccr/fd.h"
-#include "soccr/queue_bytes.h"
 #include "soccr/loopback/tcp_pair.h"
+#include "soccr/queue_bytes.h"
 
 namespace soccr::bench {
 
