@@ -53,22 +53,42 @@ namespace soccr {
 inline constexpr uint16_t kImageMajorVersion = 1;
 inline constexpr uint16_t kImageMinorVersion = 0;
 
+struct ImageWriteOptions {
+  // Check each state with PlanRestore() before anything is written
+  // (InvalidArgument, and nothing written, if one is not restorable), so
+  // that the image holds only restorable states. Off only for a writer
+  // whose every reader checks the states itself: a reader's own check
+  // (ImageReadOptions::check_restorable) and Restore() make the same one,
+  // and neither can be turned off by the writer. soccr::Send turns it off:
+  // the destination plans each state once, in its Restore(), and refuses a
+  // bad one there (the move then rolls back). Unchecked, the image is
+  // still well formed whatever the states hold (a reader's checks of the
+  // form pass), but may hold a state a restore refuses.
+  bool check_restorable = true;
+};
+
 // Writes an image of `states` to `fd` (a file, pipe or socket; a
 // non-blocking one is waited on with poll), through `sys`. Queue bytes go from
 // the states' QueueBytes to the kernel without a copy. A socket whose peer has
 // gone gives EPIPE (never SIGPIPE); a pipe whose reader has gone raises SIGPIPE
 // as write(2) does, unless the process ignores it. Each state is checked with
-// PlanRestore first: an image holds only restorable states
-// (InvalidArgument otherwise, and nothing is written). A write error gives
-// the errno's code, with how many bytes were written; the descriptor may
-// then hold part of an image, which a reader rejects as truncated.
+// PlanRestore first (unless `options` say not to): an image holds only
+// restorable states (InvalidArgument otherwise, and nothing is written). A
+// write error gives the errno's code, with how many bytes were written; the
+// descriptor may then hold part of an image, which a reader rejects as
+// truncated.
 [[nodiscard]] absl::Status WriteImage(BorrowedFd fd,
                                       absl::Span<const ConnectionState> states,
+                                      const sys::Sys& sys = sys::LinuxSys());
+[[nodiscard]] absl::Status WriteImage(BorrowedFd fd,
+                                      absl::Span<const ConnectionState> states,
+                                      const ImageWriteOptions& options,
                                       const sys::Sys& sys = sys::LinuxSys());
 
 // The same image as bytes in memory.
 [[nodiscard]] absl::StatusOr<std::string> SerializeImage(
-    absl::Span<const ConnectionState> states);
+    absl::Span<const ConnectionState> states,
+    const ImageWriteOptions& options = {});
 
 // One connection of an image, with what this reader skipped of it.
 struct ImageRecord {

@@ -77,7 +77,7 @@ void EncodeAddress(fmt::ByteWriter& w, const SocketAddress& a) {
           reinterpret_cast<const char*>(&a.v6().sin6_addr), 16));
       return;
     }
-    default:  // PlanRestore let an empty address through.
+    default:  // an empty address (a restore judges whether it may be)
       w.Zeros(fmt::kAddressLength);
       return;
   }
@@ -164,7 +164,8 @@ std::vector<Section> EncodeSections(const ConnectionState& s) {
 // into, and refers to the states' queues (which must outlive it).
 class Layout {
  public:
-  absl::Status Build(absl::Span<const ConnectionState> states);
+  absl::Status Build(absl::Span<const ConnectionState> states,
+                     const ImageWriteOptions& options);
 
   const std::vector<Piece>& pieces() const { return pieces_; }
   uint64_t size() const { return size_; }
@@ -225,13 +226,27 @@ std::pair<uint64_t, uint64_t> Layout::AddRecord(const ConnectionState& s,
   return {length, hash.Digest()};
 }
 
-absl::Status Layout::Build(absl::Span<const ConnectionState> states) {
-  for (size_t i = 0; i < states.size(); ++i) {
+absl::Status Layout::Build(absl::Span<const ConnectionState> states,
+                           const ImageWriteOptions& options) {
+  for (size_t i = 0; options.check_restorable && i < states.size(); ++i) {
     absl::StatusOr<RestorePlan> plan = PlanRestore(states[i]);
     if (!plan.ok()) {
       return PrefixRejection(absl::StrCat("write image: connection ", i, " of ",
                                           states.size(), ": "),
                              plan.status());
+    }
+  }
+  // What the format's 32-bit lengths cannot hold is refused whether the
+  // states are checked or not: the image says exactly what they do.
+  for (size_t i = 0; i < states.size(); ++i) {
+    const std::vector<SocketOption>& opts = states[i].socket_options;
+    bool fits = opts.size() <= UINT32_MAX;
+    for (const SocketOption& o : opts)
+      fits = fits && o.value.size() <= UINT32_MAX;
+    if (!fits) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "write image: connection ", i, " of ", states.size(),
+          ": a socket option (or their number) exceeds what the image holds"));
     }
   }
   if (states.size() > UINT32_MAX) {
@@ -272,8 +287,13 @@ absl::Status Layout::Build(absl::Span<const ConnectionState> states) {
 
 absl::Status WriteImage(BorrowedFd fd, absl::Span<const ConnectionState> states,
                         const sys::Sys& sys) {
+  return WriteImage(fd, states, ImageWriteOptions(), sys);
+}
+
+absl::Status WriteImage(BorrowedFd fd, absl::Span<const ConnectionState> states,
+                        const ImageWriteOptions& options, const sys::Sys& sys) {
   Layout layout;
-  SOCCR_RETURN_IF_ERROR(layout.Build(states));
+  SOCCR_RETURN_IF_ERROR(layout.Build(states, options));
   std::vector<struct iovec> iov;
   iov.reserve(layout.pieces().size());
   for (const Piece& p : layout.pieces()) {
@@ -316,9 +336,10 @@ absl::Status WriteImage(BorrowedFd fd, absl::Span<const ConnectionState> states,
 }
 
 absl::StatusOr<std::string> SerializeImage(
-    absl::Span<const ConnectionState> states) {
+    absl::Span<const ConnectionState> states,
+    const ImageWriteOptions& options) {
   Layout layout;
-  SOCCR_RETURN_IF_ERROR(layout.Build(states));
+  SOCCR_RETURN_IF_ERROR(layout.Build(states, options));
   std::string out;
   out.reserve(layout.size());
   for (const Piece& p : layout.pieces()) {

@@ -8,8 +8,9 @@
 // images', not the harness's), and its ABORT rolls the receiver back too.
 //
 // The receiver parses each record on the thread that restores it, with the
-// image reader's restorability check off (Restore() makes it): the second
-// case is the one that shows the state is still checked.
+// image reader's restorability check off (Restore() makes it), and the
+// sender writes its images without the writer's check: the cases of a
+// state no restore can make are the ones that show it is still checked.
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -183,6 +184,26 @@ TEST_F(HostileSenderTest, RefusesAStateNoRestoreCanMake) {
   fmt::Store32(reinterpret_cast<uint8_t*>(&img[tcp + 12]), 5);
   image_testing::FixChecksums(img);
   const Outcome out = Move({KeyOf(states[0]), KeyOf(states[1])}, img);
+  ExpectFailed(out, absl::StatusCode::kInvalidArgument,
+               "receive: restore connection 1: ");
+  EXPECT_THAT(out.received.message(), HasSubstr("inq_len is 5"));
+  ExpectNothingLeft(states);
+}
+
+// What soccr::Send sends: images written without the writer's restore
+// check (ImageWriteOptions::check_restorable off), the destination's
+// Restore() being the check. A state that the checked writer would have
+// refused is refused there, and the move rolls back.
+TEST_F(HostileSenderTest, RefusesAStateTheSenderDidNotCheck) {
+  std::vector<ConnectionState> states = {Idle(1000), Idle(1001)};
+  states[1].inq_len = 5;  // its receive queue holds no bytes
+  EXPECT_EQ(SerializeImage(states).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ImageWriteOptions unchecked;
+  unchecked.check_restorable = false;
+  absl::StatusOr<std::string> img = SerializeImage(states, unchecked);
+  ASSERT_TRUE(img.ok()) << img.status();
+  const Outcome out = Move({KeyOf(states[0]), KeyOf(states[1])}, *img);
   ExpectFailed(out, absl::StatusCode::kInvalidArgument,
                "receive: restore connection 1: ");
   EXPECT_THAT(out.received.message(), HasSubstr("inq_len is 5"));

@@ -369,6 +369,11 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   absl::Duration checkpointing;
   BatchOptions checkpointing_options;
   checkpointing_options.checkpoint.check_carriable = false;  // done above
+  // The destination plans each state in its Restore() and refuses (and the
+  // move rolls back) what it cannot restore: planning here too would only
+  // add the same work to the downtime.
+  ImageWriteOptions image_options;
+  image_options.check_restorable = false;
   for (size_t start = 0, len = 0; start < n; start += len) {
     const absl::Time t0 = absl::Now();
     len = NextChunk(start, n, len, o_.chunk);
@@ -389,8 +394,8 @@ absl::StatusOr<SendReport> SourceMove::Run() {
       states_.push_back(std::move(p->state));
       paused_.push_back(std::move(p));
     }
-    absl::StatusOr<std::string> image =
-        SerializeImage(absl::MakeConstSpan(states_).subspan(start, len));
+    absl::StatusOr<std::string> image = SerializeImage(
+        absl::MakeConstSpan(states_).subspan(start, len), image_options);
     if (!image.ok()) return RollBack(image.status());
     checkpointing += absl::Now() - t0;
     if (start + len == n) CrashPoint("send:checkpointed");
@@ -423,7 +428,9 @@ absl::StatusOr<SendReport> SourceMove::Run() {
   const absl::Time commit_start = absl::Now();
   if (!o_.journal.empty()) {
     image_path_ = absl::StrCat(o_.journal, ".image");
-    absl::StatusOr<std::string> image = SerializeImage(states_);
+    // Unchecked too: the destination has restored every one of these
+    // states, and Recover() checks them again when it reads the image.
+    absl::StatusOr<std::string> image = SerializeImage(states_, image_options);
     if (!image.ok()) return RollBack(image.status());
     if (absl::Status w = migrate::WriteFileDurably(image_path_, *image, 0600);
         !w.ok()) {
