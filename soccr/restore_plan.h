@@ -25,6 +25,7 @@
 #include "absl/strings/string_view.h"
 #include "soccr/connection_state.h"
 #include "soccr/rejection_rule.h"  // IWYU pragma: export
+#include "soccr/restore_limits.h"  // IWYU pragma: export
 
 namespace soccr {
 
@@ -139,17 +140,6 @@ struct RestorePlan {
   // that injecting does not change what we may send.
   uint16_t peer_window = 0;
 };
-
-// The packet mark (SO_MARK) of the segments a restore injects as if the
-// peer had sent them (a FIN, an ACK of our FIN, a reset): a caller that
-// blocks the connection's traffic while it migrates must let packets with
-// this mark through. libsoccr's SOCCR_MARK.
-inline constexpr uint32_t kInjectedPacketMark = 0xC114;
-
-// Largest queue soccr restores: the kernel's queue lengths are ints.
-inline constexpr uint32_t kMaxQueueBytes = 0x7fffffff;
-// Largest window scale (RFC 7323).
-inline constexpr uint8_t kMaxWindowScale = 14;
 
 // Validates `state` and plans its restore. InvalidArgument names the first
 // inconsistent field; Unimplemented says which state (or pending error)

@@ -1,14 +1,47 @@
 #!/usr/bin/env bash
-# Drives `soccr inspect` on the golden images (text and JSON, the JSON
-# parsed and checked field by field), on an image whose socket option needs
-# escaping, and on damaged images (the parser's error, exit status 1, one
-# line on stderr, nothing on stdout).
+# Drives `soccr inspect` on the golden images (text and JSON compared byte
+# for byte with testdata/inspect/, and the JSON also parsed and checked
+# field by field), on an image whose socket option needs escaping, and on
+# damaged images (the parser's error, exit status 1, one line on stderr,
+# nothing on stdout).
 #   inspect_test.sh SOCCR MAKE_ODD_IMAGE
+#
+# The expected outputs in testdata/inspect/ change only when inspect's
+# output is meant to change. To regenerate them, from the workspace root:
+#   ./bazelw build //tools:soccr //tools/testing:make_odd_image
+#   for i in established_v4 other_states three_connections \
+#       unknown_socket_option unix_pair; do
+#     bazel-bin/tools/soccr inspect testdata/image/v1/$i.soccr \
+#       >testdata/inspect/$i.txt
+#     bazel-bin/tools/soccr inspect --json testdata/image/v1/$i.soccr \
+#       >testdata/inspect/$i.json
+#   done
+# and odd.txt/odd.json the same way from make_odd_image's output, with its
+# directory replaced by TMP/ (as same_as below does).
 set -euo pipefail
 soccr="$1"
 make_odd_image="$2"
 golden=testdata/image/v1
+expected=testdata/inspect
 source tools/testing/cli_test_lib.sh
+
+# same_as FILE: stdout ($tmp/out, with $tmp/ written TMP/) is byte for byte
+# $expected/FILE.
+same_as() {
+  sed "s|$tmp/|TMP/|g" "$tmp/out" >"$tmp/out.cmp"
+  cmp -s "$expected/$1" "$tmp/out.cmp" ||
+    fail "output differs from $expected/$1 (see the comment at the top to regenerate it if the change is meant):
+$(diff -u "$expected/$1" "$tmp/out.cmp" || true)"
+}
+
+# --- Every golden image, text and JSON, byte for byte.
+for image in established_v4 other_states three_connections \
+    unknown_socket_option unix_pair; do
+  run 0 inspect "$golden/$image.soccr"
+  same_as "$image.txt"
+  run 0 inspect --json "$golden/$image.soccr"
+  same_as "$image.json"
+done
 
 # --- Text.
 run 0 inspect "$golden/established_v4.soccr"
@@ -125,9 +158,11 @@ PY
 # --- Bytes that need escaping reach neither the terminal nor the JSON raw.
 "$make_odd_image" "$golden/established_v4.soccr" "$tmp/odd.soccr"
 run 0 inspect "$tmp/odd.soccr"
+same_as odd.txt
 has 'TCP_CONGESTION=r\"e\\n\x0ao\x1b[31m\xff IP_TTL=64'
 if grep -q $'\x1b' "$tmp/out"; then fail "an escape byte reached the text output"; fi
 run 0 inspect --json "$tmp/odd.soccr"
+same_as odd.json
 python3 - "$tmp/out" <<'PY'
 import json, sys
 with open(sys.argv[1], "rb") as f:

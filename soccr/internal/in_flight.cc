@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "soccr/injected_packet_mark.h"
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/state_step_runner.h"
 #include "soccr/internal/tcp_segment.h"

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "soccr/injected_packet_mark.h"
 #include "soccr/internal/tcp_segment.h"
 #include "soccr/status_macros.h"
 

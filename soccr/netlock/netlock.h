@@ -60,6 +60,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "soccr/address.h"
+#include "soccr/injected_packet_mark.h"
 
 namespace soccr {
 
@@ -69,8 +70,8 @@ class NftBatch;
 }  // namespace netlock
 
 // The packet mark a lock lets through: soccr's restores mark the segments
-// they inject with it (kInjectedPacketMark, libsoccr's SOCCR_MARK).
-inline constexpr uint32_t kLockBypassMark = 0xC114;
+// they inject with it (libsoccr's SOCCR_MARK).
+inline constexpr uint32_t kLockBypassMark = kInjectedPacketMark;
 
 // One TCP connection as seen from this host: our address and the peer's,
 // both of the same family (AF_INET, or AF_INET6 including mapped ones).
