@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -63,12 +64,28 @@ bool HugePagesOnRequest() {
 // zeroed pages, as in a fresh mapping), and otherwise leaves them as they
 // are. Their contents are stale bytes of this process, which Allocate's
 // callers overwrite (its storage is uninitialized by contract).
+//
+// Fork-safe: fork() copies a mutex in whatever state it is, and a child
+// forked while another thread held mu_ would wait for it forever in its
+// first large Allocate or release. So mu_ is held across fork() (an
+// atfork handler takes it before and gives it back after, in the parent
+// and in the child): the child starts with the cache consistent and
+// unlocked, holding the same kept regions (copy-on-write, like the rest of
+// its memory).
 class RegionCache {
  public:
   static RegionCache& Get() {
     // Never destroyed: regions may be released from other threads' exits.
     static RegionCache* const cache = new RegionCache;
     return *cache;
+  }
+
+  RegionCache() {
+    // Registered once, with the cache: before the cache exists no thread
+    // can hold its lock. ENOMEM is the only failure; the cache then works
+    // as before, without the guarantee for fork().
+    (void)::pthread_atfork([] { Get().mu_.lock(); }, [] { Get().mu_.unlock(); },
+                           [] { Get().mu_.unlock(); });
   }
 
   // A kept region of `kind` whose length is at least `len` and at most

@@ -57,7 +57,9 @@ class QueueBytes {
   // kernel takes it back when it runs short, and until then it stays in
   // the process's resident size. 0 keeps none (every large Allocate gets
   // new pages, zeroed by the kernel). Returns the previous limit.
-  // Thread-safe.
+  // Thread-safe, and fork-safe: a child forked while other threads use
+  // QueueBytes finds the kept storage usable (and keeps its own copy-on-
+  // write view of it).
   static constexpr size_t kDefaultReuseLimit = size_t{128} << 20;
   static size_t SetReuseLimit(size_t bytes);
 

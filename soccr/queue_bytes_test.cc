@@ -4,14 +4,20 @@
 
 #include "soccr/queue_bytes.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -204,6 +210,64 @@ TEST(QueueBytesReuseTest, MuchLargerStorageIsNotHandedOutForLittle) {
   // ... but the large one is still there for a large request.
   QueueBytes large = QueueBytes::Allocate(30 << 20, &out);
   EXPECT_EQ(large.data(), big);
+  QueueBytes::SetReuseLimit(0);
+  QueueBytes::SetReuseLimit(QueueBytes::kDefaultReuseLimit);
+}
+
+// A child forked while another thread is inside the reuse cache can still
+// allocate and release large storage: without the atfork handlers it would
+// inherit the cache's lock held by a thread it does not have and wait for
+// it forever. The churning thread holds the lock for a small fraction of
+// each iteration, so over a few hundred forks an unprotected cache is
+// caught holding it (seen: with the handlers removed, a child hung).
+TEST(QueueBytesReuseTest, ChildForkedWhileAnotherThreadReleasesCanAllocate) {
+  QueueBytes::SetReuseLimit(0);
+  QueueBytes::SetReuseLimit(QueueBytes::kDefaultReuseLimit);
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      uint8_t* out = nullptr;
+      QueueBytes q = QueueBytes::Allocate(1 << 20, &out);
+      out[0] = 1;
+    }
+  });
+  constexpr int kForks = 300;
+  int hung = 0;
+  int failed = 0;
+  for (int i = 0; i < kForks && hung == 0; ++i) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0) << "fork: " << strerror(errno);
+    if (pid == 0) {
+      uint8_t* out = nullptr;
+      {
+        QueueBytes q = QueueBytes::Allocate(1 << 20, &out);
+        out[(1 << 20) - 1] = 2;
+      }
+      QueueBytes again = QueueBytes::Allocate(1 << 20, &out);
+      ::_exit(out != nullptr && again.size() == (1 << 20) ? 0 : 1);
+    }
+    // A healthy child exits at once; one that waits on the lock never
+    // does. The bound only decides when to stop waiting for a hung one.
+    int status = 0;
+    pid_t done = 0;
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 &&
+           std::chrono::steady_clock::now() < give_up) {
+      ::usleep(1000);
+    }
+    if (done == 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      ++hung;
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      ++failed;
+    }
+  }
+  stop = true;
+  churn.join();
+  EXPECT_EQ(hung, 0) << "a forked child waited forever on the cache's lock";
+  EXPECT_EQ(failed, 0);
   QueueBytes::SetReuseLimit(0);
   QueueBytes::SetReuseLimit(QueueBytes::kDefaultReuseLimit);
 }
