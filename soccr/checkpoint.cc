@@ -550,6 +550,13 @@ absl::StatusOr<ReadAheadState> ReadAhead(BorrowedFd fd, const sys::Sys& sys) {
   }
   SOCCR_ASSIGN_OR_RETURN(r.buffer_locks,
                          internal::ReadBufferLocks(sys, fd, ctx));
+  uint64_t cookie = 0;
+  if (sys.GetSockOpt(fd, SOL_SOCKET, SO_COOKIE,
+                     absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&cookie),
+                                         sizeof(cookie)))
+          .ok()) {
+    r.cookie = cookie;
+  }
   return r;
 }
 
@@ -585,7 +592,8 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
                                         sys::Op::kGetPeerName};
   if (ahead != nullptr && !ahead->peer.empty()) {
     SOCCR_ASSIGN_OR_RETURN(
-        diag, internal::AskSockDiag(sys, fd, ahead->local, ahead->peer, ctx));
+        diag, internal::AskSockDiag(sys, fd, ahead->local, ahead->peer, ctx,
+                                    ahead->cookie));
     // Not found: no longer hashed under them (a reset since).
     if (!diag->found) diag.reset();
   } else {

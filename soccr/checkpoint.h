@@ -73,6 +73,10 @@ struct ReadAheadState {
   // kernel without it. The sizes themselves the kernel tunes: a checkpoint
   // reads them all the same.
   std::optional<int> buffer_locks;
+  // SO_COOKIE, which names the socket for as long as it exists: the
+  // checkpoint's sock_diag question carries it. nullopt if the kernel would
+  // not say (the checkpoint then asks, and reports the error).
+  std::optional<uint64_t> cookie;
 };
 
 // Reads a ReadAheadState from a socket that is not paused. The socket is

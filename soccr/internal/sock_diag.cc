@@ -121,12 +121,16 @@ absl::StatusOr<bool> HasMd5Keys(const sys::Sys& sys, BorrowedFd fd,
 absl::StatusOr<SockDiagAnswer> AskSockDiag(const sys::Sys& sys, BorrowedFd fd,
                                            const SocketAddress& local,
                                            const SocketAddress& peer,
-                                           const ErrorContext& ctx) {
-  uint64_t cookie = 0;
-  const sys::Result<socklen_t> c = sys.GetSockOpt(
-      fd, SOL_SOCKET, SO_COOKIE,
-      absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&cookie), sizeof(cookie)));
-  if (!c.ok()) return ctx.SysError("read the socket's cookie (SO_COOKIE)", c);
+                                           const ErrorContext& ctx,
+                                           std::optional<uint64_t> known) {
+  uint64_t cookie = known.value_or(0);
+  if (!known.has_value()) {
+    const sys::Result<socklen_t> c =
+        sys.GetSockOpt(fd, SOL_SOCKET, SO_COOKIE,
+                       absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&cookie),
+                                           sizeof(cookie)));
+    if (!c.ok()) return ctx.SysError("read the socket's cookie (SO_COOKIE)", c);
+  }
   // The thread's kept socket, or one for this question alone.
   SockDiagSocket own;
   SockDiagSocket& diag = thread_sock_diag != nullptr ? *thread_sock_diag : own;

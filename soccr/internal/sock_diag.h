@@ -61,10 +61,13 @@ struct SockDiagAnswer {
   std::optional<uint32_t> rqueue, wqueue;
 };
 
-// HasMd5Keys's question, with all of the answer: the same calls.
+// HasMd5Keys's question, with all of the answer: the same calls. `cookie`:
+// the socket's SO_COOKIE read earlier (it names the socket for its whole
+// life), so as not to read it again; nullopt reads it.
 [[nodiscard]] absl::StatusOr<SockDiagAnswer> AskSockDiag(
     const sys::Sys& sys, BorrowedFd fd, const SocketAddress& local,
-    const SocketAddress& peer, const ErrorContext& ctx);
+    const SocketAddress& peer, const ErrorContext& ctx,
+    std::optional<uint64_t> cookie = std::nullopt);
 
 // A sock_diag netlink socket kept for many questions, opened on the first
 // and closed with the object. One thread at a time.
