@@ -110,6 +110,31 @@ absl::Status RefuseWhatARestoreCannotCarry(const sys::Sys& sys, BorrowedFd fd,
   return absl::OkStatus();
 }
 
+// Peeks the queue TCP_REPAIR_QUEUE selects into `buf`, trying again while
+// fewer than `want` bytes came: a signal can cut a peek short, and each
+// peek starts at the same place once `before_each` (run before every
+// attempt: the receive queue walk sets its peek offset there, which a peek
+// moves) has run. EAGAIN, nothing there, is 0 bytes. `name` names the
+// queue in the error.
+template <typename BeforeEach>
+absl::StatusOr<size_t> PeekRetrying(const sys::Sys& sys, BorrowedFd fd,
+                                    absl::Span<uint8_t> buf, size_t want,
+                                    absl::string_view name,
+                                    const ErrorContext& ctx,
+                                    BeforeEach before_each) {
+  sys::Result<size_t> r;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    SOCCR_RETURN_IF_ERROR(before_each());
+    r = sys.Peek(fd, buf);
+    if (!r.ok() && r.err == EAGAIN) return 0;
+    if (!r.ok() && r.err == EINTR) continue;
+    if (r.ok() && r.value < want) continue;
+    break;
+  }
+  if (!r.ok()) return ctx.SysError(absl::StrCat("read ", name, " queue"), r);
+  return r.value;
+}
+
 // Copies a queue selected with TCP_REPAIR_QUEUE. One byte of spare room
 // shows whether the queue grew (the peer's traffic was not blocked). The
 // copy goes into `buffer` if the caller gave one.
@@ -121,23 +146,15 @@ absl::StatusOr<QueueBytes> PeekQueue(const sys::Sys& sys, BorrowedFd fd,
   uint8_t* buf = nullptr;
   QueueBytes bytes = buffer != nullptr ? buffer->Allocate(len + 1, &buf)
                                        : QueueBytes::Allocate(len + 1, &buf);
-  // A signal can cut a peek short; it reads from the start each time, so
-  // trying again is safe.
-  sys::Result<size_t> r;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    r = sys.Peek(fd, absl::Span<uint8_t>(buf, len + 1));
-    if (!r.ok() && r.err == EINTR) continue;
-    if (r.ok() && r.value < len) continue;
-    break;
-  }
-  if (!r.ok()) {
-    return ctx.SysError(absl::StrCat("read ", name, " queue"), r);
-  }
-  if (r.value != len) {
+  SOCCR_ASSIGN_OR_RETURN(
+      const size_t got,
+      PeekRetrying(sys, fd, absl::Span<uint8_t>(buf, len + 1), len, name, ctx,
+                   [] { return absl::OkStatus(); }));
+  if (got != len) {
     return ctx.Error(
         absl::StatusCode::kUnavailable,
         absl::StrCat("the ", name, " queue changed while it was read (", len,
-                     " bytes expected, ", r.value,
+                     " bytes expected, ", got,
                      " found): block the peer's packets while checkpointing"));
   }
   return bytes.Subrange(0, len);
@@ -170,24 +187,15 @@ class ReceiveQueueWalk {
 
   // Peeks into `buf` from `offset` bytes of sequence space past the
   // reader (nullopt: from the reader, without a peek offset, when the
-  // application has none), trying again while fewer than `want` came: a
-  // signal can cut a peek short, and each starts at the same place.
+  // application has none), as PeekRetrying does: 0 when nothing is past
+  // the offset.
   absl::StatusOr<size_t> Peek(std::optional<size_t> offset,
                               absl::Span<uint8_t> buf, size_t want) {
-    sys::Result<size_t> r;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      if (offset.has_value() || app_offset_ >= 0) {
-        SOCCR_RETURN_IF_ERROR(SetOffset(offset.value_or(0)));
-      }
-      r = sys_.Peek(fd_, buf);
-      // EAGAIN: nothing past the offset.
-      if (!r.ok() && r.err == EAGAIN) return 0;
-      if (!r.ok() && r.err == EINTR) continue;
-      if (r.ok() && r.value < want) continue;
-      break;
-    }
-    if (!r.ok()) return ctx_.SysError("read receive queue", r);
-    return r.value;
+    return PeekRetrying(sys_, fd_, buf, want, "receive", ctx_, [&] {
+      return offset.has_value() || app_offset_ >= 0
+                 ? SetOffset(offset.value_or(0))
+                 : absl::OkStatus();
+    });
   }
 
   // Restores the application's offset now, reporting a failure.
