@@ -12,6 +12,7 @@
 #include "soccr/internal/paused_socket_access.h"
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/restore_onto.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/restore_plan.h"
 #include "soccr/status_macros.h"
 
@@ -63,19 +64,20 @@ absl::StatusOr<FreshSocket> MakeFreshSocket(int family, const sys::Sys& sys) {
   sys::Result<OwnedFd> fd =
       sys.Socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
   if (!fd.ok()) {
-    return absl::ErrnoToStatus(
-        fd.err,
+    return internal::ErrnoStatus(
+        fd.op, fd.err,
         absl::StrCat("fresh socket: create socket: ", sys::OpName(fd.op)));
   }
   const sys::Result<void> on =
       sys.SetRepair(fd.value.borrow(), sys::RepairMode::kOn);
   if (!on.ok()) {
-    return absl::ErrnoToStatus(
-        on.err, absl::StrCat("fresh socket: enter repair mode",
-                             on.err == EPERM ? " (needs CAP_NET_ADMIN in this "
-                                               "network namespace)"
-                                             : "",
-                             ": ", sys::OpName(on.op)));
+    return internal::ErrnoStatus(
+        on.op, on.err,
+        absl::StrCat("fresh socket: enter repair mode",
+                     on.err == EPERM ? " (needs CAP_NET_ADMIN in this "
+                                       "network namespace)"
+                                     : "",
+                     ": ", sys::OpName(on.op)));
   }
   return FreshSocket(std::move(fd.value), family);
 }
@@ -91,10 +93,11 @@ absl::Status AllowNonlocalBind(FreshSocket& socket, const sys::Sys& sys) {
       sys.SetSockOptInt(socket.fd_.borrow(), v4 ? SOL_IP : SOL_IPV6,
                         v4 ? IP_TRANSPARENT : IPV6_TRANSPARENT, 1);
   if (!r.ok()) {
-    return absl::ErrnoToStatus(
-        r.err, absl::StrCat("fresh socket: allow a non-local address: set ",
-                            v4 ? "IP_TRANSPARENT" : "IPV6_TRANSPARENT", ": ",
-                            sys::OpName(r.op)));
+    return internal::ErrnoStatus(
+        r.op, r.err,
+        absl::StrCat("fresh socket: allow a non-local address: set ",
+                     v4 ? "IP_TRANSPARENT" : "IPV6_TRANSPARENT", ": ",
+                     sys::OpName(r.op)));
   }
   return absl::OkStatus();
 }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "soccr/internal/status_code.h"
 
 // glibc 2.36 has no wrappers for these; the numbers are the same on every
 // architecture (they were added after the syscall tables were unified).
@@ -32,6 +33,12 @@ absl::Status CallError(absl::StatusCode code, absl::string_view what,
   return absl::Status(
       code, absl::StrCat(what, ": ", call, ": ", ::strerror(err),
                          why.empty() ? "" : " (", why, why.empty() ? "" : ")"));
+}
+
+// The same, with the code soccr gives `err` (soccr/internal/status_code.h).
+absl::Status CallError(absl::string_view what, absl::string_view call, int err,
+                       absl::string_view why) {
+  return CallError(internal::StatusCodeForErrno(err), what, call, err, why);
 }
 
 // What a descriptor that is not a TCP socket is, for the error message.
@@ -78,14 +85,11 @@ absl::StatusOr<OwnedFd> TakeDescriptor(pid_t pid, int fd) {
     const int err = errno;
     switch (err) {
       case ESRCH:
-        return CallError(absl::StatusCode::kNotFound, what, "pidfd_open", err,
-                         "no such process");
+        return CallError(what, "pidfd_open", err, "no such process");
       case ENOSYS:
-        return CallError(absl::StatusCode::kUnimplemented, what, "pidfd_open",
-                         err, "needs Linux 5.3");
+        return CallError(what, "pidfd_open", err, "needs Linux 5.3");
       default:
-        return CallError(absl::ErrnoToStatus(err, "").code(), what,
-                         "pidfd_open", err, "");
+        return CallError(what, "pidfd_open", err, "");
     }
   }
   OwnedFd copy(
@@ -94,22 +98,21 @@ absl::StatusOr<OwnedFd> TakeDescriptor(pid_t pid, int fd) {
     const int err = errno;
     switch (err) {
       case EBADF:
+        // Not a bad argument of ours (the pidfd is good): the descriptor
+        // number names nothing in that process.
         return CallError(absl::StatusCode::kNotFound, what, "pidfd_getfd", err,
                          "the process has no such descriptor");
       case ESRCH:
-        return CallError(absl::StatusCode::kNotFound, what, "pidfd_getfd", err,
-                         "the process has exited");
+        return CallError(what, "pidfd_getfd", err, "the process has exited");
       case EPERM:
         return CallError(
-            absl::StatusCode::kPermissionDenied, what, "pidfd_getfd", err,
+            what, "pidfd_getfd", err,
             "it needs ptrace access to the process: run as its user where "
             "kernel.yama.ptrace_scope allows it, or with CAP_SYS_PTRACE");
       case ENOSYS:
-        return CallError(absl::StatusCode::kUnimplemented, what, "pidfd_getfd",
-                         err, "needs Linux 5.6");
+        return CallError(what, "pidfd_getfd", err, "needs Linux 5.6");
       default:
-        return CallError(absl::ErrnoToStatus(err, "").code(), what,
-                         "pidfd_getfd", err, "");
+        return CallError(what, "pidfd_getfd", err, "");
     }
   }
   return copy;

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/status_macros.h"
 
 namespace soccr::internal {
@@ -136,7 +137,7 @@ absl::StatusOr<SockDiagAnswer> AskSockDiag(const sys::Sys& sys, BorrowedFd fd,
   SockDiagSocket& diag = thread_sock_diag != nullptr ? *thread_sock_diag : own;
   auto failed = [&](int err, absl::string_view call) {
     diag.Close();  // a reply may be left queued on it
-    return absl::ErrnoToStatus(
+    return ErrnoStatus(
         err, absl::StrCat(ctx.prefix(),
                           ": ask sock_diag about the connection: ", call));
   };

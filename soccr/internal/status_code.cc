@@ -34,10 +34,22 @@ absl::StatusCode StatusCodeForErrno(sys::Op op, int err) {
   return absl::ErrnoToStatusCode(err);
 }
 
+absl::StatusCode StatusCodeForErrno(int err) {
+  for (const Choice& c : kChoices) {
+    if (c.err == err && !c.op.has_value()) return c.code;
+  }
+  return absl::ErrnoToStatusCode(err);
+}
+
 absl::Status ErrnoStatus(sys::Op op, int err, absl::string_view message) {
   // ErrnoToStatus() writes the errno's text thread-safely.
   const absl::Status s = absl::ErrnoToStatus(err, message);
   return absl::Status(StatusCodeForErrno(op, err), s.message());
+}
+
+absl::Status ErrnoStatus(int err, absl::string_view message) {
+  const absl::Status s = absl::ErrnoToStatus(err, message);
+  return absl::Status(StatusCodeForErrno(err), s.message());
 }
 
 }  // namespace soccr::internal

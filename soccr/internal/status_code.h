@@ -22,9 +22,17 @@ namespace soccr::internal {
 // (the caller passed a socket that is not TCP).
 absl::StatusCode StatusCodeForErrno(sys::Op op, int err);
 
+// The code for a kernel call outside sys::Sys (netlink, pidfd_getfd, ...)
+// failing with errno `err`: the choices of the table that hold for any
+// call (ENOPROTOOPT is Unimplemented), Abseil's otherwise.
+absl::StatusCode StatusCodeForErrno(int err);
+
 // "<message>: <errno's text>" with the code StatusCodeForErrno(op, err)
 // chooses: absl::ErrnoToStatus() with soccr's code.
 absl::Status ErrnoStatus(sys::Op op, int err, absl::string_view message);
+
+// The same for a kernel call outside sys::Sys: StatusCodeForErrno(err).
+absl::Status ErrnoStatus(int err, absl::string_view message);
 
 }  // namespace soccr::internal
 

@@ -1,7 +1,9 @@
 #include "soccr/internal/status_code.h"
 
 #include <errno.h>
+#include <string.h>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace soccr::internal {
@@ -39,6 +41,42 @@ TEST(StatusCodeTest, OtherwiseAbseilsChoice) {
   }
   EXPECT_EQ(StatusCodeForErrno(Op::kSetRepair, EPERM),
             absl::StatusCode::kPermissionDenied);
+}
+
+TEST(StatusCodeTest, CallsOutsideSysTakeTheChoicesForAnyCall) {
+  // netlink, pidfd_getfd and the like: no sys::Op, so only the choices
+  // that hold for any call apply (the TCP_REPAIR one does not).
+  EXPECT_EQ(StatusCodeForErrno(ENOPROTOOPT), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(StatusCodeForErrno(EOPNOTSUPP), absl::StatusCode::kUnimplemented);
+  // What callers of the two forms relied on before they came here:
+  // netlock's EAFNOSUPPORT/EPROTONOSUPPORT (no nf_tables) and pidfd's
+  // ESRCH, ENOSYS and EPERM.
+  EXPECT_EQ(StatusCodeForErrno(EAFNOSUPPORT), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(StatusCodeForErrno(EPROTONOSUPPORT),
+            absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(StatusCodeForErrno(ESRCH), absl::StatusCode::kNotFound);
+  EXPECT_EQ(StatusCodeForErrno(ENOSYS), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(StatusCodeForErrno(EPERM), absl::StatusCode::kPermissionDenied);
+  for (int err : {EPERM, EACCES, EINVAL, EAGAIN, EBADF, ENOMEM, EMSGSIZE}) {
+    EXPECT_EQ(StatusCodeForErrno(err), absl::ErrnoToStatusCode(err)) << err;
+  }
+}
+
+TEST(StatusCodeTest, ErrnoStatusNamesTheErrnoWithSoccrsCode) {
+  const absl::Status with_op =
+      ErrnoStatus(Op::kSetSockOpt, ENOPROTOOPT, "set TCP_NOTSENT_LOWAT");
+  EXPECT_EQ(with_op.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(with_op.message(),
+            absl::StrCat("set TCP_NOTSENT_LOWAT: ", ::strerror(ENOPROTOOPT)));
+  const absl::Status repair =
+      ErrnoStatus(Op::kSetRepair, ENOPROTOOPT, "enter repair mode");
+  EXPECT_EQ(repair.code(), absl::StatusCode::kInvalidArgument);
+  const absl::Status without_op =
+      ErrnoStatus(ENOPROTOOPT, "sock_diag: setsockopt(NETLINK_EXT_ACK)");
+  EXPECT_EQ(without_op.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(without_op.message(),
+            absl::StrCat("sock_diag: setsockopt(NETLINK_EXT_ACK): ",
+                         ::strerror(ENOPROTOOPT)));
 }
 
 }  // namespace

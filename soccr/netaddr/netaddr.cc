@@ -1,5 +1,7 @@
 #include "soccr/netaddr/netaddr.h"
 
+#include "soccr/internal/status_code.h"
+
 // <net/if.h> before any Linux uapi header: it makes them leave out their
 // own copies of its definitions.
 #include <net/if.h>
@@ -34,7 +36,7 @@ namespace soccr {
 namespace {
 
 absl::Status CallError(int err, absl::string_view what) {
-  return absl::ErrnoToStatus(err, what);
+  return internal::ErrnoStatus(err, what);
 }
 
 absl::StatusOr<unsigned> IfIndex(absl::string_view dev) {

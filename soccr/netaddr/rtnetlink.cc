@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "soccr/internal/status_code.h"
 
 namespace soccr::rtnetlink {
 namespace {
@@ -49,10 +50,10 @@ Outcome Request(nlmsghdr* nlh) {
 
 absl::Status ToStatus(const Outcome& outcome, absl::string_view what) {
   if (outcome.err == 0) return absl::OkStatus();
-  return absl::ErrnoToStatus(outcome.err,
-                             *outcome.step == '\0'
-                                 ? std::string(what)
-                                 : absl::StrCat(what, ": ", outcome.step));
+  return internal::ErrnoStatus(outcome.err,
+                               *outcome.step == '\0'
+                                   ? std::string(what)
+                                   : absl::StrCat(what, ": ", outcome.step));
 }
 
 }  // namespace soccr::rtnetlink

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "soccr/internal/status_code.h"
 
 namespace soccr::netlock {
 namespace {
@@ -49,10 +50,8 @@ absl::Status NetlinkError(int err, absl::string_view what) {
     default:
       break;
   }
-  const absl::StatusCode code = err == EAFNOSUPPORT || err == EPROTONOSUPPORT
-                                    ? absl::StatusCode::kUnimplemented
-                                    : absl::ErrnoToStatus(err, "").code();
-  return absl::Status(code, absl::StrCat(what, ": ", ::strerror(err), hint));
+  return absl::Status(internal::StatusCodeForErrno(err),
+                      absl::StrCat(what, ": ", ::strerror(err), hint));
 }
 
 std::string NftMessage(uint16_t type, uint16_t family, uint16_t flags,

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/repair_helper/protocol.h"
 #include "soccr/status_macros.h"
 
@@ -26,7 +27,7 @@ namespace soccr::repair_helper {
 namespace {
 
 absl::Status Errno(int err, absl::string_view what) {
-  return absl::ErrnoToStatus(err, what);
+  return internal::ErrnoStatus(err, what);
 }
 
 absl::StatusOr<int> GetInt(BorrowedFd fd, int level, int name,

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/status_macros.h"
 #include "soccr/unix/unix_address.h"
 #include "soccr/unix/unix_diag.h"
@@ -46,7 +47,7 @@ constexpr size_t kFirstPeekBuffer = 64 * 1024;
 constexpr size_t kControlBuffer = 4096;
 
 absl::Status Errno(int err, const std::string& where, absl::string_view what) {
-  return absl::ErrnoToStatus(err, absl::StrCat(where, ": ", what));
+  return internal::ErrnoStatus(err, absl::StrCat(where, ": ", what));
 }
 
 absl::StatusOr<int> GetIntOption(int fd, int name, const std::string& where,

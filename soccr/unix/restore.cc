@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/status_macros.h"
 #include "soccr/unix/unix_address.h"
 
@@ -24,7 +25,7 @@ using unix_internal::SockaddrUn;
 using unix_internal::ToSockaddr;
 
 absl::Status Errno(int err, const std::string& where, absl::string_view what) {
-  return absl::ErrnoToStatus(err, absl::StrCat(where, ": ", what));
+  return internal::ErrnoStatus(err, absl::StrCat(where, ": ", what));
 }
 
 absl::StatusOr<OwnedFd> NewSocket(UnixType type, const std::string& where) {

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "soccr/internal/status_code.h"
 
 namespace soccr::unix_internal {
 namespace {
@@ -69,7 +70,7 @@ int OnMessage(const struct nlmsghdr* nlh, void* data) {
 }
 
 absl::Status NetlinkError(int err, const char* call) {
-  return absl::ErrnoToStatus(err, absl::StrCat("sock_diag: ", call));
+  return internal::ErrnoStatus(err, absl::StrCat("sock_diag: ", call));
 }
 
 }  // namespace
