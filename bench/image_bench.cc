@@ -27,6 +27,13 @@
 //   followed by a restore on the same host sees it), unlinked untimed;
 // - Stream: a pipe, written by a second thread (WriteImageToStream) while
 //   this one reads it (ReadImageStream) and restores.
+//
+// SerializeIdle/conns:N/check:C: SerializeImage of N idle connections'
+// states (checkpointed with their socket options, as a migration's are)
+// into one image in memory, wall-clock (manual time) per connection, with
+// the thread's CPU time beside it (cpu_s_per_conn): with the writer's
+// PlanRestore of each state (check:1, the default) and without it
+// (check:0, as soccr::Send writes each chunk; its destination plans).
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +43,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <utility>
@@ -46,6 +54,7 @@
 #include "bench/fixtures.h"
 #include "bench/registry.h"
 #include "benchmark/benchmark.h"
+#include "soccr/batch.h"
 #include "soccr/checkpoint.h"
 #include "soccr/image/image.h"
 #include "soccr/image/mapped_file.h"
@@ -342,9 +351,73 @@ void BM_ColdEndToEnd(benchmark::State& state, Medium medium) {
   }
 }
 
+// The states of `n` idle connections (default sysctls, socket options
+// saved, as a migration's checkpoints hold them), the originals closed.
+absl::StatusOr<std::vector<ConnectionState>> IdleStates(size_t n) {
+  SOCCR_RETURN_IF_ERROR(UseDefaultNamespace());
+  absl::StatusOr<IdleConnections> conns = MakeIdleConnections(n);
+  if (!conns.ok()) return conns.status();
+  BatchOptions options;
+  options.threads = 1;
+  options.checkpoint.socket_options = true;
+  std::vector<ConnectionState> states;
+  states.reserve(n);
+  for (absl::StatusOr<ConnectionState>& s :
+       CheckpointAndCloseMany(absl::MakeSpan(conns->clients), options)) {
+    if (!s.ok()) return s.status();
+    states.push_back(*std::move(s));
+  }
+  return states;
+}
+
+// SerializeImage of a chunk of idle states, as soccr::Send builds each
+// image (it writes them unchecked: check:0), wall-clock with the thread's
+// CPU time beside it.
+void BM_SerializeIdle(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  ImageWriteOptions options;
+  options.check_restorable = state.range(1) != 0;
+  absl::StatusOr<std::vector<ConnectionState>> states = IdleStates(n);
+  if (!states.ok()) {
+    return state.SkipWithError(states.status().ToString().c_str());
+  }
+  double cpu = 0;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    const double wall_start = WallSeconds();
+    const double cpu_start = ThreadCpuSeconds();
+    absl::StatusOr<std::string> image = SerializeImage(*states, options);
+    cpu += ThreadCpuSeconds() - cpu_start;
+    state.SetIterationTime(WallSeconds() - wall_start);
+    if (!image.ok()) {
+      state.SkipWithError(image.status().ToString().c_str());
+      break;
+    }
+    bytes = image->size();
+    benchmark::DoNotOptimize(image->data());
+  }
+  state.counters["s_per_conn"] = benchmark::Counter(
+      static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
+                                  benchmark::Counter::kInvert);
+  state.counters["cpu_s_per_conn"] =
+      cpu / static_cast<double>(std::max<int64_t>(state.iterations(), 1)) /
+      static_cast<double>(n);
+  state.counters["image_bytes_per_conn"] =
+      static_cast<double>(bytes) / static_cast<double>(n);
+}
+
 }  // namespace
 
 void RegisterImageBenchmarks(const Config& config) {
+  for (int64_t n : config.batch_connections) {
+    for (int64_t check : {0, 1}) {
+      benchmark::RegisterBenchmark("SerializeIdle", BM_SerializeIdle)
+          ->ArgNames({"conns", "check"})
+          ->Args({n, check})
+          ->UseManualTime()
+          ->Unit(benchmark::kMicrosecond);
+    }
+  }
   for (int64_t n : config.queue_bytes) {
     benchmark::RegisterBenchmark("ImageWrite", BM_ImageWrite)->Arg(n);
     benchmark::RegisterBenchmark("ImageRead", BM_ImageRead)->Arg(n);

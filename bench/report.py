@@ -46,7 +46,7 @@ COLD_FAMILIES = [
 THROUGHPUT_FAMILIES = COLD_FAMILIES + THROUGHPUT_FAMILIES
 PER_CONN_FAMILIES = ["IdleCheckpoint", "IdleRestore", "IdleMigrate",
                      "BatchMigrate", "CIdleCheckpoint", "CIdleRestore",
-                     "CIdleMigrate", "CIdleMigrateSerial"]
+                     "CIdleMigrate", "CIdleMigrateSerial", "SerializeIdle"]
 TIME_ONLY_FAMILIES = ["PeekRecvTail"]
 # ResumeInFlight/bytes:N/peer_has:K/probe:P: wall-clock ms to the last byte.
 IN_FLIGHT_FAMILY = "ResumeInFlight"
