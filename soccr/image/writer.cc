@@ -10,7 +10,6 @@
 #include <sys/uio.h>
 
 #include <algorithm>
-#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,18 +37,22 @@ static_assert(kConnectionStateFieldCount == 17,
 
 constexpr uint8_t kZeros[fmt::kAlignment] = {};
 
-// A run of bytes of the image, in file order.
+// A run of bytes of the image, in file order: `size` bytes at `data`, or,
+// while the layout is built, at `offset` in its metadata (whose buffer
+// moves as it grows) when `data` is null.
 struct Piece {
   const uint8_t* data;
+  size_t offset;
   size_t size;
 };
 
-// A section of a record: its payload is either encoded here or a queue.
+// A section of the record being encoded: its payload is either `size`
+// bytes at `offset` in the scratch buffer or a queue.
 struct Section {
   uint32_t tag;
-  std::string encoded;
-  QueueBytes queue;
-  size_t size() const { return queue.empty() ? encoded.size() : queue.size(); }
+  size_t offset;
+  size_t size;
+  const QueueBytes* queue;
 };
 
 void EncodeAddress(fmt::ByteWriter& w, const SocketAddress& a) {
@@ -83,55 +86,58 @@ void EncodeAddress(fmt::ByteWriter& w, const SocketAddress& a) {
   }
 }
 
-std::vector<Section> EncodeSections(const ConnectionState& s) {
-  std::vector<Section> sections;
-  {
-    Section tcp{fmt::kTagTcp, {}, {}};
-    fmt::ByteWriter w(&tcp.encoded);
-    w.U8(static_cast<uint8_t>(s.state));
-    w.U8((s.options.sack ? fmt::kOptSack : 0) |
-         (s.options.timestamps ? fmt::kOptTimestamps : 0) |
-         (s.options.window_scaling ? fmt::kOptWindowScaling : 0));
-    w.U8(s.options.snd_wscale);
-    w.U8(s.options.rcv_wscale);
-    w.U32(s.options.mss_clamp);
-    w.U32(s.inq_seq);
-    w.U32(s.inq_len);
-    w.U32(s.outq_seq);
-    w.U32(s.outq_len);
-    w.U32(s.unsent_len);
-    w.U32(s.timestamp);
-    sections.push_back(std::move(tcp));
-  }
-  {
-    Section addr{fmt::kTagAddresses, {}, {}};
-    fmt::ByteWriter w(&addr.encoded);
-    EncodeAddress(w, s.local);
-    EncodeAddress(w, s.peer);
-    sections.push_back(std::move(addr));
-  }
+// Encodes the sections of `s` into `scratch` (cleared first) and lists
+// them in `sections` (cleared first): both are reused from one record to
+// the next, so a record allocates nothing once they have grown.
+void EncodeSections(const ConnectionState& s, std::string& scratch,
+                    std::vector<Section>& sections) {
+  scratch.clear();
+  sections.clear();
+  fmt::ByteWriter w(&scratch);
+  // Each section's payload is what the writer appended since begin().
+  size_t begun = 0;
+  auto begin = [&] { begun = scratch.size(); };
+  auto end = [&](uint32_t tag) {
+    sections.push_back({tag, begun, scratch.size() - begun, nullptr});
+  };
+  begin();
+  w.U8(static_cast<uint8_t>(s.state));
+  w.U8((s.options.sack ? fmt::kOptSack : 0) |
+       (s.options.timestamps ? fmt::kOptTimestamps : 0) |
+       (s.options.window_scaling ? fmt::kOptWindowScaling : 0));
+  w.U8(s.options.snd_wscale);
+  w.U8(s.options.rcv_wscale);
+  w.U32(s.options.mss_clamp);
+  w.U32(s.inq_seq);
+  w.U32(s.inq_len);
+  w.U32(s.outq_seq);
+  w.U32(s.outq_len);
+  w.U32(s.unsent_len);
+  w.U32(s.timestamp);
+  end(fmt::kTagTcp);
+  begin();
+  EncodeAddress(w, s.local);
+  EncodeAddress(w, s.peer);
+  end(fmt::kTagAddresses);
   if (s.window.has_value()) {
-    Section win{fmt::kTagWindow, {}, {}};
-    fmt::ByteWriter w(&win.encoded);
+    begin();
     w.U32(s.window->snd_wl1);
     w.U32(s.window->snd_wnd);
     w.U32(s.window->max_window);
     w.U32(s.window->rcv_wnd);
     w.U32(s.window->rcv_wup);
-    sections.push_back(std::move(win));
+    end(fmt::kTagWindow);
   }
   if (s.buffers.has_value()) {
-    Section bufs{fmt::kTagBuffers, {}, {}};
-    fmt::ByteWriter w(&bufs.encoded);
+    begin();
     w.U32(s.buffers->sndbuf);
     w.U32(s.buffers->rcvbuf);
     w.U32((s.buffers->sndbuf_locked ? fmt::kSndbufLocked : 0) |
           (s.buffers->rcvbuf_locked ? fmt::kRcvbufLocked : 0));
-    sections.push_back(std::move(bufs));
+    end(fmt::kTagBuffers);
   }
   if (!s.socket_options.empty()) {
-    Section opts{fmt::kTagSockOpts, {}, {}};
-    fmt::ByteWriter w(&opts.encoded);
+    begin();
     w.U32(static_cast<uint32_t>(s.socket_options.size()));
     for (const SocketOption& o : s.socket_options) {
       w.U32(static_cast<uint32_t>(o.level));
@@ -139,29 +145,31 @@ std::vector<Section> EncodeSections(const ConnectionState& s) {
       w.U32(static_cast<uint32_t>(o.value.size()));
       w.Bytes(o.value);
     }
-    sections.push_back(std::move(opts));
+    end(fmt::kTagSockOpts);
   }
   if (s.listen_backlog != 0) {
-    Section listen{fmt::kTagListen, {}, {}};
-    fmt::ByteWriter(&listen.encoded).U32(s.listen_backlog);
-    sections.push_back(std::move(listen));
+    begin();
+    w.U32(s.listen_backlog);
+    end(fmt::kTagListen);
   }
   if (s.pending_error != 0) {
-    Section error{fmt::kTagError, {}, {}};
-    fmt::ByteWriter(&error.encoded).U32(s.pending_error);
-    sections.push_back(std::move(error));
+    begin();
+    w.U32(s.pending_error);
+    end(fmt::kTagError);
   }
   if (!s.recv_queue.empty()) {
-    sections.push_back({fmt::kTagRecvQueue, {}, s.recv_queue});
+    sections.push_back(
+        {fmt::kTagRecvQueue, 0, s.recv_queue.size(), &s.recv_queue});
   }
   if (!s.send_queue.empty()) {
-    sections.push_back({fmt::kTagSendQueue, {}, s.send_queue});
+    sections.push_back(
+        {fmt::kTagSendQueue, 0, s.send_queue.size(), &s.send_queue});
   }
-  return sections;
 }
 
-// The whole image as pieces. Holds the encoded metadata the pieces point
-// into, and refers to the states' queues (which must outlive it).
+// The whole image as pieces. Holds the encoded metadata of the whole image
+// in one buffer, which the pieces point into, and refers to the states'
+// queues (which must outlive it).
 class Layout {
  public:
   absl::Status Build(absl::Span<const ConnectionState> states,
@@ -169,59 +177,74 @@ class Layout {
 
   const std::vector<Piece>& pieces() const { return pieces_; }
   uint64_t size() const { return size_; }
+  // Whether no record has a queue: the metadata is then the whole image.
+  bool meta_only() const { return !queues_; }
+  std::string TakeMeta() && { return std::move(meta_); }
 
  private:
   // Appends a record's pieces; returns its length and checksum.
-  std::pair<uint64_t, uint64_t> AddRecord(const ConnectionState& s,
-                                          std::vector<Piece>& out);
-  void Add(std::vector<Piece>& out, const void* data, size_t size) {
-    if (size > 0) out.push_back({static_cast<const uint8_t*>(data), size});
+  std::pair<uint64_t, uint64_t> AddRecord(const ConnectionState& s);
+  void Add(const void* data, size_t size) {
+    if (size > 0)
+      pieces_.push_back({static_cast<const uint8_t*>(data), 0, size});
   }
 
-  // A deque: pieces point into its strings, which must not move.
-  std::deque<std::string> storage_;
+  // The header, the index and every record's header, section table and
+  // encoded sections, in file order (each a multiple of the alignment).
+  std::string meta_;
+  // One record's encoded sections at a time (EncodeSections).
+  std::string scratch_;
+  std::vector<Section> sections_;
   std::vector<Piece> pieces_;
   uint64_t size_ = 0;
+  bool queues_ = false;
 };
 
-std::pair<uint64_t, uint64_t> Layout::AddRecord(const ConnectionState& s,
-                                                std::vector<Piece>& out) {
-  std::vector<Section> sections = EncodeSections(s);
-  std::string& meta = storage_.emplace_back();
-  fmt::ByteWriter w(&meta);
+std::pair<uint64_t, uint64_t> Layout::AddRecord(const ConnectionState& s) {
+  EncodeSections(s, scratch_, sections_);
+  const size_t meta_start = meta_.size();
+  fmt::ByteWriter w(&meta_);
   w.Bytes(absl::string_view(fmt::kRecordMagic, 4));
-  w.U32(static_cast<uint32_t>(sections.size()));
+  w.U32(static_cast<uint32_t>(sections_.size()));
   uint64_t offset = fmt::AlignUp(fmt::kRecordHeaderLength +
-                                 fmt::kSectionEntryLength * sections.size());
-  for (const Section& sec : sections) {
+                                 fmt::kSectionEntryLength * sections_.size());
+  for (const Section& sec : sections_) {
     w.U32(sec.tag);
     w.U32(fmt::kSectionRequired);  // every section of 1.0 is required
     w.U64(offset);
-    w.U64(sec.size());
-    offset = fmt::AlignUp(offset + sec.size());
+    w.U64(sec.size);
+    offset = fmt::AlignUp(offset + sec.size);
   }
   const uint64_t length = offset;
   w.Pad();
   // The encoded sections come first, so the metadata is one piece.
-  size_t first_queue = sections.size();
-  for (size_t i = 0; i < sections.size(); ++i) {
-    if (!sections[i].queue.empty()) {
+  size_t first_queue = sections_.size();
+  for (size_t i = 0; i < sections_.size(); ++i) {
+    if (sections_[i].queue != nullptr) {
       first_queue = i;
       break;
     }
-    w.Bytes(sections[i].encoded);
+    w.Bytes(absl::string_view(scratch_).substr(sections_[i].offset,
+                                               sections_[i].size));
     w.Pad();
   }
-  const size_t start = out.size();
-  Add(out, meta.data(), meta.size());
-  for (size_t i = first_queue; i < sections.size(); ++i) {
-    const QueueBytes& q = sections[i].queue;
-    Add(out, q.data(), q.size());
-    Add(out, kZeros, fmt::AlignUp(q.size()) - q.size());
+  const size_t meta_size = meta_.size() - meta_start;
+  const uint8_t* meta = reinterpret_cast<const uint8_t*>(meta_.data());
+  pieces_.push_back({nullptr, meta_start, meta_size});
+  if (first_queue == sections_.size()) {  // the whole record, in one call
+    return {length, XXH3_64bits(meta + meta_start, meta_size)};
+  }
+  queues_ = true;
+  const size_t first_piece = pieces_.size();
+  for (size_t i = first_queue; i < sections_.size(); ++i) {
+    const QueueBytes& q = *sections_[i].queue;
+    Add(q.data(), q.size());
+    Add(kZeros, fmt::AlignUp(q.size()) - q.size());
   }
   fmt::Hasher hash;
-  for (size_t i = start; i < out.size(); ++i) {
-    hash.Update(out[i].data, out[i].size);
+  hash.Update(meta + meta_start, meta_size);
+  for (size_t i = first_piece; i < pieces_.size(); ++i) {
+    hash.Update(pieces_[i].data, pieces_[i].size);
   }
   return {length, hash.Digest()};
 }
@@ -254,9 +277,12 @@ absl::Status Layout::Build(absl::Span<const ConnectionState> states,
         absl::StrCat("write image: ", states.size(),
                      " connections; an image holds at most ", UINT32_MAX));
   }
-  std::vector<Piece> records;
-  std::string& header = storage_.emplace_back();
-  fmt::ByteWriter w(&header);
+  // The header and the index first (the index filled in as the records
+  // are laid out), then each record's metadata.
+  const size_t index_length = fmt::kIndexEntryLength * states.size();
+  meta_.reserve(fmt::kHeaderLength + index_length + 256 * states.size());
+  pieces_.reserve(1 + states.size());
+  fmt::ByteWriter w(&meta_);
   w.Bytes(absl::string_view(fmt::kMagic, 8));
   w.U16(fmt::kMajorVersion);
   w.U16(fmt::kMinorVersion);
@@ -265,21 +291,27 @@ absl::Status Layout::Build(absl::Span<const ConnectionState> states,
   w.U32(static_cast<uint32_t>(states.size()));
   w.U64(0);  // file length, below
   w.U64(0);  // checksum, below
-  uint64_t offset = fmt::kHeaderLength + fmt::kIndexEntryLength * states.size();
-  for (const ConnectionState& s : states) {
-    const auto [length, checksum] = AddRecord(s, records);
-    w.U64(offset);
-    w.U64(length);
-    w.U64(checksum);
+  w.Zeros(index_length);
+  pieces_.push_back({nullptr, 0, meta_.size()});
+  uint64_t offset = meta_.size();
+  for (size_t i = 0; i < states.size(); ++i) {
+    const auto [length, checksum] = AddRecord(states[i]);
+    uint8_t* entry = reinterpret_cast<uint8_t*>(meta_.data()) +
+                     fmt::kHeaderLength + fmt::kIndexEntryLength * i;
+    fmt::Store64(entry, offset);
+    fmt::Store64(entry + 8, length);
+    fmt::Store64(entry + 16, checksum);
     offset += length;
   }
   size_ = offset;
-  uint8_t* h = reinterpret_cast<uint8_t*>(header.data());
+  uint8_t* h = reinterpret_cast<uint8_t*>(meta_.data());
   fmt::Store64(h + fmt::kOffFileLength, size_);
   fmt::Store64(h + fmt::kOffChecksum,
-               XXH3_64bits(header.data(), header.size()));
-  pieces_.push_back({h, header.size()});
-  pieces_.insert(pieces_.end(), records.begin(), records.end());
+               XXH3_64bits(h, fmt::kHeaderLength + index_length));
+  // The metadata has stopped moving: the pieces may point into it.
+  for (Piece& p : pieces_) {
+    if (p.data == nullptr) p.data = h + p.offset;
+  }
   return absl::OkStatus();
 }
 
@@ -340,6 +372,8 @@ absl::StatusOr<std::string> SerializeImage(
     const ImageWriteOptions& options) {
   Layout layout;
   SOCCR_RETURN_IF_ERROR(layout.Build(states, options));
+  // Idle connections: the metadata is the whole image, in order.
+  if (layout.meta_only()) return std::move(layout).TakeMeta();
   std::string out;
   out.reserve(layout.size());
   for (const Piece& p : layout.pieces()) {
