@@ -1,7 +1,5 @@
 #include "soccr/connection_state.h"
 
-#include <tuple>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -51,32 +49,15 @@ std::string ConnectionState::ToString() const {
 }
 
 bool operator==(const ConnectionState& a, const ConnectionState& b) {
-  bool equal = true;
-  std::apply(
-      [&](const auto&... field) {
-        equal = ((a.*(field.member) == b.*(field.member)) && ...);
-      },
-      kConnectionStateFields);
-  return equal;
+  return FieldsEqual(a, b);
 }
 
-namespace {
-
-// ConnectionState has exactly the members kConnectionStateFields lists: a
-// structured binding needs one name per member, so this stops compiling
-// when a member is added or removed. Then add it to the list (and to the
-// image format: docs/image-format.md, soccr/image/writer.cc and reader.cc).
-[[maybe_unused]] void AllFieldsAreListed(const ConnectionState& s) {
-  [[maybe_unused]] const auto& [state, local, peer, inq_seq, inq_len,
-                                recv_queue, outq_seq, outq_len, unsent_len,
-                                send_queue, options, timestamp, window, buffers,
-                                socket_options, listen_backlog, pending_error] =
-      s;
-}
-static_assert(kConnectionStateFieldCount == 17,
-              "kConnectionStateFields lists a member AllFieldsAreListed does "
-              "not bind, or misses one");
-
-}  // namespace
+// Each struct has exactly the members its field list lists (a structured
+// binding of the list's length must decompose it): a member added to a
+// struct and not to its list stops the build here.
+static_assert(EveryMemberIsListed<TcpOptions>());
+static_assert(EveryMemberIsListed<TcpWindow>());
+static_assert(EveryMemberIsListed<SocketBuffers>());
+static_assert(EveryMemberIsListed<ConnectionState>());
 
 }  // namespace soccr

@@ -58,6 +58,7 @@
 #include <vector>
 
 #include "soccr/address.h"
+#include "soccr/field_list.h"
 #include "soccr/queue_bytes.h"
 #include "soccr/socket_options.h"
 #include "soccr/tcp_state.h"
@@ -77,12 +78,8 @@ struct TcpOptions {
   // mss_clamp). 0: unknown, leave the kernel's default.
   uint32_t mss_clamp = 0;
 
-  friend bool operator==(const TcpOptions& a, const TcpOptions& b) {
-    return a.sack == b.sack && a.timestamps == b.timestamps &&
-           a.window_scaling == b.window_scaling &&
-           a.snd_wscale == b.snd_wscale && a.rcv_wscale == b.rcv_wscale &&
-           a.mss_clamp == b.mss_clamp;
-  }
+  // Compares every field of kTcpOptionsFields.
+  friend bool operator==(const TcpOptions& a, const TcpOptions& b);
   friend bool operator!=(const TcpOptions& a, const TcpOptions& b) {
     return !(a == b);
   }
@@ -96,11 +93,8 @@ struct TcpWindow {
   uint32_t rcv_wnd = 0;     // our current receive window
   uint32_t rcv_wup = 0;     // rcv_nxt at our last window update
 
-  friend bool operator==(const TcpWindow& a, const TcpWindow& b) {
-    return a.snd_wl1 == b.snd_wl1 && a.snd_wnd == b.snd_wnd &&
-           a.max_window == b.max_window && a.rcv_wnd == b.rcv_wnd &&
-           a.rcv_wup == b.rcv_wup;
-  }
+  // Compares every field of kTcpWindowFields.
+  friend bool operator==(const TcpWindow& a, const TcpWindow& b);
   friend bool operator!=(const TcpWindow& a, const TcpWindow& b) {
     return !(a == b);
   }
@@ -115,11 +109,8 @@ struct SocketBuffers {
   bool sndbuf_locked = false;
   bool rcvbuf_locked = false;
 
-  friend bool operator==(const SocketBuffers& a, const SocketBuffers& b) {
-    return a.sndbuf == b.sndbuf && a.rcvbuf == b.rcvbuf &&
-           a.sndbuf_locked == b.sndbuf_locked &&
-           a.rcvbuf_locked == b.rcvbuf_locked;
-  }
+  // Compares every field of kSocketBuffersFields.
+  friend bool operator==(const SocketBuffers& a, const SocketBuffers& b);
   friend bool operator!=(const SocketBuffers& a, const SocketBuffers& b) {
     return !(a == b);
   }
@@ -172,63 +163,91 @@ struct ConnectionState {
   // "10.0.0.1:80->10.0.0.2:4242"
   std::string Endpoints() const;
 
+  // Compares every field of kConnectionStateFields.
   friend bool operator==(const ConnectionState& a, const ConnectionState& b);
   friend bool operator!=(const ConnectionState& a, const ConnectionState& b) {
     return !(a == b);
   }
 };
 
-// Every field of ConnectionState, once, in declaration order: what
-// operator== compares and the tests perturb one at a time, so that a field
-// added to the struct and not here is caught (connection_state.cc checks
-// the struct's member count against this list's).
+// The field lists (soccr/field_list.h) of the structs above: every member,
+// once, in declaration order. They are what operator== compares and what
+// the tests perturb one field at a time, so that a field the image does
+// not carry is caught. connection_state.cc checks each against its
+// struct's member count: a member added to a struct and not here does not
+// compile. A new member also needs a place in the image format
+// (docs/image-format.md, soccr/image/writer.cc and reader.cc).
 //
 //   std::vector<std::string> names;
 //   soccr::VisitFields(state, [&](const char* name, const auto& value) {
 //     names.push_back(name);
 //   });
-template <typename M>
-struct ConnectionStateField {
-  const char* name;
-  M ConnectionState::*member;
-};
 
-inline constexpr auto kConnectionStateFields = std::make_tuple(
-    ConnectionStateField<TcpState>{"state", &ConnectionState::state},
-    ConnectionStateField<SocketAddress>{"local", &ConnectionState::local},
-    ConnectionStateField<SocketAddress>{"peer", &ConnectionState::peer},
-    ConnectionStateField<uint32_t>{"inq_seq", &ConnectionState::inq_seq},
-    ConnectionStateField<uint32_t>{"inq_len", &ConnectionState::inq_len},
-    ConnectionStateField<QueueBytes>{"recv_queue",
-                                     &ConnectionState::recv_queue},
-    ConnectionStateField<uint32_t>{"outq_seq", &ConnectionState::outq_seq},
-    ConnectionStateField<uint32_t>{"outq_len", &ConnectionState::outq_len},
-    ConnectionStateField<uint32_t>{"unsent_len", &ConnectionState::unsent_len},
-    ConnectionStateField<QueueBytes>{"send_queue",
-                                     &ConnectionState::send_queue},
-    ConnectionStateField<TcpOptions>{"options", &ConnectionState::options},
-    ConnectionStateField<uint32_t>{"timestamp", &ConnectionState::timestamp},
-    ConnectionStateField<std::optional<TcpWindow>>{"window",
-                                                   &ConnectionState::window},
-    ConnectionStateField<std::optional<SocketBuffers>>{
-        "buffers", &ConnectionState::buffers},
-    ConnectionStateField<std::vector<SocketOption>>{
-        "socket_options", &ConnectionState::socket_options},
-    ConnectionStateField<uint32_t>{"listen_backlog",
-                                   &ConnectionState::listen_backlog},
-    ConnectionStateField<uint32_t>{"pending_error",
-                                   &ConnectionState::pending_error});
+inline constexpr auto kTcpOptionsFields =
+    std::make_tuple(Field{"sack", &TcpOptions::sack},
+                    Field{"timestamps", &TcpOptions::timestamps},
+                    Field{"window_scaling", &TcpOptions::window_scaling},
+                    Field{"snd_wscale", &TcpOptions::snd_wscale},
+                    Field{"rcv_wscale", &TcpOptions::rcv_wscale},
+                    Field{"mss_clamp", &TcpOptions::mss_clamp});
+constexpr const auto& FieldListOf(const TcpOptions&) {
+  return kTcpOptionsFields;
+}
+
+inline constexpr auto kTcpWindowFields =
+    std::make_tuple(Field{"snd_wl1", &TcpWindow::snd_wl1},
+                    Field{"snd_wnd", &TcpWindow::snd_wnd},
+                    Field{"max_window", &TcpWindow::max_window},
+                    Field{"rcv_wnd", &TcpWindow::rcv_wnd},
+                    Field{"rcv_wup", &TcpWindow::rcv_wup});
+constexpr const auto& FieldListOf(const TcpWindow&) { return kTcpWindowFields; }
+
+inline constexpr auto kSocketBuffersFields =
+    std::make_tuple(Field{"sndbuf", &SocketBuffers::sndbuf},
+                    Field{"rcvbuf", &SocketBuffers::rcvbuf},
+                    Field{"sndbuf_locked", &SocketBuffers::sndbuf_locked},
+                    Field{"rcvbuf_locked", &SocketBuffers::rcvbuf_locked});
+constexpr const auto& FieldListOf(const SocketBuffers&) {
+  return kSocketBuffersFields;
+}
+
+// A field of ConnectionState (kept for the code that spells the type out).
+template <typename M>
+using ConnectionStateField = Field<ConnectionState, M>;
+
+inline constexpr auto kConnectionStateFields =
+    std::make_tuple(Field{"state", &ConnectionState::state},
+                    Field{"local", &ConnectionState::local},
+                    Field{"peer", &ConnectionState::peer},
+                    Field{"inq_seq", &ConnectionState::inq_seq},
+                    Field{"inq_len", &ConnectionState::inq_len},
+                    Field{"recv_queue", &ConnectionState::recv_queue},
+                    Field{"outq_seq", &ConnectionState::outq_seq},
+                    Field{"outq_len", &ConnectionState::outq_len},
+                    Field{"unsent_len", &ConnectionState::unsent_len},
+                    Field{"send_queue", &ConnectionState::send_queue},
+                    Field{"options", &ConnectionState::options},
+                    Field{"timestamp", &ConnectionState::timestamp},
+                    Field{"window", &ConnectionState::window},
+                    Field{"buffers", &ConnectionState::buffers},
+                    Field{"socket_options", &ConnectionState::socket_options},
+                    Field{"listen_backlog", &ConnectionState::listen_backlog},
+                    Field{"pending_error", &ConnectionState::pending_error});
+constexpr const auto& FieldListOf(const ConnectionState&) {
+  return kConnectionStateFields;
+}
 
 inline constexpr size_t kConnectionStateFieldCount =
-    std::tuple_size_v<decltype(kConnectionStateFields)>;
+    FieldCount<ConnectionState>();
 
-// Calls f(name, member) for each field of `s` (a ConnectionState, const or
-// not) in declaration order; `member` is a reference into `s`.
-template <typename State, typename F>
-void VisitFields(State& s, F&& f) {
-  std::apply(
-      [&](const auto&... field) { (f(field.name, s.*(field.member)), ...); },
-      kConnectionStateFields);
+inline bool operator==(const TcpOptions& a, const TcpOptions& b) {
+  return FieldsEqual(a, b);
+}
+inline bool operator==(const TcpWindow& a, const TcpWindow& b) {
+  return FieldsEqual(a, b);
+}
+inline bool operator==(const SocketBuffers& a, const SocketBuffers& b) {
+  return FieldsEqual(a, b);
 }
 
 }  // namespace soccr
