@@ -4,12 +4,15 @@
 #include <string.h>
 
 #include <algorithm>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "soccr/field_list.h"
 #include "soccr/image/image.h"
 #include "soccr/socket_options.h"
 #include "soccr/tcp_state.h"
@@ -162,6 +165,37 @@ void JsonAddress(JsonWriter& j, absl::string_view key, const SocketAddress& a) {
   j.EndObject();
 }
 
+// A struct with a field list (soccr/field_list.h) as a JSON object: each
+// field, in list order, its name as the key. The fields are numbers and
+// bools; a field of another type does not compile until it is given a
+// JSON form here.
+template <typename T>
+void JsonFields(JsonWriter& j, const T& value) {
+  j.BeginObject();
+  VisitFields(value, [&](const char* name, const auto& v) {
+    using V = std::decay_t<decltype(v)>;
+    j.Key(name);
+    if constexpr (std::is_same_v<V, bool>) {
+      j.Bool(v);
+    } else if constexpr (std::is_integral_v<V> && std::is_unsigned_v<V>) {
+      j.Uint(v);
+    } else {
+      static_assert(sizeof(V) == 0, "say how this field is written in JSON");
+    }
+  });
+  j.EndObject();
+}
+
+// An optional struct: its object, or null when absent.
+template <typename T>
+void JsonFields(JsonWriter& j, const std::optional<T>& value) {
+  if (value.has_value()) {
+    JsonFields(j, *value);
+  } else {
+    j.Null();
+  }
+}
+
 }  // namespace
 
 void JsonConnection(JsonWriter& j, size_t index, const ConnectionState& s,
@@ -192,54 +226,13 @@ void JsonConnection(JsonWriter& j, size_t index, const ConnectionState& s,
   j.String(
       absl::BytesToHexString(s.send_queue.view().substr(0, kPreviewBytes)));
   j.Key("options");
-  j.BeginObject();
-  j.Key("sack");
-  j.Bool(s.options.sack);
-  j.Key("timestamps");
-  j.Bool(s.options.timestamps);
-  j.Key("window_scaling");
-  j.Bool(s.options.window_scaling);
-  j.Key("snd_wscale");
-  j.Uint(s.options.snd_wscale);
-  j.Key("rcv_wscale");
-  j.Uint(s.options.rcv_wscale);
-  j.Key("mss_clamp");
-  j.Uint(s.options.mss_clamp);
-  j.EndObject();
+  JsonFields(j, s.options);
   j.Key("timestamp");
   j.Uint(s.timestamp);
   j.Key("window");
-  if (s.window.has_value()) {
-    j.BeginObject();
-    j.Key("snd_wl1");
-    j.Uint(s.window->snd_wl1);
-    j.Key("snd_wnd");
-    j.Uint(s.window->snd_wnd);
-    j.Key("max_window");
-    j.Uint(s.window->max_window);
-    j.Key("rcv_wnd");
-    j.Uint(s.window->rcv_wnd);
-    j.Key("rcv_wup");
-    j.Uint(s.window->rcv_wup);
-    j.EndObject();
-  } else {
-    j.Null();
-  }
+  JsonFields(j, s.window);
   j.Key("buffers");
-  if (s.buffers.has_value()) {
-    j.BeginObject();
-    j.Key("sndbuf");
-    j.Uint(s.buffers->sndbuf);
-    j.Key("rcvbuf");
-    j.Uint(s.buffers->rcvbuf);
-    j.Key("sndbuf_locked");
-    j.Bool(s.buffers->sndbuf_locked);
-    j.Key("rcvbuf_locked");
-    j.Bool(s.buffers->rcvbuf_locked);
-    j.EndObject();
-  } else {
-    j.Null();
-  }
+  JsonFields(j, s.buffers);
   j.Key("socket_options");
   j.BeginArray();
   for (const SocketOption& o : s.socket_options) {
