@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "soccr/internal/status_code.h"
 
 namespace soccr {
 namespace {
@@ -27,12 +28,14 @@ class Mapping {
 
 }  // namespace
 
-absl::StatusOr<MappedFile> MappedFile::Map(BorrowedFd fd) {
-  struct stat st = {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return absl::ErrnoToStatus(errno,
-                               absl::StrCat("map fd ", fd.get(), ": fstat"));
+absl::StatusOr<MappedFile> MappedFile::Map(BorrowedFd fd, const sys::Sys& sys) {
+  const sys::Result<struct stat> file_stat = sys.Fstat(fd);
+  if (!file_stat.ok()) {
+    return internal::ErrnoStatus(
+        file_stat.op, file_stat.err,
+        absl::StrCat("map fd ", fd.get(), ": ", sys::OpName(file_stat.op)));
   }
+  const struct stat& st = file_stat.value;
   if (!S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(
         absl::StrCat("map fd ", fd.get(),
@@ -45,11 +48,14 @@ absl::StatusOr<MappedFile> MappedFile::Map(BorrowedFd fd) {
                      " bytes do not fit in the address space"));
   }
   const size_t size = static_cast<size_t>(st.st_size);
-  void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (addr == MAP_FAILED) {
-    return absl::ErrnoToStatus(
-        errno, absl::StrCat("map fd ", fd.get(), ": mmap of ", size, " bytes"));
+  const sys::Result<void*> mapped = sys.Mmap(fd, size, PROT_READ, MAP_PRIVATE);
+  if (!mapped.ok()) {
+    return internal::ErrnoStatus(
+        mapped.op, mapped.err,
+        absl::StrCat("map fd ", fd.get(), ": ", sys::OpName(mapped.op), " of ",
+                     size, " bytes"));
   }
+  void* const addr = mapped.value;
   // Images are read front to back, once.
   (void)::madvise(addr, size, MADV_SEQUENTIAL);
   auto mapping = std::make_shared<const Mapping>(addr, size);
@@ -58,12 +64,13 @@ absl::StatusOr<MappedFile> MappedFile::Map(BorrowedFd fd) {
       std::move(mapping));
 }
 
-absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
+absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path,
+                                            const sys::Sys& sys) {
   OwnedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+    return internal::ErrnoStatus(errno, absl::StrCat("open ", path));
   }
-  absl::StatusOr<MappedFile> file = Map(fd.borrow());
+  absl::StatusOr<MappedFile> file = Map(fd.borrow(), sys);
   if (!file.ok()) {
     return absl::Status(file.status().code(),
                         absl::StrCat(path, ": ", file.status().message()));

@@ -25,17 +25,22 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "soccr/fd.h"
+#include "soccr/sys/sys.h"
 
 namespace soccr {
 
 class MappedFile {
  public:
-  // Maps the regular file open on `fd` (read access needed), whole. The
-  // descriptor may be closed afterwards. InvalidArgument if it is not a
-  // regular file; otherwise the failing call's errno.
-  [[nodiscard]] static absl::StatusOr<MappedFile> Map(BorrowedFd fd);
-  // Opens `path` read-only and maps it.
-  [[nodiscard]] static absl::StatusOr<MappedFile> Open(const std::string& path);
+  // Maps the regular file open on `fd` (read access needed), whole, with
+  // fstat() and mmap() through `sys`. The descriptor may be closed
+  // afterwards. InvalidArgument if it is not a regular file; otherwise the
+  // failing call, with its errno's code ("map fd 3: fstat: <errno's text>").
+  [[nodiscard]] static absl::StatusOr<MappedFile> Map(
+      BorrowedFd fd, const sys::Sys& sys = sys::LinuxSys());
+  // Opens `path` read-only and maps it (as Map(), the error prefixed with
+  // the path).
+  [[nodiscard]] static absl::StatusOr<MappedFile> Open(
+      const std::string& path, const sys::Sys& sys = sys::LinuxSys());
 
   MappedFile(MappedFile&&) noexcept = default;
   MappedFile& operator=(MappedFile&&) noexcept = default;

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "soccr/image/format.h"
+#include "soccr/internal/status_code.h"
 
 namespace soccr {
 namespace {
@@ -25,7 +25,7 @@ constexpr size_t kMinChunk = 64 << 10;
 
 // Waits until `fd` is readable or the deadline passes.
 absl::Status WaitReadable(BorrowedFd fd, absl::Time deadline,
-                          absl::string_view what) {
+                          absl::string_view what, const sys::Sys& sys) {
   for (;;) {
     int timeout_ms = -1;
     if (deadline != absl::InfiniteFuture()) {
@@ -37,11 +37,11 @@ absl::Status WaitReadable(BorrowedFd fd, absl::Time deadline,
       timeout_ms = static_cast<int>(
           std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1 << 30));
     }
-    struct pollfd p = {fd.get(), POLLIN, 0};
-    const int r = ::poll(&p, 1, timeout_ms);
-    if (r > 0) return absl::OkStatus();
-    if (r < 0 && errno != EINTR) {
-      return absl::ErrnoToStatus(errno, absl::StrCat(what, ": poll"));
+    const sys::Result<short> r = sys.Poll(fd, POLLIN, timeout_ms);
+    if (r.ok() && r.value != 0) return absl::OkStatus();
+    if (!r.ok() && r.err != EINTR) {
+      return internal::ErrnoStatus(r.op, r.err,
+                                   absl::StrCat(what, ": ", sys::OpName(r.op)));
     }
   }
 }
@@ -49,7 +49,8 @@ absl::Status WaitReadable(BorrowedFd fd, absl::Time deadline,
 }  // namespace
 
 absl::Status ReadStreamBytes(BorrowedFd fd, uint64_t n, absl::Time deadline,
-                             absl::string_view what, std::string* out) {
+                             absl::string_view what, std::string* out,
+                             const sys::Sys& sys) {
   const size_t start = out->size();
   uint64_t got = 0;
   while (got < n) {
@@ -63,72 +64,80 @@ absl::Status ReadStreamBytes(BorrowedFd fd, uint64_t n, absl::Time deadline,
     // With a deadline, wait for data first: on a blocking descriptor a
     // read() would otherwise wait past it.
     if (deadline != absl::InfiniteFuture()) {
-      if (absl::Status s = WaitReadable(fd, deadline, what); !s.ok()) {
+      if (absl::Status s = WaitReadable(fd, deadline, what, sys); !s.ok()) {
         out->resize(start + got);
         return s;
       }
     }
     const size_t room = out->size() - (start + got);
-    const ssize_t r = ::read(fd.get(), &(*out)[start + got], room);
-    if (r > 0) {
-      got += static_cast<uint64_t>(r);
+    const sys::Result<size_t> r = sys.Read(
+        fd,
+        absl::MakeSpan(reinterpret_cast<uint8_t*>(&(*out)[start + got]), room));
+    if (r.ok() && r.value > 0) {
+      got += r.value;
       continue;
     }
-    if (r == 0) {
+    if (r.ok()) {
       out->resize(start + got);
       return absl::DataLossError(
           absl::StrCat(what, ": truncated: the stream ended after ", got,
                        " of ", n, " bytes"));
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      if (absl::Status s = WaitReadable(fd, deadline, what); !s.ok()) {
+    if (r.err == EINTR) continue;
+    if (r.err == EAGAIN) {
+      if (absl::Status s = WaitReadable(fd, deadline, what, sys); !s.ok()) {
         out->resize(start + got);
         return s;
       }
       continue;
     }
-    const int err = errno;
     out->resize(start + got);
-    return absl::ErrnoToStatus(err, absl::StrCat(what, ": read"));
+    return internal::ErrnoStatus(r.op, r.err,
+                                 absl::StrCat(what, ": ", sys::OpName(r.op)));
   }
   out->resize(start + got);
   return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> WriteImageToStream(
-    BorrowedFd fd, absl::Span<const ConnectionState> states) {
+    BorrowedFd fd, absl::Span<const ConnectionState> states,
+    const sys::Sys& sys) {
   // Serialized first (one copy of the queues) to know the length; the
   // images a command line streams are small next to a copy's cost.
   absl::StatusOr<std::string> image = SerializeImage(states);
   if (!image.ok()) return image.status();
   size_t done = 0;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(image->data());
   while (done < image->size()) {
-    const ssize_t n =
-        ::write(fd.get(), image->data() + done, image->size() - done);
-    if (n > 0) {
-      done += static_cast<size_t>(n);
+    const sys::Result<size_t> n =
+        sys.Write(fd, absl::MakeConstSpan(bytes + done, image->size() - done));
+    if (n.ok() && n.value > 0) {
+      done += n.value;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      struct pollfd p = {fd.get(), POLLOUT, 0};
-      (void)::poll(&p, 1, -1);
+    if (!n.ok() && n.err == EINTR) continue;
+    if (!n.ok() && n.err == EAGAIN) {
+      // A failed wait shows in the next write.
+      (void)sys.Poll(fd, POLLOUT, -1);
       continue;
     }
-    return absl::ErrnoToStatus(
-        errno, absl::StrCat("write image to a stream: after ", done, " of ",
-                            image->size(), " bytes"));
+    // write() returns 0 only for an empty write, which this is not.
+    const int err = n.ok() ? EIO : n.err;
+    return internal::ErrnoStatus(
+        n.op, err,
+        absl::StrCat("write image to a stream: ", sys::OpName(n.op), " after ",
+                     done, " of ", image->size(), " bytes"));
   }
   return image->size();
 }
 
 absl::StatusOr<ImageReader> ReadImageStream(BorrowedFd fd,
-                                            const StreamReadOptions& options) {
+                                            const StreamReadOptions& options,
+                                            const sys::Sys& sys) {
   constexpr absl::string_view kWhat = "image stream";
   auto bytes = std::make_shared<std::string>();
-  if (absl::Status s = ReadStreamBytes(fd, fmt::kMinHeaderLength,
-                                       options.deadline, kWhat, bytes.get());
+  if (absl::Status s = ReadStreamBytes(
+          fd, fmt::kMinHeaderLength, options.deadline, kWhat, bytes.get(), sys);
       !s.ok()) {
     if (absl::IsDataLoss(s) && bytes->empty()) {
       return absl::DataLossError(
@@ -159,8 +168,9 @@ absl::StatusOr<ImageReader> ReadImageStream(BorrowedFd fd,
         absl::StrCat(kWhat, ": the header says the image is ", length,
                      " bytes, more than the ", options.max_bytes, " accepted"));
   }
-  if (absl::Status s = ReadStreamBytes(fd, length - fmt::kMinHeaderLength,
-                                       options.deadline, kWhat, bytes.get());
+  if (absl::Status s =
+          ReadStreamBytes(fd, length - fmt::kMinHeaderLength, options.deadline,
+                          kWhat, bytes.get(), sys);
       !s.ok()) {
     return s;
   }

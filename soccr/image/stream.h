@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "soccr/fd.h"
 #include "soccr/image/image.h"
+#include "soccr/sys/sys.h"
 
 namespace soccr {
 
@@ -46,23 +47,30 @@ struct StreamReadOptions {
   ImageReadOptions image;
 };
 
-// Reads one image from `fd` (blocking or not: it polls) and opens it. The
-// reader owns the bytes; the states it reads refer to them in place.
+// Reads one image from `fd` (blocking or not: it polls) and opens it, with
+// read() and poll() through `sys`. The reader owns the bytes; the states it
+// reads refer to them in place. A failed call's error names it ("image
+// stream: read: <errno's text>").
 [[nodiscard]] absl::StatusOr<ImageReader> ReadImageStream(
-    BorrowedFd fd, const StreamReadOptions& options = {});
+    BorrowedFd fd, const StreamReadOptions& options = {},
+    const sys::Sys& sys = sys::LinuxSys());
 
 // Writes the image of `states` to `fd` (blocking or not) and returns its
-// length. As WriteImage (image.h), but the image is serialized first.
+// length, with write() and poll() through `sys`. As WriteImage (image.h),
+// but the image is serialized first. A failed write says how far it got
+// ("write image to a stream: write after X of N bytes: <errno's text>").
 [[nodiscard]] absl::StatusOr<uint64_t> WriteImageToStream(
-    BorrowedFd fd, absl::Span<const ConnectionState> states);
+    BorrowedFd fd, absl::Span<const ConnectionState> states,
+    const sys::Sys& sys = sys::LinuxSys());
 
 // Reads exactly `n` bytes from `fd` into `out` (appended), polling until
-// `deadline`; memory grows only with what arrives. DataLoss if the stream
-// ends first ("<what>: stream ended after X of N bytes").
-[[nodiscard]] absl::Status ReadStreamBytes(BorrowedFd fd, uint64_t n,
-                                           absl::Time deadline,
-                                           absl::string_view what,
-                                           std::string* out);
+// `deadline`, with read() and poll() through `sys`; memory grows only with
+// what arrives. DataLoss if the stream ends first ("<what>: stream ended
+// after X of N bytes"); a failed call gives "<what>: read: <errno's text>"
+// (or poll) with its errno's code.
+[[nodiscard]] absl::Status ReadStreamBytes(
+    BorrowedFd fd, uint64_t n, absl::Time deadline, absl::string_view what,
+    std::string* out, const sys::Sys& sys = sys::LinuxSys());
 
 }  // namespace soccr
 

@@ -3,7 +3,9 @@
 
 #include "soccr/image/stream.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,11 +20,15 @@
 #include "soccr/connection_state.h"
 #include "soccr/fd.h"
 #include "soccr/image/image.h"
+#include "soccr/sys/fault_injecting_sys.h"
+#include "soccr/sys/sys.h"
 #include "soccr/testing/status_macros.h"
+#include "soccr/testing/status_matchers.h"
 
 namespace soccr {
 namespace {
 
+using ::soccr::testing::StatusIs;
 using ::testing::HasSubstr;
 
 ConnectionState State(uint16_t port, size_t queued) {
@@ -171,6 +177,67 @@ TEST(ImageStreamTest, Deadline) {
   o.deadline = absl::Now() + absl::Milliseconds(50);
   EXPECT_EQ(ReadImageStream(p.b.borrow(), o).status().code(),
             absl::StatusCode::kDeadlineExceeded);
+}
+
+// The stream's calls go through the Sys it is given, so a fault reaches
+// them: a failed read, poll or write is a clean error naming the call and
+// its errno, with the errno's code.
+TEST(ImageStreamTest, AFailedReadNamesTheCallAndItsErrno) {
+  Pair p = SocketPair();
+  ASSERT_OK_AND_ASSIGN(img, SerializeImage({State(1, 10)}));
+  WriteString(p.a.borrow(), img);
+  sys::FaultInjectingSys sys;
+  sys.FailOp(sys::Op::kRead, EIO);
+  EXPECT_THAT(ReadImageStream(p.b.borrow(), {}, sys),
+              StatusIs(absl::ErrnoToStatusCode(EIO),
+                       absl::StrCat("image stream: read: ", ::strerror(EIO))));
+}
+
+TEST(ImageStreamTest, AFailedPollNamesTheCallAndItsErrno) {
+  Pair p = SocketPair();
+  ASSERT_OK_AND_ASSIGN(img, SerializeImage({State(1, 10)}));
+  WriteString(p.a.borrow(), img);
+  sys::FaultInjectingSys sys;
+  sys.FailOp(sys::Op::kPoll, ENOMEM);
+  StreamReadOptions o;
+  o.deadline = absl::Now() + absl::Seconds(60);  // polls before each read
+  EXPECT_THAT(
+      ReadImageStream(p.b.borrow(), o, sys),
+      StatusIs(absl::StatusCode::kResourceExhausted,
+               absl::StrCat("image stream: poll: ", ::strerror(ENOMEM))));
+  const std::vector<sys::FaultInjectingSys::Call> calls = sys.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].op, sys::Op::kPoll);
+}
+
+TEST(ImageStreamTest, AnInterruptedReadIsRetried) {
+  Pair p = SocketPair();
+  ASSERT_OK_AND_ASSIGN(img, SerializeImage({State(1, 10)}));
+  WriteString(p.a.borrow(), img);
+  sys::FaultInjectingSys sys;
+  sys.FailCallAt(0, EINTR);
+  ASSERT_OK_AND_ASSIGN(image, ReadImageStream(p.b.borrow(), {}, sys));
+  ASSERT_OK_AND_ASSIGN(states, image.ReadAll());
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_EQ(states[0].recv_queue.view(), std::string(10, 'r'));
+  const std::vector<sys::FaultInjectingSys::Call> calls = sys.calls();
+  ASSERT_GE(calls.size(), 2u);
+  EXPECT_EQ(calls[0].op, sys::Op::kRead);
+  EXPECT_TRUE(calls[0].failed);
+  EXPECT_EQ(calls[1].op, sys::Op::kRead);
+}
+
+TEST(ImageStreamTest, AFailedWriteSaysHowFarItGot) {
+  Pair p = SocketPair();
+  ASSERT_OK_AND_ASSIGN(img, SerializeImage({State(1, 10)}));
+  sys::FaultInjectingSys sys;
+  sys.FailOp(sys::Op::kWrite, ENOSPC);
+  EXPECT_THAT(
+      WriteImageToStream(p.a.borrow(), {State(1, 10)}, sys),
+      StatusIs(absl::StatusCode::kResourceExhausted,
+               absl::StrCat("write image to a stream: write after 0 "
+                            "of ",
+                            img.size(), " bytes: ", ::strerror(ENOSPC))));
 }
 
 }  // namespace

@@ -153,6 +153,22 @@ Result<size_t> InterceptingSys::SendMsg(BorrowedFd fd,
                          [&] { return real_.SendMsg(fd, iov, flags); });
 }
 
+Result<size_t> InterceptingSys::Read(BorrowedFd fd,
+                                     absl::Span<uint8_t> buf) const {
+  return Forward<size_t>(Op::kRead, [&] { return real_.Read(fd, buf); });
+}
+
+Result<size_t> InterceptingSys::Write(BorrowedFd fd,
+                                      absl::Span<const uint8_t> data) const {
+  return Forward<size_t>(Op::kWrite, [&] { return real_.Write(fd, data); });
+}
+
+Result<void*> InterceptingSys::Mmap(BorrowedFd fd, size_t length, int prot,
+                                    int flags) const {
+  return Forward<void*>(Op::kMmap,
+                        [&] { return real_.Mmap(fd, length, prot, flags); });
+}
+
 Result<SocketAddress> InterceptingSys::GetSockName(BorrowedFd fd) const {
   return Forward<SocketAddress>(Op::kGetSockName,
                                 [&] { return real_.GetSockName(fd); });

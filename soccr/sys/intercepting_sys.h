@@ -62,6 +62,11 @@ class InterceptingSys : public Sys {
                         absl::Span<const struct iovec> iov) const override;
   Result<size_t> SendMsg(BorrowedFd fd, absl::Span<const struct iovec> iov,
                          int flags) const override;
+  Result<size_t> Read(BorrowedFd fd, absl::Span<uint8_t> buf) const override;
+  Result<size_t> Write(BorrowedFd fd,
+                       absl::Span<const uint8_t> data) const override;
+  Result<void*> Mmap(BorrowedFd fd, size_t length, int prot,
+                     int flags) const override;
   Result<SocketAddress> GetSockName(BorrowedFd fd) const override;
   Result<SocketAddress> GetPeerName(BorrowedFd fd) const override;
   Result<socklen_t> GetSockOpt(BorrowedFd fd, int level, int name,

@@ -5,6 +5,7 @@
 #include <linux/sockios.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -231,6 +232,24 @@ class LinuxSysImpl final : public Sys {
     msg.msg_iovlen = iov.size();
     return With(Op::kSendMsg,
                 FromSize(::sendmsg(fd.get(), &msg, MSG_NOSIGNAL | flags)));
+  }
+  Result<size_t> Read(BorrowedFd fd, absl::Span<uint8_t> buf) const override {
+    return With(Op::kRead, FromSize(::read(fd.get(), buf.data(), buf.size())));
+  }
+  Result<size_t> Write(BorrowedFd fd,
+                       absl::Span<const uint8_t> data) const override {
+    return With(Op::kWrite,
+                FromSize(::write(fd.get(), data.data(), data.size())));
+  }
+  Result<void*> Mmap(BorrowedFd fd, size_t length, int prot,
+                     int flags) const override {
+    Result<void*> r;
+    r.value = ::mmap(nullptr, length, prot, flags, fd.get(), 0);
+    if (r.value == MAP_FAILED) {
+      r.err = errno;
+      r.value = nullptr;
+    }
+    return With(Op::kMmap, r);
   }
   Result<SocketAddress> GetSockName(BorrowedFd fd) const override {
     return With(Op::kGetSockName, Name(fd, /*peer=*/false));

@@ -72,6 +72,12 @@ absl::string_view OpName(Op op) {
       return "writev";
     case Op::kSendMsg:
       return "sendmsg";
+    case Op::kRead:
+      return "read";
+    case Op::kWrite:
+      return "write";
+    case Op::kMmap:
+      return "mmap";
   }
   return "unknown call";
 }

@@ -85,8 +85,11 @@ enum class Op : int {
   kWritev,
   kSendMsg,
   kRecv,
+  kRead,
+  kWrite,
+  kMmap,
 };
-inline constexpr int kNumOps = static_cast<int>(Op::kRecv) + 1;
+inline constexpr int kNumOps = static_cast<int>(Op::kMmap) + 1;
 
 // The kernel call behind `op`, e.g. "setsockopt(TCP_REPAIR)".
 absl::string_view OpName(Op op);
@@ -207,6 +210,17 @@ class Sys {
   virtual Result<size_t> SendMsg(BorrowedFd fd,
                                  absl::Span<const struct iovec> iov,
                                  int flags) const = 0;
+  // read(2) into `buf`: the bytes read, 0 at end of file. Blocks as the
+  // descriptor does.
+  virtual Result<size_t> Read(BorrowedFd fd, absl::Span<uint8_t> buf) const = 0;
+  // write(2) of `data`: the bytes written. Blocks as the descriptor does.
+  virtual Result<size_t> Write(BorrowedFd fd,
+                               absl::Span<const uint8_t> data) const = 0;
+  // mmap(2) of the first `length` bytes of the file open on `fd`, with
+  // `prot` and `flags` (MAP_PRIVATE, MAP_SHARED...), at an address the
+  // kernel chooses: the mapping's address. The caller munmap()s it.
+  virtual Result<void*> Mmap(BorrowedFd fd, size_t length, int prot,
+                             int flags) const = 0;
   // getsockname(2), getpeername(2). The address is empty (AF_UNSPEC) for a
   // family other than AF_INET/AF_INET6.
   virtual Result<SocketAddress> GetSockName(BorrowedFd fd) const = 0;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <functional>
@@ -122,6 +123,14 @@ std::vector<Case> EveryCall() {
        [](const Sys& s, BorrowedFd fd) { return Of(s.SetFileFlags(fd, 0)); }},
       {Op::kRecv,
        [](const Sys& s, BorrowedFd fd) { return Of(s.Recv(fd, buf)); }},
+      {Op::kRead,
+       [](const Sys& s, BorrowedFd fd) { return Of(s.Read(fd, buf)); }},
+      {Op::kWrite,
+       [](const Sys& s, BorrowedFd fd) { return Of(s.Write(fd, buf)); }},
+      {Op::kMmap,
+       [](const Sys& s, BorrowedFd fd) {
+         return Of(s.Mmap(fd, 4096, PROT_READ, MAP_PRIVATE));
+       }},
   };
 }
 
