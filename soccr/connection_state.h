@@ -172,11 +172,12 @@ struct ConnectionState {
 
 // The field lists (soccr/field_list.h) of the structs above: every member,
 // once, in declaration order. They are what operator== compares and what
-// the tests perturb one field at a time, so that a field the image does
-// not carry is caught. connection_state.cc checks each against its
-// struct's member count: a member added to a struct and not here does not
-// compile. A new member also needs a place in the image format
-// (docs/image-format.md, soccr/image/writer.cc and reader.cc).
+// the tests perturb one field at a time (soccr/testing/perturbations.h),
+// so that a field the image does not carry is caught. connection_state.cc
+// checks each against its struct's member count: a member added to a
+// struct and not here does not compile. A new member also needs a place in
+// the image format (docs/image-format.md, soccr/image/writer.cc and
+// reader.cc).
 //
 //   std::vector<std::string> names;
 //   soccr::VisitFields(state, [&](const char* name, const auto& value) {

@@ -26,14 +26,19 @@ namespace {
 
 namespace fmt = image_format;
 
-// A new field in ConnectionState must get a place in the image format
-// (docs/image-format.md, a new section and minor version) and here; this
-// trips when the field list changes (connection_state.cc checks it against
-// the struct) so that it is not forgotten.
+// A new field in ConnectionState or one of its parts must get a place in
+// the image format (docs/image-format.md, a new section and minor version)
+// and here; these trip when a field list changes (connection_state.cc
+// checks each against its struct) so that it is not forgotten, and
+// image_test's EveryFieldSurvivesTheImage checks that it round trips.
 static_assert(kConnectionStateFieldCount == 17,
               "ConnectionState changed: serialize the new field in the "
               "image format (soccr/image/writer.cc, reader.cc, "
               "docs/image-format.md), then update this count");
+static_assert(FieldCount<TcpOptions>() == 6 && FieldCount<TcpWindow>() == 5 &&
+                  FieldCount<SocketBuffers>() == 4,
+              "TcpOptions, TcpWindow or SocketBuffers changed: serialize the "
+              "new field in the image format, then update these counts");
 
 constexpr uint8_t kZeros[fmt::kAlignment] = {};
 
