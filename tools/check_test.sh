@@ -7,7 +7,31 @@ set -euo pipefail
 soccr="$1"
 source tools/testing/cli_test_lib.sh
 
+# The --json run JSON says, feature by feature, what the text run TEXT of
+# the same check said: the same features in the same order, each with the
+# text's verdict, basic mark (*) and detail. So the JSON's verdicts are
+# held to the text lines above, which are held to the kernel.
+same_verdicts() {
+  python3 - "$1" "$2" <<'PY' || fail "text and --json disagree: $(cat "$1" "$2")"
+import json, re, sys
+text = open(sys.argv[1]).read().splitlines()
+features = json.load(open(sys.argv[2]))["features"]
+lines = [l for l in text if re.match(r"^(ok|missing|skipped) ", l)]
+if len(lines) != len(features):
+    sys.exit(f"{len(lines)} verdict lines, {len(features)} features")
+for line, f in zip(lines, features):
+    m = re.match(r"^(ok|missing|skipped) +(\* )?(.+?)  +(.*)$", line)
+    if not m:
+        sys.exit(f"unparsed line: {line!r}")
+    got = (m.group(1), m.group(2) is not None, m.group(3), m.group(4))
+    want = (f["result"], f["basic"], f["feature"], f["detail"])
+    if got != want:
+        sys.exit(f"text {got} but --json {want}")
+PY
+}
+
 run 0 check --private-netns
+cp "$tmp/out" "$tmp/text"
 has_line "^Linux .*, CAP_NET_ADMIN yes, CAP_NET_RAW yes, network namespace net:\["
 for feature in "loopback connection" "repair mode \(TCP_REPAIR\)" \
   "repair queues \(TCP_REPAIR_QUEUE\)" "repair options \(TCP_REPAIR_OPTIONS\)" \
@@ -72,6 +96,7 @@ json "$tmp/out" context~'Linux .*CAP_NET_ADMIN yes.*' basics_present=true \
   features.1.feature='repair mode (TCP_REPAIR)' features.1.basic=true features.1.result=ok
 [[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["features"]))' "$tmp/out")" == 13 ]] ||
   fail "want 13 features: $(cat "$tmp/out")"
+same_verdicts "$tmp/text" "$tmp/out"
 
 # A user namespace of its own inside a network namespace that belongs to
 # the parent one: no CAP_NET_ADMIN (nor CAP_NET_RAW) over it.
@@ -82,6 +107,7 @@ SH
 status=0
 unshare -Urn sh "$nested" "$soccr" check >"$tmp/out" 2>"$tmp/err" || status=$?
 [[ "$status" == 1 ]] || fail "check without CAP_NET_ADMIN exited $status: $(cat "$tmp/out" "$tmp/err")"
+cp "$tmp/out" "$tmp/text"
 has_line "CAP_NET_ADMIN no, CAP_NET_RAW no"
 has_line "^ok      \* loopback connection "
 has_line "^missing \* repair mode \(TCP_REPAIR\) +setsockopt\(TCP_REPAIR\): Operation not permitted \(needs CAP_NET_ADMIN over this network namespace; \`soccr check --private-netns\` shows what the kernel supports\)$"
@@ -94,6 +120,7 @@ unshare -Urn sh "$nested" "$soccr" check --json >"$tmp/out" 2>"$tmp/err" || stat
 [[ "$status" == 1 ]] || fail "check --json without CAP_NET_ADMIN exited $status"
 json "$tmp/out" basics_present=false features.1.result=missing \
   features.1.detail~'setsockopt\(TCP_REPAIR\): Operation not permitted.*'
+same_verdicts "$tmp/text" "$tmp/out"
 
 # A network namespace whose lo is down: nothing to probe with.
 status=0
