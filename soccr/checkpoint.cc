@@ -601,7 +601,7 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   if (ahead != nullptr && !ahead->peer.empty()) {
     SOCCR_ASSIGN_OR_RETURN(
         diag, internal::AskSockDiag(sys, fd, ahead->local, ahead->peer, ctx,
-                                    ahead->cookie));
+                                    ahead->cookie, options.check_carriable));
     // Not found: no longer hashed under them (a reset since).
     if (!diag->found) diag.reset();
   } else {
@@ -611,7 +611,8 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
       if (ahead != nullptr) s.local = ahead->local;
       ctx.SetEndpoints(s.local, early_peer.value);
       SOCCR_ASSIGN_OR_RETURN(
-          diag, internal::AskSockDiag(sys, fd, s.local, early_peer.value, ctx));
+          diag, internal::AskSockDiag(sys, fd, s.local, early_peer.value, ctx,
+                                      std::nullopt, options.check_carriable));
     } else if (early_peer.err != ENOTCONN) {
       return ctx.SysError("read peer address", early_peer);
     }

@@ -6,8 +6,10 @@
 // reports the feature checks the refusal path all the same.
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -21,6 +23,7 @@
 #include "soccr/batch.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
+#include "soccr/sys/fault_injecting_sys.h"
 #include "soccr/sys/intercepting_sys.h"
 #include "soccr/testing/netns.h"
 #include "soccr/testing/status_macros.h"
@@ -112,6 +115,74 @@ TEST_F(RefusedFeaturesTest, TcpMd5IsRefusedAndTheOriginalCarriesOn) {
         got, soccr::loopback::ReadExactly(pair->server.borrow(), 6));
     EXPECT_EQ(got, "signed");
   }
+}
+
+// A descriptor of a socket that lives in another network namespace (taken
+// from a process there, as `soccr dump --pid` takes it) is checked in its
+// own namespace: the caller's sock_diag tables do not hold it, and asking
+// there would find nothing and let the keys through.
+TEST_F(RefusedFeaturesTest, TcpMd5IsRefusedForASocketOfAnotherNamespace) {
+  OwnedFd probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (int err = SetMd5Key(probe.get(), SocketAddress::Loopback4(1))) {
+    GTEST_SKIP() << "this kernel has no TCP-MD5: setsockopt(TCP_MD5SIG): "
+                 << strerror(err);
+  }
+  OwnedFd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(home) << strerror(errno);
+  ASSERT_OK(soccr::loopback::EnterPrivateNetns());
+  absl::StatusOr<Md5Pair> signed_pair = ConnectedWithMd5(Family::kV4);
+  absl::StatusOr<soccr::loopback::TcpPair> plain = ConnectedPair(Family::kV4);
+  ASSERT_EQ(::setns(home.get(), CLONE_NEWNET), 0) << strerror(errno);
+  ASSERT_OK(signed_pair.status());
+  ASSERT_OK(plain.status());
+
+  const absl::Status carriable = CheckCarriable(signed_pair->client.borrow());
+  EXPECT_EQ(carriable.code(), absl::StatusCode::kFailedPrecondition)
+      << carriable;
+  EXPECT_THAT(carriable.message(), HasSubstr("TCP-MD5 (RFC 2385)"));
+  {
+    ASSERT_OK_AND_ASSIGN(paused,
+                         PausedSocket::Pause(signed_pair->client.borrow()));
+    absl::StatusOr<ConnectionState> state = Checkpoint(paused);
+    EXPECT_EQ(state.status().code(), absl::StatusCode::kFailedPrecondition)
+        << state.status();
+    EXPECT_THAT(state.status().message(), HasSubstr("TCP-MD5 (RFC 2385)"));
+    ASSERT_OK(std::move(paused).Resume());
+  }
+  // An unsigned connection over there checkpoints as one here would.
+  ASSERT_OK(soccr::loopback::WriteAll(plain->server.borrow(), "abc"));
+  ASSERT_OK(soccr::loopback::WaitInq(plain->client.borrow(), 3));
+  ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(plain->client.borrow()));
+  ASSERT_OK_AND_ASSIGN(state, Checkpoint(paused));
+  EXPECT_EQ(state.state, TcpState::kEstablished);
+  EXPECT_EQ(state.recv_queue, QueueBytes::Copy(absl::string_view("abc")));
+  ASSERT_OK(std::move(paused).Resume());
+  ASSERT_OK(soccr::loopback::WriteAll(signed_pair->client.borrow(), "signed"));
+  ASSERT_OK_AND_ASSIGN(
+      got, soccr::loopback::ReadExactly(signed_pair->server.borrow(), 6));
+  EXPECT_EQ(got, "signed");
+
+  // A caller that may not enter the socket's namespace (setns refused)
+  // cannot have the keys checked: the check says so rather than passing,
+  // and a checkpoint told the caller checked goes on without the answer.
+  soccr::sys::FaultInjectingSys no_setns;
+  no_setns.FailOp(soccr::sys::Op::kEnterNetns, EPERM);
+  const absl::Status unchecked =
+      CheckCarriable(signed_pair->client.borrow(), no_setns);
+  EXPECT_EQ(unchecked.code(), absl::StatusCode::kPermissionDenied) << unchecked;
+  EXPECT_THAT(unchecked.message(),
+              HasSubstr("another network namespace, and sock_diag answers for "
+                        "it only from inside that one (entering it needs "
+                        "CAP_SYS_ADMIN over it): setns(CLONE_NEWNET): "
+                        "Operation not permitted"));
+  ASSERT_OK_AND_ASSIGN(trusted_pause,
+                       PausedSocket::Pause(plain->client.borrow(), no_setns));
+  CheckpointOptions trusted;
+  trusted.check_carriable = false;
+  ASSERT_OK_AND_ASSIGN(trusted_state, Checkpoint(trusted_pause, trusted));
+  EXPECT_EQ(trusted_state.recv_queue,
+            QueueBytes::Copy(absl::string_view("abc")));
+  ASSERT_OK(std::move(trusted_pause).Resume());
 }
 
 // CheckCarriable() gives the same refusal without pausing anything, and a

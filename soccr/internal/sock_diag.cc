@@ -6,8 +6,10 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <algorithm>
@@ -119,22 +121,14 @@ absl::StatusOr<bool> HasMd5Keys(const sys::Sys& sys, BorrowedFd fd,
   return a.md5;
 }
 
-absl::StatusOr<SockDiagAnswer> AskSockDiag(const sys::Sys& sys, BorrowedFd fd,
-                                           const SocketAddress& local,
-                                           const SocketAddress& peer,
-                                           const ErrorContext& ctx,
-                                           std::optional<uint64_t> known) {
-  uint64_t cookie = known.value_or(0);
-  if (!known.has_value()) {
-    const sys::Result<socklen_t> c =
-        sys.GetSockOpt(fd, SOL_SOCKET, SO_COOKIE,
-                       absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&cookie),
-                                           sizeof(cookie)));
-    if (!c.ok()) return ctx.SysError("read the socket's cookie (SO_COOKIE)", c);
-  }
-  // The thread's kept socket, or one for this question alone.
-  SockDiagSocket own;
-  SockDiagSocket& diag = thread_sock_diag != nullptr ? *thread_sock_diag : own;
+namespace {
+
+// One question on `diag`'s netlink socket: the answer from the tables of
+// the namespace it was made in.
+absl::StatusOr<SockDiagAnswer> AskOn(const sys::Sys& sys, SockDiagSocket& diag,
+                                     const SocketAddress& local,
+                                     const SocketAddress& peer, uint64_t cookie,
+                                     const ErrorContext& ctx) {
   auto failed = [&](int err, absl::string_view call) {
     diag.Close();  // a reply may be left queued on it
     return ErrnoStatus(
@@ -206,6 +200,111 @@ absl::StatusOr<SockDiagAnswer> AskSockDiag(const sys::Sys& sys, BorrowedFd fd,
     if (reply.found) break;  // a request, not a dump: one message
   }
   return reply;
+}
+
+// The network namespace of `fd` when it is not that of `diag`'s netlink
+// socket (the caller's, when it was made), or nullopt: the same one, or
+// no way to tell on this kernel (before 4.9 it has no SIOCGSKNS: ENOTTY;
+// ENOSYS from a Sys without it), where the answer stands as it was. A
+// call that fails otherwise is an error if `required`, and leaves the
+// answer as it was if not.
+absl::StatusOr<std::optional<OwnedFd>> ForeignNetns(const sys::Sys& sys,
+                                                    BorrowedFd fd,
+                                                    SockDiagSocket& diag,
+                                                    bool required,
+                                                    const ErrorContext& ctx) {
+  auto give_up =
+      [&](const auto& failed) -> absl::StatusOr<std::optional<OwnedFd>> {
+    if (!required || failed.err == ENOTTY || failed.err == ENOSYS) {
+      return std::nullopt;
+    }
+    return ctx.SysError("find the socket's network namespace", failed);
+  };
+  sys::Result<OwnedFd> theirs = sys.GetSocketNetns(fd);
+  if (!theirs.ok()) return give_up(theirs);
+  const sys::Result<BorrowedFd> nl = diag.Get(sys);
+  if (!nl.ok()) return give_up(nl);
+  const sys::Result<OwnedFd> ours = sys.GetSocketNetns(nl.value);
+  if (!ours.ok()) return give_up(ours);
+  const sys::Result<struct stat> a = sys.Fstat(theirs.value.borrow());
+  if (!a.ok()) return give_up(a);
+  const sys::Result<struct stat> b = sys.Fstat(ours.value.borrow());
+  if (!b.ok()) return give_up(b);
+  // A namespace is one nsfs inode.
+  if (a.value.st_dev == b.value.st_dev && a.value.st_ino == b.value.st_ino) {
+    return std::nullopt;
+  }
+  return std::optional<OwnedFd>(std::move(theirs.value));
+}
+
+// Opens `out`'s netlink socket inside the network namespace `ns`: a thread
+// of its own enters it, so that no thread of the caller's ever changes
+// namespace (a netlink socket stays in the namespace it was made in). The
+// call that failed, if one did.
+sys::Result<void> OpenIn(const sys::Sys& sys, BorrowedFd ns,
+                         SockDiagSocket& out) {
+  struct Job {
+    const sys::Sys& sys;
+    BorrowedFd ns;
+    SockDiagSocket& out;
+    sys::Result<void> result;
+  } job{sys, ns, out, {}};
+  pthread_t thread;
+  const int created = ::pthread_create(
+      &thread, nullptr,
+      [](void* arg) -> void* {
+        Job& j = *static_cast<Job*>(arg);
+        j.result = j.sys.EnterNetns(j.ns);
+        if (!j.result.ok()) return nullptr;
+        const sys::Result<BorrowedFd> opened = j.out.Get(j.sys);
+        j.result = {opened.err, opened.op};
+        return nullptr;
+      },
+      &job);
+  // The thread's own failure, pthread_create's errno, is told as the
+  // entry's: nothing was entered.
+  if (created != 0) return {created, sys::Op::kEnterNetns};
+  ::pthread_join(thread, nullptr);
+  return job.result;
+}
+
+}  // namespace
+
+absl::StatusOr<SockDiagAnswer> AskSockDiag(const sys::Sys& sys, BorrowedFd fd,
+                                           const SocketAddress& local,
+                                           const SocketAddress& peer,
+                                           const ErrorContext& ctx,
+                                           std::optional<uint64_t> known,
+                                           bool required) {
+  uint64_t cookie = known.value_or(0);
+  if (!known.has_value()) {
+    const sys::Result<socklen_t> c =
+        sys.GetSockOpt(fd, SOL_SOCKET, SO_COOKIE,
+                       absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&cookie),
+                                           sizeof(cookie)));
+    if (!c.ok()) return ctx.SysError("read the socket's cookie (SO_COOKIE)", c);
+  }
+  // The thread's kept socket, or one for this question alone.
+  SockDiagSocket own;
+  SockDiagSocket& diag = thread_sock_diag != nullptr ? *thread_sock_diag : own;
+  SOCCR_ASSIGN_OR_RETURN(SockDiagAnswer answer,
+                         AskOn(sys, diag, local, peer, cookie, ctx));
+  if (answer.found) return answer;
+  // Not in the tables of the caller's namespace: perhaps in another's.
+  SOCCR_ASSIGN_OR_RETURN(std::optional<OwnedFd> theirs,
+                         ForeignNetns(sys, fd, diag, required, ctx));
+  if (!theirs.has_value()) return answer;
+  SockDiagSocket there;
+  if (const sys::Result<void> opened = OpenIn(sys, theirs->borrow(), there);
+      !opened.ok()) {
+    if (!required) return answer;
+    return ctx.SysError(
+        "ask sock_diag about the connection: the socket is in another "
+        "network namespace, and sock_diag answers for it only from inside "
+        "that one (entering it needs CAP_SYS_ADMIN over it)",
+        opened);
+  }
+  return AskOn(sys, there, local, peer, cookie, ctx);
 }
 
 }  // namespace soccr::internal

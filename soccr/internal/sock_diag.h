@@ -28,7 +28,8 @@ namespace soccr::internal {
 // socket (its SO_COOKIE; the netlink socket, send and recv all through
 // `sys`, so that CountingSys counts them). False when sock_diag finds no
 // such socket (a closed connection is in no lookup table: it sends nothing
-// signed again). Errors name the netlink call and errno.
+// signed again). Errors name the netlink call and errno. A socket of
+// another network namespace is looked for there (AskSockDiag).
 //
 // Where the calling thread has a SockDiagSocket in scope (ScopedSockDiag:
 // the batch calls give each of their threads one), it asks through that,
@@ -64,10 +65,20 @@ struct SockDiagAnswer {
 // HasMd5Keys's question, with all of the answer: the same calls. `cookie`:
 // the socket's SO_COOKIE read earlier (it names the socket for its whole
 // life), so as not to read it again; nullopt reads it.
+//
+// sock_diag answers from the tables of the network namespace its netlink
+// socket was made in, the caller's. A socket of another namespace (a
+// descriptor passed from a process there) is not in them: when the first
+// answer is "not found", the socket's namespace (SIOCGSKNS) is compared
+// with the netlink socket's, and if they differ the question is asked
+// again on a netlink socket made there, by a short-lived thread that
+// enters it (setns, CAP_SYS_ADMIN over it). When that is refused the
+// answer is an error if `required` (the TCP-MD5 check cannot be made),
+// and "not found" otherwise.
 [[nodiscard]] absl::StatusOr<SockDiagAnswer> AskSockDiag(
     const sys::Sys& sys, BorrowedFd fd, const SocketAddress& local,
     const SocketAddress& peer, const ErrorContext& ctx,
-    std::optional<uint64_t> cookie = std::nullopt);
+    std::optional<uint64_t> cookie = std::nullopt, bool required = true);
 
 // A sock_diag netlink socket kept for many questions, opened on the first
 // and closed with the object. One thread at a time.

@@ -141,6 +141,15 @@ Result<struct stat> InterceptingSys::Fstat(BorrowedFd fd) const {
   return Forward<struct stat>(Op::kFstat, [&] { return real_.Fstat(fd); });
 }
 
+Result<OwnedFd> InterceptingSys::GetSocketNetns(BorrowedFd fd) const {
+  return Forward<OwnedFd>(Op::kGetSocketNetns,
+                          [&] { return real_.GetSocketNetns(fd); });
+}
+
+Result<void> InterceptingSys::EnterNetns(BorrowedFd ns) const {
+  return Forward<void>(Op::kEnterNetns, [&] { return real_.EnterNetns(ns); });
+}
+
 Result<size_t> InterceptingSys::Writev(
     BorrowedFd fd, absl::Span<const struct iovec> iov) const {
   return Forward<size_t>(Op::kWritev, [&] { return real_.Writev(fd, iov); });

@@ -58,6 +58,8 @@ class InterceptingSys : public Sys {
   Result<void> Shutdown(BorrowedFd fd, int how) const override;
   Result<void> Disconnect(BorrowedFd fd) const override;
   Result<struct stat> Fstat(BorrowedFd fd) const override;
+  Result<OwnedFd> GetSocketNetns(BorrowedFd fd) const override;
+  Result<void> EnterNetns(BorrowedFd ns) const override;
   Result<size_t> Writev(BorrowedFd fd,
                         absl::Span<const struct iovec> iov) const override;
   Result<size_t> SendMsg(BorrowedFd fd, absl::Span<const struct iovec> iov,

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -219,6 +220,15 @@ class LinuxSysImpl final : public Sys {
     Result<struct stat> r;
     if (::fstat(fd.get(), &r.value) != 0) r.err = errno;
     return With(Op::kFstat, r);
+  }
+  Result<OwnedFd> GetSocketNetns(BorrowedFd fd) const override {
+    Result<OwnedFd> r;
+    r.value.reset(::ioctl(fd.get(), SIOCGSKNS));
+    if (!r.value) r.err = errno;
+    return With(Op::kGetSocketNetns, std::move(r));
+  }
+  Result<void> EnterNetns(BorrowedFd ns) const override {
+    return With(Op::kEnterNetns, FromRc(::setns(ns.get(), CLONE_NEWNET)));
   }
   Result<size_t> Writev(BorrowedFd fd,
                         absl::Span<const struct iovec> iov) const override {

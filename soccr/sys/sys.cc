@@ -78,8 +78,20 @@ absl::string_view OpName(Op op) {
       return "write";
     case Op::kMmap:
       return "mmap";
+    case Op::kGetSocketNetns:
+      return "ioctl(SIOCGSKNS)";
+    case Op::kEnterNetns:
+      return "setns(CLONE_NEWNET)";
   }
   return "unknown call";
+}
+
+Result<OwnedFd> Sys::GetSocketNetns(BorrowedFd) const {
+  return {OwnedFd(), ENOSYS, Op::kGetSocketNetns};
+}
+
+Result<void> Sys::EnterNetns(BorrowedFd) const {
+  return {ENOSYS, Op::kEnterNetns};
 }
 
 std::vector<Result<void>> Sys::SetRepairEach(absl::Span<const BorrowedFd> fds,

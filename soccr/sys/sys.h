@@ -88,8 +88,10 @@ enum class Op : int {
   kRead,
   kWrite,
   kMmap,
+  kGetSocketNetns,
+  kEnterNetns,
 };
-inline constexpr int kNumOps = static_cast<int>(Op::kMmap) + 1;
+inline constexpr int kNumOps = static_cast<int>(Op::kEnterNetns) + 1;
 
 // The kernel call behind `op`, e.g. "setsockopt(TCP_REPAIR)".
 absl::string_view OpName(Op op);
@@ -202,6 +204,14 @@ class Sys {
 
   // fstat(2).
   virtual Result<struct stat> Fstat(BorrowedFd fd) const = 0;
+  // ioctl(SIOCGSKNS): a descriptor of the network namespace the socket
+  // belongs to (Linux 4.9+; CAP_NET_ADMIN over it). A Sys that does not
+  // implement it fails with ENOSYS.
+  virtual Result<OwnedFd> GetSocketNetns(BorrowedFd fd) const;
+  // setns(2) of the calling thread into the network namespace `ns`
+  // (CAP_SYS_ADMIN over it and in the caller's user namespace). ENOSYS
+  // where not implemented.
+  virtual Result<void> EnterNetns(BorrowedFd ns) const;
   // writev(2) of `iov` (at most IOV_MAX entries): the bytes written.
   virtual Result<size_t> Writev(BorrowedFd fd,
                                 absl::Span<const struct iovec> iov) const = 0;

@@ -131,6 +131,10 @@ std::vector<Case> EveryCall() {
        [](const Sys& s, BorrowedFd fd) {
          return Of(s.Mmap(fd, 4096, PROT_READ, MAP_PRIVATE));
        }},
+      {Op::kGetSocketNetns,
+       [](const Sys& s, BorrowedFd fd) { return Of(s.GetSocketNetns(fd)); }},
+      {Op::kEnterNetns,
+       [](const Sys& s, BorrowedFd fd) { return Of(s.EnterNetns(fd)); }},
   };
 }
 
