@@ -1,6 +1,5 @@
 #include "soccr/image/mapped_file.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -16,14 +15,18 @@ namespace {
 
 class Mapping {
  public:
-  Mapping(void* addr, size_t size) : addr_(addr), size_(size) {}
+  Mapping(void* addr, size_t size, const sys::Sys& sys)
+      : addr_(addr), size_(size), sys_(sys) {}
   Mapping(const Mapping&) = delete;
   Mapping& operator=(const Mapping&) = delete;
-  ~Mapping() { ::munmap(addr_, size_); }
+  // A destructor cannot report: if munmap() fails, the pages stay mapped
+  // until the process ends.
+  ~Mapping() { (void)sys_.Munmap(addr_, size_); }
 
  private:
   void* addr_;
   size_t size_;
+  const sys::Sys& sys_;
 };
 
 }  // namespace
@@ -58,7 +61,7 @@ absl::StatusOr<MappedFile> MappedFile::Map(BorrowedFd fd, const sys::Sys& sys) {
   void* const addr = mapped.value;
   // Images are read front to back, once.
   (void)::madvise(addr, size, MADV_SEQUENTIAL);
-  auto mapping = std::make_shared<const Mapping>(addr, size);
+  auto mapping = std::make_shared<const Mapping>(addr, size, sys);
   return MappedFile(
       absl::Span<const uint8_t>(static_cast<const uint8_t*>(addr), size),
       std::move(mapping));
@@ -66,11 +69,13 @@ absl::StatusOr<MappedFile> MappedFile::Map(BorrowedFd fd, const sys::Sys& sys) {
 
 absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path,
                                             const sys::Sys& sys) {
-  OwnedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    return internal::ErrnoStatus(errno, absl::StrCat("open ", path));
+  sys::Result<OwnedFd> opened = sys.Open(path, O_RDONLY | O_CLOEXEC);
+  if (!opened.ok()) {
+    return internal::ErrnoStatus(
+        opened.op, opened.err,
+        absl::StrCat(path, ": ", sys::OpName(opened.op)));
   }
-  absl::StatusOr<MappedFile> file = Map(fd.borrow(), sys);
+  absl::StatusOr<MappedFile> file = Map(opened.value.borrow(), sys);
   if (!file.ok()) {
     return absl::Status(file.status().code(),
                         absl::StrCat(path, ": ", file.status().message()));

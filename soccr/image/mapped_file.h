@@ -32,13 +32,16 @@ namespace soccr {
 class MappedFile {
  public:
   // Maps the regular file open on `fd` (read access needed), whole, with
-  // fstat() and mmap() through `sys`. The descriptor may be closed
+  // fstat() and mmap() through `sys`; the last owner's release munmap()s it
+  // through `sys` too, so `sys` must outlive the MappedFile and every copy
+  // of owner() (LinuxSys() lives forever). The descriptor may be closed
   // afterwards. InvalidArgument if it is not a regular file; otherwise the
   // failing call, with its errno's code ("map fd 3: fstat: <errno's text>").
   [[nodiscard]] static absl::StatusOr<MappedFile> Map(
       BorrowedFd fd, const sys::Sys& sys = sys::LinuxSys());
-  // Opens `path` read-only and maps it (as Map(), the error prefixed with
-  // the path).
+  // Opens `path` read-only with open() through `sys` and maps it as Map()
+  // does, an error prefixed with the path ("/x: open: <errno's text>",
+  // "/x: map fd 3: mmap of 5 bytes: <errno's text>").
   [[nodiscard]] static absl::StatusOr<MappedFile> Open(
       const std::string& path, const sys::Sys& sys = sys::LinuxSys());
 

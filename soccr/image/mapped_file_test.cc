@@ -1,5 +1,6 @@
 // MappedFile's kernel calls go through the Sys it is given: a failed
-// fstat() or mmap() is a clean error naming the call and its errno.
+// open(), fstat() or mmap() is a clean error naming the call and its errno,
+// and the last owner's release munmap()s through it.
 
 #include "soccr/image/mapped_file.h"
 
@@ -7,8 +8,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -56,6 +59,65 @@ TEST(MappedFileTest, MapsThroughTheGivenSys) {
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].op, sys::Op::kFstat);
   EXPECT_EQ(calls[1].op, sys::Op::kMmap);
+}
+
+TEST(MappedFileTest, OpensThroughTheGivenSys) {
+  const std::string path = FileWith("open_through_sys", "hello");
+  sys::FaultInjectingSys sys;
+  ASSERT_OK_AND_ASSIGN(file, MappedFile::Open(path, sys));
+  EXPECT_EQ(file.bytes().size(), 5u);
+  const std::vector<sys::FaultInjectingSys::Call> calls = sys.calls();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].op, sys::Op::kOpen);
+  EXPECT_EQ(calls[1].op, sys::Op::kFstat);
+  EXPECT_EQ(calls[2].op, sys::Op::kMmap);
+}
+
+TEST(MappedFileTest, AFailedOpenNamesTheCallAndItsErrno) {
+  const std::string path = FileWith("open_fails", "hello");
+  sys::FaultInjectingSys sys;
+  sys.FailOp(sys::Op::kOpen, EACCES);
+  EXPECT_THAT(MappedFile::Open(path, sys),
+              StatusIs(absl::StatusCode::kPermissionDenied,
+                       absl::StrCat(path, ": open: ", ::strerror(EACCES))));
+  // Nothing else was tried after the failure.
+  EXPECT_EQ(sys.calls().size(), 1u);
+}
+
+TEST(MappedFileTest, AMissingFileIsNotFoundNamingOpen) {
+  const char* dir = ::getenv("TEST_TMPDIR");
+  const std::string path =
+      absl::StrCat(dir != nullptr ? dir : "/tmp", "/no_such_image");
+  EXPECT_THAT(MappedFile::Open(path),
+              StatusIs(absl::StatusCode::kNotFound,
+                       absl::StrCat(path, ": open: ", ::strerror(ENOENT))));
+}
+
+TEST(MappedFileTest, TheLastOwnerUnmapsThroughTheGivenSys) {
+  const std::string path = FileWith("unmap_through_sys", "hello");
+  OwnedFd fd = OpenForReading(path);
+  sys::FaultInjectingSys sys;
+  void* addr = nullptr;
+  std::shared_ptr<const void> owner;
+  {
+    ASSERT_OK_AND_ASSIGN(file, MappedFile::Map(fd.borrow(), sys));
+    addr = const_cast<uint8_t*>(file.bytes().data());
+    owner = file.owner();
+  }
+  // A copy of owner() keeps the mapping after the MappedFile is gone.
+  ASSERT_EQ(sys.calls().size(), 2u);
+  ASSERT_EQ(::msync(addr, 5, MS_ASYNC), 0) << ::strerror(errno);
+  owner.reset();
+  // Asked at once, before an allocation could map something there again.
+  const int rc = ::msync(addr, 5, MS_ASYNC);
+  const int err = errno;
+  // The kernel no longer has the pages mapped.
+  EXPECT_EQ(rc, -1);
+  EXPECT_EQ(err, ENOMEM);
+  const std::vector<sys::FaultInjectingSys::Call> calls = sys.calls();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[2].op, sys::Op::kMunmap);
+  EXPECT_FALSE(calls[2].failed);
 }
 
 TEST(MappedFileTest, AFailedFstatNamesTheCallAndItsErrno) {

@@ -178,6 +178,15 @@ Result<void*> InterceptingSys::Mmap(BorrowedFd fd, size_t length, int prot,
                         [&] { return real_.Mmap(fd, length, prot, flags); });
 }
 
+Result<void> InterceptingSys::Munmap(void* addr, size_t length) const {
+  return Forward<void>(Op::kMunmap, [&] { return real_.Munmap(addr, length); });
+}
+
+Result<OwnedFd> InterceptingSys::Open(const std::string& path,
+                                      int flags) const {
+  return Forward<OwnedFd>(Op::kOpen, [&] { return real_.Open(path, flags); });
+}
+
 Result<SocketAddress> InterceptingSys::GetSockName(BorrowedFd fd) const {
   return Forward<SocketAddress>(Op::kGetSockName,
                                 [&] { return real_.GetSockName(fd); });

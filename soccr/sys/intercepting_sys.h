@@ -12,6 +12,8 @@
 #ifndef SOCCR_SYS_INTERCEPTING_SYS_H_
 #define SOCCR_SYS_INTERCEPTING_SYS_H_
 
+#include <string>
+
 #include "soccr/sys/sys.h"
 
 namespace soccr::sys {
@@ -69,6 +71,8 @@ class InterceptingSys : public Sys {
                        absl::Span<const uint8_t> data) const override;
   Result<void*> Mmap(BorrowedFd fd, size_t length, int prot,
                      int flags) const override;
+  Result<void> Munmap(void* addr, size_t length) const override;
+  Result<OwnedFd> Open(const std::string& path, int flags) const override;
   Result<SocketAddress> GetSockName(BorrowedFd fd) const override;
   Result<SocketAddress> GetPeerName(BorrowedFd fd) const override;
   Result<socklen_t> GetSockOpt(BorrowedFd fd, int level, int name,

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <string>
 #include <utility>
 
 #include "soccr/sys/sys.h"
@@ -260,6 +261,15 @@ class LinuxSysImpl final : public Sys {
       r.value = nullptr;
     }
     return With(Op::kMmap, r);
+  }
+  Result<void> Munmap(void* addr, size_t length) const override {
+    return With(Op::kMunmap, FromRc(::munmap(addr, length)));
+  }
+  Result<OwnedFd> Open(const std::string& path, int flags) const override {
+    Result<OwnedFd> r;
+    r.value.reset(::open(path.c_str(), flags));
+    if (!r.value) r.err = errno;
+    return With(Op::kOpen, std::move(r));
   }
   Result<SocketAddress> GetSockName(BorrowedFd fd) const override {
     return With(Op::kGetSockName, Name(fd, /*peer=*/false));

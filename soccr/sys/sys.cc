@@ -78,6 +78,10 @@ absl::string_view OpName(Op op) {
       return "write";
     case Op::kMmap:
       return "mmap";
+    case Op::kOpen:
+      return "open";
+    case Op::kMunmap:
+      return "munmap";
     case Op::kGetSocketNetns:
       return "ioctl(SIOCGSKNS)";
     case Op::kEnterNetns:

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -88,6 +89,8 @@ enum class Op : int {
   kRead,
   kWrite,
   kMmap,
+  kOpen,
+  kMunmap,
   kGetSocketNetns,
   kEnterNetns,
 };
@@ -231,6 +234,11 @@ class Sys {
   // kernel chooses: the mapping's address. The caller munmap()s it.
   virtual Result<void*> Mmap(BorrowedFd fd, size_t length, int prot,
                              int flags) const = 0;
+  // munmap(2) of the `length` bytes at `addr` (a mapping Mmap() made).
+  virtual Result<void> Munmap(void* addr, size_t length) const = 0;
+  // open(2) of `path` with `flags` (O_RDONLY | O_CLOEXEC...), no mode: not
+  // for creating files. The new descriptor.
+  virtual Result<OwnedFd> Open(const std::string& path, int flags) const = 0;
   // getsockname(2), getpeername(2). The address is empty (AF_UNSPEC) for a
   // family other than AF_INET/AF_INET6.
   virtual Result<SocketAddress> GetSockName(BorrowedFd fd) const = 0;

@@ -4,6 +4,7 @@
 #include "soccr/sys/sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/mman.h>
@@ -130,6 +131,15 @@ std::vector<Case> EveryCall() {
       {Op::kMmap,
        [](const Sys& s, BorrowedFd fd) {
          return Of(s.Mmap(fd, 4096, PROT_READ, MAP_PRIVATE));
+       }},
+      {Op::kMunmap,
+       [](const Sys& s, BorrowedFd) {
+         // Not page-aligned: EINVAL, and nothing is unmapped.
+         return Of(s.Munmap(reinterpret_cast<void*>(1), 4096));
+       }},
+      {Op::kOpen,
+       [](const Sys& s, BorrowedFd) {
+         return Of(s.Open("/nonexistent/soccr-sys-test", O_RDONLY | O_CLOEXEC));
        }},
       {Op::kGetSocketNetns,
        [](const Sys& s, BorrowedFd fd) { return Of(s.GetSocketNetns(fd)); }},
