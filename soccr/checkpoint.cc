@@ -240,13 +240,19 @@ class ReceiveQueueWalk {
 // (TCP's since Linux 6.9). A peek started at the mark skips an urgent byte
 // not inline (SO_OOBINLINE off). The application may have a peek offset of
 // its own (SO_PEEK_OFF); every peek would start there and move it, so the
-// walk sets its own and puts the application's back.
+// walk sets its own and puts the application's back. `peek_offset`: the
+// application's, if known (read ahead); otherwise it is read and left
+// there for the option table.
 absl::StatusOr<QueueBytes> PeekReceiveQueue(const sys::Sys& sys, BorrowedFd fd,
                                             size_t span,
                                             CheckpointBuffer* buffer,
+                                            std::optional<int>& peek_offset,
                                             const ErrorContext& ctx) {
   if (span == 0) return QueueBytes();
-  SOCCR_ASSIGN_OR_RETURN(const int app_offset, ReadPeekOffset(sys, fd, ctx));
+  if (!peek_offset.has_value()) {
+    SOCCR_ASSIGN_OR_RETURN(peek_offset, ReadPeekOffset(sys, fd, ctx));
+  }
+  const int app_offset = *peek_offset;
   ReceiveQueueWalk walk(sys, fd, app_offset, ctx);
   uint8_t* buf = nullptr;
   QueueBytes bytes = buffer != nullptr ? buffer->Allocate(span + 1, &buf)
@@ -354,11 +360,13 @@ absl::Status SaveSynSent(const sys::Sys& sys, BorrowedFd fd, ConnectionState& s,
 // A connection in repair mode: any state from ESTABLISHED to CLOSE. The
 // queues are copied into `buffer` if the caller gave one.
 // `diag`: sock_diag's answer about the socket, if it was asked; its queue
-// lengths spare the ioctls.
+// lengths spare the ioctls. `peek_offset`: the application's SO_PEEK_OFF,
+// as PeekReceiveQueue takes it.
 absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
                             const struct tcp_info& ti,
                             const internal::SockDiagAnswer* diag,
-                            CheckpointBuffer* buffer, ConnectionState& s,
+                            CheckpointBuffer* buffer,
+                            std::optional<int>& peek_offset, ConnectionState& s,
                             const ErrorContext& ctx) {
   if (ti.tcpi_options & TCPI_OPT_USEC_TS) {
     return ctx.Error(absl::StatusCode::kUnimplemented,
@@ -447,8 +455,9 @@ absl::Status SaveConnection(const sys::Sys& sys, BorrowedFd fd,
       const uint32_t inq_seq,
       ctx.Check("read receive queue sequence", sys.GetQueueSeq(fd)));
   s.inq_seq = inq_seq - (internal::PeerFinReceived(s.state) ? 1 : 0);
-  SOCCR_ASSIGN_OR_RETURN(s.recv_queue,
-                         PeekReceiveQueue(sys, fd, inq_span, buffer, ctx));
+  SOCCR_ASSIGN_OR_RETURN(
+      s.recv_queue,
+      PeekReceiveQueue(sys, fd, inq_span, buffer, peek_offset, ctx));
   s.inq_len = static_cast<uint32_t>(s.recv_queue.size());
 
   // The send queue, the same way.
@@ -681,6 +690,15 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
       return st;
     }
   }
+  // SO_PEEK_OFF is read once: an option table read ahead holds it;
+  // otherwise the receive queue's walk reads it (when there is a queue)
+  // and the option table below takes that value.
+  std::optional<int> peek_offset;
+  if (ahead != nullptr) {
+    peek_offset = internal::PeekOffsetIn(ahead->socket_options);
+  } else if (options.socket_options_read_ahead != nullptr) {
+    peek_offset = internal::PeekOffsetIn(*options.socket_options_read_ahead);
+  }
   if (s.state == TcpState::kListen) {
     SOCCR_RETURN_IF_ERROR(SaveListener(ti, s, ctx));
   } else if (connection) {
@@ -692,7 +710,7 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
     }
     SOCCR_RETURN_IF_ERROR(SaveConnection(sys, fd, ti,
                                          diag.has_value() ? &*diag : nullptr,
-                                         options.buffer, s, ctx));
+                                         options.buffer, peek_offset, s, ctx));
   }
 
   if (options.socket_options) {
@@ -708,8 +726,8 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
       SOCCR_RETURN_IF_ERROR(internal::SaveSocketBuffers(sys, fd, s, ctx));
       s.socket_options = *options.socket_options_read_ahead;
     } else {
-      SOCCR_RETURN_IF_ERROR(
-          internal::SaveSocketOptions(sys, fd, reuse_addr, s, ctx));
+      SOCCR_RETURN_IF_ERROR(internal::SaveSocketOptions(sys, fd, reuse_addr, s,
+                                                        ctx, peek_offset));
     }
   }
 

@@ -17,7 +17,9 @@
 //   connections start that way.
 // - The checkpoint skips SIOCOUTQNSD when the send queue is empty.
 
+#include <errno.h>
 #include <netinet/tcp.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -30,12 +32,14 @@
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/sys/counting_sys.h"
+#include "soccr/sys/fault_injecting_sys.h"
 #include "soccr/testing/netns.h"
 
 namespace soccr {
 namespace {
 
 using ::soccr::sys::CountingSys;
+using ::soccr::sys::FaultInjectingSys;
 using ::soccr::sys::Op;
 
 constexpr uint64_t kLibsoccrCheckpointCalls = 14;
@@ -367,6 +371,76 @@ TEST_F(SyscallBudgetTest, CountsEveryCallOfAnOperation) {
   EXPECT_EQ(calls.Total(), 0u);
   ASSERT_TRUE(std::move(*paused).Resume().ok());
   EXPECT_EQ(calls.Count(Op::kSetRepair), 1u);
+}
+
+// How many times a checkpoint reads SO_PEEK_OFF (getsockopt level
+// SOL_SOCKET, name SO_PEEK_OFF) through `sys`.
+size_t PeekOffsetReads(const FaultInjectingSys& sys) {
+  size_t n = 0;
+  for (const FaultInjectingSys::Call& c : sys.calls()) {
+    if (c.op == Op::kGetSockOpt && c.level == SOL_SOCKET &&
+        c.name == SO_PEEK_OFF) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+// The SO_PEEK_OFF a state holds: -1 (off) when the table left it out.
+int SavedPeekOffset(const std::vector<SocketOption>& options) {
+  for (const SocketOption& o : options) {
+    if (o.level == SOL_SOCKET && o.name == SO_PEEK_OFF &&
+        o.value.size() == sizeof(int)) {
+      int v = 0;
+      memcpy(&v, o.value.data(), sizeof(v));
+      return v;
+    }
+  }
+  return -1;
+}
+
+// SO_PEEK_OFF is read once per checkpoint: the receive queue's walk needs
+// it and the option table takes the value it read; with the options read
+// ahead, not at all. The saved value is the application's own either way.
+TEST_F(SyscallBudgetTest, PeekOffsetIsReadOnce) {
+  for (const int app_offset : {-1, 0, 2}) {
+    SCOPED_TRACE(app_offset);
+    absl::StatusOr<soccr::loopback::TcpPair> pair =
+        soccr::loopback::ConnectedPair(soccr::loopback::Family::kV4);
+    ASSERT_TRUE(pair.ok()) << pair.status();
+    const BorrowedFd fd = pair->client.borrow();
+    ASSERT_TRUE(
+        soccr::loopback::WriteAll(pair->server.borrow(), "queued").ok());
+    ASSERT_TRUE(soccr::loopback::WaitInq(fd, 6).ok());
+    if (app_offset >= 0) {
+      ASSERT_EQ(setsockopt(fd.get(), SOL_SOCKET, SO_PEEK_OFF, &app_offset,
+                           sizeof(app_offset)),
+                0)
+          << strerror(errno);
+    }
+    absl::StatusOr<ReadAheadState> ahead = ReadAhead(fd);
+    ASSERT_TRUE(ahead.ok()) << ahead.status();
+    CheckpointOptions plain;
+    CheckpointOptions all_ahead;
+    all_ahead.check_carriable = false;
+    all_ahead.read_ahead = &*ahead;
+    for (const CheckpointOptions* options : {&plain, &all_ahead}) {
+      FaultInjectingSys sys;
+      absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(fd, sys);
+      ASSERT_TRUE(paused.ok()) << paused.status();
+      absl::StatusOr<ConnectionState> state = Checkpoint(*paused, *options);
+      ASSERT_TRUE(state.ok()) << state.status();
+      EXPECT_EQ(PeekOffsetReads(sys), options == &plain ? 1u : 0u);
+      EXPECT_EQ(state->recv_queue,
+                QueueBytes::Copy(absl::string_view("queued")));
+      EXPECT_EQ(SavedPeekOffset(state->socket_options), app_offset);
+      ASSERT_TRUE(std::move(*paused).Resume().ok());
+      int now = -2;
+      socklen_t len = sizeof(now);
+      ASSERT_EQ(getsockopt(fd.get(), SOL_SOCKET, SO_PEEK_OFF, &now, &len), 0);
+      EXPECT_EQ(now, app_offset) << "the application's offset is put back";
+    }
+  }
 }
 
 }  // namespace

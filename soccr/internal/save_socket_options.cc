@@ -57,10 +57,20 @@ absl::Status SaveSocketBuffers(const sys::Sys& sys, BorrowedFd fd,
 
 absl::StatusOr<std::vector<SocketOption>> ReadOptionTable(
     const sys::Sys& sys, BorrowedFd fd, int family,
-    std::optional<int> reuse_addr, const ErrorContext& ctx) {
+    std::optional<int> reuse_addr, const ErrorContext& ctx,
+    std::optional<int> peek_offset) {
   std::vector<SocketOption> out;
   for (const SockOptSpec& spec : SocketOptionTable()) {
     if (!SocketOptionApplies(spec, family)) continue;
+    if (peek_offset.has_value() && spec.level == SOL_SOCKET &&
+        spec.name == SO_PEEK_OFF) {
+      std::string value(reinterpret_cast<const char*>(&*peek_offset),
+                        sizeof(int));
+      if (!IsDefaultSocketOptionValue(spec, value)) {
+        out.push_back({spec.level, spec.name, std::move(value)});
+      }
+      continue;
+    }
     if (reuse_addr.has_value() && spec.level == SOL_SOCKET &&
         spec.name == SO_REUSEADDR) {
       if (*reuse_addr != 0) {
@@ -92,13 +102,26 @@ absl::StatusOr<std::vector<SocketOption>> ReadOptionTable(
   return out;
 }
 
+int PeekOffsetIn(const std::vector<SocketOption>& options) {
+  for (const SocketOption& o : options) {
+    if (o.level == SOL_SOCKET && o.name == SO_PEEK_OFF &&
+        o.value.size() == sizeof(int)) {
+      int v = -1;
+      memcpy(&v, o.value.data(), sizeof(v));
+      return v;
+    }
+  }
+  return -1;
+}
+
 absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
                                std::optional<int> reuse_addr,
-                               ConnectionState& s, const ErrorContext& ctx) {
+                               ConnectionState& s, const ErrorContext& ctx,
+                               std::optional<int> peek_offset) {
   SOCCR_RETURN_IF_ERROR(SaveSocketBuffers(sys, fd, s, ctx));
   SOCCR_ASSIGN_OR_RETURN(
       std::vector<SocketOption> options,
-      ReadOptionTable(sys, fd, s.local.family(), reuse_addr, ctx));
+      ReadOptionTable(sys, fd, s.local.family(), reuse_addr, ctx, peek_offset));
   for (SocketOption& o : options) s.socket_options.push_back(std::move(o));
   return absl::OkStatus();
 }

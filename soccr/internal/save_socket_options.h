@@ -24,10 +24,12 @@ namespace soccr::internal {
 // option this kernel lacks (ENOPROTOOPT) cannot have been set and is
 // skipped. `reuse_addr`: SO_REUSEADDR as it was before repair mode, which
 // reads as 2 (forced reuse) while it lasts; nullopt outside repair mode.
-[[nodiscard]] absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
-                                             std::optional<int> reuse_addr,
-                                             ConnectionState& s,
-                                             const ErrorContext& ctx);
+// `peek_offset`: SO_PEEK_OFF as the checkpoint already read it (the
+// receive queue's walk does), not read again; nullopt reads it.
+[[nodiscard]] absl::Status SaveSocketOptions(
+    const sys::Sys& sys, BorrowedFd fd, std::optional<int> reuse_addr,
+    ConnectionState& s, const ErrorContext& ctx,
+    std::optional<int> peek_offset = std::nullopt);
 
 // Sets s.buffers only: the sizes, which the kernel itself changes (buffer
 // autotuning) while a connection runs, and the locks (SO_BUF_LOCK), which
@@ -46,7 +48,13 @@ namespace soccr::internal {
 // what only the socket's owner changes.
 [[nodiscard]] absl::StatusOr<std::vector<SocketOption>> ReadOptionTable(
     const sys::Sys& sys, BorrowedFd fd, int family,
-    std::optional<int> reuse_addr, const ErrorContext& ctx);
+    std::optional<int> reuse_addr, const ErrorContext& ctx,
+    std::optional<int> peek_offset = std::nullopt);
+
+// SO_PEEK_OFF as an option table read from the socket holds it: -1 (off)
+// when left out, as the table leaves out its default and an option the
+// kernel lacks (TCP's before Linux 6.9, where it cannot be on).
+int PeekOffsetIn(const std::vector<SocketOption>& options);
 
 }  // namespace soccr::internal
 
