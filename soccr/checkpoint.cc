@@ -559,20 +559,14 @@ absl::StatusOr<ReadAheadState> ReadAhead(BorrowedFd fd, const sys::Sys& sys) {
       r.socket_options,
       internal::ReadOptionTable(sys, fd, r.local.family(), std::nullopt, ctx));
   // The table's read of SO_REUSEADDR, which it leaves out at 0.
-  for (const SocketOption& o : r.socket_options) {
-    if (o.level == SOL_SOCKET && o.name == SO_REUSEADDR &&
-        o.value.size() == sizeof(int)) {
-      memcpy(&r.reuse_addr, o.value.data(), sizeof(int));
-    }
-  }
+  r.reuse_addr =
+      internal::IntOptionIn(r.socket_options, SOL_SOCKET, SO_REUSEADDR)
+          .value_or(0);
   SOCCR_ASSIGN_OR_RETURN(r.buffer_locks,
                          internal::ReadBufferLocks(sys, fd, ctx));
-  uint64_t cookie = 0;
-  if (sys.GetSockOpt(fd, SOL_SOCKET, SO_COOKIE,
-                     absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&cookie),
-                                         sizeof(cookie)))
-          .ok()) {
-    r.cookie = cookie;
+  if (const sys::Result<uint64_t> cookie = internal::ReadCookie(sys, fd);
+      cookie.ok()) {
+    r.cookie = cookie.value;
   }
   return r;
 }

@@ -62,22 +62,18 @@ absl::StatusOr<std::vector<SocketOption>> ReadOptionTable(
   std::vector<SocketOption> out;
   for (const SockOptSpec& spec : SocketOptionTable()) {
     if (!SocketOptionApplies(spec, family)) continue;
-    if (peek_offset.has_value() && spec.level == SOL_SOCKET &&
-        spec.name == SO_PEEK_OFF) {
-      std::string value(reinterpret_cast<const char*>(&*peek_offset),
-                        sizeof(int));
+    // A value the caller already has is taken instead of read (and left
+    // out at its default, as a read one is).
+    std::optional<int> known;
+    if (spec.level == SOL_SOCKET && spec.name == SO_REUSEADDR) {
+      known = reuse_addr;
+    } else if (spec.level == SOL_SOCKET && spec.name == SO_PEEK_OFF) {
+      known = peek_offset;
+    }
+    if (known.has_value()) {
+      std::string value(reinterpret_cast<const char*>(&*known), sizeof(int));
       if (!IsDefaultSocketOptionValue(spec, value)) {
         out.push_back({spec.level, spec.name, std::move(value)});
-      }
-      continue;
-    }
-    if (reuse_addr.has_value() && spec.level == SOL_SOCKET &&
-        spec.name == SO_REUSEADDR) {
-      if (*reuse_addr != 0) {
-        const int v = *reuse_addr;
-        out.push_back(
-            {spec.level, spec.name,
-             std::string(reinterpret_cast<const char*>(&v), sizeof(v))});
       }
       continue;
     }
@@ -102,16 +98,20 @@ absl::StatusOr<std::vector<SocketOption>> ReadOptionTable(
   return out;
 }
 
-int PeekOffsetIn(const std::vector<SocketOption>& options) {
+std::optional<int> IntOptionIn(const std::vector<SocketOption>& options,
+                               int level, int name) {
   for (const SocketOption& o : options) {
-    if (o.level == SOL_SOCKET && o.name == SO_PEEK_OFF &&
-        o.value.size() == sizeof(int)) {
-      int v = -1;
+    if (o.level == level && o.name == name && o.value.size() == sizeof(int)) {
+      int v = 0;
       memcpy(&v, o.value.data(), sizeof(v));
       return v;
     }
   }
-  return -1;
+  return std::nullopt;
+}
+
+int PeekOffsetIn(const std::vector<SocketOption>& options) {
+  return IntOptionIn(options, SOL_SOCKET, SO_PEEK_OFF).value_or(-1);
 }
 
 absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,

@@ -51,6 +51,11 @@ namespace soccr::internal {
     std::optional<int> reuse_addr, const ErrorContext& ctx,
     std::optional<int> peek_offset = std::nullopt);
 
+// The int value of option (`level`, `name`) in `options`, or nullopt when
+// it is not there (an option table leaves out values at their default).
+std::optional<int> IntOptionIn(const std::vector<SocketOption>& options,
+                               int level, int name);
+
 // SO_PEEK_OFF as an option table read from the socket holds it: -1 (off)
 // when left out, as the table leaves out its default and an option the
 // kernel lacks (TCP's before Linux 6.9, where it cannot be on).

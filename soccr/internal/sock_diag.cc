@@ -112,6 +112,14 @@ ScopedSockDiag::ScopedSockDiag(SockDiagSocket* s)
 
 ScopedSockDiag::~ScopedSockDiag() { thread_sock_diag = previous_; }
 
+sys::Result<uint64_t> ReadCookie(const sys::Sys& sys, BorrowedFd fd) {
+  uint64_t cookie = 0;
+  const sys::Result<socklen_t> r = sys.GetSockOpt(
+      fd, SOL_SOCKET, SO_COOKIE,
+      absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&cookie), sizeof(cookie)));
+  return {cookie, r.err, r.op};
+}
+
 absl::StatusOr<bool> HasMd5Keys(const sys::Sys& sys, BorrowedFd fd,
                                 const SocketAddress& local,
                                 const SocketAddress& peer,
@@ -278,11 +286,9 @@ absl::StatusOr<SockDiagAnswer> AskSockDiag(const sys::Sys& sys, BorrowedFd fd,
                                            bool required) {
   uint64_t cookie = known.value_or(0);
   if (!known.has_value()) {
-    const sys::Result<socklen_t> c =
-        sys.GetSockOpt(fd, SOL_SOCKET, SO_COOKIE,
-                       absl::Span<uint8_t>(reinterpret_cast<uint8_t*>(&cookie),
-                                           sizeof(cookie)));
+    const sys::Result<uint64_t> c = ReadCookie(sys, fd);
     if (!c.ok()) return ctx.SysError("read the socket's cookie (SO_COOKIE)", c);
+    cookie = c.value;
   }
   // The thread's kept socket, or one for this question alone.
   SockDiagSocket own;

@@ -62,6 +62,9 @@ struct SockDiagAnswer {
   std::optional<uint32_t> rqueue, wqueue;
 };
 
+// getsockopt(SO_COOKIE): the number that names the socket for its life.
+sys::Result<uint64_t> ReadCookie(const sys::Sys& sys, BorrowedFd fd);
+
 // HasMd5Keys's question, with all of the answer: the same calls. `cookie`:
 // the socket's SO_COOKIE read earlier (it names the socket for its whole
 // life), so as not to read it again; nullopt reads it.
