@@ -17,6 +17,14 @@
 //   libsoccr_save and libsoccr_get_queue_bytes (both queues, SOCCR_MEM_EXCL)
 //   and the two addresses; and socket, libsoccr_pause, set_queue_bytes,
 //   set_addr, libsoccr_restore (and libsoccr_resume for the send queue).
+// ColdPlainSend: the kernel's own send path, the reference for the
+//   send-queue refill: a fresh connected pair whose peer receives normally
+//   (and reads nothing), and the application writing the same bytes with
+//   nonblocking send() calls until all are accepted (poll for room on
+//   EAGAIN), which over loopback delivers them into the peer's receive
+//   queue inside those calls. It is the path the unsent part of a restored
+//   send queue takes in Resume(); the peer's receive queue is checked to
+//   hold all of them afterwards (untimed).
 // FirstCheckpoint<Recv|Send>/CFirstCheckpoint<...>: the checkpoint as the
 //   first call of a fresh process: the benchmark fork()s and exec()s itself
 //   with --first-checkpoint, the child checkpoints the inherited connection
@@ -31,6 +39,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +55,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "bench/cold.h"
 #include "bench/fixtures.h"
 #include "bench/registry.h"
@@ -332,6 +342,89 @@ void BM_CColdRestore(benchmark::State& state, Queue queue) {
   }
 }
 
+// Writes all of `data` to `fd` as an application with a nonblocking
+// socket does: send() while it takes bytes, and on EAGAIN poll for room
+// (up to `timeout_s` from the start) and go on.
+absl::Status SendAll(BorrowedFd fd, absl::string_view data, double timeout_s) {
+  const double deadline = WallSeconds() + timeout_s;
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::send(fd.get(), data.data() + done, data.size() - done,
+                             MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n == 0) {
+      return absl::InternalError(
+          absl::StrCat("send returned 0 after ", done, " bytes"));
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) {
+      return absl::ErrnoToStatus(
+          errno,
+          absl::StrCat("send after ", done, " of ", data.size(), " bytes"));
+    }
+    const int left_ms = static_cast<int>((deadline - WallSeconds()) * 1e3);
+    if (left_ms <= 0) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("send: no room within ", timeout_s, " s, ", done, " of ",
+                       data.size(), " bytes written"));
+    }
+    struct pollfd p = {fd.get(), POLLOUT, 0};
+    const int r = ::poll(&p, 1, left_ms);
+    if (r < 0 && errno != EINTR) return absl::ErrnoToStatus(errno, "poll");
+    if (r > 0 && (p.revents & (POLLERR | POLLHUP)) != 0) {
+      return absl::AbortedError(
+          absl::StrCat("poll: the connection failed after ", done,
+                       " bytes (revents ", p.revents, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void BM_ColdPlainSend(benchmark::State& state) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  SharedPairCache().Clear();
+  const absl::string_view data = PatternBytes(bytes);  // Made before timing.
+  ColdTimer timer;
+  for (auto _ : state) {
+    if (absl::Status st = UseLargeBufferNamespace(); !st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      break;
+    }
+    absl::StatusOr<loopback::TcpPair> p =
+        loopback::ConnectedPair(loopback::Family::kV4);
+    if (!p.ok()) {
+      state.SkipWithError(p.status().ToString().c_str());
+      break;
+    }
+    SilentPair pair(*std::move(p));
+    timer.Start();
+    const absl::Status sent =
+        SendAll(pair.client.borrow(), data, /*timeout_s=*/30);
+    timer.Stop(state);
+    if (!sent.ok()) {
+      state.SkipWithError(sent.ToString().c_str());
+      break;
+    }
+    // All of it reached the peer (whatever is still on its way by now).
+    if (absl::Status st = loopback::WaitInq(pair.server.borrow(), bytes);
+        !st.ok()) {
+      state.SkipWithError(st.ToString().c_str());
+      break;
+    }
+    if (loopback::InqLen(pair.server.borrow()) != static_cast<int>(bytes)) {
+      state.SkipWithError(absl::StrCat("the peer's receive queue holds ",
+                                       loopback::InqLen(pair.server.borrow()),
+                                       " bytes, not ", bytes)
+                              .c_str());
+      break;
+    }
+  }
+  timer.Report(state, bytes);
+}
+
 // Runs this binary again as a fresh process with `flag`, `arg` (and `api`,
 // unless null) and the pipe to answer on, keeping `fd` (if not -1) open
 // across the exec; returns the child's wall-clock and CPU seconds and minor
@@ -546,6 +639,11 @@ void RegisterColdBenchmarks(const Config& config) {
             ->Iterations(config.first_call_iterations);
       }
     }
+  }
+  for (int64_t n : config.cold_queue_bytes) {
+    benchmark::RegisterBenchmark("ColdPlainSend", BM_ColdPlainSend)
+        ->Arg(n)
+        ->UseManualTime();
   }
   for (int64_t n : config.first_call_bytes) {
     benchmark::RegisterBenchmark("FirstTouch", BM_FirstTouch)
