@@ -158,7 +158,25 @@ struct ConnectionState {
   // 0: none pending.
   uint32_t pending_error = 0;
 
-  // "ESTABLISHED 10.0.0.1:80->10.0.0.2:4242 inq 10@1000 outq 20@5000 ..."
+  // One line for logs and test failures, generated from the field lists
+  // below, so that a member added to a struct and its list is shown too:
+  // every field as name=value, by its list name, in list order, separated
+  // by single spaces (wrapped here):
+  //
+  //   state=ESTABLISHED local=127.0.0.1:80 peer=127.0.0.1:4242
+  //   inq_seq=1000 inq_len=2 recv_queue=<2 bytes> outq_seq=5000
+  //   outq_len=0 unsent_len=0 send_queue=<0 bytes> options={sack=1
+  //   timestamps=0 window_scaling=0 snd_wscale=0 rcv_wscale=0
+  //   mss_clamp=1460} timestamp=0 window=none buffers={sndbuf=4096
+  //   rcvbuf=8192 sndbuf_locked=1 rcvbuf_locked=0}
+  //   socket_options=[TCP_NODELAY=1] listen_backlog=0 pending_error=0
+  //
+  // Numbers in decimal, bools as 1 or 0, the state by its name
+  // (TcpStateName), addresses by SocketAddress::ToString() ("(none)" when
+  // empty), a queue by its size only (its bytes are never shown), a struct
+  // with a field list as {its fields}, an absent optional as "none", and
+  // the socket options as SocketOptionToString() each, in [...]. Not a
+  // format to parse: it changes with the fields.
   std::string ToString() const;
   // "10.0.0.1:80->10.0.0.2:4242"
   std::string Endpoints() const;

@@ -60,6 +60,15 @@ constexpr size_t FieldCount() {
       std::decay_t<decltype(FieldListOf(std::declval<const S&>()))>>;
 }
 
+// HasFieldList<T>::value: T has a field list (a FieldListOf(const T&)
+// found for it), so that generic code can recurse into it.
+template <typename T, typename = void>
+struct HasFieldList : std::false_type {};
+template <typename T>
+struct HasFieldList<
+    T, std::void_t<decltype(FieldListOf(std::declval<const T&>()))>>
+    : std::true_type {};
+
 // VisitFields(s, f): calls f(name, member) for each listed field of `s`
 // (const or not), in list order; `member` is a reference into `s`.
 template <typename S, typename F>

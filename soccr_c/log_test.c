@@ -57,10 +57,11 @@ static void TestDebugLevelReportsEachStep(void) {
   ct_log_capture(SOCCR_LOG_DBG);
   CHECK(round_trip(2) == 0);
   EXPECT(ct_log_has(SOCCR_LOG_DBG, "libsoccr_pause: fd "));
-  EXPECT(ct_log_has(SOCCR_LOG_DBG, "libsoccr_save: ESTABLISHED 127.0.0.1:"));
-  EXPECT(ct_log_has(SOCCR_LOG_DBG, " inq 5000@"));
+  EXPECT(ct_log_has(SOCCR_LOG_DBG,
+                    "libsoccr_save: state=ESTABLISHED local=127.0.0.1:"));
+  EXPECT(ct_log_has(SOCCR_LOG_DBG, " inq_len=5000 "));
   EXPECT(ct_log_has(SOCCR_LOG_DBG, "libsoccr_release: fd "));
-  EXPECT(ct_log_has(SOCCR_LOG_DBG, "libsoccr_restore: ESTABLISHED"));
+  EXPECT(ct_log_has(SOCCR_LOG_DBG, "libsoccr_restore: state=ESTABLISHED"));
   EXPECT(ct_log_has(SOCCR_LOG_DBG, "libsoccr_resume: fd "));
   EXPECT_EQ(ct_log_count(SOCCR_LOG_ERR), 0);
   /* Errors still come at their own level. */

@@ -27,13 +27,6 @@ struct Change {
   std::function<void(T&)> apply;
 };
 
-template <typename T, typename = void>
-struct HasFieldList : std::false_type {};
-template <typename T>
-struct HasFieldList<
-    T, std::void_t<decltype(FieldListOf(std::declval<const T&>()))>>
-    : std::true_type {};
-
 template <typename T>
 struct IsOptional : std::false_type {};
 template <typename T>
