@@ -59,8 +59,9 @@ absl::StatusOr<MappedFile> MappedFile::Map(BorrowedFd fd, const sys::Sys& sys) {
                      size, " bytes"));
   }
   void* const addr = mapped.value;
-  // Images are read front to back, once.
-  (void)::madvise(addr, size, MADV_SEQUENTIAL);
+  // Images are read front to back, once. Advice only: whether the kernel
+  // takes it changes nothing else.
+  (void)sys.Madvise(addr, size, MADV_SEQUENTIAL);
   auto mapping = std::make_shared<const Mapping>(addr, size, sys);
   return MappedFile(
       absl::Span<const uint8_t>(static_cast<const uint8_t*>(addr), size),

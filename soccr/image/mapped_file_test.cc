@@ -1,6 +1,7 @@
 // MappedFile's kernel calls go through the Sys it is given: a failed
 // open(), fstat() or mmap() is a clean error naming the call and its errno,
-// and the last owner's release munmap()s through it.
+// a failed madvise() (advice only) changes nothing, and the last owner's
+// release munmap()s through it.
 
 #include "soccr/image/mapped_file.h"
 
@@ -56,9 +57,31 @@ TEST(MappedFileTest, MapsThroughTheGivenSys) {
                         file.bytes().size()),
             "hello");
   const std::vector<sys::FaultInjectingSys::Call> calls = sys.calls();
-  ASSERT_EQ(calls.size(), 2u);
+  ASSERT_EQ(calls.size(), 3u);
   EXPECT_EQ(calls[0].op, sys::Op::kFstat);
   EXPECT_EQ(calls[1].op, sys::Op::kMmap);
+  EXPECT_EQ(calls[2].op, sys::Op::kMadvise);
+  EXPECT_FALSE(calls[2].failed);
+}
+
+// The advice is only advice: a kernel that refuses it still gives the
+// mapping, and its release.
+TEST(MappedFileTest, AFailedMadviseIsIgnored) {
+  const std::string path = FileWith("madvise_fails", "hello");
+  OwnedFd fd = OpenForReading(path);
+  sys::FaultInjectingSys sys;
+  sys.FailOp(sys::Op::kMadvise, EINVAL);
+  {
+    ASSERT_OK_AND_ASSIGN(file, MappedFile::Map(fd.borrow(), sys));
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(file.bytes().data()),
+                          file.bytes().size()),
+              "hello");
+  }
+  const std::vector<sys::FaultInjectingSys::Call> calls = sys.calls();
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[2].op, sys::Op::kMadvise);
+  EXPECT_TRUE(calls[2].failed);
+  EXPECT_EQ(calls[3].op, sys::Op::kMunmap);
 }
 
 TEST(MappedFileTest, OpensThroughTheGivenSys) {
@@ -67,10 +90,11 @@ TEST(MappedFileTest, OpensThroughTheGivenSys) {
   ASSERT_OK_AND_ASSIGN(file, MappedFile::Open(path, sys));
   EXPECT_EQ(file.bytes().size(), 5u);
   const std::vector<sys::FaultInjectingSys::Call> calls = sys.calls();
-  ASSERT_EQ(calls.size(), 3u);
+  ASSERT_EQ(calls.size(), 4u);
   EXPECT_EQ(calls[0].op, sys::Op::kOpen);
   EXPECT_EQ(calls[1].op, sys::Op::kFstat);
   EXPECT_EQ(calls[2].op, sys::Op::kMmap);
+  EXPECT_EQ(calls[3].op, sys::Op::kMadvise);
 }
 
 TEST(MappedFileTest, AFailedOpenNamesTheCallAndItsErrno) {
@@ -105,7 +129,7 @@ TEST(MappedFileTest, TheLastOwnerUnmapsThroughTheGivenSys) {
     owner = file.owner();
   }
   // A copy of owner() keeps the mapping after the MappedFile is gone.
-  ASSERT_EQ(sys.calls().size(), 2u);
+  ASSERT_EQ(sys.calls().size(), 3u);
   ASSERT_EQ(::msync(addr, 5, MS_ASYNC), 0) << ::strerror(errno);
   owner.reset();
   // Asked at once, before an allocation could map something there again.
@@ -115,9 +139,9 @@ TEST(MappedFileTest, TheLastOwnerUnmapsThroughTheGivenSys) {
   EXPECT_EQ(rc, -1);
   EXPECT_EQ(err, ENOMEM);
   const std::vector<sys::FaultInjectingSys::Call> calls = sys.calls();
-  ASSERT_EQ(calls.size(), 3u);
-  EXPECT_EQ(calls[2].op, sys::Op::kMunmap);
-  EXPECT_FALSE(calls[2].failed);
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[3].op, sys::Op::kMunmap);
+  EXPECT_FALSE(calls[3].failed);
 }
 
 TEST(MappedFileTest, AFailedFstatNamesTheCallAndItsErrno) {

@@ -182,6 +182,12 @@ Result<void> InterceptingSys::Munmap(void* addr, size_t length) const {
   return Forward<void>(Op::kMunmap, [&] { return real_.Munmap(addr, length); });
 }
 
+Result<void> InterceptingSys::Madvise(void* addr, size_t length,
+                                      int advice) const {
+  return Forward<void>(Op::kMadvise,
+                       [&] { return real_.Madvise(addr, length, advice); });
+}
+
 Result<OwnedFd> InterceptingSys::Open(const std::string& path,
                                       int flags) const {
   return Forward<OwnedFd>(Op::kOpen, [&] { return real_.Open(path, flags); });

@@ -265,6 +265,9 @@ class LinuxSysImpl final : public Sys {
   Result<void> Munmap(void* addr, size_t length) const override {
     return With(Op::kMunmap, FromRc(::munmap(addr, length)));
   }
+  Result<void> Madvise(void* addr, size_t length, int advice) const override {
+    return With(Op::kMadvise, FromRc(::madvise(addr, length, advice)));
+  }
   Result<OwnedFd> Open(const std::string& path, int flags) const override {
     Result<OwnedFd> r;
     r.value.reset(::open(path.c_str(), flags));

@@ -86,6 +86,8 @@ absl::string_view OpName(Op op) {
       return "ioctl(SIOCGSKNS)";
     case Op::kEnterNetns:
       return "setns(CLONE_NEWNET)";
+    case Op::kMadvise:
+      return "madvise";
   }
   return "unknown call";
 }
@@ -96,6 +98,10 @@ Result<OwnedFd> Sys::GetSocketNetns(BorrowedFd) const {
 
 Result<void> Sys::EnterNetns(BorrowedFd) const {
   return {ENOSYS, Op::kEnterNetns};
+}
+
+Result<void> Sys::Madvise(void*, size_t, int) const {
+  return {ENOSYS, Op::kMadvise};
 }
 
 std::vector<Result<void>> Sys::SetRepairEach(absl::Span<const BorrowedFd> fds,

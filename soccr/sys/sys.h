@@ -93,8 +93,9 @@ enum class Op : int {
   kMunmap,
   kGetSocketNetns,
   kEnterNetns,
+  kMadvise,
 };
-inline constexpr int kNumOps = static_cast<int>(Op::kEnterNetns) + 1;
+inline constexpr int kNumOps = static_cast<int>(Op::kMadvise) + 1;
 
 // The kernel call behind `op`, e.g. "setsockopt(TCP_REPAIR)".
 absl::string_view OpName(Op op);
@@ -236,6 +237,10 @@ class Sys {
                              int flags) const = 0;
   // munmap(2) of the `length` bytes at `addr` (a mapping Mmap() made).
   virtual Result<void> Munmap(void* addr, size_t length) const = 0;
+  // madvise(2) of the `length` bytes at `addr` with `advice`
+  // (MADV_SEQUENTIAL...). Advice only: a caller must work the same when it
+  // fails, so a Sys that does not implement it fails with ENOSYS.
+  virtual Result<void> Madvise(void* addr, size_t length, int advice) const;
   // open(2) of `path` with `flags` (O_RDONLY | O_CLOEXEC...), no mode: not
   // for creating files. The new descriptor.
   virtual Result<OwnedFd> Open(const std::string& path, int flags) const = 0;

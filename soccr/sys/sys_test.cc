@@ -145,6 +145,12 @@ std::vector<Case> EveryCall() {
        [](const Sys& s, BorrowedFd fd) { return Of(s.GetSocketNetns(fd)); }},
       {Op::kEnterNetns,
        [](const Sys& s, BorrowedFd fd) { return Of(s.EnterNetns(fd)); }},
+      {Op::kMadvise,
+       [](const Sys& s, BorrowedFd) {
+         // Not page-aligned: EINVAL.
+         return Of(
+             s.Madvise(reinterpret_cast<void*>(1), 4096, MADV_SEQUENTIAL));
+       }},
   };
 }
 
