@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/loopback/private_netns.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
@@ -53,7 +54,7 @@ absl::Status Exchange(BorrowedFd fd, absl::string_view out,
     if (received < expected.size()) p.events |= POLLIN;
     if (sent < out.size()) p.events |= POLLOUT;
     const int n = ::poll(&p, 1, 1000);
-    if (n < 0 && errno != EINTR) return absl::ErrnoToStatus(errno, "poll");
+    if (n < 0 && errno != EINTR) return internal::ErrnoStatus(errno, "poll");
     if (n <= 0) {
       if (absl::Now() - last_progress > kIdleTimeout) {
         return absl::DeadlineExceededError(absl::StrCat(
@@ -68,7 +69,7 @@ absl::Status Exchange(BorrowedFd fd, absl::string_view out,
       const size_t want = std::min(buf.size(), expected.size() - received);
       const ssize_t r = ::recv(fd.get(), buf.data(), want, MSG_DONTWAIT);
       if (r < 0 && errno != EAGAIN && errno != EINTR) {
-        return absl::ErrnoToStatus(
+        return internal::ErrnoStatus(
             errno, absl::StrCat(who, ": recv after ", received, " bytes"));
       }
       if (r == 0) {
@@ -92,7 +93,7 @@ absl::Status Exchange(BorrowedFd fd, absl::string_view out,
       const ssize_t w = ::send(fd.get(), out.data() + sent, out.size() - sent,
                                MSG_DONTWAIT | MSG_NOSIGNAL);
       if (w < 0 && errno != EAGAIN && errno != EINTR) {
-        return absl::ErrnoToStatus(
+        return internal::ErrnoStatus(
             errno, absl::StrCat(who, ": send after ", sent, " bytes"));
       }
       if (w > 0) {
@@ -182,7 +183,7 @@ absl::StatusOr<DemoReport> RunDemo(const DemoOptions& options,
     dir = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
                        "/soccr-demo.XXXXXX");
     if (::mkdtemp(dir.data()) == nullptr) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("mkdtemp ", dir));
+      return internal::ErrnoStatus(errno, absl::StrCat("mkdtemp ", dir));
     }
   }
   const std::string image = options.image.empty()
@@ -255,13 +256,13 @@ absl::StatusOr<DemoReport> RunDemo(const DemoOptions& options,
 
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    return absl::ErrnoToStatus(errno, "pipe2");
+    return internal::ErrnoStatus(errno, "pipe2");
   }
   OwnedFd hear(pipe_fds[0]);
   OwnedFd tell(pipe_fds[1]);
   progress.Clear();
   const pid_t child = ::fork();
-  if (child < 0) return absl::ErrnoToStatus(errno, "fork");
+  if (child < 0) return internal::ErrnoStatus(errno, "fork");
   if (child == 0) {
     pair->server.reset();
     hear.reset();

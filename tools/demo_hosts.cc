@@ -26,6 +26,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "soccr/address.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/loopback/private_netns.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/netlock/netlock.h"
@@ -59,7 +60,7 @@ class Channel {
   static absl::StatusOr<Channel> Make() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
-      return absl::ErrnoToStatus(errno, "pipe2");
+      return internal::ErrnoStatus(errno, "pipe2");
     }
     return Channel(OwnedFd(fds[0]), OwnedFd(fds[1]));
   }
@@ -97,7 +98,7 @@ class Channel {
       struct pollfd p = {read_.get(), POLLIN, 0};
       const int r =
           ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
-      if (r < 0 && errno != EINTR) return absl::ErrnoToStatus(errno, "poll");
+      if (r < 0 && errno != EINTR) return internal::ErrnoStatus(errno, "poll");
       if (r <= 0) continue;
       char buf[512];
       const ssize_t n = ::read(read_.get(), buf, sizeof(buf));
@@ -133,7 +134,7 @@ class Processes {
   absl::StatusOr<pid_t> Start(BorrowedFd netns, Channel& channel,
                               const std::function<int()>& body) {
     const pid_t pid = ::fork();
-    if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
+    if (pid < 0) return internal::ErrnoStatus(errno, "fork");
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (absl::Status s = EnterNetns(netns); !s.ok()) {
@@ -526,7 +527,7 @@ absl::Status WaitStopped(pid_t pid) {
     if (r == pid) {
       return absl::InternalError("the service ended instead of quiescing");
     }
-    if (r < 0 && errno != EINTR) return absl::ErrnoToStatus(errno, "waitpid");
+    if (r < 0 && errno != EINTR) return internal::ErrnoStatus(errno, "waitpid");
     absl::SleepFor(absl::Milliseconds(1));
   }
   return absl::DeadlineExceededError("the service did not quiesce");
@@ -543,7 +544,7 @@ absl::Status LookAt(BorrowedFd netns, BorrowedFd lab,
   const int err = ::getifaddrs(&addrs) == 0 ? 0 : errno;
   SOCCR_RETURN_IF_ERROR(EnterNetns(lab));
   if (!list.ok()) return list.status();
-  if (err != 0) return absl::ErrnoToStatus(err, "getifaddrs");
+  if (err != 0) return internal::ErrnoStatus(err, "getifaddrs");
   *locks = list->size();
   *has_address = false;
   for (ifaddrs* a = addrs; a != nullptr; a = a->ifa_next) {
@@ -646,7 +647,7 @@ absl::StatusOr<HostsDemoReport> RunHostsDemo(const HostsDemoOptions& options,
   // Mid-stream: the service quiesces, and the move runs.
   progress.Step("moving the connections from src to dst");
   if (::kill(*service, SIGUSR1) != 0) {
-    return absl::ErrnoToStatus(errno, "kill(SIGUSR1) the service");
+    return internal::ErrnoStatus(errno, "kill(SIGUSR1) the service");
   }
   SOCCR_RETURN_IF_ERROR(WaitStopped(*service));
   absl::StatusOr<Channel> dst_channel = Channel::Make();
@@ -695,7 +696,8 @@ absl::StatusOr<HostsDemoReport> RunHostsDemo(const HostsDemoOptions& options,
   }
   absl::StatusOr<OwnedFd> lab = []() -> absl::StatusOr<OwnedFd> {
     OwnedFd fd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-    if (!fd) return absl::ErrnoToStatus(errno, "open /proc/thread-self/ns/net");
+    if (!fd)
+      return internal::ErrnoStatus(errno, "open /proc/thread-self/ns/net");
     return fd;
   }();
   if (!lab.ok()) return lab.status();

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/netaddr/rtnetlink.h"
 #include "soccr/status_macros.h"
 
@@ -42,7 +43,7 @@ absl::StatusOr<int> Index(absl::string_view dev) {
   const std::string name(dev);
   const unsigned index = ::if_nametoindex(name.c_str());
   if (index == 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("if_nametoindex ", name));
+    return internal::ErrnoStatus(errno, absl::StrCat("if_nametoindex ", name));
   }
   return static_cast<int>(index);
 }
@@ -65,7 +66,7 @@ absl::Status LinkUp(absl::string_view dev, int master = 0) {
 absl::StatusOr<OwnedFd> CurrentNetns() {
   OwnedFd fd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!fd) {
-    return absl::ErrnoToStatus(errno, "open /proc/thread-self/ns/net");
+    return internal::ErrnoStatus(errno, "open /proc/thread-self/ns/net");
   }
   return fd;
 }
@@ -75,12 +76,12 @@ absl::StatusOr<OwnedFd> NewNetns() {
   absl::StatusOr<OwnedFd> here = CurrentNetns();
   if (!here.ok()) return here.status();
   if (::unshare(CLONE_NEWNET) != 0) {
-    return absl::ErrnoToStatus(errno, "unshare(CLONE_NEWNET)");
+    return internal::ErrnoStatus(errno, "unshare(CLONE_NEWNET)");
   }
   absl::StatusOr<OwnedFd> made = CurrentNetns();
   // Back whatever happened: the caller's thread stays where it was.
   if (::setns(here->get(), CLONE_NEWNET) != 0) {
-    return absl::ErrnoToStatus(errno, "setns back to the lab's namespace");
+    return internal::ErrnoStatus(errno, "setns back to the lab's namespace");
   }
   return made;
 }
@@ -102,7 +103,7 @@ absl::Status CreateBridge(absl::string_view name) {
 
 absl::Status EnterNetns(BorrowedFd netns) {
   if (::setns(netns.get(), CLONE_NEWNET) != 0) {
-    return absl::ErrnoToStatus(errno, "setns(CLONE_NEWNET)");
+    return internal::ErrnoStatus(errno, "setns(CLONE_NEWNET)");
   }
   return absl::OkStatus();
 }

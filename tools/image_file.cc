@@ -14,13 +14,14 @@
 #include "absl/strings/str_cat.h"
 #include "soccr/fd.h"
 #include "soccr/image/image.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/status_macros.h"
 
 namespace soccr::tools {
 namespace {
 
 absl::Status Errno(int err, absl::string_view what, absl::string_view call) {
-  return absl::ErrnoToStatus(err, absl::StrCat(what, ": ", call));
+  return internal::ErrnoStatus(err, absl::StrCat(what, ": ", call));
 }
 
 // The directory part of `path` ("." for a bare name) and the rest.
@@ -110,10 +111,10 @@ absl::StatusOr<ImageFile> ImageFile::Read(const std::string& path,
   // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused
   // below); regular files ignore the flag.
   OwnedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (!fd) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  if (!fd) return internal::ErrnoStatus(errno, absl::StrCat("open ", path));
   struct stat st = {};
   if (::fstat(fd.get(), &st) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("fstat ", path));
+    return internal::ErrnoStatus(errno, absl::StrCat("fstat ", path));
   }
   if (!S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(
@@ -129,7 +130,7 @@ absl::StatusOr<ImageFile> ImageFile::Read(const std::string& path,
   void* addr = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (addr == MAP_FAILED) {
-    return absl::ErrnoToStatus(
+    return internal::ErrnoStatus(
         errno, absl::StrCat("read ", path, ": mmap of ", size, " bytes"));
   }
   auto memory = std::make_shared<const Memory>(addr, size);
@@ -143,7 +144,7 @@ absl::StatusOr<ImageFile> ImageFile::Read(const std::string& path,
           ::read(fd.get(), out + done, std::min<uint64_t>(kChunk, end - done));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return absl::ErrnoToStatus(errno, absl::StrCat("read ", path));
+        return internal::ErrnoStatus(errno, absl::StrCat("read ", path));
       }
       if (n == 0) {
         return absl::DataLossError(
@@ -176,7 +177,8 @@ absl::StatusOr<ImageFile> ImageFile::Read(const std::string& path,
   SOCCR_RETURN_IF_ERROR(read_to(size));
   uint8_t extra;
   const ssize_t more = ::read(fd.get(), &extra, 1);
-  if (more < 0) return absl::ErrnoToStatus(errno, absl::StrCat("read ", path));
+  if (more < 0)
+    return internal::ErrnoStatus(errno, absl::StrCat("read ", path));
   if (more > 0) {
     return absl::DataLossError(absl::StrCat("read ", path,
                                             ": the file grew beyond ", size,

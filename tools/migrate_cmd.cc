@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "soccr/fd.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/sys/sys.h"
 #include "tools/cli.h"
 #include "tools/json.h"
@@ -152,14 +153,14 @@ ExecFailure ExecWithConnections(std::vector<OwnedFd> connections,
   for (OwnedFd& c : connections) {
     OwnedFd h(::fcntl(c.get(), F_DUPFD_CLOEXEC, kFirst + n));
     if (!h) {
-      return {cli::kExitFailed, absl::ErrnoToStatus(errno, "receive: fcntl")};
+      return {cli::kExitFailed, internal::ErrnoStatus(errno, "receive: fcntl")};
     }
     c.reset();
     high.push_back(std::move(h));
   }
   for (int i = 0; i < n; ++i) {
     if (::dup2(high[i].get(), kFirst + i) < 0) {
-      return {cli::kExitFailed, absl::ErrnoToStatus(errno, "receive: dup2")};
+      return {cli::kExitFailed, internal::ErrnoStatus(errno, "receive: dup2")};
     }
     // dup2 clears close-on-exec on the new descriptor.
     high[i].reset();
@@ -184,7 +185,7 @@ ExecFailure ExecWithConnections(std::vector<OwnedFd> connections,
                                     sys::RepairMode::kOn);
   }
   return {cli::kExitCannotExecute,
-          absl::ErrnoToStatus(err, absl::StrCat("execv ", program))};
+          internal::ErrnoStatus(err, absl::StrCat("execv ", program))};
 }
 
 }  // namespace soccr::tools

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "tools/progress.h"
@@ -273,7 +274,7 @@ absl::Status Prober::RestoreCloseWait() {
   absl::StatusOr<TcpPair> pair = loopback::ConnectedPair(loopback::Family::kV4);
   if (!pair.ok()) return pair.status();
   if (::shutdown(pair->server.get(), SHUT_WR) != 0) {
-    return absl::ErrnoToStatus(errno, "shutdown(SHUT_WR)");
+    return internal::ErrnoStatus(errno, "shutdown(SHUT_WR)");
   }
   if (absl::Status w = loopback::WaitTcpState(
           pair->client.borrow(), static_cast<int>(TcpState::kCloseWait));

@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "soccr/image/image.h"
 #include "soccr/image/stream.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/restore.h"
 #include "tools/cli.h"
 #include "tools/image_file.h"
@@ -107,7 +108,7 @@ absl::StatusOr<RestoredSocket> RestoreFromImage(const std::string& path,
         struct pollfd p = {STDIN_FILENO, POLLIN, 0};
         (void)::poll(&p, 1, -1);
       } else if (errno != EINTR) {
-        image = absl::ErrnoToStatus(errno, "read standard input");
+        image = internal::ErrnoStatus(errno, "read standard input");
       }
     }
   } else {
@@ -157,14 +158,14 @@ ExecFailure RestoreAndExec(const RestoreCommand& command, Progress& progress,
   } else {
     if (::dup2(live->get(), kRestoredFd) < 0) {
       return {cli::kExitFailed,
-              absl::ErrnoToStatus(errno, "restore: dup2 onto fd 3")};
+              internal::ErrnoStatus(errno, "restore: dup2 onto fd 3")};
     }
     fd3.reset(kRestoredFd);
     live->reset();
   }
   if (::fcntl(kRestoredFd, F_SETFD, 0) != 0) {
     return {cli::kExitFailed,
-            absl::ErrnoToStatus(errno, "restore: fcntl(F_SETFD) on fd 3")};
+            internal::ErrnoStatus(errno, "restore: fcntl(F_SETFD) on fd 3")};
   }
 
   if (command.before_exec) command.before_exec(record, *program);
@@ -180,7 +181,7 @@ ExecFailure RestoreAndExec(const RestoreCommand& command, Progress& progress,
   (void)sys.SetRepair(BorrowedFd(kRestoredFd), sys::RepairMode::kOn);
   fd3.reset();
   return {cli::kExitCannotExecute,
-          absl::ErrnoToStatus(err, absl::StrCat("execv ", *program))};
+          internal::ErrnoStatus(err, absl::StrCat("execv ", *program))};
 }
 
 }  // namespace soccr::tools

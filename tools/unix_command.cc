@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "soccr/image/image.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/unix/checkpoint.h"
 #include "soccr/unix/image.h"
 #include "soccr/unix/restore.h"
@@ -32,7 +33,7 @@ absl::Status Prefixed(absl::string_view prefix, const absl::Status& s) {
 }
 
 absl::Status Errno(int err, absl::string_view what) {
-  return absl::ErrnoToStatus(err, what);
+  return internal::ErrnoStatus(err, what);
 }
 
 std::string Flags(const UnixSocketState& s) {

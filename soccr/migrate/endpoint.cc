@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "soccr/internal/status_code.h"
 
 namespace soccr::migrate {
 namespace {
@@ -84,13 +85,13 @@ absl::Status CheckUnixPeer(BorrowedFd fd, const PeerPolicy& policy,
   sockaddr_storage a = {};
   socklen_t len = sizeof(a);
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    return absl::ErrnoToStatus(errno, "getsockname");
+    return internal::ErrnoStatus(errno, "getsockname");
   }
   if (a.ss_family != AF_UNIX || policy.any) return absl::OkStatus();
   struct ucred cred = {};
   socklen_t clen = sizeof(cred);
   if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
-    return absl::ErrnoToStatus(errno, "getsockopt(SO_PEERCRED)");
+    return internal::ErrnoStatus(errno, "getsockopt(SO_PEERCRED)");
   }
   return CheckCredentials(cred, policy, role);
 }
@@ -101,7 +102,7 @@ absl::StatusOr<OwnedFd> Connect(const Endpoint& e, absl::Time deadline,
   for (;;) {
     OwnedFd s(::socket(e.unix_path.empty() ? e.tcp.family() : AF_UNIX,
                        SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!s) return absl::ErrnoToStatus(errno, absl::StrCat(what, ": socket"));
+    if (!s) return internal::ErrnoStatus(errno, absl::StrCat(what, ": socket"));
     int r;
     if (e.unix_path.empty()) {
       r = ::connect(s.get(), e.tcp.sockaddr(), e.tcp.length());
@@ -141,7 +142,7 @@ absl::StatusOr<OwnedFd> Connect(const Endpoint& e, absl::Time deadline,
                                                  " (is soccr receive "
                                                  "listening there?)"));
     }
-    return absl::ErrnoToStatus(err, what);
+    return internal::ErrnoStatus(err, what);
   }
 }
 
@@ -149,7 +150,7 @@ absl::StatusOr<OwnedFd> Listen(const Endpoint& e) {
   const std::string what = absl::StrCat("listen on ", Name(e));
   OwnedFd s(::socket(e.unix_path.empty() ? e.tcp.family() : AF_UNIX,
                      SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!s) return absl::ErrnoToStatus(errno, absl::StrCat(what, ": socket"));
+  if (!s) return internal::ErrnoStatus(errno, absl::StrCat(what, ": socket"));
   int r;
   if (e.unix_path.empty()) {
     const int one = 1;
@@ -165,9 +166,9 @@ absl::StatusOr<OwnedFd> Listen(const Endpoint& e) {
     }
     r = ::bind(s.get(), reinterpret_cast<const sockaddr*>(&*a), sizeof(*a));
   }
-  if (r != 0) return absl::ErrnoToStatus(errno, absl::StrCat(what, ": bind"));
+  if (r != 0) return internal::ErrnoStatus(errno, absl::StrCat(what, ": bind"));
   if (::listen(s.get(), 4) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat(what, ": listen"));
+    return internal::ErrnoStatus(errno, absl::StrCat(what, ": listen"));
   }
   return s;
 }
@@ -185,7 +186,7 @@ absl::StatusOr<OwnedFd> Accept(BorrowedFd listener, absl::Time deadline,
                         SOCK_CLOEXEC | SOCK_NONBLOCK));
     if (!c) {
       if (errno == EAGAIN || errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, "accept");
+      return internal::ErrnoStatus(errno, "accept");
     }
     // Who is asking: a sender hands us connections to restore with our
     // privileges.

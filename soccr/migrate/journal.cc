@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "soccr/fd.h"
+#include "soccr/internal/status_code.h"
 
 namespace soccr::migrate {
 namespace {
@@ -27,7 +28,7 @@ absl::Status WriteFileDurably(const std::string& path, const std::string& bytes,
   const std::string tmp = absl::StrCat(path, ".tmp");
   OwnedFd fd(
       ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
-  if (!fd) return absl::ErrnoToStatus(errno, absl::StrCat("create ", tmp));
+  if (!fd) return internal::ErrnoStatus(errno, absl::StrCat("create ", tmp));
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n =
@@ -36,14 +37,14 @@ absl::Status WriteFileDurably(const std::string& path, const std::string& bytes,
     if (n < 0) {
       const int err = errno;
       (void)::unlink(tmp.c_str());
-      return absl::ErrnoToStatus(err, absl::StrCat("write ", tmp));
+      return internal::ErrnoStatus(err, absl::StrCat("write ", tmp));
     }
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     (void)::unlink(tmp.c_str());
-    return absl::ErrnoToStatus(err, absl::StrCat("fsync and rename ", path));
+    return internal::ErrnoStatus(err, absl::StrCat("fsync and rename ", path));
   }
   OwnedFd dir(::open(Dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir) (void)::fsync(dir.get());
@@ -61,7 +62,7 @@ absl::Status WriteJournal(const std::string& path, const Journal& j) {
 
 absl::StatusOr<Journal> ReadJournal(const std::string& path) {
   OwnedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  if (!fd) return internal::ErrnoStatus(errno, absl::StrCat("open ", path));
   std::string text;
   char buf[4096];
   ssize_t n;

@@ -25,6 +25,7 @@
 #include "soccr/batch.h"
 #include "soccr/image/image.h"
 #include "soccr/image/stream.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/migrate/endpoint.h"
 #include "soccr/migrate/journal.h"
 #include "soccr/netlock/netlock.h"
@@ -76,7 +77,7 @@ void DisconnectSilently(BorrowedFd fd) {
 absl::StatusOr<std::vector<int>> AllTcpConnections(pid_t pid) {
   const std::string dir = absl::StrCat("/proc/", pid, "/fd");
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
-  if (!d) return absl::ErrnoToStatus(errno, absl::StrCat("opendir ", dir));
+  if (!d) return internal::ErrnoStatus(errno, absl::StrCat("opendir ", dir));
   std::vector<int> fds;
   while (dirent* e = ::readdir(d.get())) {
     int fd = -1;
@@ -1131,7 +1132,8 @@ absl::StatusOr<RecoverResult> Recover(const std::string& journal_path,
   std::string image;
   {
     OwnedFd f(::open(j->image.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!f) return absl::ErrnoToStatus(errno, absl::StrCat("open ", j->image));
+    if (!f)
+      return internal::ErrnoStatus(errno, absl::StrCat("open ", j->image));
     absl::Status r = ReadStreamBytes(f.borrow(), uint64_t{1} << 40,
                                      absl::InfiniteFuture(), j->image, &image);
     // The file ends before 1 TiB: DataLoss is the normal end here.

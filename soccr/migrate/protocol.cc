@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "soccr/image/stream.h"
+#include "soccr/internal/status_code.h"
 
 namespace soccr::migrate {
 namespace {
@@ -362,7 +363,7 @@ absl::Status WriteAllBytes(BorrowedFd fd, absl::string_view bytes,
       return absl::UnavailableError(
           "protocol: the other side closed the connection");
     }
-    return absl::ErrnoToStatus(errno, "protocol: write");
+    return internal::ErrnoStatus(errno, "protocol: write");
   }
   return absl::OkStatus();
 }
