@@ -30,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/netlock/nft_socket.h"
 #include "soccr/status_macros.h"
 
@@ -156,7 +157,7 @@ absl::StatusOr<std::string> NewId() {
     const ssize_t n = ::getrandom(raw + got, sizeof(raw) - got, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, "lock: getrandom");
+      return internal::ErrnoStatus(errno, "lock: getrandom");
     }
     got += static_cast<size_t>(n);
   }

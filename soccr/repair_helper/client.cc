@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/repair_helper/protocol.h"
 
 namespace soccr::repair_helper {
@@ -50,7 +51,7 @@ absl::StatusOr<RepairHelperClient> RepairHelperClient::Connect(
   int err = 0;
   OwnedFd conn = ConnectUnix(path, &err);
   if (!conn) {
-    return absl::ErrnoToStatus(
+    return internal::ErrnoStatus(
         err, absl::StrCat("connect to the repair helper at ", path));
   }
   return RepairHelperClient(std::move(path), std::move(conn), timeout);

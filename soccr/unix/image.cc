@@ -15,6 +15,7 @@
 #include "soccr/image/format.h"
 #include "soccr/image/read_error.h"
 #include "soccr/image/record_layout.h"
+#include "soccr/internal/status_code.h"
 #include "soccr/status_macros.h"
 
 namespace soccr {
@@ -432,7 +433,7 @@ absl::Status WriteUnixImage(BorrowedFd fd,
         ::write(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(
+      return internal::ErrnoStatus(
           errno, absl::StrCat("write image: write after ", done, " of ",
                               bytes.size(), " bytes"));
     }

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "soccr/internal/status_code.h"
 
 namespace soccr::unix_internal {
 
@@ -35,7 +36,7 @@ absl::StatusOr<UnixAddress> GetUnixAddress(int fd, bool peer) {
                     : ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
   if (r != 0) {
     if (peer && errno == ENOTCONN) return UnixAddress{};
-    return absl::ErrnoToStatus(
+    return internal::ErrnoStatus(
         errno, absl::StrCat("unix socket fd ", fd, ": ",
                             peer ? "getpeername" : "getsockname"));
   }
