@@ -708,20 +708,25 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   }
 
   if (options.socket_options) {
+    // The values sock_diag's answer carries are the ones getsockopt()
+    // would read now: the answer was taken at this pause.
+    const internal::SockDiagAnswer* const diag_answer =
+        diag.has_value() ? &*diag : nullptr;
     std::optional<int> reuse_addr;
     if (socket.in_repair_mode()) {
       reuse_addr = internal::PausedSocketAccess::ReuseAddr(socket);
     }
     if (ahead != nullptr) {
-      SOCCR_RETURN_IF_ERROR(
-          internal::SaveSocketBuffers(sys, fd, s, ctx, &ahead->buffer_locks));
+      SOCCR_RETURN_IF_ERROR(internal::SaveSocketBuffers(
+          sys, fd, s, ctx, &ahead->buffer_locks, diag_answer));
       s.socket_options = ahead->socket_options;
     } else if (options.socket_options_read_ahead != nullptr) {
-      SOCCR_RETURN_IF_ERROR(internal::SaveSocketBuffers(sys, fd, s, ctx));
+      SOCCR_RETURN_IF_ERROR(
+          internal::SaveSocketBuffers(sys, fd, s, ctx, nullptr, diag_answer));
       s.socket_options = *options.socket_options_read_ahead;
     } else {
-      SOCCR_RETURN_IF_ERROR(internal::SaveSocketOptions(sys, fd, reuse_addr, s,
-                                                        ctx, peek_offset));
+      SOCCR_RETURN_IF_ERROR(internal::SaveSocketOptions(
+          sys, fd, reuse_addr, s, ctx, peek_offset, diag_answer));
     }
   }
 

@@ -1,6 +1,8 @@
 #include "soccr/internal/save_socket_options.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -27,20 +29,43 @@ absl::StatusOr<std::optional<int>> ReadBufferLocks(const sys::Sys& sys,
   return ctx.SysError("read SO_BUF_LOCK", locks);
 }
 
+namespace {
+
+// SO_SNDBUF or SO_RCVBUF: as `known` has it (sock_diag's answer carries the
+// same sk_sndbuf/sk_rcvbuf), or read.
+absl::StatusOr<uint32_t> BufferSize(const sys::Sys& sys, BorrowedFd fd,
+                                    int name, const char* step,
+                                    std::optional<uint32_t> known,
+                                    const ErrorContext& ctx) {
+  if (known.has_value()) return *known;
+  SOCCR_ASSIGN_OR_RETURN(
+      const int size, ctx.Check(step, sys.GetSockOptInt(fd, SOL_SOCKET, name)));
+  return static_cast<uint32_t>(size);
+}
+
+// The value of option `spec` that `diag` carries, if it does.
+std::optional<int> IntFromDiag(const SockOptSpec& spec,
+                               const SockDiagAnswer* diag) {
+  if (diag == nullptr) return std::nullopt;
+  if (spec.level == SOL_IP && spec.name == IP_TOS) return diag->tos;
+  if (spec.level == SOL_IPV6 && spec.name == IPV6_TCLASS) return diag->tclass;
+  if (spec.level == SOL_SOCKET && spec.name == SO_MARK) return diag->mark;
+  return std::nullopt;
+}
+
+}  // namespace
+
 absl::Status SaveSocketBuffers(const sys::Sys& sys, BorrowedFd fd,
                                ConnectionState& s, const ErrorContext& ctx,
-                               const std::optional<int>* locks_read_ahead) {
+                               const std::optional<int>* locks_read_ahead,
+                               const SockDiagAnswer* diag) {
   SocketBuffers b;
   SOCCR_ASSIGN_OR_RETURN(
-      const int sndbuf,
-      ctx.Check("read SO_SNDBUF",
-                sys.GetSockOptInt(fd, SOL_SOCKET, SO_SNDBUF)));
+      b.sndbuf, BufferSize(sys, fd, SO_SNDBUF, "read SO_SNDBUF",
+                           diag != nullptr ? diag->sndbuf : std::nullopt, ctx));
   SOCCR_ASSIGN_OR_RETURN(
-      const int rcvbuf,
-      ctx.Check("read SO_RCVBUF",
-                sys.GetSockOptInt(fd, SOL_SOCKET, SO_RCVBUF)));
-  b.sndbuf = static_cast<uint32_t>(sndbuf);
-  b.rcvbuf = static_cast<uint32_t>(rcvbuf);
+      b.rcvbuf, BufferSize(sys, fd, SO_RCVBUF, "read SO_RCVBUF",
+                           diag != nullptr ? diag->rcvbuf : std::nullopt, ctx));
   std::optional<int> locks;
   if (locks_read_ahead != nullptr) {
     locks = *locks_read_ahead;
@@ -58,22 +83,29 @@ absl::Status SaveSocketBuffers(const sys::Sys& sys, BorrowedFd fd,
 absl::StatusOr<std::vector<SocketOption>> ReadOptionTable(
     const sys::Sys& sys, BorrowedFd fd, int family,
     std::optional<int> reuse_addr, const ErrorContext& ctx,
-    std::optional<int> peek_offset) {
+    std::optional<int> peek_offset, const SockDiagAnswer* diag) {
   std::vector<SocketOption> out;
   for (const SockOptSpec& spec : SocketOptionTable()) {
     if (!SocketOptionApplies(spec, family)) continue;
     // A value the caller already has is taken instead of read (and left
     // out at its default, as a read one is).
-    std::optional<int> known;
+    std::optional<std::string> known;
+    std::optional<int> known_int = IntFromDiag(spec, diag);
     if (spec.level == SOL_SOCKET && spec.name == SO_REUSEADDR) {
-      known = reuse_addr;
+      known_int = reuse_addr;
     } else if (spec.level == SOL_SOCKET && spec.name == SO_PEEK_OFF) {
-      known = peek_offset;
+      known_int = peek_offset;
+    }
+    if (known_int.has_value()) {
+      known.emplace(reinterpret_cast<const char*>(&*known_int), sizeof(int));
+    } else if (diag != nullptr && diag->congestion.has_value() &&
+               spec.level == SOL_TCP && spec.name == TCP_CONGESTION) {
+      // As a read would keep it: at most the option's size, without NULs.
+      known = diag->congestion->substr(0, spec.max_size);
     }
     if (known.has_value()) {
-      std::string value(reinterpret_cast<const char*>(&*known), sizeof(int));
-      if (!IsDefaultSocketOptionValue(spec, value)) {
-        out.push_back({spec.level, spec.name, std::move(value)});
+      if (!IsDefaultSocketOptionValue(spec, *known)) {
+        out.push_back({spec.level, spec.name, *std::move(known)});
       }
       continue;
     }
@@ -117,11 +149,12 @@ int PeekOffsetIn(const std::vector<SocketOption>& options) {
 absl::Status SaveSocketOptions(const sys::Sys& sys, BorrowedFd fd,
                                std::optional<int> reuse_addr,
                                ConnectionState& s, const ErrorContext& ctx,
-                               std::optional<int> peek_offset) {
-  SOCCR_RETURN_IF_ERROR(SaveSocketBuffers(sys, fd, s, ctx));
-  SOCCR_ASSIGN_OR_RETURN(
-      std::vector<SocketOption> options,
-      ReadOptionTable(sys, fd, s.local.family(), reuse_addr, ctx, peek_offset));
+                               std::optional<int> peek_offset,
+                               const SockDiagAnswer* diag) {
+  SOCCR_RETURN_IF_ERROR(SaveSocketBuffers(sys, fd, s, ctx, nullptr, diag));
+  SOCCR_ASSIGN_OR_RETURN(std::vector<SocketOption> options,
+                         ReadOptionTable(sys, fd, s.local.family(), reuse_addr,
+                                         ctx, peek_offset, diag));
   for (SocketOption& o : options) s.socket_options.push_back(std::move(o));
   return absl::OkStatus();
 }

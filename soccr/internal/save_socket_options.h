@@ -15,6 +15,7 @@
 #include "soccr/connection_state.h"
 #include "soccr/fd.h"
 #include "soccr/internal/error_context.h"
+#include "soccr/internal/sock_diag.h"
 #include "soccr/sys/sys.h"
 
 namespace soccr::internal {
@@ -25,20 +26,25 @@ namespace soccr::internal {
 // skipped. `reuse_addr`: SO_REUSEADDR as it was before repair mode, which
 // reads as 2 (forced reuse) while it lasts; nullopt outside repair mode.
 // `peek_offset`: SO_PEEK_OFF as the checkpoint already read it (the
-// receive queue's walk does), not read again; nullopt reads it.
+// receive queue's walk does), not read again; nullopt reads it. `diag`:
+// the checkpoint's sock_diag answer about the socket, if it asked; the
+// values it carries (SockDiagAnswer) are taken instead of read.
 [[nodiscard]] absl::Status SaveSocketOptions(
     const sys::Sys& sys, BorrowedFd fd, std::optional<int> reuse_addr,
     ConnectionState& s, const ErrorContext& ctx,
-    std::optional<int> peek_offset = std::nullopt);
+    std::optional<int> peek_offset = std::nullopt,
+    const SockDiagAnswer* diag = nullptr);
 
 // Sets s.buffers only: the sizes, which the kernel itself changes (buffer
 // autotuning) while a connection runs, and the locks (SO_BUF_LOCK), which
 // only the application changes: `locks_read_ahead` if not null (what
-// ReadBufferLocks() gave earlier), read now otherwise.
+// ReadBufferLocks() gave earlier), read now otherwise. The sizes come from
+// `diag` where it has them.
 [[nodiscard]] absl::Status SaveSocketBuffers(
     const sys::Sys& sys, BorrowedFd fd, ConnectionState& s,
     const ErrorContext& ctx,
-    const std::optional<int>* locks_read_ahead = nullptr);
+    const std::optional<int>* locks_read_ahead = nullptr,
+    const SockDiagAnswer* diag = nullptr);
 
 // SO_BUF_LOCK; nullopt on a kernel without it (ENOPROTOOPT).
 [[nodiscard]] absl::StatusOr<std::optional<int>> ReadBufferLocks(
@@ -49,7 +55,8 @@ namespace soccr::internal {
 [[nodiscard]] absl::StatusOr<std::vector<SocketOption>> ReadOptionTable(
     const sys::Sys& sys, BorrowedFd fd, int family,
     std::optional<int> reuse_addr, const ErrorContext& ctx,
-    std::optional<int> peek_offset = std::nullopt);
+    std::optional<int> peek_offset = std::nullopt,
+    const SockDiagAnswer* diag = nullptr);
 
 // The int value of option (`level`, `name`) in `options`, or nullopt when
 // it is not there (an option table leaves out values at their default).

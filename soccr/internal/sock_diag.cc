@@ -61,6 +61,36 @@ int OnAttribute(const struct nlattr* attr, void* data) {
       }
       break;
     }
+    case INET_DIAG_TOS:
+      if (len >= sizeof(uint8_t)) reply->tos = mnl_attr_get_u8(attr);
+      break;
+    case INET_DIAG_TCLASS:
+      if (len >= sizeof(uint8_t)) reply->tclass = mnl_attr_get_u8(attr);
+      break;
+    case INET_DIAG_MARK:
+      if (len >= sizeof(uint32_t)) {
+        reply->mark = static_cast<int>(mnl_attr_get_u32(attr));
+      }
+      break;
+    case INET_DIAG_CONG: {
+      // A NUL-terminated name (nla_put_string); what getsockopt() gives is
+      // the name without the NUL, which the option table keeps.
+      const char* name = static_cast<const char*>(mnl_attr_get_payload(attr));
+      reply->congestion = std::string(name, strnlen(name, len));
+      break;
+    }
+    case INET_DIAG_SKMEMINFO: {
+      // An array of u32 indexed by SK_MEMINFO_* (linux/sock_diag.h), which
+      // grew at its end over the years: one too short for the two sizes is
+      // left for getsockopt() to answer.
+      uint32_t mem[SK_MEMINFO_VARS] = {};
+      if (len < (SK_MEMINFO_SNDBUF + 1) * sizeof(uint32_t)) break;
+      memcpy(mem, mnl_attr_get_payload(attr),
+             std::min<size_t>(len, sizeof(mem)));
+      reply->rcvbuf = mem[SK_MEMINFO_RCVBUF];
+      reply->sndbuf = mem[SK_MEMINFO_SNDBUF];
+      break;
+    }
     default:
       break;
   }
@@ -160,7 +190,12 @@ absl::StatusOr<SockDiagAnswer> AskOn(const sys::Sys& sys, SockDiagSocket& diag,
   req->idiag_states = ~0u;
   // The keys come with INET_DIAG_INFO's reply, to a caller with
   // CAP_NET_ADMIN (inet_sk_diag_fill calls tcp_diag_get_aux only then).
-  req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+  // The option values (SockDiagAnswer) come with the extensions asked for
+  // beside it; the mark comes unasked.
+  req->idiag_ext = static_cast<__u8>(
+      (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_TOS - 1)) |
+      (1 << (INET_DIAG_TCLASS - 1)) | (1 << (INET_DIAG_CONG - 1)) |
+      (1 << (INET_DIAG_SKMEMINFO - 1)));
   req->id.idiag_sport = htons(local.port());
   req->id.idiag_dport = peer.empty() ? 0 : htons(peer.port());
   PutAddress(local, req->id.idiag_src);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "soccr/address.h"
@@ -60,6 +61,21 @@ struct SockDiagAnswer {
   // rcv_nxt - copied_seq (the peer's FIN while unread and an urgent byte
   // count in it, unlike SIOCINQ) and write_seq - snd_una (as SIOCOUTQ).
   std::optional<uint32_t> rqueue, wqueue;
+
+  // Socket option values the same answer carries (each absent when the
+  // kernel left its attribute out), the same fields getsockopt() reads, so
+  // that the checkpoint's option table need not read them again:
+  // - INET_DIAG_TOS: inet->tos, as getsockopt(IP_TOS);
+  // - INET_DIAG_TCLASS (IPv6 sockets): the traffic class, as IPV6_TCLASS;
+  // (INET_DIAG_SKV6ONLY comes for listeners and closed sockets only, which
+  // are not asked about.)
+  // - INET_DIAG_MARK (to CAP_NET_ADMIN only): sk_mark, as SO_MARK;
+  // - INET_DIAG_CONG: the congestion control's name, as TCP_CONGESTION;
+  // - INET_DIAG_SKMEMINFO: sk_sndbuf and sk_rcvbuf, as SO_SNDBUF and
+  //   SO_RCVBUF.
+  std::optional<int> tos, tclass, mark;
+  std::optional<std::string> congestion;
+  std::optional<uint32_t> sndbuf, rcvbuf;
 };
 
 // getsockopt(SO_COOKIE): the number that names the socket for its life.
