@@ -430,9 +430,8 @@ absl::Status SetAddr(libsoccr_sk& sk, int self, union libsoccr_addr* addr,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> Restore(libsoccr_sk& sk,
-                                    const struct libsoccr_sk_data* data,
-                                    unsigned data_size) {
+absl::Status Restore(libsoccr_sk& sk, const struct libsoccr_sk_data* data,
+                     unsigned data_size, std::string* summary) {
   const BorrowedFd fd = sk.paused.fd();
   if (data == nullptr) return absl::InvalidArgumentError("data is NULL");
   SOCCR_RETURN_IF_ERROR(CheckDataSize(data_size));
@@ -482,9 +481,9 @@ absl::StatusOr<std::string> Restore(libsoccr_sk& sk,
     return s;
   }
   sk.restore = libsoccr_sk::Restore::kDone;
-  std::string summary = state->ToString();
+  if (summary != nullptr) *summary = state->ToString();
   sk.inputs = RestoreInputs();
-  return summary;
+  return absl::OkStatus();
 }
 
 }  // namespace soccr::c_api

@@ -133,10 +133,13 @@ void Release(std::unique_ptr<libsoccr_sk> sk);
 [[nodiscard]] absl::Status SetAddr(libsoccr_sk& sk, int self,
                                    union libsoccr_addr* addr, unsigned flags);
 
-// libsoccr_restore. Returns a one-line description of the connection (for
-// the debug log).
-[[nodiscard]] absl::StatusOr<std::string> Restore(
-    libsoccr_sk& sk, const struct libsoccr_sk_data* data, unsigned data_size);
+// libsoccr_restore. `summary`, when not null, gets a one-line description
+// of the connection (for the debug log): built only when asked, not on
+// every restore.
+[[nodiscard]] absl::Status Restore(libsoccr_sk& sk,
+                                   const struct libsoccr_sk_data* data,
+                                   unsigned data_size,
+                                   std::string* summary = nullptr);
 
 }  // namespace soccr::c_api
 

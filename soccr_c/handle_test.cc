@@ -127,13 +127,13 @@ TEST_F(HandleFaultTest, EveryRestoreAndResumeCallFailsCleanly) {
     if (::testing::Test::HasFatalFailure()) return;
     sys.Reset();
     sys.FailCallAt(i, EIO);
-    absl::StatusOr<std::string> restored = Restore(*sk, &data_, sizeof(data_));
+    const absl::Status restored = Restore(*sk, &data_, sizeof(data_));
     const size_t restore_calls = sys.calls().size();
     const absl::Status resumed = Resume(std::move(sk));
     const bool none_failed = sys.calls().size() <= i;
     if (none_failed) {
       // Past the last call: nothing failed, and the connection is back.
-      ASSERT_TRUE(restored.ok()) << restored.status();
+      ASSERT_TRUE(restored.ok()) << restored;
       ASSERT_TRUE(resumed.ok()) << resumed;
       EXPECT_EQ(RepairMode(fd.borrow()), 0);
       ASSERT_OK_AND_ASSIGN(up, soccr::loopback::ReadExactly(
@@ -183,7 +183,7 @@ TEST_F(HandleFaultTest, EveryRestoreAndResumeCallFailsCleanly) {
         EXPECT_EQ(RepairMode(fd.borrow()), 1);
       }
     } else {
-      ASSERT_TRUE(restored.ok()) << restored.status();
+      ASSERT_TRUE(restored.ok()) << restored;
       EXPECT_THAT(resumed, StatusIs(absl::StatusCode::kUnknown,
                                     AllOf(HasSubstr(op),
                                           HasSubstr("stays in repair mode"))));

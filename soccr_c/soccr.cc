@@ -132,12 +132,15 @@ int RestoreImpl(libsoccr_sk* sk, libsoccr_sk_data* data,
     LogError("libsoccr_restore", NullHandle());
     return -1;
   }
-  absl::StatusOr<std::string> restored = Restore(*sk, data, data_size);
-  if (!restored.ok()) {
-    LogError("libsoccr_restore", restored.status());
+  const bool debug = Debug();
+  std::string summary;
+  if (absl::Status s =
+          Restore(*sk, data, data_size, debug ? &summary : nullptr);
+      !s.ok()) {
+    LogError("libsoccr_restore", s);
     return -1;
   }
-  if (Debug()) Log(SOCCR_LOG_DBG, "libsoccr_restore", *restored);
+  if (debug) Log(SOCCR_LOG_DBG, "libsoccr_restore", summary);
   return 0;
 }
 

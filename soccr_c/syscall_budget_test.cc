@@ -98,7 +98,7 @@ TEST_F(CApiSyscallBudgetTest, IdleMoveThroughTheCApi) {
   ASSERT_OK(SetQueueBytes(*sk, TCP_SEND_QUEUE, empty, 0));
   ASSERT_OK(SetAddr(*sk, 1, &self, 0));
   ASSERT_OK(SetAddr(*sk, 0, &peer, 0));
-  ASSERT_OK(Restore(*sk, &data, sizeof(data)).status());
+  ASSERT_OK(Restore(*sk, &data, sizeof(data)));
   ASSERT_OK(Resume(std::move(sk)));
 
   EXPECT_EQ(calls.Count(Op::kPeek), 0u) << "empty queues are not read";
