@@ -39,7 +39,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +60,7 @@
 #include "bench/registry.h"
 #include "benchmark/benchmark.h"
 #include "soccr/checkpoint.h"
+#include "soccr/loopback/tcp_pair.h"
 #include "soccr/paused_socket.h"
 #include "soccr/queue_bytes.h"
 #include "soccr/restore.h"
@@ -342,47 +342,6 @@ void BM_CColdRestore(benchmark::State& state, Queue queue) {
   }
 }
 
-// Writes all of `data` to `fd` as an application with a nonblocking
-// socket does: send() while it takes bytes, and on EAGAIN poll for room
-// (up to `timeout_s` from the start) and go on.
-absl::Status SendAll(BorrowedFd fd, absl::string_view data, double timeout_s) {
-  const double deadline = WallSeconds() + timeout_s;
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::send(fd.get(), data.data() + done, data.size() - done,
-                             MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) {
-      done += static_cast<size_t>(n);
-      continue;
-    }
-    if (n == 0) {
-      return absl::InternalError(
-          absl::StrCat("send returned 0 after ", done, " bytes"));
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN) {
-      return absl::ErrnoToStatus(
-          errno,
-          absl::StrCat("send after ", done, " of ", data.size(), " bytes"));
-    }
-    const int left_ms = static_cast<int>((deadline - WallSeconds()) * 1e3);
-    if (left_ms <= 0) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("send: no room within ", timeout_s, " s, ", done, " of ",
-                       data.size(), " bytes written"));
-    }
-    struct pollfd p = {fd.get(), POLLOUT, 0};
-    const int r = ::poll(&p, 1, left_ms);
-    if (r < 0 && errno != EINTR) return absl::ErrnoToStatus(errno, "poll");
-    if (r > 0 && (p.revents & (POLLERR | POLLHUP)) != 0) {
-      return absl::AbortedError(
-          absl::StrCat("poll: the connection failed after ", done,
-                       " bytes (revents ", p.revents, ")"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 void BM_ColdPlainSend(benchmark::State& state) {
   const size_t bytes = static_cast<size_t>(state.range(0));
   SharedPairCache().Clear();
@@ -401,8 +360,7 @@ void BM_ColdPlainSend(benchmark::State& state) {
     }
     SilentPair pair(*std::move(p));
     timer.Start();
-    const absl::Status sent =
-        SendAll(pair.client.borrow(), data, /*timeout_s=*/30);
+    const absl::Status sent = loopback::WriteAll(pair.client.borrow(), data);
     timer.Stop(state);
     if (!sent.ok()) {
       state.SkipWithError(sent.ToString().c_str());
