@@ -604,7 +604,8 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   if (ahead != nullptr && !ahead->peer.empty()) {
     SOCCR_ASSIGN_OR_RETURN(
         diag, internal::AskSockDiag(sys, fd, ahead->local, ahead->peer, ctx,
-                                    ahead->cookie, options.check_carriable));
+                                    ahead->cookie, options.check_carriable,
+                                    options.socket_options));
     // Not found: no longer hashed under them (a reset since).
     if (!diag->found) diag.reset();
   } else {
@@ -615,7 +616,8 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
       ctx.SetEndpoints(s.local, early_peer.value);
       SOCCR_ASSIGN_OR_RETURN(
           diag, internal::AskSockDiag(sys, fd, s.local, early_peer.value, ctx,
-                                      std::nullopt, options.check_carriable));
+                                      std::nullopt, options.check_carriable,
+                                      options.socket_options));
     } else if (early_peer.err != ENOTCONN) {
       return ctx.SysError("read peer address", early_peer);
     }

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "soccr/internal/error_context.h"
+#include "soccr/internal/sock_diag.h"
 #include "soccr/loopback/tcp_pair.h"
 #include "soccr/soccr.h"
 #include "soccr/sys/fault_injecting_sys.h"
@@ -177,6 +179,38 @@ TEST_P(OptionsFromSockDiagTest, SavedValuesAreWhatGetsockoptReads) {
     if (before != nullptr) {
       EXPECT_EQ(before->value, now->value) << id.label;
     }
+  }
+}
+
+// The option values are asked for only by a checkpoint that saves them:
+// without `with_options` the answer carries none (the kernel is spared
+// filling them), with it each one.
+TEST_P(OptionsFromSockDiagTest, OptionValuesOnlyWhenAskedFor) {
+  absl::StatusOr<loopback::TcpPair> pair =
+      loopback::ConnectedPair(GetParam().family);
+  ASSERT_TRUE(pair.ok()) << pair.status();
+  const BorrowedFd fd = pair->client.borrow();
+  const sys::Result<SocketAddress> local = sys::LinuxSys().GetSockName(fd);
+  ASSERT_TRUE(local.ok()) << strerror(local.err);
+  const sys::Result<SocketAddress> peer = sys::LinuxSys().GetPeerName(fd);
+  ASSERT_TRUE(peer.ok()) << strerror(peer.err);
+  internal::ErrorContext ctx("test", fd);
+  for (const bool with_options : {false, true}) {
+    absl::StatusOr<internal::SockDiagAnswer> a =
+        internal::AskSockDiag(sys::LinuxSys(), fd, local.value, peer.value, ctx,
+                              std::nullopt, true, with_options);
+    ASSERT_TRUE(a.ok()) << a.status();
+    ASSERT_TRUE(a->found);
+    EXPECT_TRUE(a->info.has_value());
+    EXPECT_EQ(a->sndbuf.has_value(), with_options);
+    EXPECT_EQ(a->rcvbuf.has_value(), with_options);
+    EXPECT_EQ(a->congestion.has_value(), with_options);
+    EXPECT_EQ(a->tos.has_value(), with_options);
+    if (GetParam().family != Family::kV4) {
+      EXPECT_EQ(a->tclass.has_value(), with_options);
+    }
+    // Shown to CAP_NET_ADMIN whether asked for or not.
+    EXPECT_TRUE(a->mark.has_value());
   }
 }
 

@@ -166,6 +166,7 @@ namespace {
 absl::StatusOr<SockDiagAnswer> AskOn(const sys::Sys& sys, SockDiagSocket& diag,
                                      const SocketAddress& local,
                                      const SocketAddress& peer, uint64_t cookie,
+                                     bool with_options,
                                      const ErrorContext& ctx) {
   auto failed = [&](int err, absl::string_view call) {
     diag.Close();  // a reply may be left queued on it
@@ -191,11 +192,13 @@ absl::StatusOr<SockDiagAnswer> AskOn(const sys::Sys& sys, SockDiagSocket& diag,
   // The keys come with INET_DIAG_INFO's reply, to a caller with
   // CAP_NET_ADMIN (inet_sk_diag_fill calls tcp_diag_get_aux only then).
   // The option values (SockDiagAnswer) come with the extensions asked for
-  // beside it; the mark comes unasked.
-  req->idiag_ext = static_cast<__u8>(
-      (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_TOS - 1)) |
-      (1 << (INET_DIAG_TCLASS - 1)) | (1 << (INET_DIAG_CONG - 1)) |
-      (1 << (INET_DIAG_SKMEMINFO - 1)));
+  // beside it when `with_options`; the mark comes unasked.
+  req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+  if (with_options) {
+    req->idiag_ext |= static_cast<__u8>(
+        (1 << (INET_DIAG_TOS - 1)) | (1 << (INET_DIAG_TCLASS - 1)) |
+        (1 << (INET_DIAG_CONG - 1)) | (1 << (INET_DIAG_SKMEMINFO - 1)));
+  }
   req->id.idiag_sport = htons(local.port());
   req->id.idiag_dport = peer.empty() ? 0 : htons(peer.port());
   PutAddress(local, req->id.idiag_src);
@@ -318,7 +321,7 @@ absl::StatusOr<SockDiagAnswer> AskSockDiag(const sys::Sys& sys, BorrowedFd fd,
                                            const SocketAddress& peer,
                                            const ErrorContext& ctx,
                                            std::optional<uint64_t> known,
-                                           bool required) {
+                                           bool required, bool with_options) {
   uint64_t cookie = known.value_or(0);
   if (!known.has_value()) {
     const sys::Result<uint64_t> c = ReadCookie(sys, fd);
@@ -328,8 +331,9 @@ absl::StatusOr<SockDiagAnswer> AskSockDiag(const sys::Sys& sys, BorrowedFd fd,
   // The thread's kept socket, or one for this question alone.
   SockDiagSocket own;
   SockDiagSocket& diag = thread_sock_diag != nullptr ? *thread_sock_diag : own;
-  SOCCR_ASSIGN_OR_RETURN(SockDiagAnswer answer,
-                         AskOn(sys, diag, local, peer, cookie, ctx));
+  SOCCR_ASSIGN_OR_RETURN(
+      SockDiagAnswer answer,
+      AskOn(sys, diag, local, peer, cookie, with_options, ctx));
   if (answer.found) return answer;
   // Not in the tables of the caller's namespace: perhaps in another's.
   SOCCR_ASSIGN_OR_RETURN(std::optional<OwnedFd> theirs,
@@ -345,7 +349,7 @@ absl::StatusOr<SockDiagAnswer> AskSockDiag(const sys::Sys& sys, BorrowedFd fd,
         "that one (entering it needs CAP_SYS_ADMIN over it)",
         opened);
   }
-  return AskOn(sys, there, local, peer, cookie, ctx);
+  return AskOn(sys, there, local, peer, cookie, with_options, ctx);
 }
 
 }  // namespace soccr::internal

@@ -94,10 +94,16 @@ sys::Result<uint64_t> ReadCookie(const sys::Sys& sys, BorrowedFd fd);
 // enters it (setns, CAP_SYS_ADMIN over it). When that is refused the
 // answer is an error if `required` (the TCP-MD5 check cannot be made),
 // and "not found" otherwise.
+//
+// `with_options`: also ask for the socket option values SockDiagAnswer
+// lists (INET_DIAG_TOS, _TCLASS, _CONG, _SKMEMINFO), for a checkpoint
+// that saves socket options; one that does not (the C API's) leaves the
+// kernel that work.
 [[nodiscard]] absl::StatusOr<SockDiagAnswer> AskSockDiag(
     const sys::Sys& sys, BorrowedFd fd, const SocketAddress& local,
     const SocketAddress& peer, const ErrorContext& ctx,
-    std::optional<uint64_t> cookie = std::nullopt, bool required = true);
+    std::optional<uint64_t> cookie = std::nullopt, bool required = true,
+    bool with_options = false);
 
 // A sock_diag netlink socket kept for many questions, opened on the first
 // and closed with the object. One thread at a time.
