@@ -105,31 +105,25 @@ void* MallocForQueue(size_t size) {
   const uintptr_t begin = (at + kPage - 1) & ~(kPage - 1);
   const uintptr_t end = (at + size) & ~(kPage - 1);
   if (AllPagesResident(begin, end)) return p;
-  if (size < kHugePage) {
-    (void)::madvise(reinterpret_cast<void*>(begin), end - begin,
-                    MADV_POPULATE_WRITE);
-    return p;
-  }
-  // The block is not aligned to huge pages: its whole ones get asked for,
-  // and the 4 KiB pages before and after them (up to 2 MiB each, which the
-  // copy would fault in one by one) are populated.
+  auto populate = [](uintptr_t from, uintptr_t to) {
+    if (to > from) {
+      (void)::madvise(reinterpret_cast<void*>(from), to - from,
+                      MADV_POPULATE_WRITE);
+    }
+  };
+  // The block is not aligned to huge pages: its whole ones (if any) get
+  // asked for, and the 4 KiB pages before and after them (up to 2 MiB
+  // each, which the copy would fault in one by one) are populated.
   const uintptr_t huge_begin = (at + kHugePage - 1) & ~(kHugePage - 1);
   const uintptr_t huge_end = (at + size) & ~(kHugePage - 1);
-  if (huge_end <= huge_begin) {
-    (void)::madvise(reinterpret_cast<void*>(begin), end - begin,
-                    MADV_POPULATE_WRITE);
+  if (size < kHugePage || huge_end <= huge_begin) {
+    populate(begin, end);
     return p;
   }
   (void)::madvise(reinterpret_cast<void*>(huge_begin), huge_end - huge_begin,
                   MADV_HUGEPAGE);
-  if (huge_begin > begin) {
-    (void)::madvise(reinterpret_cast<void*>(begin), huge_begin - begin,
-                    MADV_POPULATE_WRITE);
-  }
-  if (end > huge_end) {
-    (void)::madvise(reinterpret_cast<void*>(huge_end), end - huge_end,
-                    MADV_POPULATE_WRITE);
-  }
+  populate(begin, huge_begin);
+  populate(huge_end, end);
   return p;
 }
 

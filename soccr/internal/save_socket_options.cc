@@ -43,14 +43,35 @@ absl::StatusOr<uint32_t> BufferSize(const sys::Sys& sys, BorrowedFd fd,
   return static_cast<uint32_t>(size);
 }
 
-// The value of option `spec` that `diag` carries, if it does.
-std::optional<int> IntFromDiag(const SockOptSpec& spec,
-                               const SockDiagAnswer* diag) {
-  if (diag == nullptr) return std::nullopt;
-  if (spec.level == SOL_IP && spec.name == IP_TOS) return diag->tos;
-  if (spec.level == SOL_IPV6 && spec.name == IPV6_TCLASS) return diag->tclass;
-  if (spec.level == SOL_SOCKET && spec.name == SO_MARK) return diag->mark;
-  return std::nullopt;
+// The value of option `spec` the caller already has, as a read would leave
+// it: SO_REUSEADDR and SO_PEEK_OFF as given, the rest as `diag` carries
+// them (a string at most the option's size, without its NUL); nullopt
+// where the option must be read.
+std::optional<std::string> KnownValue(const SockOptSpec& spec,
+                                      std::optional<int> reuse_addr,
+                                      std::optional<int> peek_offset,
+                                      const SockDiagAnswer* diag) {
+  auto is = [&](int level, int name) {
+    return spec.level == level && spec.name == name;
+  };
+  std::optional<int> known_int;
+  if (is(SOL_SOCKET, SO_REUSEADDR)) {
+    known_int = reuse_addr;
+  } else if (is(SOL_SOCKET, SO_PEEK_OFF)) {
+    known_int = peek_offset;
+  } else if (diag == nullptr) {
+    return std::nullopt;
+  } else if (is(SOL_IP, IP_TOS)) {
+    known_int = diag->tos;
+  } else if (is(SOL_IPV6, IPV6_TCLASS)) {
+    known_int = diag->tclass;
+  } else if (is(SOL_SOCKET, SO_MARK)) {
+    known_int = diag->mark;
+  } else if (is(SOL_TCP, TCP_CONGESTION) && diag->congestion.has_value()) {
+    return diag->congestion->substr(0, spec.max_size);
+  }
+  if (!known_int.has_value()) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(&*known_int), sizeof(int));
 }
 
 }  // namespace
@@ -89,20 +110,8 @@ absl::StatusOr<std::vector<SocketOption>> ReadOptionTable(
     if (!SocketOptionApplies(spec, family)) continue;
     // A value the caller already has is taken instead of read (and left
     // out at its default, as a read one is).
-    std::optional<std::string> known;
-    std::optional<int> known_int = IntFromDiag(spec, diag);
-    if (spec.level == SOL_SOCKET && spec.name == SO_REUSEADDR) {
-      known_int = reuse_addr;
-    } else if (spec.level == SOL_SOCKET && spec.name == SO_PEEK_OFF) {
-      known_int = peek_offset;
-    }
-    if (known_int.has_value()) {
-      known.emplace(reinterpret_cast<const char*>(&*known_int), sizeof(int));
-    } else if (diag != nullptr && diag->congestion.has_value() &&
-               spec.level == SOL_TCP && spec.name == TCP_CONGESTION) {
-      // As a read would keep it: at most the option's size, without NULs.
-      known = diag->congestion->substr(0, spec.max_size);
-    }
+    std::optional<std::string> known =
+        KnownValue(spec, reuse_addr, peek_offset, diag);
     if (known.has_value()) {
       if (!IsDefaultSocketOptionValue(spec, *known)) {
         out.push_back({spec.level, spec.name, *std::move(known)});
