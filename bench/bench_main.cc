@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   soccr::bench::RegisterImageBenchmarks(config);
   soccr::bench::RegisterConnectionBenchmarks(config);
   soccr::bench::RegisterCApiBenchmarks(config);
+  soccr::bench::RegisterKernelIdleBenchmarks(config);
   soccr::bench::RegisterInFlightBenchmarks(config);
   soccr::bench::RegisterUnixBenchmarks(config);
 

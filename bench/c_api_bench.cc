@@ -216,7 +216,15 @@ void BM_CIdleMigrate(benchmark::State& state) {
       break;
     }
   }
-  if (fd >= 0) CloseSilently(OwnedFd(fd));
+  if (fd >= 0) {
+    // The move was real: the last copy still talks to the peer.
+    if (absl::Status s = CarriesAByte(BorrowedFd(fd), pair->server.borrow());
+        !s.ok()) {
+      state.SkipWithError(
+          absl::StrCat("moved connection: ", s.ToString()).c_str());
+    }
+    CloseSilently(OwnedFd(fd));
+  }
   SetPerConnection(state, 1, calls, cpu);
 }
 

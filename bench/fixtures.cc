@@ -295,4 +295,13 @@ void CloseSilently(OwnedFd fd) {
   fd.reset();
 }
 
+absl::Status CarriesAByte(BorrowedFd fd, BorrowedFd peer) {
+  for (auto [from, to] : {std::pair{fd, peer}, std::pair{peer, fd}}) {
+    SOCCR_RETURN_IF_ERROR(loopback::WriteAll(from, "x"));
+    SOCCR_RETURN_IF_ERROR(
+        loopback::ReadExactly(to, 1, absl::Seconds(10)).status());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace soccr::bench

@@ -153,6 +153,10 @@ void CloseSilently(OwnedFd fd);
 // buffers stop growing.
 void CloseSilently(loopback::TcpPair& pair);
 
+// One byte each way between a moved connection `fd` and its `peer`, within
+// 10 s: the benchmarks' check (untimed) that a move was real.
+[[nodiscard]] absl::Status CarriesAByte(BorrowedFd fd, BorrowedFd peer);
+
 // A pair that closes silently (above) when it goes.
 struct SilentPair : loopback::TcpPair {
   explicit SilentPair(loopback::TcpPair p) : loopback::TcpPair(std::move(p)) {}

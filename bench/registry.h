@@ -62,6 +62,8 @@ void RegisterConnectionBenchmarks(const Config& config);
 void RegisterColdBenchmarks(const Config& config);
 // Idle connections through the libsoccr C API.
 void RegisterCApiBenchmarks(const Config& config);
+// bench/kernel_idle_bench.cc: the kernel's floor for an idle move.
+void RegisterKernelIdleBenchmarks(const Config& config);
 // Images: write, read, and checkpoint -> image -> restore.
 void RegisterImageBenchmarks(const Config& config);
 // Resuming with data in flight, with the probe and on the plain path.

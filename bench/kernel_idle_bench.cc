@@ -1,0 +1,302 @@
+// The kernel's floor for moving an idle connection: the reference the idle
+// C API figures (c_api_bench.cc) and the batch (connection_bench.cc) are
+// measured against in the same run.
+//
+// KernelIdleMigrate: one connection moved again and again with nothing but
+//   the kernel calls the repair interface needs for an idle connection, in
+//   the order libsoccr makes them, and no check or error text of any kind:
+//   TCP_REPAIR on; getsockname and getpeername (CRIU takes the addresses
+//   from one sock_diag dump of all sockets, a caller of libsoccr without
+//   it asks for them); TCP_INFO; SIOCOUTQ, SIOCOUTQNSD, SIOCINQ; both
+//   queues' TCP_REPAIR_QUEUE and TCP_QUEUE_SEQ; TCP_MAXSEG, TCP_TIMESTAMP,
+//   TCP_REPAIR_WINDOW; close (silent, in repair mode). Then socket,
+//   TCP_REPAIR on, both queues' TCP_REPAIR_QUEUE and TCP_QUEUE_SEQ, bind,
+//   connect, TCP_REPAIR_OPTIONS, TCP_TIMESTAMP, TCP_REPAIR_WINDOW,
+//   TCP_REPAIR off. 12 setsockopt + 6 getsockopt + 8 others + 2 close.
+//   To be compared with CIdleMigrate (the same move through libsoccr_*).
+// KernelBatchMigrate/conns:N/threads:T: the same for N connections, each
+//   of T threads moving its share (checkpoint and close all of them, then
+//   restore all of them), wall-clock: the floor for BatchMigrate.
+//
+// Both check afterwards (untimed) that the moved connections still carry
+// a byte each way, so the floor is a real move and not a faster failure.
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/sockios.h>
+
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "bench/fixtures.h"
+#include "bench/registry.h"
+#include "bench/syscall_count.h"
+#include "benchmark/benchmark.h"
+#include "soccr/loopback/tcp_pair.h"
+
+namespace soccr::bench {
+namespace {
+
+// What the repair interface needs of an idle connection.
+struct RawIdleState {
+  sockaddr_storage local = {};
+  sockaddr_storage peer = {};
+  socklen_t addr_len = 0;
+  tcp_info info = {};
+  uint32_t recv_seq = 0;
+  uint32_t send_seq = 0;
+  int mss = 0;
+  uint32_t timestamp = 0;
+  tcp_repair_window window = {};
+};
+
+bool SetInt(int fd, int level, int name, int value) {
+  return ::setsockopt(fd, level, name, &value, sizeof(value)) == 0;
+}
+
+template <typename T>
+bool Get(int fd, int name, T* out) {
+  socklen_t len = sizeof(*out);
+  return ::getsockopt(fd, SOL_TCP, name, out, &len) == 0;
+}
+
+bool RawQueueSeq(int fd, int queue, uint32_t* seq) {
+  return SetInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, queue) &&
+         Get(fd, TCP_QUEUE_SEQ, seq);
+}
+
+// Pauses and saves `fd`, then closes it (silently: it is in repair mode).
+bool RawCheckpointAndClose(int fd, RawIdleState* s) {
+  bool ok = SetInt(fd, SOL_TCP, TCP_REPAIR, 1);
+  socklen_t local_len = sizeof(s->local);
+  socklen_t peer_len = sizeof(s->peer);
+  ok = ok &&
+       ::getsockname(fd, reinterpret_cast<sockaddr*>(&s->local),
+                     &local_len) == 0 &&
+       ::getpeername(fd, reinterpret_cast<sockaddr*>(&s->peer), &peer_len) ==
+           0;
+  s->addr_len = local_len;
+  int outq = -1;
+  int unsent = -1;
+  int inq = -1;
+  ok = ok && Get(fd, TCP_INFO, &s->info) &&
+       ::ioctl(fd, SIOCOUTQ, &outq) == 0 &&
+       ::ioctl(fd, SIOCOUTQNSD, &unsent) == 0 &&
+       ::ioctl(fd, SIOCINQ, &inq) == 0;
+  // Idle: a queue with bytes in it would need the peeks this floor leaves
+  // out.
+  ok = ok && outq == 0 && unsent == 0 && inq == 0;
+  ok = ok && RawQueueSeq(fd, TCP_RECV_QUEUE, &s->recv_seq) &&
+       RawQueueSeq(fd, TCP_SEND_QUEUE, &s->send_seq) &&
+       Get(fd, TCP_MAXSEG, &s->mss) && Get(fd, TCP_TIMESTAMP, &s->timestamp) &&
+       Get(fd, TCP_REPAIR_WINDOW, &s->window);
+  ::close(fd);
+  return ok;
+}
+
+// Recreates `s` on a new socket and resumes it; the descriptor or -1.
+int RawRestore(const RawIdleState& s) {
+  const int fd = ::socket(s.local.ss_family, SOCK_STREAM, IPPROTO_TCP);
+  if (fd < 0) return -1;
+  tcp_repair_opt opts[4];
+  int n = 0;
+  opts[n++] = {TCPOPT_MAXSEG, static_cast<uint32_t>(s.mss)};
+  if (s.info.tcpi_options & TCPI_OPT_WSCALE) {
+    opts[n++] = {TCPOPT_WINDOW,
+                 static_cast<uint32_t>(s.info.tcpi_snd_wscale) |
+                     (static_cast<uint32_t>(s.info.tcpi_rcv_wscale) << 16)};
+  }
+  if (s.info.tcpi_options & TCPI_OPT_SACK) opts[n++] = {TCPOPT_SACK_PERMITTED, 0};
+  if (s.info.tcpi_options & TCPI_OPT_TIMESTAMPS) {
+    opts[n++] = {TCPOPT_TIMESTAMP, 0};
+  }
+  const bool ok =
+      SetInt(fd, SOL_TCP, TCP_REPAIR, 1) &&
+      SetInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE) &&
+      SetInt(fd, SOL_TCP, TCP_QUEUE_SEQ, static_cast<int>(s.recv_seq)) &&
+      SetInt(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE) &&
+      SetInt(fd, SOL_TCP, TCP_QUEUE_SEQ, static_cast<int>(s.send_seq)) &&
+      ::bind(fd, reinterpret_cast<const sockaddr*>(&s.local), s.addr_len) ==
+          0 &&
+      ::connect(fd, reinterpret_cast<const sockaddr*>(&s.peer), s.addr_len) ==
+          0 &&
+      ::setsockopt(fd, SOL_TCP, TCP_REPAIR_OPTIONS, opts,
+                   static_cast<socklen_t>(n * sizeof(opts[0]))) == 0 &&
+      (!(s.info.tcpi_options & TCPI_OPT_TIMESTAMPS) ||
+       SetInt(fd, SOL_TCP, TCP_TIMESTAMP, static_cast<int>(s.timestamp))) &&
+      ::setsockopt(fd, SOL_TCP, TCP_REPAIR_WINDOW, &s.window,
+                   sizeof(s.window)) == 0 &&
+      SetInt(fd, SOL_TCP, TCP_REPAIR, 0);
+  if (!ok) {
+    CloseSilently(OwnedFd(fd));
+    return -1;
+  }
+  return fd;
+}
+
+int RawMigrateOnce(int fd) {
+  RawIdleState s;
+  if (!RawCheckpointAndClose(fd, &s)) return -1;
+  return RawRestore(s);
+}
+
+void BM_KernelIdleMigrate(benchmark::State& state) {
+  if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
+    return state.SkipWithError(s.ToString().c_str());
+  }
+  absl::StatusOr<loopback::TcpPair> pair =
+      loopback::ConnectedPair(loopback::Family::kV4);
+  if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
+  int fd = pair->client.release();
+  const SyscallCounts before = CurrentSyscalls();
+  fd = RawMigrateOnce(fd);
+  const SyscallCounts calls = CurrentSyscalls() - before;
+  double cpu = 0;
+  for (auto _ : state) {
+    if (fd < 0) break;
+    const double cpu_start = ThreadCpuSeconds();
+    const double start = WallSeconds();
+    fd = RawMigrateOnce(fd);
+    state.SetIterationTime(WallSeconds() - start);
+    cpu += ThreadCpuSeconds() - cpu_start;
+  }
+  if (fd < 0) return state.SkipWithError("raw move failed");
+  if (absl::Status s = CarriesAByte(BorrowedFd(fd), pair->server.borrow()); !s.ok()) {
+    state.SkipWithError(
+        absl::StrCat("moved connection: ", s.ToString()).c_str());
+  }
+  CloseSilently(OwnedFd(fd));
+  state.counters["s_per_conn"] = benchmark::Counter(
+      1, benchmark::Counter::kIsIterationInvariantRate |
+             benchmark::Counter::kInvert);
+  state.counters["syscalls"] = static_cast<double>(calls.Total());
+  state.counters["setsockopt"] = static_cast<double>(calls.setsockopt);
+  state.counters["getsockopt"] = static_cast<double>(calls.getsockopt);
+  if (state.iterations() > 0) {
+    state.counters["cpu_s_per_conn"] =
+        cpu / static_cast<double>(state.iterations());
+  }
+  state.SetLabel(calls.ToString());
+}
+
+// Moves fds[begin, end) once: all checkpointed and closed, then all
+// restored. False if any failed (its slot is -1).
+bool RawMigrateSlice(std::vector<int>& fds, size_t begin, size_t end) {
+  std::vector<RawIdleState> states(end - begin);
+  bool ok = true;
+  for (size_t i = begin; i < end; ++i) {
+    ok &= RawCheckpointAndClose(fds[i], &states[i - begin]);
+  }
+  for (size_t i = begin; i < end; ++i) {
+    fds[i] = RawRestore(states[i - begin]);
+    ok &= fds[i] >= 0;
+  }
+  return ok;
+}
+
+void BM_KernelBatchMigrate(benchmark::State& state) {
+  if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
+    return state.SkipWithError(s.ToString().c_str());
+  }
+  const size_t n = static_cast<size_t>(state.range(0));
+  const size_t threads = static_cast<size_t>(state.range(1));
+  absl::StatusOr<IdleConnections> conns = MakeIdleConnections(n);
+  if (!conns.ok()) {
+    return state.SkipWithError(conns.status().ToString().c_str());
+  }
+  std::vector<int> fds;
+  for (OwnedFd& fd : conns->clients) fds.push_back(fd.release());
+  // Kernel calls per connection: one connection moved once, untimed.
+  const SyscallCounts before = CurrentSyscalls();
+  fds[0] = RawMigrateOnce(fds[0]);
+  const SyscallCounts calls = CurrentSyscalls() - before;
+  bool ok = fds[0] >= 0;
+  const double cpu_start = ProcessCpuSeconds();
+  for (auto _ : state) {
+    if (!ok) break;
+    std::vector<std::thread> workers;
+    std::vector<char> worker_ok(threads, 1);
+    for (size_t t = 0; t < threads; ++t) {
+      // Threads start in the calling thread's namespaces (setns is per
+      // thread and inherited).
+      workers.emplace_back([&fds, &worker_ok, t, threads, n] {
+        worker_ok[t] = RawMigrateSlice(fds, n * t / threads,
+                                       n * (t + 1) / threads);
+      });
+    }
+    for (std::thread& w : workers) w.join();
+    for (char w : worker_ok) ok &= w != 0;
+  }
+  const double cpu = ProcessCpuSeconds() - cpu_start;
+  // The connections' peers wait in the listener's accept queue: the check
+  // takes the one an accept() gives, whichever it is, and finds its moved
+  // client by address.
+  if (ok) {
+    absl::Status check = absl::OkStatus();
+    const int peer = ::accept4(conns->listener.get(), nullptr, nullptr,
+                               SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (peer < 0) {
+      check = absl::ErrnoToStatus(errno, "accept a peer");
+    } else {
+      sockaddr_storage want = {};
+      socklen_t len = sizeof(want);
+      ::getpeername(peer, reinterpret_cast<sockaddr*>(&want), &len);
+      check = absl::NotFoundError("no moved connection has that peer");
+      for (int fd : fds) {
+        sockaddr_storage local = {};
+        socklen_t l = sizeof(local);
+        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &l) == 0 &&
+            l == len && memcmp(&local, &want, len) == 0) {
+          check = CarriesAByte(BorrowedFd(fd), BorrowedFd(peer));
+          break;
+        }
+      }
+      CloseSilently(OwnedFd(peer));
+    }
+    if (!check.ok()) {
+      state.SkipWithError(
+          absl::StrCat("moved connection: ", check.ToString()).c_str());
+    }
+  } else {
+    state.SkipWithError("raw move failed");
+  }
+  for (int fd : fds) {
+    if (fd >= 0) CloseSilently(OwnedFd(fd));
+  }
+  state.counters["s_per_conn"] = benchmark::Counter(
+      static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
+                                  benchmark::Counter::kInvert);
+  if (state.iterations() > 0) {
+    state.counters["cpu_s_per_conn"] =
+        cpu / static_cast<double>(state.iterations()) / static_cast<double>(n);
+  }
+  state.counters["threads"] = static_cast<double>(threads);
+  state.counters["syscalls"] = static_cast<double>(calls.Total());
+  state.SetLabel(calls.ToString());
+}
+
+}  // namespace
+
+void RegisterKernelIdleBenchmarks(const Config& config) {
+  benchmark::RegisterBenchmark("KernelIdleMigrate", BM_KernelIdleMigrate)
+      ->UseManualTime();
+  auto* batch =
+      benchmark::RegisterBenchmark("KernelBatchMigrate", BM_KernelBatchMigrate)
+          ->ArgNames({"conns", "threads"})
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+  for (int64_t n : config.batch_connections) {
+    for (int64_t t : config.batch_threads) batch->Args({n, t});
+  }
+}
+
+}  // namespace soccr::bench
