@@ -62,14 +62,22 @@ struct CCheckpoint {
 };
 
 // A restore through the C API onto a plain new socket: socket, pause,
-// set_queue_bytes (both, the caller keeps them), set_addr (both),
-// libsoccr_restore. The caller resumes or releases `handle` and closes
-// `fd`.
+// set_queue_bytes (both queues, with `queue_flags`), set_addr (both, the
+// caller keeps them), libsoccr_restore. The caller resumes or releases
+// `handle` (which frees whatever the library holds) and closes `fd`.
+//
+// `queue_flags` 0: the library copies what it needs of the queues before
+// libsoccr_restore returns; `c` is left as it was and can be restored
+// again. SOCCR_MEM_EXCL (what CRIU passes): each queue buffer becomes the
+// library's once its set call succeeds, and c.inq or c.outq is set to null
+// then, so that `c` frees only what it still owns (a set call that fails
+// takes nothing).
 struct CRestored {
   libsoccr_sk* handle;
   int fd;
 };
-[[nodiscard]] absl::StatusOr<CRestored> CRestore(const CCheckpoint& c);
+[[nodiscard]] absl::StatusOr<CRestored> CRestore(CCheckpoint& c,
+                                                 unsigned queue_flags = 0);
 
 // soccr_bench --first-checkpoint FD c|cc OUT_FD (see cold_bench.cc).
 int RunFirstCheckpoint(int argc, char** argv);

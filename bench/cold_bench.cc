@@ -17,6 +17,14 @@
 //   libsoccr_save and libsoccr_get_queue_bytes (both queues, SOCCR_MEM_EXCL)
 //   and the two addresses; and socket, libsoccr_pause, set_queue_bytes,
 //   set_addr, libsoccr_restore (and libsoccr_resume for the send queue).
+//   CColdRestore<Recv|Send> pass flags 0 to set_queue_bytes: the caller
+//   keeps its buffers (freed untimed), which are promised only until
+//   libsoccr_restore returns, so that call copies the part it queues at
+//   resume (the unsent part of the send queue).
+// CColdRestore<Recv|Send>Excl: the same restore as CRIU makes it, both
+//   queue buffers handed over with SOCCR_MEM_EXCL: no copy, and the
+//   library frees them inside the timed part (the receive queue's in
+//   libsoccr_restore, the send queue's in libsoccr_resume).
 // ColdPlainSend: the kernel's own send path, the reference for the
 //   send-queue refill: a fresh connected pair whose peer receives normally
 //   (and reads nothing), and the application writing the same bytes with
@@ -141,7 +149,19 @@ absl::Status CCheckpoint::Take(int fd, bool release) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<CRestored> CRestore(const CCheckpoint& c) {
+namespace {
+
+// libsoccr_set_queue_bytes of `*bytes`; with SOCCR_MEM_EXCL, `*bytes` is
+// the library's once that succeeds and the caller's pointer is cleared.
+bool SetQueue(libsoccr_sk* h, int queue_id, char** bytes, unsigned flags) {
+  if (libsoccr_set_queue_bytes(h, queue_id, *bytes, flags) != 0) return false;
+  if ((flags & SOCCR_MEM_EXCL) != 0) *bytes = nullptr;
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<CRestored> CRestore(CCheckpoint& c, unsigned queue_flags) {
   const int sk = ::socket(c.self->sa.sa_family, SOCK_STREAM, IPPROTO_TCP);
   if (sk < 0) return absl::ErrnoToStatus(errno, "socket");
   libsoccr_sk* h = libsoccr_pause(sk);
@@ -150,8 +170,9 @@ absl::StatusOr<CRestored> CRestore(const CCheckpoint& c) {
     return absl::InternalError("libsoccr_pause of the new socket failed");
   }
   libsoccr_sk_data data = c.data;
-  if (libsoccr_set_queue_bytes(h, TCP_RECV_QUEUE, c.inq, 0) != 0 ||
-      libsoccr_set_queue_bytes(h, TCP_SEND_QUEUE, c.outq, 0) != 0 ||
+  // On a failure libsoccr_release frees what was handed over already.
+  if (!SetQueue(h, TCP_RECV_QUEUE, &c.inq, queue_flags) ||
+      !SetQueue(h, TCP_SEND_QUEUE, &c.outq, queue_flags) ||
       libsoccr_set_addr(h, 1, c.self, 0) != 0 ||
       libsoccr_set_addr(h, 0, c.peer, 0) != 0 ||
       libsoccr_restore(h, &data, sizeof(data)) != 0) {
@@ -294,7 +315,9 @@ void BM_ColdRestore(benchmark::State& state, Queue queue) {
   }
 }
 
-void BM_CColdRestore(benchmark::State& state, Queue queue) {
+// `queue_flags`: what CRestore passes to libsoccr_set_queue_bytes.
+void BM_CColdRestore(benchmark::State& state, Queue queue,
+                     unsigned queue_flags) {
   const size_t bytes = static_cast<size_t>(state.range(0));
   SharedPairCache().Clear();
   ColdTimer timer;
@@ -325,7 +348,7 @@ void BM_CColdRestore(benchmark::State& state, Queue queue) {
       }
     }
     timer.Start();
-    absl::StatusOr<CRestored> r = CRestore(c);
+    absl::StatusOr<CRestored> r = CRestore(c, queue_flags);
     if (r.ok() && queue == Queue::kSend) libsoccr_resume(r->handle);
     timer.Stop(state);
     if (!r.ok()) {
@@ -579,11 +602,14 @@ void RegisterColdBenchmarks(const Config& config) {
           absl::StrCat("ColdRestore", QueueName(q)).c_str(), BM_ColdRestore, q)
           ->Arg(n)
           ->UseManualTime();
-      benchmark::RegisterBenchmark(
-          absl::StrCat("CColdRestore", QueueName(q)).c_str(), BM_CColdRestore,
-          q)
-          ->Arg(n)
-          ->UseManualTime();
+      for (unsigned flags : {0u, unsigned{SOCCR_MEM_EXCL}}) {
+        benchmark::RegisterBenchmark(
+            absl::StrCat("CColdRestore", QueueName(q), flags == 0 ? "" : "Excl")
+                .c_str(),
+            BM_CColdRestore, q, flags)
+            ->Arg(n)
+            ->UseManualTime();
+      }
     }
     for (int64_t n : config.first_call_bytes) {
       for (bool c_api : {false, true}) {

@@ -37,7 +37,8 @@ THROUGHPUT_FAMILIES = [
 COLD_FAMILIES = [
     "ColdCheckpointRecv", "ColdCheckpointSend", "CColdCheckpointRecv",
     "CColdCheckpointSend", "ColdRestoreRecv", "ColdRestoreSend",
-    "CColdRestoreRecv", "CColdRestoreSend", "ColdPlainSend",
+    "CColdRestoreRecv", "CColdRestoreSend", "CColdRestoreRecvExcl",
+    "CColdRestoreSendExcl", "ColdPlainSend",
     "FirstCheckpointRecv",
     "FirstCheckpointSend", "CFirstCheckpointRecv", "CFirstCheckpointSend",
     "FirstTouch",
@@ -80,8 +81,11 @@ GOAL_BATCH_10K_MS = 100.0
 
 # The kernel's own send path (bench/cold_bench.cc): the reference for the
 # send-queue refills, whose unsent part Resume() writes with ordinary sends.
+# CColdRestoreSendExcl: the C API's queues handed over with SOCCR_MEM_EXCL,
+# as CRIU passes them.
 PLAIN_SEND_FAMILY = "ColdPlainSend"
-SEND_REFILL_FAMILIES = ("ColdRestoreSend", "CColdRestoreSend")
+SEND_REFILL_FAMILIES = ("ColdRestoreSend", "CColdRestoreSend",
+                        "CColdRestoreSendExcl")
 
 # The kernel's floor for an idle move (bench/kernel_idle_bench.cc): only
 # the calls the repair interface needs, as libsoccr makes them, no checks.
@@ -235,6 +239,9 @@ def goal_table(ratios, throughput, per_conn, per_us, send_path):
              GOAL_QUEUE_RATIO),
             ("refill (restore), C API", ("CColdRestoreRecv",
                                          "CColdRestoreSend"),
+             GOAL_QUEUE_RATIO),
+            ("refill (restore), C API, SOCCR_MEM_EXCL as CRIU passes",
+             ("CColdRestoreRecvExcl", "CColdRestoreSendExcl"),
              GOAL_QUEUE_RATIO),
             ("end to end, image in memory (memfd)", ("ColdEndToEndMemfd",),
              GOAL_END_TO_END_RATIO),
