@@ -22,14 +22,13 @@
 // a byte each way, so the floor is a real move and not a faster failure.
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <string.h>
 #include <unistd.h>
-
-#include <linux/sockios.h>
 
 #include <thread>
 #include <utility>
@@ -80,16 +79,14 @@ bool RawCheckpointAndClose(int fd, RawIdleState* s) {
   socklen_t local_len = sizeof(s->local);
   socklen_t peer_len = sizeof(s->peer);
   ok = ok &&
-       ::getsockname(fd, reinterpret_cast<sockaddr*>(&s->local),
-                     &local_len) == 0 &&
-       ::getpeername(fd, reinterpret_cast<sockaddr*>(&s->peer), &peer_len) ==
-           0;
+       ::getsockname(fd, reinterpret_cast<sockaddr*>(&s->local), &local_len) ==
+           0 &&
+       ::getpeername(fd, reinterpret_cast<sockaddr*>(&s->peer), &peer_len) == 0;
   s->addr_len = local_len;
   int outq = -1;
   int unsent = -1;
   int inq = -1;
-  ok = ok && Get(fd, TCP_INFO, &s->info) &&
-       ::ioctl(fd, SIOCOUTQ, &outq) == 0 &&
+  ok = ok && Get(fd, TCP_INFO, &s->info) && ::ioctl(fd, SIOCOUTQ, &outq) == 0 &&
        ::ioctl(fd, SIOCOUTQNSD, &unsent) == 0 &&
        ::ioctl(fd, SIOCINQ, &inq) == 0;
   // Idle: a queue with bytes in it would need the peeks this floor leaves
@@ -115,7 +112,8 @@ int RawRestore(const RawIdleState& s) {
                  static_cast<uint32_t>(s.info.tcpi_snd_wscale) |
                      (static_cast<uint32_t>(s.info.tcpi_rcv_wscale) << 16)};
   }
-  if (s.info.tcpi_options & TCPI_OPT_SACK) opts[n++] = {TCPOPT_SACK_PERMITTED, 0};
+  if (s.info.tcpi_options & TCPI_OPT_SACK)
+    opts[n++] = {TCPOPT_SACK_PERMITTED, 0};
   if (s.info.tcpi_options & TCPI_OPT_TIMESTAMPS) {
     opts[n++] = {TCPOPT_TIMESTAMP, 0};
   }
@@ -170,14 +168,15 @@ void BM_KernelIdleMigrate(benchmark::State& state) {
     cpu += ThreadCpuSeconds() - cpu_start;
   }
   if (fd < 0) return state.SkipWithError("raw move failed");
-  if (absl::Status s = CarriesAByte(BorrowedFd(fd), pair->server.borrow()); !s.ok()) {
+  if (absl::Status s = CarriesAByte(BorrowedFd(fd), pair->server.borrow());
+      !s.ok()) {
     state.SkipWithError(
         absl::StrCat("moved connection: ", s.ToString()).c_str());
   }
   CloseSilently(OwnedFd(fd));
-  state.counters["s_per_conn"] = benchmark::Counter(
-      1, benchmark::Counter::kIsIterationInvariantRate |
-             benchmark::Counter::kInvert);
+  state.counters["s_per_conn"] =
+      benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate |
+                                benchmark::Counter::kInvert);
   state.counters["syscalls"] = static_cast<double>(calls.Total());
   state.counters["setsockopt"] = static_cast<double>(calls.setsockopt);
   state.counters["getsockopt"] = static_cast<double>(calls.getsockopt);
@@ -229,8 +228,8 @@ void BM_KernelBatchMigrate(benchmark::State& state) {
       // Threads start in the calling thread's namespaces (setns is per
       // thread and inherited).
       workers.emplace_back([&fds, &worker_ok, t, threads, n] {
-        worker_ok[t] = RawMigrateSlice(fds, n * t / threads,
-                                       n * (t + 1) / threads);
+        worker_ok[t] =
+            RawMigrateSlice(fds, n * t / threads, n * (t + 1) / threads);
       });
     }
     for (std::thread& w : workers) w.join();
