@@ -14,6 +14,10 @@
 //   connect, TCP_REPAIR_OPTIONS, TCP_TIMESTAMP, TCP_REPAIR_WINDOW,
 //   TCP_REPAIR off. 12 setsockopt + 6 getsockopt + 8 others + 2 close.
 //   To be compared with CIdleMigrate (the same move through libsoccr_*).
+// KernelIdleCheckpoint / KernelIdleRestore: its two halves, timed as
+//   CIdleCheckpoint and CIdleRestore are (blocks of 100 connections; the
+//   checkpoint's connections resumed, the restore's copies closed
+//   silently, untimed).
 // KernelBatchMigrate/conns:N/threads:T: the same for N connections, each
 //   of T threads moving its share (checkpoint and close all of them, then
 //   restore all of them), wall-clock: the floor for BatchMigrate.
@@ -73,8 +77,8 @@ bool RawQueueSeq(int fd, int queue, uint32_t* seq) {
          Get(fd, TCP_QUEUE_SEQ, seq);
 }
 
-// Pauses and saves `fd`, then closes it (silently: it is in repair mode).
-bool RawCheckpointAndClose(int fd, RawIdleState* s) {
+// Pauses and saves `fd`, which stays in repair mode.
+bool RawCheckpoint(int fd, RawIdleState* s) {
   bool ok = SetInt(fd, SOL_TCP, TCP_REPAIR, 1);
   socklen_t local_len = sizeof(s->local);
   socklen_t peer_len = sizeof(s->peer);
@@ -96,6 +100,12 @@ bool RawCheckpointAndClose(int fd, RawIdleState* s) {
        RawQueueSeq(fd, TCP_SEND_QUEUE, &s->send_seq) &&
        Get(fd, TCP_MAXSEG, &s->mss) && Get(fd, TCP_TIMESTAMP, &s->timestamp) &&
        Get(fd, TCP_REPAIR_WINDOW, &s->window);
+  return ok;
+}
+
+// RawCheckpoint, then close (silently: it is in repair mode).
+bool RawCheckpointAndClose(int fd, RawIdleState* s) {
+  const bool ok = RawCheckpoint(fd, s);
   ::close(fd);
   return ok;
 }
@@ -174,17 +184,83 @@ void BM_KernelIdleMigrate(benchmark::State& state) {
         absl::StrCat("moved connection: ", s.ToString()).c_str());
   }
   CloseSilently(OwnedFd(fd));
-  state.counters["s_per_conn"] =
-      benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate |
-                                benchmark::Counter::kInvert);
-  state.counters["syscalls"] = static_cast<double>(calls.Total());
-  state.counters["setsockopt"] = static_cast<double>(calls.setsockopt);
-  state.counters["getsockopt"] = static_cast<double>(calls.getsockopt);
-  if (state.iterations() > 0) {
-    state.counters["cpu_s_per_conn"] =
-        cpu / static_cast<double>(state.iterations());
+  SetPerConnection(state, 1, calls, cpu);
+}
+
+// Timed in blocks of this many connections, as CIdleCheckpoint and
+// CIdleRestore are, so that reading the clock weighs nothing.
+constexpr size_t kBlock = 100;
+
+void BM_KernelIdleCheckpoint(benchmark::State& state) {
+  if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
+    return state.SkipWithError(s.ToString().c_str());
   }
-  state.SetLabel(calls.ToString());
+  absl::StatusOr<IdleConnections> conns = MakeIdleConnections(kBlock);
+  if (!conns.ok()) {
+    return state.SkipWithError(conns.status().ToString().c_str());
+  }
+  std::vector<RawIdleState> saved(kBlock);
+  const SyscallCounts before = CurrentSyscalls();
+  bool ok = RawCheckpoint(conns->clients[0].get(), &saved[0]);
+  const SyscallCounts calls = CurrentSyscalls() - before;
+  ok &= SetInt(conns->clients[0].get(), SOL_TCP, TCP_REPAIR, 0);
+  double cpu = 0;
+  for (auto _ : state) {
+    if (!ok) break;
+    const double cpu_start = ThreadCpuSeconds();
+    const double start = WallSeconds();
+    for (size_t i = 0; i < kBlock; ++i) {
+      ok &= RawCheckpoint(conns->clients[i].get(), &saved[i]);
+    }
+    state.SetIterationTime(WallSeconds() - start);
+    cpu += ThreadCpuSeconds() - cpu_start;
+    for (const OwnedFd& fd : conns->clients) {  // Resumes, untimed.
+      ok &= SetInt(fd.get(), SOL_TCP, TCP_REPAIR, 0);
+    }
+  }
+  if (!ok) return state.SkipWithError("raw checkpoint failed");
+  SetPerConnection(state, kBlock, calls, cpu);
+}
+
+void BM_KernelIdleRestore(benchmark::State& state) {
+  if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
+    return state.SkipWithError(s.ToString().c_str());
+  }
+  absl::StatusOr<IdleConnections> conns = MakeIdleConnections(kBlock);
+  if (!conns.ok()) {
+    return state.SkipWithError(conns.status().ToString().c_str());
+  }
+  std::vector<RawIdleState> saved(kBlock);
+  bool ok = true;
+  for (size_t i = 0; i < kBlock; ++i) {
+    ok &= RawCheckpointAndClose(conns->clients[i].release(), &saved[i]);
+  }
+  if (!ok) return state.SkipWithError("raw checkpoint failed");
+  SyscallCounts calls;
+  {
+    const SyscallCounts before = CurrentSyscalls();
+    const int fd = RawRestore(saved[0]);
+    calls = CurrentSyscalls() - before;
+    if (fd < 0) return state.SkipWithError("raw restore failed");
+    CloseSilently(OwnedFd(fd));
+  }
+  std::vector<int> restored(kBlock, -1);
+  double cpu = 0;
+  for (auto _ : state) {
+    const double cpu_start = ThreadCpuSeconds();
+    const double start = WallSeconds();
+    for (size_t i = 0; i < kBlock; ++i) restored[i] = RawRestore(saved[i]);
+    state.SetIterationTime(WallSeconds() - start);
+    cpu += ThreadCpuSeconds() - cpu_start;
+    for (int& fd : restored) {  // Closed silently for the next, untimed.
+      ok &= fd >= 0;
+      if (fd >= 0) CloseSilently(OwnedFd(fd));
+      fd = -1;
+    }
+    if (!ok) break;
+  }
+  if (!ok) return state.SkipWithError("raw restore failed");
+  SetPerConnection(state, kBlock, calls, cpu);
 }
 
 // Moves fds[begin, end) once: all checkpointed and closed, then all
@@ -286,6 +362,10 @@ void BM_KernelBatchMigrate(benchmark::State& state) {
 }  // namespace
 
 void RegisterKernelIdleBenchmarks(const Config& config) {
+  benchmark::RegisterBenchmark("KernelIdleCheckpoint", BM_KernelIdleCheckpoint)
+      ->UseManualTime();
+  benchmark::RegisterBenchmark("KernelIdleRestore", BM_KernelIdleRestore)
+      ->UseManualTime();
   benchmark::RegisterBenchmark("KernelIdleMigrate", BM_KernelIdleMigrate)
       ->UseManualTime();
   auto* batch =

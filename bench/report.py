@@ -49,6 +49,7 @@ THROUGHPUT_FAMILIES = COLD_FAMILIES + THROUGHPUT_FAMILIES
 PER_CONN_FAMILIES = ["IdleCheckpoint", "IdleRestore", "IdleMigrate",
                      "BatchMigrate", "CIdleCheckpoint", "CIdleRestore",
                      "CIdleMigrate", "CIdleMigrateSerial", "SerializeIdle",
+                     "KernelIdleCheckpoint", "KernelIdleRestore",
                      "KernelIdleMigrate", "KernelBatchMigrate"]
 TIME_ONLY_FAMILIES = ["PeekRecvTail"]
 # ResumeInFlight/bytes:N/peer_has:K/probe:P: wall-clock ms to the last byte.
@@ -90,6 +91,8 @@ SEND_REFILL_FAMILIES = ("ColdRestoreSend", "CColdRestoreSend",
 # The kernel's floor for an idle move (bench/kernel_idle_bench.cc): only
 # the calls the repair interface needs, as libsoccr makes them, no checks.
 IDLE_FLOOR = "KernelIdleMigrate"
+STEP_FLOORS = {"CIdleCheckpoint": "KernelIdleCheckpoint",
+               "CIdleRestore": "KernelIdleRestore"}
 BATCH_FLOOR = "KernelBatchMigrate/conns:10000/threads:2"
 
 SUFFIXES = ("/manual_time", "/real_time")
@@ -304,9 +307,10 @@ def goal_table(ratios, throughput, per_conn, per_us, send_path):
         us = per_us.get(name)
         if us is not None:
             figure = f"{us:.2f} µs"
-            floor = per_us.get(IDLE_FLOOR)
-            if floor and "Migrate" in name:
-                figure += (f"; the kernel's floor ({IDLE_FLOOR}, libsoccr's "
+            floor_name = STEP_FLOORS.get(name, IDLE_FLOOR)
+            floor = per_us.get(floor_name)
+            if floor:
+                figure += (f"; the kernel's floor ({floor_name}, libsoccr's "
                            f"calls alone): {floor:.2f} µs, this is "
                            f"{us / floor:.2f}x of it")
             rows.append((f"{what} <= {goal:g} µs", figure,

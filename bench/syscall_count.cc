@@ -19,6 +19,22 @@ std::string SyscallCounts::ToString() const {
                       " getsockopt + ", other, " other");
 }
 
+void SetPerConnection(benchmark::State& state, double connections_per_iter,
+                      const SyscallCounts& calls, double cpu_seconds) {
+  state.counters["s_per_conn"] = benchmark::Counter(
+      connections_per_iter, benchmark::Counter::kIsIterationInvariantRate |
+                                benchmark::Counter::kInvert);
+  state.counters["syscalls"] = static_cast<double>(calls.Total());
+  state.counters["setsockopt"] = static_cast<double>(calls.setsockopt);
+  state.counters["getsockopt"] = static_cast<double>(calls.getsockopt);
+  if (state.iterations() > 0) {
+    state.counters["cpu_s_per_conn"] = cpu_seconds /
+                                       static_cast<double>(state.iterations()) /
+                                       connections_per_iter;
+  }
+  state.SetLabel(calls.ToString());
+}
+
 void CountSetsockopt() { ++counts.setsockopt; }
 void CountGetsockopt() { ++counts.getsockopt; }
 void CountOther() { ++counts.other; }

@@ -20,6 +20,8 @@
 
 #include <string>
 
+#include "benchmark/benchmark.h"
+
 namespace soccr::bench {
 
 struct SyscallCounts {
@@ -38,6 +40,12 @@ struct SyscallCounts {
 };
 
 SyscallCounts CurrentSyscalls();
+
+// The per-connection counters of the idle benchmarks that count calls this
+// way: s_per_conn (of the timed time), syscalls, setsockopt, getsockopt,
+// cpu_s_per_conn (`cpu_seconds` over all iterations) and the label.
+void SetPerConnection(benchmark::State& state, double connections_per_iter,
+                      const SyscallCounts& calls, double cpu_seconds);
 
 }  // namespace soccr::bench
 
