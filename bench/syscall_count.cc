@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
 
 namespace soccr::bench {
 namespace {

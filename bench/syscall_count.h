@@ -20,7 +20,9 @@
 
 #include <string>
 
-#include "benchmark/benchmark.h"
+namespace benchmark {
+class State;
+}  // namespace benchmark
 
 namespace soccr::bench {
 
