@@ -10,8 +10,8 @@
 //       soccr::bench::CurrentSyscalls() - before;
 //
 // Only calls from objects linked into the benchmark binary are counted (not
-// those libc or a shared library makes internally). Not thread-safe
-// counters: count only in single-threaded stretches.
+// those libc or a shared library makes internally). The counts are the
+// calling thread's own.
 
 #ifndef SOCCR_BENCH_SYSCALL_COUNT_H_
 #define SOCCR_BENCH_SYSCALL_COUNT_H_
