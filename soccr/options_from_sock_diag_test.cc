@@ -1,10 +1,11 @@
-// A checkpoint takes six socket option values from the sock_diag answer it
-// asks for anyway (IP_TOS, IPV6_TCLASS, SO_MARK, TCP_CONGESTION, SO_SNDBUF,
-// SO_RCVBUF) instead of reading each with getsockopt(). The kernel is the
+// A checkpoint takes socket option values from the sock_diag answer it asks
+// for anyway (IP_TOS, IPV6_TCLASS, SO_MARK, TCP_CONGESTION, SO_SNDBUF,
+// SO_RCVBUF, and IP_FREEBIND, IP_TRANSPARENT or their IPv6 twins) instead of
+// reading each with getsockopt(). The kernel is the
 // oracle: what the checkpoint saved must be what getsockopt() reads on the same
 // socket, option by option, for every family, with the values at their defaults
 // and set by the application (after connect, as applications do), and no
-// getsockopt() of those seven may have been made. A restore then puts the same
+// getsockopt() of them may have been made. A restore then puts the same
 // values on its socket.
 
 #include <netinet/in.h>
@@ -45,6 +46,10 @@ constexpr OptionId kFromSockDiag[] = {
     {SOL_TCP, TCP_CONGESTION, "TCP_CONGESTION"},
     {SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF"},
     {SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF"},
+    {SOL_IP, IP_FREEBIND, "IP_FREEBIND"},
+    {SOL_IP, IP_TRANSPARENT, "IP_TRANSPARENT"},
+    {SOL_IPV6, IPV6_FREEBIND, "IPV6_FREEBIND"},
+    {SOL_IPV6, IPV6_TRANSPARENT, "IPV6_TRANSPARENT"},
 };
 
 // How the application left the socket.
@@ -81,6 +86,19 @@ int GetInt(int fd, int level, int name) {
   return v;
 }
 
+// The inet bit a case sets: freebind for IPv4 and mapped sockets (through
+// IP_FREEBIND and IPV6_FREEBIND), transparent for IPv6 ones.
+int SetBitOption(Family family) {
+  switch (family) {
+    case Family::kV4:
+      return IP_FREEBIND;
+    case Family::kV6:
+      return IPV6_TRANSPARENT;
+    default:
+      return IPV6_FREEBIND;
+  }
+}
+
 class OptionsFromSockDiagTest : public soccr::testing::NetnsTest,
                                 public ::testing::WithParamInterface<Case> {};
 
@@ -96,6 +114,9 @@ TEST_P(OptionsFromSockDiagTest, SavedValuesAreWhatGetsockoptReads) {
     } else {
       SetInt(fd, SOL_IP, IP_TOS, IPTOS_LOWDELAY);
     }
+    // One of the two bits (the answer carries both in one byte: a mix-up
+    // shows), IP_TRANSPARENT with this namespace's CAP_NET_ADMIN.
+    SetInt(fd, v6 ? SOL_IPV6 : SOL_IP, SetBitOption(c.family), 1);
     SetInt(fd, SOL_SOCKET, SO_MARK, 0x2a);
     SetInt(fd, SOL_SOCKET, SO_SNDBUF, 96 << 10);
     SetInt(fd, SOL_SOCKET, SO_RCVBUF, 160 << 10);
@@ -159,6 +180,9 @@ TEST_P(OptionsFromSockDiagTest, SavedValuesAreWhatGetsockoptReads) {
     EXPECT_NE(Find(state->socket_options, v6 ? SOL_IPV6 : SOL_IP,
                    v6 ? IPV6_TCLASS : IP_TOS),
               nullptr);
+    EXPECT_NE(Find(state->socket_options, v6 ? SOL_IPV6 : SOL_IP,
+                   SetBitOption(c.family)),
+              nullptr);
     EXPECT_TRUE(state->buffers->sndbuf_locked);
     EXPECT_TRUE(state->buffers->rcvbuf_locked);
   }
@@ -211,6 +235,9 @@ TEST_P(OptionsFromSockDiagTest, OptionValuesOnlyWhenAskedFor) {
     }
     // Shown to CAP_NET_ADMIN whether asked for or not.
     EXPECT_TRUE(a->mark.has_value());
+    // Sent unasked (Linux 5.10 on).
+    EXPECT_TRUE(a->freebind.has_value());
+    EXPECT_TRUE(a->transparent.has_value());
   }
 }
 

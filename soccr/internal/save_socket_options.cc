@@ -67,6 +67,10 @@ std::optional<std::string> KnownValue(const SockOptSpec& spec,
     known_int = diag->tclass;
   } else if (is(SOL_SOCKET, SO_MARK)) {
     known_int = diag->mark;
+  } else if (is(SOL_IP, IP_FREEBIND) || is(SOL_IPV6, IPV6_FREEBIND)) {
+    known_int = diag->freebind;
+  } else if (is(SOL_IP, IP_TRANSPARENT) || is(SOL_IPV6, IPV6_TRANSPARENT)) {
+    known_int = diag->transparent;
   } else if (is(SOL_TCP, TCP_CONGESTION) && diag->congestion.has_value()) {
     return diag->congestion->substr(0, spec.max_size);
   }

@@ -79,6 +79,16 @@ int OnAttribute(const struct nlattr* attr, void* data) {
       reply->congestion = std::string(name, strnlen(name, len));
       break;
     }
+    case INET_DIAG_SOCKOPT: {
+      // struct inet_diag_sockopt: bitfields, laid out as the kernel's own
+      // header declares them.
+      struct inet_diag_sockopt o = {};
+      if (len < sizeof(o)) break;
+      memcpy(&o, mnl_attr_get_payload(attr), sizeof(o));
+      reply->freebind = static_cast<int>(o.freebind);
+      reply->transparent = static_cast<int>(o.transparent);
+      break;
+    }
     case INET_DIAG_SKMEMINFO: {
       // An array of u32 indexed by SK_MEMINFO_* (linux/sock_diag.h), which
       // grew at its end over the years: one too short for the two sizes is

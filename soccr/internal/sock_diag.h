@@ -72,8 +72,12 @@ struct SockDiagAnswer {
   // - INET_DIAG_MARK (to CAP_NET_ADMIN only): sk_mark, as SO_MARK;
   // - INET_DIAG_CONG: the congestion control's name, as TCP_CONGESTION;
   // - INET_DIAG_SKMEMINFO: sk_sndbuf and sk_rcvbuf, as SO_SNDBUF and
-  //   SO_RCVBUF.
-  std::optional<int> tos, tclass, mark;
+  //   SO_RCVBUF;
+  // - INET_DIAG_SOCKOPT (Linux 5.10 on, sent unasked): the inet socket's
+  //   freebind and transparent bits, which IP_FREEBIND and IPV6_FREEBIND,
+  //   IP_TRANSPARENT and IPV6_TRANSPARENT all read (one bit each, whatever
+  //   the family).
+  std::optional<int> tos, tclass, mark, freebind, transparent;
   std::optional<std::string> congestion;
   std::optional<uint32_t> sndbuf, rcvbuf;
 };
