@@ -21,16 +21,16 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "bench/cold.h"
 #include "bench/fixtures.h"
+#include "bench/idle_loop.h"
 #include "bench/registry.h"
 #include "bench/syscall_count.h"
 #include "benchmark/benchmark.h"
-#include "soccr/loopback/tcp_pair.h"
 #include "soccr_c/soccr.h"
 
 namespace soccr::bench {
@@ -65,13 +65,8 @@ void Discard(Checkpointed& c) {
 }
 
 void BM_CIdleCheckpoint(benchmark::State& state) {
-  if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
-    return state.SkipWithError(s.ToString().c_str());
-  }
-  absl::StatusOr<IdleConnections> conns = MakeIdleConnections(kBlock);
-  if (!conns.ok()) {
-    return state.SkipWithError(conns.status().ToString().c_str());
-  }
+  std::optional<IdleConnections> conns = IdleConnectionsOrSkip(state, kBlock);
+  if (!conns.has_value()) return;
   const std::vector<OwnedFd>& fds = conns->clients;
   SyscallCounts calls;
   {
@@ -117,13 +112,8 @@ absl::Status CheckpointAndClose(
 }
 
 void BM_CIdleRestore(benchmark::State& state) {
-  if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
-    return state.SkipWithError(s.ToString().c_str());
-  }
-  absl::StatusOr<IdleConnections> conns = MakeIdleConnections(kBlock);
-  if (!conns.ok()) {
-    return state.SkipWithError(conns.status().ToString().c_str());
-  }
+  std::optional<IdleConnections> conns = IdleConnectionsOrSkip(state, kBlock);
+  if (!conns.has_value()) return;
   std::vector<std::unique_ptr<CCheckpoint>> saved;
   if (absl::Status s = CheckpointAndClose(conns->clients, &saved); !s.ok()) {
     return state.SkipWithError(s.ToString().c_str());
@@ -177,50 +167,13 @@ int MigrateOnce(int fd) {
 }
 
 void BM_CIdleMigrate(benchmark::State& state) {
-  if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
-    return state.SkipWithError(s.ToString().c_str());
-  }
-  absl::StatusOr<loopback::TcpPair> pair =
-      loopback::ConnectedPair(loopback::Family::kV4);
-  if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
-  int fd = pair->client.release();
-  const SyscallCounts before = CurrentSyscalls();
-  fd = MigrateOnce(fd);
-  const SyscallCounts calls = CurrentSyscalls() - before;
-  if (fd < 0) return state.SkipWithError("libsoccr move failed");
-  double cpu = 0;
-  for (auto _ : state) {
-    const double cpu_start = ThreadCpuSeconds();
-    const double start = WallSeconds();
-    fd = MigrateOnce(fd);
-    state.SetIterationTime(WallSeconds() - start);
-    cpu += ThreadCpuSeconds() - cpu_start;
-    if (fd < 0) {
-      state.SkipWithError("libsoccr move failed");
-      break;
-    }
-  }
-  if (fd >= 0) {
-    // The move was real: the last copy still talks to the peer.
-    if (absl::Status s = CarriesAByte(BorrowedFd(fd), pair->server.borrow());
-        !s.ok()) {
-      state.SkipWithError(
-          absl::StrCat("moved connection: ", s.ToString()).c_str());
-    }
-    CloseSilently(OwnedFd(fd));
-  }
-  SetPerConnection(state, 1, calls, cpu);
+  MoveOneRepeatedly(state, MigrateOnce, "libsoccr move");
 }
 
 void BM_CIdleMigrateSerial(benchmark::State& state) {
-  if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
-    return state.SkipWithError(s.ToString().c_str());
-  }
   const size_t n = static_cast<size_t>(state.range(0));
-  absl::StatusOr<IdleConnections> conns = MakeIdleConnections(n);
-  if (!conns.ok()) {
-    return state.SkipWithError(conns.status().ToString().c_str());
-  }
+  std::optional<IdleConnections> conns = IdleConnectionsOrSkip(state, n);
+  if (!conns.has_value()) return;
   std::vector<int> fds;
   for (OwnedFd& fd : conns->clients) fds.push_back(fd.release());
   SyscallCounts calls;

@@ -34,6 +34,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -41,10 +42,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "bench/fixtures.h"
+#include "bench/idle_loop.h"
 #include "bench/registry.h"
 #include "bench/syscall_count.h"
 #include "benchmark/benchmark.h"
-#include "soccr/loopback/tcp_pair.h"
 
 namespace soccr::bench {
 namespace {
@@ -158,33 +159,7 @@ int RawMigrateOnce(int fd) {
 }
 
 void BM_KernelIdleMigrate(benchmark::State& state) {
-  if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
-    return state.SkipWithError(s.ToString().c_str());
-  }
-  absl::StatusOr<loopback::TcpPair> pair =
-      loopback::ConnectedPair(loopback::Family::kV4);
-  if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
-  int fd = pair->client.release();
-  const SyscallCounts before = CurrentSyscalls();
-  fd = RawMigrateOnce(fd);
-  const SyscallCounts calls = CurrentSyscalls() - before;
-  double cpu = 0;
-  for (auto _ : state) {
-    if (fd < 0) break;
-    const double cpu_start = ThreadCpuSeconds();
-    const double start = WallSeconds();
-    fd = RawMigrateOnce(fd);
-    state.SetIterationTime(WallSeconds() - start);
-    cpu += ThreadCpuSeconds() - cpu_start;
-  }
-  if (fd < 0) return state.SkipWithError("raw move failed");
-  if (absl::Status s = CarriesAByte(BorrowedFd(fd), pair->server.borrow());
-      !s.ok()) {
-    state.SkipWithError(
-        absl::StrCat("moved connection: ", s.ToString()).c_str());
-  }
-  CloseSilently(OwnedFd(fd));
-  SetPerConnection(state, 1, calls, cpu);
+  MoveOneRepeatedly(state, RawMigrateOnce, "raw move");
 }
 
 // Timed in blocks of this many connections, as CIdleCheckpoint and
@@ -192,13 +167,8 @@ void BM_KernelIdleMigrate(benchmark::State& state) {
 constexpr size_t kBlock = 100;
 
 void BM_KernelIdleCheckpoint(benchmark::State& state) {
-  if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
-    return state.SkipWithError(s.ToString().c_str());
-  }
-  absl::StatusOr<IdleConnections> conns = MakeIdleConnections(kBlock);
-  if (!conns.ok()) {
-    return state.SkipWithError(conns.status().ToString().c_str());
-  }
+  std::optional<IdleConnections> conns = IdleConnectionsOrSkip(state, kBlock);
+  if (!conns.has_value()) return;
   std::vector<RawIdleState> saved(kBlock);
   const SyscallCounts before = CurrentSyscalls();
   bool ok = RawCheckpoint(conns->clients[0].get(), &saved[0]);
@@ -223,13 +193,8 @@ void BM_KernelIdleCheckpoint(benchmark::State& state) {
 }
 
 void BM_KernelIdleRestore(benchmark::State& state) {
-  if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
-    return state.SkipWithError(s.ToString().c_str());
-  }
-  absl::StatusOr<IdleConnections> conns = MakeIdleConnections(kBlock);
-  if (!conns.ok()) {
-    return state.SkipWithError(conns.status().ToString().c_str());
-  }
+  std::optional<IdleConnections> conns = IdleConnectionsOrSkip(state, kBlock);
+  if (!conns.has_value()) return;
   std::vector<RawIdleState> saved(kBlock);
   bool ok = true;
   for (size_t i = 0; i < kBlock; ++i) {
@@ -279,15 +244,10 @@ bool RawMigrateSlice(std::vector<int>& fds, size_t begin, size_t end) {
 }
 
 void BM_KernelBatchMigrate(benchmark::State& state) {
-  if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
-    return state.SkipWithError(s.ToString().c_str());
-  }
   const size_t n = static_cast<size_t>(state.range(0));
   const size_t threads = static_cast<size_t>(state.range(1));
-  absl::StatusOr<IdleConnections> conns = MakeIdleConnections(n);
-  if (!conns.ok()) {
-    return state.SkipWithError(conns.status().ToString().c_str());
-  }
+  std::optional<IdleConnections> conns = IdleConnectionsOrSkip(state, n);
+  if (!conns.has_value()) return;
   std::vector<int> fds;
   for (OwnedFd& fd : conns->clients) fds.push_back(fd.release());
   // Kernel calls per connection: one connection moved once, untimed.
