@@ -93,6 +93,37 @@ TEST(ImageStreamTest, Pipe) {
   EXPECT_EQ(image.size(), 1u);
 }
 
+// Either end grows a pipe to the image's size, up to 1 MiB, and never
+// shrinks one the caller made bigger. The kernel tells (F_GETPIPE_SZ).
+TEST(ImageStreamTest, ThePipeGrowsWithTheImage) {
+  for (const bool grown_before : {false, true}) {
+    SCOPED_TRACE(grown_before ? "grown to 1 MiB before" : "default size");
+    int fds[2];
+    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    OwnedFd r(fds[0]), w(fds[1]);
+    ASSERT_EQ(::fcntl(w.get(), F_GETPIPE_SZ), 64 << 10);
+    if (grown_before) {
+      ASSERT_EQ(::fcntl(w.get(), F_SETPIPE_SZ, 1 << 20), 1 << 20);
+    }
+    // About 200 KiB of queues: more than the default pipe holds.
+    const std::vector<ConnectionState> states = {State(6, 100 << 10)};
+    std::thread writer(
+        [&] { EXPECT_OK(WriteImageToStream(w.borrow(), states).status()); });
+    ASSERT_OK_AND_ASSIGN(image, ReadImageStream(r.borrow()));
+    writer.join();
+    ASSERT_OK_AND_ASSIGN(got, image.ReadAll());
+    EXPECT_EQ(got, states);
+    const int size = ::fcntl(r.get(), F_GETPIPE_SZ);
+    if (grown_before) {
+      EXPECT_EQ(size, 1 << 20);
+    } else {
+      // Whole pages, a power of two of them: 256 KiB for ~200 KiB.
+      EXPECT_GE(size, 200 << 10);
+      EXPECT_LE(size, 256 << 10);
+    }
+  }
+}
+
 TEST(ImageStreamTest, TruncatedStream) {
   ASSERT_OK_AND_ASSIGN(img, SerializeImage({State(1, 1000)}));
   for (size_t cut : {size_t{0}, size_t{10}, size_t{40}, img.size() - 1}) {

@@ -188,6 +188,10 @@ Result<void> InterceptingSys::Madvise(void* addr, size_t length,
                        [&] { return real_.Madvise(addr, length, advice); });
 }
 
+Result<int> InterceptingSys::GrowPipe(BorrowedFd fd, int bytes) const {
+  return Forward<int>(Op::kGrowPipe, [&] { return real_.GrowPipe(fd, bytes); });
+}
+
 Result<OwnedFd> InterceptingSys::Open(const std::string& path,
                                       int flags) const {
   return Forward<OwnedFd>(Op::kOpen, [&] { return real_.Open(path, flags); });

@@ -73,6 +73,7 @@ class InterceptingSys : public Sys {
                      int flags) const override;
   Result<void> Munmap(void* addr, size_t length) const override;
   Result<void> Madvise(void* addr, size_t length, int advice) const override;
+  Result<int> GrowPipe(BorrowedFd fd, int bytes) const override;
   Result<OwnedFd> Open(const std::string& path, int flags) const override;
   Result<SocketAddress> GetSockName(BorrowedFd fd) const override;
   Result<SocketAddress> GetPeerName(BorrowedFd fd) const override;

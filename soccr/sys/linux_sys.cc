@@ -268,6 +268,18 @@ class LinuxSysImpl final : public Sys {
   Result<void> Madvise(void* addr, size_t length, int advice) const override {
     return With(Op::kMadvise, FromRc(::madvise(addr, length, advice)));
   }
+  Result<int> GrowPipe(BorrowedFd fd, int bytes) const override {
+    Result<int> r;
+    r.value = ::fcntl(fd.get(), F_GETPIPE_SZ);
+    if (r.value >= 0 && r.value < bytes) {
+      r.value = ::fcntl(fd.get(), F_SETPIPE_SZ, bytes);
+    }
+    if (r.value < 0) {
+      r.err = errno;
+      r.value = 0;
+    }
+    return With(Op::kGrowPipe, r);
+  }
   Result<OwnedFd> Open(const std::string& path, int flags) const override {
     Result<OwnedFd> r;
     r.value.reset(::open(path.c_str(), flags));

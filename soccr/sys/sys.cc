@@ -88,6 +88,8 @@ absl::string_view OpName(Op op) {
       return "setns(CLONE_NEWNET)";
     case Op::kMadvise:
       return "madvise";
+    case Op::kGrowPipe:
+      return "fcntl(F_SETPIPE_SZ)";  // After F_GETPIPE_SZ.
   }
   return "unknown call";
 }
@@ -102,6 +104,10 @@ Result<void> Sys::EnterNetns(BorrowedFd) const {
 
 Result<void> Sys::Madvise(void*, size_t, int) const {
   return {ENOSYS, Op::kMadvise};
+}
+
+Result<int> Sys::GrowPipe(BorrowedFd, int) const {
+  return {0, ENOSYS, Op::kGrowPipe};
 }
 
 std::vector<Result<void>> Sys::SetRepairEach(absl::Span<const BorrowedFd> fds,

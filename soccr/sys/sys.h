@@ -94,8 +94,9 @@ enum class Op : int {
   kGetSocketNetns,
   kEnterNetns,
   kMadvise,
+  kGrowPipe,
 };
-inline constexpr int kNumOps = static_cast<int>(Op::kMadvise) + 1;
+inline constexpr int kNumOps = static_cast<int>(Op::kGrowPipe) + 1;
 
 // The kernel call behind `op`, e.g. "setsockopt(TCP_REPAIR)".
 absl::string_view OpName(Op op);
@@ -241,6 +242,13 @@ class Sys {
   // (MADV_SEQUENTIAL...). Advice only: a caller must work the same when it
   // fails, so a Sys that does not implement it fails with ENOSYS.
   virtual Result<void> Madvise(void* addr, size_t length, int advice) const;
+  // fcntl(F_GETPIPE_SZ), then fcntl(F_SETPIPE_SZ) if that is below `bytes`:
+  // the pipe behind `fd` made to hold at least `bytes`, never shrunk; the
+  // size it has now (the kernel gives whole pages, a power of two of
+  // them). For speed only, as Madvise: EBADF for a descriptor that is not a
+  // pipe, EPERM above /proc/sys/fs/pipe-max-size without CAP_SYS_RESOURCE;
+  // ENOSYS from a Sys that does not implement it.
+  virtual Result<int> GrowPipe(BorrowedFd fd, int bytes) const;
   // open(2) of `path` with `flags` (O_RDONLY | O_CLOEXEC...), no mode: not
   // for creating files. The new descriptor.
   virtual Result<OwnedFd> Open(const std::string& path, int flags) const = 0;

@@ -151,6 +151,8 @@ std::vector<Case> EveryCall() {
          return Of(
              s.Madvise(reinterpret_cast<void*>(1), 4096, MADV_SEQUENTIAL));
        }},
+      {Op::kGrowPipe,
+       [](const Sys& s, BorrowedFd fd) { return Of(s.GrowPipe(fd, 1 << 20)); }},
   };
 }
 
