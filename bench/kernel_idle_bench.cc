@@ -307,16 +307,8 @@ void BM_KernelBatchMigrate(benchmark::State& state) {
   for (int fd : fds) {
     if (fd >= 0) CloseSilently(OwnedFd(fd));
   }
-  state.counters["s_per_conn"] = benchmark::Counter(
-      static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
-                                  benchmark::Counter::kInvert);
-  if (state.iterations() > 0) {
-    state.counters["cpu_s_per_conn"] =
-        cpu / static_cast<double>(state.iterations()) / static_cast<double>(n);
-  }
+  SetPerConnection(state, static_cast<double>(n), calls, cpu);
   state.counters["threads"] = static_cast<double>(threads);
-  state.counters["syscalls"] = static_cast<double>(calls.Total());
-  state.SetLabel(calls.ToString());
 }
 
 }  // namespace
