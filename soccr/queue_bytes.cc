@@ -1,7 +1,6 @@
 #include "soccr/queue_bytes.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,8 +12,7 @@
 #include <mutex>
 #include <vector>
 
-#include "absl/strings/match.h"
-#include "soccr/fd.h"
+#include "soccr/internal/huge_pages.h"
 
 namespace soccr {
 namespace {
@@ -28,31 +26,21 @@ constexpr size_t kMmapThreshold = size_t{1} << 20;
 // and left unpopulated: the copy that fills it faults it in 2 MiB at a
 // time, and the kernel zeroes each huge page just before the copy writes
 // it, while it is still in cache. Zeroing everything up front (populating)
-// and then copying costs about a third more; 4 KiB pages cost about twice
-// as much (bench/README.md has the figures).
-constexpr size_t kHugePage = size_t{2} << 20;
-constexpr size_t kHugeThreshold = kHugePage;
+// and then copying costs about a third more. 4 KiB pages cost far more
+// in the VM the benchmarks run in: a fresh process took 290 us to get and
+// write 1 MiB of them (populated in one call), 49 us for one huge page,
+// and 4.6 ms against 0.4 ms for 16 MiB (bench/README.md). So from 1 MiB,
+// though a buffer of 1 to 2 MiB then takes a whole huge page: at most
+// twice its size, as a buffer just over a multiple of 2 MiB takes up to
+// 2 MiB more.
+constexpr size_t kHugeThreshold = size_t{1} << 20;
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23  // Linux 5.14
 #endif
 
-// Whether the kernel gives transparent huge pages to a region that asks
-// (THP "always" or "madvise"). Read once per process.
-bool HugePagesOnRequest() {
-  static const bool on = [] {
-    OwnedFd fd(::open("/sys/kernel/mm/transparent_hugepage/enabled",
-                      O_RDONLY | O_CLOEXEC));
-    if (!fd) return false;
-    char buf[128] = {};
-    const ssize_t n = ::read(fd.get(), buf, sizeof(buf) - 1);
-    if (n <= 0) return false;
-    const absl::string_view mode(buf, static_cast<size_t>(n));
-    return absl::StrContains(mode, "[always]") ||
-           absl::StrContains(mode, "[madvise]");
-  }();
-  return on;
-}
+using internal::HugePagesOnRequest;
+using internal::kHugePage;
 
 // Large storage released by its last QueueBytes, kept for the next
 // Allocate of about its size instead of being unmapped (QueueBytes::

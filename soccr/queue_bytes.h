@@ -42,9 +42,10 @@ class QueueBytes {
   // New uninitialized storage of `size` bytes. `*writable` points at it; the
   // caller must fill it before sharing the result. Large buffers are
   // allocated so that the kernel can hand out their pages in bulk: from
-  // 1 MiB they come from mmap, populated up front; from 2 MiB, where the
-  // kernel gives transparent huge pages on request, they are aligned to
-  // them and faulted in 2 MiB at a time as they are filled. Large storage
+  // 1 MiB they come from mmap, and where the kernel gives transparent huge
+  // pages on request they are aligned to them (a whole number of them, so
+  // a 1 MiB buffer takes one) and faulted in 2 MiB at a time as they are
+  // filled; elsewhere they are populated up front. Large storage
   // whose last QueueBytes is gone is kept for reuse (SetReuseLimit), so
   // that a process that checkpoints again and again does not pay the
   // kernel for fresh pages every time.

@@ -1,6 +1,6 @@
 // QueueBytes: storage of every size, sharing, and the large-buffer paths
-// (populated mmap from 1 MiB; from 2 MiB, where the kernel gives
-// transparent huge pages on request, huge-page aligned).
+// (mmap from 1 MiB: where the kernel gives transparent huge pages on
+// request, huge-page aligned, and populated up front elsewhere).
 
 #include "soccr/queue_bytes.h"
 
@@ -50,7 +50,7 @@ bool HugePagesOnRequest() {
 }
 
 // Whether `size` takes the huge-page path on this machine.
-bool HugePath(size_t size) { return size >= (2 << 20) && HugePagesOnRequest(); }
+bool HugePath(size_t size) { return size >= (1 << 20) && HugePagesOnRequest(); }
 
 class AllocateTest : public ::testing::TestWithParam<size_t> {};
 
