@@ -158,6 +158,39 @@ TEST_P(CheckpointRestoreTest, DataInBothQueues) {
   ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 300000, 12);
 }
 
+// A caller that sizes the send buffer between the restore and the resume,
+// far below the unsent data (CRIU sets the sizes it saved there): the data
+// still goes out, and the size and its lock stay the caller's.
+TEST_P(CheckpointRestoreTest, CallerShrinksSendBufferBeforeResume) {
+#ifndef SO_BUF_LOCK
+  constexpr int SO_BUF_LOCK = 72;
+#endif
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
+  const std::string to_server = Pattern(8 << 20, 13);
+  ASSERT_OK_AND_ASSIGN(
+      written, soccr::loopback::WriteSome(pair.client.borrow(), to_server));
+  ASSERT_OK(soccr::loopback::WaitNothingInFlight(pair.client.borrow()));
+  ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
+  ASSERT_GT(state.unsent_len, 256u << 10);
+
+  ASSERT_OK_AND_ASSIGN(restored, Restore(state));
+  const int one = 1;
+  ASSERT_EQ(::setsockopt(restored.fd().get(), SOL_SOCKET, SO_SNDBUF, &one,
+                         sizeof(one)),
+            0);
+  const int callers = GetIntOpt(restored.fd(), SOL_SOCKET, SO_SNDBUF);
+  ASSERT_LT(static_cast<uint32_t>(callers), state.unsent_len);
+  ASSERT_OK_AND_ASSIGN(client, std::move(restored).Resume());
+  EXPECT_EQ(GetIntOpt(client.borrow(), SOL_SOCKET, SO_SNDBUF), callers);
+  EXPECT_EQ(GetIntOpt(client.borrow(), SOL_SOCKET, SO_BUF_LOCK) & 1, 1);
+
+  ASSERT_OK_AND_ASSIGN(server_got, ReadExactly(pair.server.borrow(), written));
+  EXPECT_TRUE(server_got == to_server.substr(0, written))
+      << "server bytes differ";
+  ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 300000, 14);
+  EXPECT_EQ(GetIntOpt(client.borrow(), SOL_SOCKET, SO_SNDBUF), callers);
+}
+
 TEST_P(CheckpointRestoreTest, SentButUnacknowledgedData) {
   ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
   // The server drops every packet: what the client sends stays in flight.

@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <soccr/soccr.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -100,6 +101,88 @@ static void data_in_both_queues(enum ct_family family) {
 static void TestDataInBothQueuesV4(void) { data_in_both_queues(CT_V4); }
 static void TestDataInBothQueuesV6(void) { data_in_both_queues(CT_V6); }
 static void TestDataInBothQueuesMapped(void) { data_in_both_queues(CT_MAPPED); }
+
+/* What a CRIU-style caller does between libsoccr_restore and
+ * libsoccr_resume: it sets the buffer sizes it saved, here the smallest
+ * ones the kernel takes, far below the queues the restore just wrote. */
+struct small_buffers {
+  int sndbuf, rcvbuf; /* as getsockopt reports them after the caller's set */
+};
+
+static int set_small_buffers(int sk, void *arg) {
+  struct small_buffers *b = arg;
+  const int one = 1;
+  if (setsockopt(sk, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) != 0 ||
+      setsockopt(sk, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one)) != 0) {
+    perror("set_small_buffers: setsockopt");
+    return -1;
+  }
+  b->sndbuf = ct_int_option(sk, SOL_SOCKET, SO_SNDBUF);
+  b->rcvbuf = ct_int_option(sk, SOL_SOCKET, SO_RCVBUF);
+  return 0;
+}
+
+/* The unsent part of the send queue, megabytes of it, goes out on resume,
+ * although the caller shrank the send buffer after the restore: every byte
+ * arrives, the socket leaves repair mode, and the buffer sizes the caller
+ * set (and their locks) are what the socket keeps. */
+static void caller_shrinks_buffers_before_resume(enum ct_family family) {
+#ifndef SO_BUF_LOCK
+  const int SO_BUF_LOCK = 72;
+#endif
+  const size_t to_client_len = 100000, to_server_len = 8 << 20;
+  char *to_client = ct_pattern(to_client_len, 60 + family, 0);
+  char *to_server = ct_pattern(to_server_len, 70 + family, 0);
+  struct small_buffers small = {0, 0};
+  struct ct_image img;
+  int client, server, restored;
+  long written;
+
+  ct_log_capture(SOCCR_LOG_ERR);
+  CHECK(ct_connected_pair(family, 64 << 10, &client, &server) == 0);
+  CHECK(ct_write_all(server, to_client, to_client_len) == 0);
+  CHECK(ct_wait_inq(client, to_client_len) == 0);
+  written = ct_write_some(client, to_server, to_server_len);
+  CHECK(written > 0);
+  CHECK(ct_wait_nothing_in_flight(client) == 0);
+  CHECK(ct_checkpoint(client, &img) == 0);
+  close(client);
+  /* More unsent than any buffer the caller's sizes allow. */
+  CHECK(img.data.unsq_len > 256u << 10);
+
+  restored = ct_restore_then(&img, SOCCR_MEM_EXCL, set_small_buffers, &small);
+  CHECK(restored >= 0);
+  EXPECT_EQ(ct_int_option(restored, SOL_TCP, TCP_REPAIR), 0);
+  EXPECT(small.sndbuf > 0 && (uint32_t)small.sndbuf < img.data.unsq_len);
+  EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_SNDBUF), small.sndbuf);
+  EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_RCVBUF), small.rcvbuf);
+  /* SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK: the caller's SO_*BUF locked both
+   * (SO_BUF_LOCK exists from Linux 5.14). */
+  EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_BUF_LOCK), 3);
+
+  EXPECT(ct_expect_stream(server, to_server, (size_t)written) == 0);
+  EXPECT(ct_expect_stream(restored, to_client, to_client_len) == 0);
+  EXPECT(ct_traffic_both_ways(restored, server, 300000, 80 + family) == 0);
+  EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_SNDBUF), small.sndbuf);
+  EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_RCVBUF), small.rcvbuf);
+  EXPECT_EQ(ct_log_count(0), 0);
+  if (ct_failed()) ct_log_dump();
+  close(restored);
+  close(server);
+  ct_image_free(&img);
+  free(to_client);
+  free(to_server);
+}
+
+static void TestCallerShrinksBuffersBeforeResumeV4(void) {
+  caller_shrinks_buffers_before_resume(CT_V4);
+}
+static void TestCallerShrinksBuffersBeforeResumeV6(void) {
+  caller_shrinks_buffers_before_resume(CT_V6);
+}
+static void TestCallerShrinksBuffersBeforeResumeMapped(void) {
+  caller_shrinks_buffers_before_resume(CT_MAPPED);
+}
 
 /* Data sent but not acknowledged is retransmitted by the restored socket. */
 static void in_flight_data(enum ct_family family) {
@@ -334,6 +417,9 @@ int main(int argc, char **argv) {
       CT_TEST(TestDataInBothQueuesV4),
       CT_TEST(TestDataInBothQueuesV6),
       CT_TEST(TestDataInBothQueuesMapped),
+      CT_TEST(TestCallerShrinksBuffersBeforeResumeV4),
+      CT_TEST(TestCallerShrinksBuffersBeforeResumeV6),
+      CT_TEST(TestCallerShrinksBuffersBeforeResumeMapped),
       CT_TEST(TestInFlightDataV4),
       CT_TEST(TestInFlightDataV6),
       CT_TEST(TestInFlightDataMapped),

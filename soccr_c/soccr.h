@@ -171,7 +171,9 @@ struct libsoccr_sk *libsoccr_pause(int fd);
  * libsoccr_resume takes the socket out of repair mode (after a restore it
  * first asks the peer what it has of the data and FIN that were in flight,
  * waiting at most 50 ms for the answer, and then queues what the peer lacks
- * and the data the original had not sent yet) and frees the handle
+ * and the data the original had not sent yet, in a send buffer made big
+ * enough for it; a size the caller set since libsoccr_restore is given back
+ * afterwards) and frees the handle
  * and every buffer the library still owns. If that fails, or after a
  * libsoccr_restore that failed, the socket is left in repair mode instead
  * (logged): never half-resumed, and closing it sends nothing. NULL is

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 
 #include <string>
 
@@ -85,7 +86,16 @@ absl::Status PendingResume::Finish(const sys::Sys& sys, BorrowedFd fd,
 
   // The data the peer lacks and the data the original had not sent: now
   // normal sends, so they leave under the restored window. The restore
-  // sized the send buffer for them.
+  // sized the send buffer for them; a caller that set it smaller since
+  // gets its size back once they are in.
+  const bool queueing = !requeue.empty() || !unsent.empty();
+  SOCCR_RETURN_IF_ERROR(ReadCallersBuffers(sys, fd, queueing, ctx));
+  if (queueing && callers_sndbuf.has_value() && !sndbuf_regrown &&
+      static_cast<uint64_t>(*callers_sndbuf) < queued_sndbuf) {
+    SOCCR_RETURN_IF_ERROR(
+        EnsureBuffer(sys, fd, BufferKind::kSend, queued_sndbuf, queued_sndbuf,
+                     requeue.size() + unsent.size(), ctx, &sndbuf_regrown));
+  }
   SOCCR_RETURN_IF_ERROR(
       SendQueued(sys, fd, requeue, "queue the data the peer lacks", ctx));
   SOCCR_RETURN_IF_ERROR(SendQueued(sys, fd, unsent, "queue unsent data", ctx));
@@ -108,10 +118,44 @@ absl::Status PendingResume::Finish(const sys::Sys& sys, BorrowedFd fd,
         absl::Span<const uint8_t>(
             reinterpret_cast<const uint8_t*>(o.value.data()), o.value.size()));
   }
-  ApplyFinalBuffer(sys, fd, BufferKind::kSend, final_buffers);
-  if (sndbuf_raised || rcvbuf_raised) {
-    ApplyBufferLocks(sys, fd, final_buffers);
+  if (!callers_sndbuf.has_value()) {
+    ApplyFinalBuffer(sys, fd, BufferKind::kSend, final_buffers);
+  } else if (sndbuf_regrown) {
+    // Below what is queued now: the kernel keeps the data and takes more
+    // once it has gone.
+    SetBufferSize(sys, fd, BufferKind::kSend,
+                  static_cast<uint64_t>(*callers_sndbuf));
   }
+  if (sndbuf_raised || rcvbuf_raised) {
+    ApplyBufferLocks(
+        sys, fd, final_buffers,
+        (callers_sndbuf.has_value() ? 1 : 0) | (callers_rcvbuf ? 2 : 0));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PendingResume::ReadCallersBuffers(const sys::Sys& sys,
+                                               BorrowedFd fd, bool queueing,
+                                               const ErrorContext& ctx) {
+  if (buffers_read) return absl::OkStatus();
+  // Only where something here would change a buffer: the send buffer for
+  // the queued data or its final size, the locks after a raise.
+  const bool sndbuf_locked_later =
+      final_buffers.has_value() && final_buffers->sndbuf_locked;
+  if (sndbuf_left.has_value() &&
+      (queueing || sndbuf_raised || rcvbuf_raised || sndbuf_locked_later)) {
+    SOCCR_ASSIGN_OR_RETURN(
+        const int now, ctx.Check("read the send buffer size",
+                                 sys.GetSockOptInt(fd, SOL_SOCKET, SO_SNDBUF)));
+    if (now != *sndbuf_left) callers_sndbuf = now;
+  }
+  if (rcvbuf_left.has_value() && (sndbuf_raised || rcvbuf_raised)) {
+    SOCCR_ASSIGN_OR_RETURN(
+        const int now, ctx.Check("read the receive buffer size",
+                                 sys.GetSockOptInt(fd, SOL_SOCKET, SO_RCVBUF)));
+    callers_rcvbuf = now != *rcvbuf_left;
+  }
+  buffers_read = true;
   return absl::OkStatus();
 }
 

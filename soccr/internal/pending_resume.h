@@ -43,6 +43,10 @@ struct PendingResume {
   // Errors name the step and the call; what is still to do stays here.
   [[nodiscard]] absl::Status Finish(const sys::Sys& sys, BorrowedFd fd,
                                     const ErrorContext& ctx);
+  // Once: which buffer sizes the caller changed since the restore.
+  [[nodiscard]] absl::Status ReadCallersBuffers(const sys::Sys& sys,
+                                                BorrowedFd fd, bool queueing,
+                                                const ErrorContext& ctx);
 
   // The state the socket is in once resumed; a checkpoint taken before the
   // resume reports it.
@@ -83,6 +87,20 @@ struct PendingResume {
   // Whether the restore raised the send/receive buffer (and so locked it).
   bool sndbuf_raised = false;
   bool rcvbuf_raised = false;
+  // The sizes (getsockopt's) the restore left the buffers at where it sized
+  // them for the queues. A different size at the resume was set by the
+  // caller in between (CRIU sets the sizes it saved there) and is kept,
+  // with its lock: `callers_sndbuf`, `callers_rcvbuf` once `buffers_read`.
+  std::optional<int> sndbuf_left;
+  std::optional<int> rcvbuf_left;
+  bool buffers_read = false;
+  std::optional<int> callers_sndbuf;
+  bool callers_rcvbuf = false;
+  // The send buffer the send queue needs once `requeue` and `unsent` are
+  // in; `sndbuf_regrown` once a caller's smaller size was raised to it for
+  // them (and is to be given back).
+  uint64_t queued_sndbuf = 0;
+  bool sndbuf_regrown = false;
 };
 
 }  // namespace soccr::internal

@@ -40,8 +40,10 @@ int HalfOf(uint64_t size) {
 absl::Status EnsureBuffer(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
                           uint64_t needed, uint64_t wanted,
                           uint64_t queue_bytes, const ErrorContext& ctx,
-                          bool* raised) {
+                          bool* raised, std::optional<int>* size) {
   *raised = false;
+  std::optional<int> unused;
+  if (size == nullptr) size = &unused;
   if (wanted < needed) wanted = needed;
   if (wanted == 0) return absl::OkStatus();
   const Names n = NamesOf(kind);
@@ -49,6 +51,7 @@ absl::Status EnsureBuffer(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
   if (!cur.ok()) {
     return ctx.SysError(absl::StrCat("read ", n.queue, " buffer size"), cur);
   }
+  *size = cur.value;
   if (static_cast<uint64_t>(cur.value) >= wanted) return absl::OkStatus();
   if (needed > INT_MAX) {
     return ctx.Error(absl::StatusCode::kResourceExhausted,
@@ -61,6 +64,9 @@ absl::Status EnsureBuffer(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
       sys.SetSockOptInt(fd, SOL_SOCKET, n.force, HalfOf(wanted));
   if (forced.ok()) {
     *raised = true;
+    // The kernel's size for SO_*BUFFORCE: twice the argument (above its
+    // minimum, which `cur` already was).
+    *size = 2 * HalfOf(wanted);
     return absl::OkStatus();
   }
   if (forced.err != EPERM) {
@@ -82,8 +88,10 @@ absl::Status EnsureBuffer(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
   *raised = true;
   sys::Result<int> got = sys.GetSockOptInt(fd, SOL_SOCKET, n.plain);
   if (!got.ok()) {
+    *size = std::nullopt;
     return ctx.SysError(absl::StrCat("read ", n.queue, " buffer size"), got);
   }
+  *size = got.value;
   if (static_cast<uint64_t>(got.value) >= needed) return absl::OkStatus();
   return ctx.Error(
       absl::StatusCode::kFailedPrecondition,
@@ -107,7 +115,12 @@ void ApplyFinalBuffer(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
   const bool locked =
       send ? final_buffers->sndbuf_locked : final_buffers->rcvbuf_locked;
   if (!locked) return;
-  const uint32_t size = send ? final_buffers->sndbuf : final_buffers->rcvbuf;
+  SetBufferSize(sys, fd, kind,
+                send ? final_buffers->sndbuf : final_buffers->rcvbuf);
+}
+
+void SetBufferSize(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
+                   uint64_t size) {
   const Names n = NamesOf(kind);
   if (!sys.SetSockOptInt(fd, SOL_SOCKET, n.force, HalfOf(size)).ok()) {
     (void)sys.SetSockOptInt(fd, SOL_SOCKET, n.plain, HalfOf(size));
@@ -115,12 +128,13 @@ void ApplyFinalBuffer(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
 }
 
 void ApplyBufferLocks(const sys::Sys& sys, BorrowedFd fd,
-                      const std::optional<SocketBuffers>& final_buffers) {
+                      const std::optional<SocketBuffers>& final_buffers,
+                      int keep_locks) {
 #ifndef SO_BUF_LOCK
   constexpr int SO_BUF_LOCK = 72;
 #endif
   // SOCK_SNDBUF_LOCK and SOCK_RCVBUF_LOCK.
-  int mask = 0;
+  int mask = keep_locks;
   if (final_buffers.has_value()) {
     if (final_buffers->sndbuf_locked) mask |= 1;
     if (final_buffers->rcvbuf_locked) mask |= 2;

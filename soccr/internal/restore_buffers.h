@@ -29,11 +29,19 @@ enum class BufferKind { kSend, kReceive };
 // getsockopt reports it) for a queue of `queue_bytes`, and tries for
 // `wanted` (>= needed; the original's size) without insisting on it. Sets
 // `*raised` if it changed the buffer. FailedPrecondition naming the limit if
-// `needed` is out of reach.
+// `needed` is out of reach. If `size` is not null, sets it to the size the
+// buffer is left at (as getsockopt reports it).
 [[nodiscard]] absl::Status EnsureBuffer(const sys::Sys& sys, BorrowedFd fd,
                                         BufferKind kind, uint64_t needed,
                                         uint64_t wanted, uint64_t queue_bytes,
-                                        const ErrorContext& ctx, bool* raised);
+                                        const ErrorContext& ctx, bool* raised,
+                                        std::optional<int>* size = nullptr);
+
+// Sets the send or receive buffer of `fd` to `size` (as getsockopt reports
+// it): with SO_*BUFFORCE where the process may, else with SO_*BUF, which
+// the kernel clamps to net.core.*mem_max. Best effort.
+void SetBufferSize(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
+                   uint64_t size);
 
 // Once a queue is in: gives the buffer its checkpointed size where the
 // original had fixed it (SO_*BUF). A buffer the original left to autotuning
@@ -45,8 +53,11 @@ void ApplyFinalBuffer(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
 // Sets SO_BUF_LOCK to the checkpointed lock bits (none if unknown), so that
 // buffers the original left to autotuning autotune again. Best effort: the
 // option exists from Linux 5.14.
+// `keep_locks` (SOCK_SNDBUF_LOCK 1, SOCK_RCVBUF_LOCK 2) are set whatever
+// the checkpoint says: the buffers a caller sized itself.
 void ApplyBufferLocks(const sys::Sys& sys, BorrowedFd fd,
-                      const std::optional<SocketBuffers>& final_buffers);
+                      const std::optional<SocketBuffers>& final_buffers,
+                      int keep_locks = 0);
 
 }  // namespace soccr::internal
 

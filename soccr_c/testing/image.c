@@ -54,6 +54,11 @@ int ct_checkpoint(int fd, struct ct_image *img) {
 }
 
 int ct_restore(struct ct_image *img, unsigned queue_flags) {
+  return ct_restore_then(img, queue_flags, NULL, NULL);
+}
+
+int ct_restore_then(struct ct_image *img, unsigned queue_flags,
+                    int (*between)(int sk, void *arg), void *arg) {
   struct libsoccr_sk *h;
   const int sk = socket(img->self.sa.sa_family, SOCK_STREAM, IPPROTO_TCP);
   if (sk < 0) {
@@ -84,6 +89,12 @@ int ct_restore(struct ct_image *img, unsigned queue_flags) {
   }
   if (libsoccr_restore(h, &img->data, sizeof(img->data)) != 0) {
     fprintf(stderr, "ct_restore: libsoccr_restore failed\n");
+    libsoccr_release(h);
+    close(sk);
+    return -1;
+  }
+  if (between != NULL && between(sk, arg) != 0) {
+    fprintf(stderr, "ct_restore: the step between restore and resume failed\n");
     libsoccr_release(h);
     close(sk);
     return -1;

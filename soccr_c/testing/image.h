@@ -37,6 +37,12 @@ int ct_checkpoint(int fd, struct ct_image *img);
  * the queues become the library's and img->inq/outq are set to NULL. */
 int ct_restore(struct ct_image *img, unsigned queue_flags);
 
+/* As ct_restore, calling `between(sk, arg)` after libsoccr_restore and
+ * before libsoccr_resume, where CRIU sets the socket's options (buffer
+ * sizes among them). A non-zero return from `between` fails the restore. */
+int ct_restore_then(struct ct_image *img, unsigned queue_flags,
+                    int (*between)(int sk, void *arg), void *arg);
+
 /* Frees the queues the image still owns. */
 void ct_image_free(struct ct_image *img);
 
