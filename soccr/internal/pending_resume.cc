@@ -155,6 +155,22 @@ absl::Status PendingResume::ReadCallersBuffers(const sys::Sys& sys,
                                  sys.GetSockOptInt(fd, SOL_SOCKET, SO_RCVBUF)));
     callers_rcvbuf = now != *rcvbuf_left;
   }
+  // A buffer the restore did not raise is not locked, and the kernel may
+  // have autotuned it since: only SO_*BUF's lock says a caller set it.
+  // (Where SO_BUF_LOCK cannot be read, before Linux 5.14, the size alone
+  // decides.)
+  if ((callers_sndbuf.has_value() && !sndbuf_raised) ||
+      (callers_rcvbuf && !rcvbuf_raised)) {
+#ifndef SO_BUF_LOCK
+    constexpr int SO_BUF_LOCK = 72;
+#endif
+    const sys::Result<int> locks =
+        sys.GetSockOptInt(fd, SOL_SOCKET, SO_BUF_LOCK);
+    if (locks.ok()) {
+      if (!sndbuf_raised && (locks.value & 1) == 0) callers_sndbuf.reset();
+      if (!rcvbuf_raised && (locks.value & 2) == 0) callers_rcvbuf = false;
+    }
+  }
   buffers_read = true;
   return absl::OkStatus();
 }
