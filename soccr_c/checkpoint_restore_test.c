@@ -106,8 +106,14 @@ static void TestDataInBothQueuesMapped(void) { data_in_both_queues(CT_MAPPED); }
  * libsoccr_resume: it sets the buffer sizes it saved, here the smallest
  * ones the kernel takes, far below the queues the restore just wrote. */
 struct small_buffers {
+  int unlock;         /* then SO_BUF_LOCK 0, as CRIU restores an original's
+                         autotuned buffers */
   int sndbuf, rcvbuf; /* as getsockopt reports them after the caller's set */
 };
+
+#ifndef SO_BUF_LOCK
+#define SO_BUF_LOCK 72
+#endif
 
 static int set_small_buffers(int sk, void *arg) {
   struct small_buffers *b = arg;
@@ -116,6 +122,13 @@ static int set_small_buffers(int sk, void *arg) {
       setsockopt(sk, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one)) != 0) {
     perror("set_small_buffers: setsockopt");
     return -1;
+  }
+  if (b->unlock) {
+    const int none = 0;
+    if (setsockopt(sk, SOL_SOCKET, SO_BUF_LOCK, &none, sizeof(none)) != 0) {
+      perror("set_small_buffers: setsockopt(SO_BUF_LOCK)");
+      return -1;
+    }
   }
   b->sndbuf = ct_int_option(sk, SOL_SOCKET, SO_SNDBUF);
   b->rcvbuf = ct_int_option(sk, SOL_SOCKET, SO_RCVBUF);
@@ -126,18 +139,17 @@ static int set_small_buffers(int sk, void *arg) {
  * although the caller shrank the send buffer after the restore: every byte
  * arrives, the socket leaves repair mode, and the buffer sizes the caller
  * set (and their locks) are what the socket keeps. */
-static void caller_shrinks_buffers_before_resume(enum ct_family family) {
-#ifndef SO_BUF_LOCK
-  const int SO_BUF_LOCK = 72;
-#endif
+static void caller_shrinks_buffers_before_resume(enum ct_family family,
+                                                 int unlock) {
   const size_t to_client_len = 100000, to_server_len = 8 << 20;
   char *to_client = ct_pattern(to_client_len, 60 + family, 0);
   char *to_server = ct_pattern(to_server_len, 70 + family, 0);
-  struct small_buffers small = {0, 0};
+  struct small_buffers small = {0, 0, 0};
   struct ct_image img;
   int client, server, restored;
   long written;
 
+  small.unlock = unlock;
   ct_log_capture(SOCCR_LOG_ERR);
   CHECK(ct_connected_pair(family, 64 << 10, &client, &server) == 0);
   CHECK(ct_write_all(server, to_client, to_client_len) == 0);
@@ -156,15 +168,17 @@ static void caller_shrinks_buffers_before_resume(enum ct_family family) {
   EXPECT(small.sndbuf > 0 && (uint32_t)small.sndbuf < img.data.unsq_len);
   EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_SNDBUF), small.sndbuf);
   EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_RCVBUF), small.rcvbuf);
-  /* SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK: the caller's SO_*BUF locked both
-   * (SO_BUF_LOCK exists from Linux 5.14). */
-  EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_BUF_LOCK), 3);
+  /* SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK: the caller's SO_*BUF locked both,
+   * or it unlocked them (SO_BUF_LOCK exists from Linux 5.14). */
+  EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_BUF_LOCK), unlock ? 0 : 3);
 
   EXPECT(ct_expect_stream(server, to_server, (size_t)written) == 0);
   EXPECT(ct_expect_stream(restored, to_client, to_client_len) == 0);
   EXPECT(ct_traffic_both_ways(restored, server, 300000, 80 + family) == 0);
-  EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_SNDBUF), small.sndbuf);
-  EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_RCVBUF), small.rcvbuf);
+  if (!unlock) { /* else the kernel autotunes them, as the caller asked */
+    EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_SNDBUF), small.sndbuf);
+    EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_RCVBUF), small.rcvbuf);
+  }
   EXPECT_EQ(ct_log_count(0), 0);
   if (ct_failed()) ct_log_dump();
   close(restored);
@@ -175,13 +189,19 @@ static void caller_shrinks_buffers_before_resume(enum ct_family family) {
 }
 
 static void TestCallerShrinksBuffersBeforeResumeV4(void) {
-  caller_shrinks_buffers_before_resume(CT_V4);
+  caller_shrinks_buffers_before_resume(CT_V4, 0);
 }
 static void TestCallerShrinksBuffersBeforeResumeV6(void) {
-  caller_shrinks_buffers_before_resume(CT_V6);
+  caller_shrinks_buffers_before_resume(CT_V6, 0);
 }
 static void TestCallerShrinksBuffersBeforeResumeMapped(void) {
-  caller_shrinks_buffers_before_resume(CT_MAPPED);
+  caller_shrinks_buffers_before_resume(CT_MAPPED, 0);
+}
+static void TestCallerShrinksBuffersAndUnlocksThemBeforeResumeV4(void) {
+  caller_shrinks_buffers_before_resume(CT_V4, 1);
+}
+static void TestCallerShrinksBuffersAndUnlocksThemBeforeResumeV6(void) {
+  caller_shrinks_buffers_before_resume(CT_V6, 1);
 }
 
 /* Data sent but not acknowledged is retransmitted by the restored socket. */
@@ -420,6 +440,8 @@ int main(int argc, char **argv) {
       CT_TEST(TestCallerShrinksBuffersBeforeResumeV4),
       CT_TEST(TestCallerShrinksBuffersBeforeResumeV6),
       CT_TEST(TestCallerShrinksBuffersBeforeResumeMapped),
+      CT_TEST(TestCallerShrinksBuffersAndUnlocksThemBeforeResumeV4),
+      CT_TEST(TestCallerShrinksBuffersAndUnlocksThemBeforeResumeV6),
       CT_TEST(TestInFlightDataV4),
       CT_TEST(TestInFlightDataV6),
       CT_TEST(TestInFlightDataMapped),

@@ -126,10 +126,11 @@ absl::Status PendingResume::Finish(const sys::Sys& sys, BorrowedFd fd,
     SetBufferSize(sys, fd, BufferKind::kSend,
                   static_cast<uint64_t>(*callers_sndbuf));
   }
-  if (sndbuf_raised || rcvbuf_raised) {
+  if (sndbuf_raised || rcvbuf_raised || sndbuf_regrown) {
     ApplyBufferLocks(
         sys, fd, final_buffers,
-        (callers_sndbuf.has_value() ? 1 : 0) | (callers_rcvbuf ? 2 : 0));
+        (callers_sndbuf.has_value() ? 1 : 0) | (callers_rcvbuf ? 2 : 0),
+        callers_locks);
   }
   return absl::OkStatus();
 }
@@ -155,17 +156,20 @@ absl::Status PendingResume::ReadCallersBuffers(const sys::Sys& sys,
                                  sys.GetSockOptInt(fd, SOL_SOCKET, SO_RCVBUF)));
     callers_rcvbuf = now != *rcvbuf_left;
   }
-  // A buffer the restore did not raise is not locked, and the kernel may
-  // have autotuned it since: only SO_*BUF's lock says a caller set it.
-  // (Where SO_BUF_LOCK cannot be read, before Linux 5.14, the size alone
-  // decides.)
-  if ((callers_sndbuf.has_value() && !sndbuf_raised) ||
-      (callers_rcvbuf && !rcvbuf_raised)) {
+  // The locks of the buffers the caller sized are the caller's too: its
+  // SO_*BUF set them, and it may have cleared them with SO_BUF_LOCK after
+  // (CRIU restores the original's lock bits that way). A buffer the
+  // restore did not raise was not locked, and the kernel may have
+  // autotuned it since: without a lock, its new size is not the caller's.
+  // Where SO_BUF_LOCK cannot be read (before Linux 5.14, which cannot set
+  // it either) the size alone decides, and SO_*BUF's lock stands.
+  if (callers_sndbuf.has_value() || callers_rcvbuf) {
 #ifndef SO_BUF_LOCK
     constexpr int SO_BUF_LOCK = 72;
 #endif
     const sys::Result<int> locks =
         sys.GetSockOptInt(fd, SOL_SOCKET, SO_BUF_LOCK);
+    callers_locks = locks.ok() ? locks.value : 3;
     if (locks.ok()) {
       if (!sndbuf_raised && (locks.value & 1) == 0) callers_sndbuf.reset();
       if (!rcvbuf_raised && (locks.value & 2) == 0) callers_rcvbuf = false;

@@ -96,6 +96,9 @@ struct PendingResume {
   bool buffers_read = false;
   std::optional<int> callers_sndbuf;
   bool callers_rcvbuf = false;
+  // SO_BUF_LOCK as the caller left it (its bits count for the buffers it
+  // sized).
+  int callers_locks = 0;
   // The send buffer the send queue needs once `requeue` and `unsent` are
   // in; `sndbuf_regrown` once a caller's smaller size was raised to it for
   // them (and is to be given back).

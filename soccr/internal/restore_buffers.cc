@@ -129,16 +129,17 @@ void SetBufferSize(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
 
 void ApplyBufferLocks(const sys::Sys& sys, BorrowedFd fd,
                       const std::optional<SocketBuffers>& final_buffers,
-                      int keep_locks) {
+                      int callers, int callers_locks) {
 #ifndef SO_BUF_LOCK
   constexpr int SO_BUF_LOCK = 72;
 #endif
   // SOCK_SNDBUF_LOCK and SOCK_RCVBUF_LOCK.
-  int mask = keep_locks;
+  int mask = 0;
   if (final_buffers.has_value()) {
     if (final_buffers->sndbuf_locked) mask |= 1;
     if (final_buffers->rcvbuf_locked) mask |= 2;
   }
+  mask = (mask & ~callers) | (callers_locks & callers);
   (void)sys.SetSockOptInt(fd, SOL_SOCKET, SO_BUF_LOCK, mask);
 }
 

@@ -53,11 +53,11 @@ void ApplyFinalBuffer(const sys::Sys& sys, BorrowedFd fd, BufferKind kind,
 // Sets SO_BUF_LOCK to the checkpointed lock bits (none if unknown), so that
 // buffers the original left to autotuning autotune again. Best effort: the
 // option exists from Linux 5.14.
-// `keep_locks` (SOCK_SNDBUF_LOCK 1, SOCK_RCVBUF_LOCK 2) are set whatever
-// the checkpoint says: the buffers a caller sized itself.
+// For the buffers in `callers` (SOCK_SNDBUF_LOCK 1, SOCK_RCVBUF_LOCK 2),
+// which a caller sized itself, the bits come from `callers_locks` instead.
 void ApplyBufferLocks(const sys::Sys& sys, BorrowedFd fd,
                       const std::optional<SocketBuffers>& final_buffers,
-                      int keep_locks = 0);
+                      int callers = 0, int callers_locks = 0);
 
 }  // namespace soccr::internal
 
