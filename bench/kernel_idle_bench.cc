@@ -284,15 +284,18 @@ void BM_KernelBatchMigrate(benchmark::State& state) {
     } else {
       sockaddr_storage want = {};
       socklen_t len = sizeof(want);
-      ::getpeername(peer, reinterpret_cast<sockaddr*>(&want), &len);
-      check = absl::NotFoundError("no moved connection has that peer");
-      for (int fd : fds) {
-        sockaddr_storage local = {};
-        socklen_t l = sizeof(local);
-        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &l) == 0 &&
-            l == len && memcmp(&local, &want, len) == 0) {
-          check = CarriesAByte(BorrowedFd(fd), BorrowedFd(peer));
-          break;
+      if (::getpeername(peer, reinterpret_cast<sockaddr*>(&want), &len) != 0) {
+        check = absl::ErrnoToStatus(errno, "getpeername of the peer");
+      } else {
+        check = absl::NotFoundError("no moved connection has that peer");
+        for (int fd : fds) {
+          sockaddr_storage local = {};
+          socklen_t l = sizeof(local);
+          if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &l) == 0 &&
+              l == len && memcmp(&local, &want, len) == 0) {
+            check = CarriesAByte(BorrowedFd(fd), BorrowedFd(peer));
+            break;
+          }
         }
       }
       CloseSilently(OwnedFd(peer));

@@ -14,7 +14,8 @@
  *      tcp_wmem raised after connect}
  *   x {default buffers, small SO_RCVBUF on the peer, SO_RCVBUFFORCE 64 MiB
  *      on the listener, SO_RCVBUFFORCE and SO_SNDBUFFORCE 64 MiB on the
- *      client after connect, an application TCP_MAXSEG of 536}
+ *      client after connect, an application TCP_MAXSEG of 536, SO_RCVBUF
+ *      and SO_SNDBUF of 16 KiB or of 1 MiB on the client after connect}
  *   x {empty queues, 1 MiB in the receive queue, 1 MiB in the send queue
  *      partly unsent, 8 MiB each way}
  * plus, over a subset, the half-closed states (FIN_WAIT1 behind unsent
