@@ -20,6 +20,10 @@
 #include "soccr_c/testing/log_capture.h"
 #include "soccr_c/testing/tcp.h"
 
+#ifndef SO_BUF_LOCK
+#define SO_BUF_LOCK 72 /* Linux 5.14 */
+#endif
+
 /* Whether `a` is the address getsockname/getpeername gives in `ss`. */
 static int same_address(const union libsoccr_addr *a,
                         const struct sockaddr_storage *ss) {
@@ -84,6 +88,9 @@ static void data_in_both_queues(enum ct_family family) {
   /* The library left the caller's socket as it was: still blocking. */
   EXPECT((fcntl(restored, F_GETFL) & O_NONBLOCK) == 0);
   EXPECT_EQ(ct_int_option(restored, SOL_TCP, TCP_REPAIR), 0);
+  /* The buffers the restore raised for the queues are unlocked again, so
+   * they autotune as the original's did (the caller set none). */
+  EXPECT_EQ(ct_int_option(restored, SOL_SOCKET, SO_BUF_LOCK), 0);
   /* The queues were the caller's (no SOCCR_MEM_EXCL): free them now. */
   ct_image_free(&img);
 
@@ -110,10 +117,6 @@ struct small_buffers {
                          autotuned buffers */
   int sndbuf, rcvbuf; /* as getsockopt reports them after the caller's set */
 };
-
-#ifndef SO_BUF_LOCK
-#define SO_BUF_LOCK 72
-#endif
 
 static int set_small_buffers(int sk, void *arg) {
   struct small_buffers *b = arg;
