@@ -90,11 +90,12 @@ absl::Status PendingResume::Finish(const sys::Sys& sys, BorrowedFd fd,
   // gets its size back once they are in.
   const bool queueing = !requeue.empty() || !unsent.empty();
   SOCCR_RETURN_IF_ERROR(ReadCallersBuffers(sys, fd, queueing, ctx));
-  if (queueing && callers_sndbuf.has_value() && !sndbuf_regrown &&
-      static_cast<uint64_t>(*callers_sndbuf) < queued_sndbuf) {
+  if (queueing && callers.sndbuf.has_value() && !callers.sndbuf_regrown &&
+      static_cast<uint64_t>(*callers.sndbuf) < restored.queued_sndbuf) {
     SOCCR_RETURN_IF_ERROR(
-        EnsureBuffer(sys, fd, BufferKind::kSend, queued_sndbuf, queued_sndbuf,
-                     requeue.size() + unsent.size(), ctx, &sndbuf_regrown));
+        EnsureBuffer(sys, fd, BufferKind::kSend, restored.queued_sndbuf,
+                     restored.queued_sndbuf, requeue.size() + unsent.size(),
+                     ctx, &callers.sndbuf_regrown));
   }
   SOCCR_RETURN_IF_ERROR(
       SendQueued(sys, fd, requeue, "queue the data the peer lacks", ctx));
@@ -118,19 +119,20 @@ absl::Status PendingResume::Finish(const sys::Sys& sys, BorrowedFd fd,
         absl::Span<const uint8_t>(
             reinterpret_cast<const uint8_t*>(o.value.data()), o.value.size()));
   }
-  if (!callers_sndbuf.has_value()) {
+  if (!callers.sndbuf.has_value()) {
     ApplyFinalBuffer(sys, fd, BufferKind::kSend, final_buffers);
-  } else if (sndbuf_regrown) {
+  } else if (callers.sndbuf_regrown) {
     // Below what is queued now: the kernel keeps the data and takes more
     // once it has gone.
     SetBufferSize(sys, fd, BufferKind::kSend,
-                  static_cast<uint64_t>(*callers_sndbuf));
+                  static_cast<uint64_t>(*callers.sndbuf));
   }
-  if (sndbuf_raised || rcvbuf_raised || sndbuf_regrown) {
+  if (restored.sndbuf_raised || restored.rcvbuf_raised ||
+      callers.sndbuf_regrown) {
     ApplyBufferLocks(
         sys, fd, final_buffers,
-        (callers_sndbuf.has_value() ? 1 : 0) | (callers_rcvbuf ? 2 : 0),
-        callers_locks);
+        (callers.sndbuf.has_value() ? 1 : 0) | (callers.rcvbuf ? 2 : 0),
+        callers.locks);
   }
   return absl::OkStatus();
 }
@@ -138,23 +140,25 @@ absl::Status PendingResume::Finish(const sys::Sys& sys, BorrowedFd fd,
 absl::Status PendingResume::ReadCallersBuffers(const sys::Sys& sys,
                                                BorrowedFd fd, bool queueing,
                                                const ErrorContext& ctx) {
-  if (buffers_read) return absl::OkStatus();
+  if (callers.read) return absl::OkStatus();
   // Only where something here would change a buffer: the send buffer for
   // the queued data or its final size, the locks after a raise.
   const bool sndbuf_locked_later =
       final_buffers.has_value() && final_buffers->sndbuf_locked;
-  if (sndbuf_left.has_value() &&
-      (queueing || sndbuf_raised || rcvbuf_raised || sndbuf_locked_later)) {
+  if (restored.sndbuf_left.has_value() &&
+      (queueing || restored.sndbuf_raised || restored.rcvbuf_raised ||
+       sndbuf_locked_later)) {
     SOCCR_ASSIGN_OR_RETURN(
         const int now, ctx.Check("read the send buffer size",
                                  sys.GetSockOptInt(fd, SOL_SOCKET, SO_SNDBUF)));
-    if (now != *sndbuf_left) callers_sndbuf = now;
+    if (now != *restored.sndbuf_left) callers.sndbuf = now;
   }
-  if (rcvbuf_left.has_value() && (sndbuf_raised || rcvbuf_raised)) {
+  if (restored.rcvbuf_left.has_value() &&
+      (restored.sndbuf_raised || restored.rcvbuf_raised)) {
     SOCCR_ASSIGN_OR_RETURN(
         const int now, ctx.Check("read the receive buffer size",
                                  sys.GetSockOptInt(fd, SOL_SOCKET, SO_RCVBUF)));
-    callers_rcvbuf = now != *rcvbuf_left;
+    callers.rcvbuf = now != *restored.rcvbuf_left;
   }
   // The locks of the buffers the caller sized are the caller's too: its
   // SO_*BUF set them, and it may have cleared them with SO_BUF_LOCK after
@@ -163,19 +167,21 @@ absl::Status PendingResume::ReadCallersBuffers(const sys::Sys& sys,
   // autotuned it since: without a lock, its new size is not the caller's.
   // Where SO_BUF_LOCK cannot be read (before Linux 5.14, which cannot set
   // it either) the size alone decides, and SO_*BUF's lock stands.
-  if (callers_sndbuf.has_value() || callers_rcvbuf) {
+  if (callers.sndbuf.has_value() || callers.rcvbuf) {
 #ifndef SO_BUF_LOCK
     constexpr int SO_BUF_LOCK = 72;
 #endif
     const sys::Result<int> locks =
         sys.GetSockOptInt(fd, SOL_SOCKET, SO_BUF_LOCK);
-    callers_locks = locks.ok() ? locks.value : 3;
+    callers.locks = locks.ok() ? locks.value : 3;
     if (locks.ok()) {
-      if (!sndbuf_raised && (locks.value & 1) == 0) callers_sndbuf.reset();
-      if (!rcvbuf_raised && (locks.value & 2) == 0) callers_rcvbuf = false;
+      if (!restored.sndbuf_raised && (locks.value & 1) == 0)
+        callers.sndbuf.reset();
+      if (!restored.rcvbuf_raised && (locks.value & 2) == 0)
+        callers.rcvbuf = false;
     }
   }
-  buffers_read = true;
+  callers.read = true;
   return absl::OkStatus();
 }
 

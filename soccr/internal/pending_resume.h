@@ -84,26 +84,35 @@ struct PendingResume {
   std::vector<SocketOption> after_resume;
   // The checkpointed buffer sizes, if known.
   std::optional<SocketBuffers> final_buffers;
-  // Whether the restore raised the send/receive buffer (and so locked it).
-  bool sndbuf_raised = false;
-  bool rcvbuf_raised = false;
-  // The sizes (getsockopt's) the restore left the buffers at where it sized
-  // them for the queues. A different size at the resume was set by the
-  // caller in between (CRIU sets the sizes it saved there) and is kept,
-  // with its lock: `callers_sndbuf`, `callers_rcvbuf` once `buffers_read`.
-  std::optional<int> sndbuf_left;
-  std::optional<int> rcvbuf_left;
-  bool buffers_read = false;
-  std::optional<int> callers_sndbuf;
-  bool callers_rcvbuf = false;
-  // SO_BUF_LOCK as the caller left it (its bits count for the buffers it
-  // sized).
-  int callers_locks = 0;
-  // The send buffer the send queue needs once `requeue` and `unsent` are
-  // in; `sndbuf_regrown` once a caller's smaller size was raised to it for
-  // them (and is to be given back).
-  uint64_t queued_sndbuf = 0;
-  bool sndbuf_regrown = false;
+  // The buffers as the restore sized them for the queues.
+  struct RestoredBuffers {
+    // Whether it raised the send/receive buffer (and so locked it).
+    bool sndbuf_raised = false;
+    bool rcvbuf_raised = false;
+    // The sizes (getsockopt's) it left them at, where it sized them. A
+    // different size at the resume was set by the caller in between.
+    std::optional<int> sndbuf_left;
+    std::optional<int> rcvbuf_left;
+    // The send buffer the send queue needs once `requeue` and `unsent` are
+    // in.
+    uint64_t queued_sndbuf = 0;
+  } restored;
+  // What the caller did to the buffers between the restore and the resume
+  // (CRIU sets the sizes it saved there), read once (`read`) and kept, with
+  // the caller's locks.
+  struct CallersBuffers {
+    bool read = false;
+    // The send buffer's size, if the caller set it; whether it set the
+    // receive buffer's.
+    std::optional<int> sndbuf;
+    bool rcvbuf = false;
+    // SO_BUF_LOCK as the caller left it (its bits count for the buffers it
+    // sized).
+    int locks = 0;
+    // Whether a smaller `sndbuf` was raised to `queued_sndbuf` for the
+    // queued data (and is to be given back).
+    bool sndbuf_regrown = false;
+  } callers;
 };
 
 }  // namespace soccr::internal

@@ -277,10 +277,10 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreConnection(
   // the window of a connection that never grew one, so idle connections
   // skip this.
   if (plan.min_rcvbuf > 0 || plan.wanted_rcvbuf > kFreshSocketRcvbuf) {
-    SOCCR_RETURN_IF_ERROR(
-        EnsureBuffer(sys, b, BufferKind::kReceive, plan.min_rcvbuf,
-                     plan.wanted_rcvbuf, plan.recv_data.size(), ctx,
-                     &pending->rcvbuf_raised, &pending->rcvbuf_left));
+    SOCCR_RETURN_IF_ERROR(EnsureBuffer(
+        sys, b, BufferKind::kReceive, plan.min_rcvbuf, plan.wanted_rcvbuf,
+        plan.recv_data.size(), ctx, &pending->restored.rcvbuf_raised,
+        &pending->restored.rcvbuf_left));
   }
   // The send buffer holds the whole send queue: the unsent part joins it on
   // resume.
@@ -288,8 +288,8 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreConnection(
     SOCCR_RETURN_IF_ERROR(EnsureBuffer(
         sys, b, BufferKind::kSend, plan.min_sndbuf, plan.min_sndbuf,
         plan.sent_data.size() + plan.unsent_data.size(), ctx,
-        &pending->sndbuf_raised, &pending->sndbuf_left));
-    pending->queued_sndbuf = plan.min_sndbuf;
+        &pending->restored.sndbuf_raised, &pending->restored.sndbuf_left));
+    pending->restored.queued_sndbuf = plan.min_sndbuf;
   }
   if (!plan.recv_data.empty()) {
     SOCCR_RETURN_IF_ERROR(
