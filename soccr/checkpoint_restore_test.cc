@@ -393,6 +393,58 @@ TEST_P(MssTest, RestoredMssMatchesOriginal) {
       << "mtu " << mtu;
 }
 
+// struct tcp_info's tcpi_snd_wnd (Linux 5.4; the struct only grows, and
+// glibc's <netinet/tcp.h> stops before it): the window the peer offers,
+// descaled.
+uint32_t PeerWindowSeenBy(BorrowedFd fd) {
+  uint8_t info[512] = {};
+  socklen_t len = sizeof(info);
+  constexpr size_t kSndWndOffset = 228;
+  if (::getsockopt(fd.get(), SOL_TCP, TCP_INFO, info, &len) != 0 ||
+      len < kSndWndOffset + sizeof(uint32_t)) {
+    return 0;
+  }
+  uint32_t w = 0;
+  memcpy(&w, info + kSndWndOffset, sizeof(w));
+  return w;
+}
+
+// A connection made without window scaling (its peer offered none),
+// restored where window scaling is on, as a fresh namespace has it: the
+// restored socket must offer its windows unscaled, as the original did. The
+// kernel's connect() would otherwise pick a receive scale from this
+// namespace's sysctls and buffers that TCP_REPAIR_OPTIONS leaves in place,
+// and the peer would be offered a fraction of every window (1/1024 at a
+// scale of 10).
+class UnscaledWindowTest : public soccr::testing::NetnsTest,
+                           public ::testing::WithParamInterface<Family> {};
+
+INSTANTIATE_TEST_SUITE_P(Families, UnscaledWindowTest,
+                         ::testing::Values(Family::kV4, Family::kV6,
+                                           Family::kMapped));
+
+TEST_P(UnscaledWindowTest, RestoredWhereScalingIsOnOffersTheSameWindow) {
+  ASSERT_OK(soccr::loopback::SetSysctl("net/ipv4/tcp_window_scaling", "0"));
+  ASSERT_OK_AND_ASSIGN(pair, ConnectedPair(GetParam()));
+  ASSERT_OK(soccr::loopback::SetSysctl("net/ipv4/tcp_window_scaling", "1"));
+  // Enough both ways that the windows grow to what an unscaled field holds.
+  ExpectTrafficBothWays(pair.client.borrow(), pair.server.borrow(), 1 << 20,
+                        74);
+  // The window field is 16 bits: the peer sees more than 32767 only from a
+  // socket whose scale is 0 (a scale of 1 or more halves it at least).
+  const uint32_t before = PeerWindowSeenBy(pair.server.borrow());
+  ASSERT_GT(before, 32767u);
+  ASSERT_OK_AND_ASSIGN(state, CheckpointAndClose(std::move(pair.client)));
+  ASSERT_FALSE(state.options.window_scaling);
+  ASSERT_OK_AND_ASSIGN(client, RestoreAndResume(state));
+  // Each way, so that the client's next segment carries its window.
+  ExpectTrafficBothWays(client.borrow(), pair.server.borrow(), 256 << 10, 75);
+  EXPECT_GT(PeerWindowSeenBy(pair.server.borrow()), 32767u)
+      << "before the move: " << before;
+  ASSERT_OK_AND_ASSIGN(again, CheckpointAndClose(std::move(client)));
+  EXPECT_FALSE(again.options.window_scaling);
+}
+
 // A peer that offers a small window: the kernel keeps segments to half of
 // it, and so must the restored socket, or it cannot send a full segment and
 // crawls at the pace of zero-window probes.

@@ -113,6 +113,7 @@ absl::StatusOr<RestorePlan> PlanRestore(const ConnectionState& s) {
         {TCPOPT_WINDOW,
          uint32_t{o.snd_wscale} | (uint32_t{o.rcv_wscale} << 16)});
   }
+  plan.unscaled_window = !o.window_scaling;
   if (o.sack) plan.repair_options.push_back({TCPOPT_SACK_PERMITTED, 0});
   if (o.timestamps) {
     plan.repair_options.push_back({TCPOPT_TIMESTAMP, 0});

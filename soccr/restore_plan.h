@@ -110,6 +110,16 @@ struct RestorePlan {
   int user_mss = 0;
   // TCP_REPAIR_OPTIONS, in one call.
   std::vector<struct tcp_repair_opt> repair_options;
+  // The connection has no window scaling: TCP_WINDOW_CLAMP of 65535 goes
+  // in before connect(), so that connect() picks a receive window scale of
+  // 0. Otherwise it picks one from this namespace's sysctls and buffers
+  // (tcp_select_initial_window), TCP_REPAIR_OPTIONS without TCPOPT_WINDOW
+  // leaves it in place while scaling stays off, and every window the socket
+  // advertises is shifted right by it: the peer sees 1/1024 of it and the
+  // connection crawls. 65535 is the clamp the kernel's own handshake gives
+  // a connection whose peer offered no scaling (tcp_rcv_synsent_state_process);
+  // autotuning raises it as it would the original's.
+  bool unscaled_window = false;
   std::optional<uint32_t> timestamp;
   std::optional<struct tcp_repair_window> window;
 

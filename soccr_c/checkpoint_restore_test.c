@@ -18,6 +18,7 @@
 #include "soccr_c/testing/harness.h"
 #include "soccr_c/testing/image.h"
 #include "soccr_c/testing/log_capture.h"
+#include "soccr_c/testing/netns.h"
 #include "soccr_c/testing/tcp.h"
 
 #ifndef SO_BUF_LOCK
@@ -108,6 +109,56 @@ static void data_in_both_queues(enum ct_family family) {
 static void TestDataInBothQueuesV4(void) { data_in_both_queues(CT_V4); }
 static void TestDataInBothQueuesV6(void) { data_in_both_queues(CT_V6); }
 static void TestDataInBothQueuesMapped(void) { data_in_both_queues(CT_MAPPED); }
+
+/* struct tcp_info's tcpi_snd_wnd (Linux 5.4; the struct only grows, and
+ * glibc's <netinet/tcp.h> stops before it): the window `fd`'s peer offers,
+ * descaled. */
+static unsigned peer_window_seen_by(int fd) {
+  unsigned char info[512] = {0};
+  socklen_t len = sizeof(info);
+  const size_t offset = 228;
+  uint32_t w = 0;
+  if (getsockopt(fd, SOL_TCP, TCP_INFO, info, &len) != 0 ||
+      len < offset + sizeof(w)) {
+    return 0;
+  }
+  memcpy(&w, info + offset, sizeof(w));
+  return w;
+}
+
+/* A connection made without window scaling (its peer offered none),
+ * restored where window scaling is on, as a fresh namespace has it: the
+ * restored socket offers its windows unscaled, as the original did, not
+ * shifted by a scale its connect() picked from this namespace. */
+static void unscaled_window(enum ct_family family) {
+  struct ct_image img;
+  int client, server, restored;
+  unsigned before;
+  CHECK(ct_set_sysctl("net/ipv4/tcp_window_scaling", "0") == 0);
+  CHECK(ct_connected_pair(family, 0, &client, &server) == 0);
+  CHECK(ct_set_sysctl("net/ipv4/tcp_window_scaling", "1") == 0);
+  CHECK(ct_traffic_both_ways(client, server, 1 << 20, 60 + family) == 0);
+  /* The window field is 16 bits: the peer sees more than 32767 only from a
+   * socket whose scale is 0 (a scale of 1 or more halves it at least). */
+  before = peer_window_seen_by(server);
+  CHECK(before > 32767);
+  CHECK(ct_checkpoint(client, &img) == 0);
+  close(client); /* in repair mode: the server sees nothing */
+  EXPECT((img.data.opt_mask & TCPI_OPT_WSCALE) == 0);
+  restored = ct_restore(&img, 0);
+  ct_image_free(&img);
+  CHECK(restored >= 0);
+  /* Each way, so that the client's next segment carries its window. */
+  EXPECT(ct_traffic_both_ways(restored, server, 256 << 10, 63 + family) == 0);
+  EXPECT(peer_window_seen_by(server) > 32767);
+  if (ct_failed()) ct_log_dump();
+  close(restored);
+  close(server);
+}
+
+static void TestUnscaledWindowV4(void) { unscaled_window(CT_V4); }
+static void TestUnscaledWindowV6(void) { unscaled_window(CT_V6); }
+static void TestUnscaledWindowMapped(void) { unscaled_window(CT_MAPPED); }
 
 /* What a CRIU-style caller does between libsoccr_restore and
  * libsoccr_resume: it sets the buffer sizes it saved, here the smallest
@@ -440,6 +491,9 @@ int main(int argc, char **argv) {
       CT_TEST(TestDataInBothQueuesV4),
       CT_TEST(TestDataInBothQueuesV6),
       CT_TEST(TestDataInBothQueuesMapped),
+      CT_TEST(TestUnscaledWindowV4),
+      CT_TEST(TestUnscaledWindowV6),
+      CT_TEST(TestUnscaledWindowMapped),
       CT_TEST(TestCallerShrinksBuffersBeforeResumeV4),
       CT_TEST(TestCallerShrinksBuffersBeforeResumeV6),
       CT_TEST(TestCallerShrinksBuffersBeforeResumeMapped),

@@ -249,6 +249,11 @@ absl::StatusOr<std::unique_ptr<PendingResume>> RestoreConnection(
     SOCCR_RETURN_IF_ERROR(ctx.Check(
         "set MSS", sys.SetSockOptInt(b, SOL_TCP, TCP_MAXSEG, plan.user_mss)));
   }
+  if (plan.unscaled_window) {
+    SOCCR_RETURN_IF_ERROR(
+        ctx.Check("clamp the window to 65535 (no window scaling)",
+                  sys.SetSockOptInt(b, SOL_TCP, TCP_WINDOW_CLAMP, 65535)));
+  }
   SOCCR_RETURN_IF_ERROR(Bind(sys, b, plan, ctx));
   // In repair mode connect() sends nothing: the socket is ESTABLISHED at once.
   SOCCR_RETURN_IF_ERROR(
