@@ -40,7 +40,7 @@ enum states {
 };
 
 static const char *const kSysctlNames[] = {
-    "defaults", "wscale-off", "timestamps-off", "sack-off",
+    "defaults", "wscale-off-until-the-move", "timestamps-off", "sack-off",
     "tcp_rmem+wmem-raised-after-connect"};
 static const char *const kBufferNames[] = {
     "default-buffers",
@@ -517,6 +517,13 @@ static enum result run_case(const struct sweep_case *c, unsigned seed,
   if (r->server >= 0 && c->state != ST_LAST_ACK &&
       ct_drop_incoming(r->server) != 0) {
     fail(r, "block the server");
+    goto out;
+  }
+  /* Window scaling back on for the restore, as a fresh namespace (another
+   * host's) has it: the connection keeps its unscaled windows, and the
+   * restore must not take a scale from the namespace. */
+  if (c->sysctls == SY_NO_WSCALE &&
+      set_sysctl(r, "net/ipv4/tcp_window_scaling", "1") != 0) {
     goto out;
   }
   sleep_ms(10); /* what was on its way lands (or is dropped) */
