@@ -40,8 +40,8 @@ enum states {
 };
 
 static const char *const kSysctlNames[] = {
-    "defaults", "wscale-off-until-the-move", "timestamps-off", "sack-off",
-    "tcp_rmem+wmem-raised-after-connect"};
+    "defaults", "wscale-off-until-the-move", "timestamps-off-until-the-move",
+    "sack-off-until-the-move", "tcp_rmem+wmem-raised-after-connect"};
 static const char *const kBufferNames[] = {
     "default-buffers",
     "small-SO_RCVBUF-on-peer",
@@ -519,11 +519,16 @@ static enum result run_case(const struct sweep_case *c, unsigned seed,
     fail(r, "block the server");
     goto out;
   }
-  /* Window scaling back on for the restore, as a fresh namespace (another
-   * host's) has it: the connection keeps its unscaled windows, and the
-   * restore must not take a scale from the namespace. */
-  if (c->sysctls == SY_NO_WSCALE &&
-      set_sysctl(r, "net/ipv4/tcp_window_scaling", "1") != 0) {
+  /* The sysctl back at the kernel's default for the restore, as a fresh
+   * namespace (another host's) has it: the connection keeps what it
+   * negotiated, and the restore must not take a window scale, timestamps
+   * or SACK from the namespace. */
+  if ((c->sysctls == SY_NO_WSCALE &&
+       set_sysctl(r, "net/ipv4/tcp_window_scaling", "1") != 0) ||
+      (c->sysctls == SY_NO_TS &&
+       set_sysctl(r, "net/ipv4/tcp_timestamps", "1") != 0) ||
+      (c->sysctls == SY_NO_SACK &&
+       set_sysctl(r, "net/ipv4/tcp_sack", "1") != 0)) {
     goto out;
   }
   sleep_ms(10); /* what was on its way lands (or is dropped) */

@@ -10,9 +10,9 @@
  * applications had not written yet), a ping-pong, and both end-of-files.
  *
  * The matrix: IPv4, IPv6, IPv4-mapped
- *   x {defaults, window scaling off (and on again, the default, for the
- *      restore), timestamps off, SACK off, tcp_rmem and tcp_wmem raised
- *      after connect}
+ *   x {defaults, window scaling off, timestamps off, SACK off (each on
+ *      again, the kernel's default, for the restore), tcp_rmem and tcp_wmem
+ *      raised after connect}
  *   x {default buffers, small SO_RCVBUF on the peer, SO_RCVBUFFORCE 64 MiB
  *      on the listener, SO_RCVBUFFORCE and SO_SNDBUFFORCE 64 MiB on the
  *      client after connect, an application TCP_MAXSEG of 536, SO_RCVBUF
