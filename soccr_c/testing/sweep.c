@@ -254,6 +254,29 @@ static int set_sysctl(struct run *r, const char *name, const char *value) {
   return fail(r, name);
 }
 
+/* The sysctl of the TCP option the case turns off (window scaling,
+ * timestamps, SACK) set to `value`: "0" before the connection is made, "1"
+ * (the kernel's default) again before the move. Nothing for the other
+ * cases. */
+static int set_negotiated_option(struct run *r, const char *value) {
+  const char *name = NULL;
+  switch (r->c->sysctls) {
+    case SY_NO_WSCALE:
+      name = "net/ipv4/tcp_window_scaling";
+      break;
+    case SY_NO_TS:
+      name = "net/ipv4/tcp_timestamps";
+      break;
+    case SY_NO_SACK:
+      name = "net/ipv4/tcp_sack";
+      break;
+    case SY_DEFAULT:
+    case SY_RAISED:
+      return 0;
+  }
+  return name == NULL ? 0 : set_sysctl(r, name, value);
+}
+
 /* The namespace, its sysctls, the connection and its buffers. R_REFUSED
  * (with the reason) when a SO_*BUFFORCE the case needs is not permitted. */
 static enum result set_up(struct run *r) {
@@ -270,14 +293,7 @@ static enum result set_up(struct run *r) {
       set_sysctl(r, "net/ipv4/tcp_wmem", "4096 16384 4194304") != 0) {
     return R_FAILED;
   }
-  if ((c->sysctls == SY_NO_WSCALE &&
-       set_sysctl(r, "net/ipv4/tcp_window_scaling", "0") != 0) ||
-      (c->sysctls == SY_NO_TS &&
-       set_sysctl(r, "net/ipv4/tcp_timestamps", "0") != 0) ||
-      (c->sysctls == SY_NO_SACK &&
-       set_sysctl(r, "net/ipv4/tcp_sack", "0") != 0)) {
-    return R_FAILED;
-  }
+  if (set_negotiated_option(r, "0") != 0) return R_FAILED;
   memset(&options, 0, sizeof(options));
   if (c->buffers == BU_PEER_SMALL) options.listener_rcvbuf = 4096;
   if (c->buffers == BU_LISTENER_FORCE) options.listener_rcvbufforce = force;
@@ -523,14 +539,7 @@ static enum result run_case(const struct sweep_case *c, unsigned seed,
    * namespace (another host's) has it: the connection keeps what it
    * negotiated, and the restore must not take a window scale, timestamps
    * or SACK from the namespace. */
-  if ((c->sysctls == SY_NO_WSCALE &&
-       set_sysctl(r, "net/ipv4/tcp_window_scaling", "1") != 0) ||
-      (c->sysctls == SY_NO_TS &&
-       set_sysctl(r, "net/ipv4/tcp_timestamps", "1") != 0) ||
-      (c->sysctls == SY_NO_SACK &&
-       set_sysctl(r, "net/ipv4/tcp_sack", "1") != 0)) {
-    goto out;
-  }
+  if (set_negotiated_option(r, "1") != 0) goto out;
   sleep_ms(10); /* what was on its way lands (or is dropped) */
   r->in_q = ct_inq(r->client);
   r->out_q = ct_outq(r->client);
