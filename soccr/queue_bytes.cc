@@ -29,7 +29,7 @@ constexpr size_t kMmapThreshold = size_t{1} << 20;
 // and then copying costs about a third more. 4 KiB pages cost far more
 // in the VM the benchmarks run in: a fresh process took 290 us to get and
 // write 1 MiB of them (populated in one call), 49 us for one huge page,
-// and 4.6 ms against 0.4 ms for 16 MiB (bench/README.md). So from 1 MiB,
+// and 4.6 ms against 0.4 ms for 16 MiB (bench/HISTORY.md). So from 1 MiB,
 // though a buffer of 1 to 2 MiB then takes a whole huge page: at most
 // twice its size, as a buffer just over a multiple of 2 MiB takes up to
 // 2 MiB more.
