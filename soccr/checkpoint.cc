@@ -18,6 +18,7 @@
 #include "soccr/internal/pending_resume.h"
 #include "soccr/internal/save_socket_options.h"
 #include "soccr/internal/sock_diag.h"
+#include "soccr/internal/sock_diag_session_scope.h"
 #include "soccr/status_macros.h"
 
 namespace soccr {
@@ -582,6 +583,8 @@ absl::StatusOr<ConnectionState> Checkpoint(const PausedSocket& socket,
   }
   ConnectionState s;
   const ReadAheadState* const ahead = options.read_ahead;
+  // The caller's netlink socket for the sock_diag question, if it keeps one.
+  const internal::SockDiagSessionScope session(options.sock_diag);
 
   if (ahead == nullptr) {
     SOCCR_ASSIGN_OR_RETURN(

@@ -25,6 +25,7 @@
 #include "soccr/checkpoint_buffer.h"
 #include "soccr/connection_state.h"
 #include "soccr/paused_socket.h"
+#include "soccr/sock_diag_session.h"
 #include "soccr/sys/sys.h"
 
 namespace soccr {
@@ -58,6 +59,13 @@ struct CheckpointOptions {
   // reset say, or never connected, reads them again) and the buffer locks.
   // Pause the socket with its reuse_addr too. Not owned; nullptr: read now.
   const ReadAheadState* read_ahead = nullptr;
+  // The netlink socket for the checkpoint's sock_diag question, kept by a
+  // caller that checkpoints connections one after another
+  // (soccr/sock_diag_session.h): opening and closing one for every
+  // checkpoint costs more than the question itself. Not owned; a session in
+  // use by another thread's checkpoint is not waited for (this one opens
+  // its own). nullptr: a netlink socket of the checkpoint's own.
+  SockDiagSession* sock_diag = nullptr;
 };
 
 // What a checkpoint of a socket whose owner is stopped can read before the

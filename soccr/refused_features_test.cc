@@ -185,6 +185,61 @@ TEST_F(RefusedFeaturesTest, TcpMd5IsRefusedForASocketOfAnotherNamespace) {
   ASSERT_OK(std::move(trusted_pause).Resume());
 }
 
+// A checkpoint that asks through a caller's kept netlink socket
+// (SockDiagSession) judges the keys as one that opens its own: here, and
+// for a socket of another namespace, which the kept socket is not in.
+TEST_F(RefusedFeaturesTest, TcpMd5IsRefusedThroughASession) {
+  OwnedFd probe(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (int err = SetMd5Key(probe.get(), SocketAddress::Loopback4(1))) {
+    GTEST_SKIP() << "this kernel has no TCP-MD5: setsockopt(TCP_MD5SIG): "
+                 << strerror(err);
+  }
+  SockDiagSession session;
+  CheckpointOptions options;
+  options.sock_diag = &session;
+  ASSERT_OK_AND_ASSIGN(plain_here, ConnectedPair(Family::kV4));
+  {
+    ASSERT_OK_AND_ASSIGN(paused,
+                         PausedSocket::Pause(plain_here.client.borrow()));
+    ASSERT_OK(Checkpoint(paused, options).status());
+    ASSERT_OK(std::move(paused).Resume());
+  }
+  ASSERT_TRUE(session.is_open());
+  auto expect_refused = [&](BorrowedFd fd) {
+    ASSERT_OK_AND_ASSIGN(paused, PausedSocket::Pause(fd));
+    absl::StatusOr<ConnectionState> state = Checkpoint(paused, options);
+    EXPECT_EQ(state.status().code(), absl::StatusCode::kFailedPrecondition)
+        << state.status();
+    EXPECT_THAT(state.status().message(), HasSubstr("TCP-MD5 (RFC 2385)"));
+    ASSERT_OK(std::move(paused).Resume());
+  };
+  for (Family family : {Family::kV4, Family::kV6}) {
+    SCOPED_TRACE(soccr::loopback::FamilyName(family));
+    absl::StatusOr<Md5Pair> pair = ConnectedWithMd5(family);
+    ASSERT_OK(pair.status());
+    expect_refused(pair->client.borrow());
+  }
+
+  OwnedFd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(home) << strerror(errno);
+  ASSERT_OK(soccr::loopback::EnterPrivateNetns());
+  absl::StatusOr<Md5Pair> signed_there = ConnectedWithMd5(Family::kV4);
+  absl::StatusOr<soccr::loopback::TcpPair> plain_there =
+      ConnectedPair(Family::kV4);
+  ASSERT_EQ(::setns(home.get(), CLONE_NEWNET), 0) << strerror(errno);
+  ASSERT_OK(signed_there.status());
+  ASSERT_OK(plain_there.status());
+  expect_refused(signed_there->client.borrow());
+  ASSERT_OK(soccr::loopback::WriteAll(plain_there->server.borrow(), "abc"));
+  ASSERT_OK(soccr::loopback::WaitInq(plain_there->client.borrow(), 3));
+  ASSERT_OK_AND_ASSIGN(paused,
+                       PausedSocket::Pause(plain_there->client.borrow()));
+  ASSERT_OK_AND_ASSIGN(state, Checkpoint(paused, options));
+  EXPECT_EQ(state.recv_queue, QueueBytes::Copy(absl::string_view("abc")));
+  ASSERT_OK(std::move(paused).Resume());
+  EXPECT_TRUE(session.is_open());
+}
+
 // CheckCarriable() gives the same refusal without pausing anything, and a
 // checkpoint told the caller checked (check_carriable false) skips it.
 TEST_F(RefusedFeaturesTest, CheckCarriableAheadOfTheCheckpoint) {

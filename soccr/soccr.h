@@ -32,6 +32,7 @@
 #include "soccr/queue_bytes.h"           // IWYU pragma: export
 #include "soccr/restore.h"               // IWYU pragma: export
 #include "soccr/restore_limits.h"        // IWYU pragma: export
+#include "soccr/sock_diag_session.h"     // IWYU pragma: export
 #include "soccr/socket_options.h"        // IWYU pragma: export
 #include "soccr/tcp_state.h"             // IWYU pragma: export
 

@@ -107,19 +107,39 @@ int OnAttribute(const struct nlattr* attr, void* data) {
   return MNL_CB_OK;
 }
 
+// What OnMessage fills in, and for which socket.
+struct Reading {
+  SockDiagAnswer* reply;
+  // The SO_COOKIE asked about: the kernel's reply names the socket it
+  // describes by it (inet_diag_msg_common_fill), the only check that the
+  // answer is about this socket and not another's, whatever the sequence
+  // number says.
+  uint64_t cookie;
+  // The reply was about another socket.
+  bool other_socket = false;
+};
+
 int OnMessage(const struct nlmsghdr* nlh, void* data) {
-  SockDiagAnswer* reply = static_cast<SockDiagAnswer*>(data);
-  reply->found = true;
+  Reading* reading = static_cast<Reading*>(data);
+  SockDiagAnswer* reply = reading->reply;
   // A reply too short for its header is no answer about the queues.
   if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(struct inet_diag_msg)) {
     const auto* msg =
         static_cast<const struct inet_diag_msg*>(mnl_nlmsg_get_payload(nlh));
+    const uint64_t cookie =
+        static_cast<uint64_t>(msg->id.idiag_cookie[0]) |
+        (static_cast<uint64_t>(msg->id.idiag_cookie[1]) << 32);
+    if (cookie != reading->cookie) {
+      reading->other_socket = true;
+      return MNL_CB_STOP;
+    }
     // A listener's are its backlog and the backlog's length instead.
     if (msg->idiag_state != TCP_LISTEN) {
       reply->rqueue = msg->idiag_rqueue;
       reply->wqueue = msg->idiag_wqueue;
     }
   }
+  reply->found = true;
   mnl_attr_parse(nlh, sizeof(struct inet_diag_msg), OnAttribute, reply);
   return MNL_CB_OK;
 }
@@ -134,8 +154,8 @@ sys::Result<BorrowedFd> SockDiagSocket::Get(const sys::Sys& sys) {
   // (netlink_autobind), and a send without an address goes to the kernel.
   // So no bind() and no getsockname() to learn the port id: replies are
   // matched by sequence number, on a socket only this object uses.
-  sys::Result<OwnedFd> fd =
-      sys.Socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  sys::Result<OwnedFd> fd = sys.Socket(
+      AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_SOCK_DIAG);
   if (!fd.ok()) return {BorrowedFd(), fd.err, fd.op};
   fd_ = std::move(fd.value);
   // Start where no earlier socket's replies could be mistaken for ours.
@@ -242,8 +262,14 @@ absl::StatusOr<SockDiagAnswer> AskOn(const sys::Sys& sys, SockDiagSocket& diag,
     if (n.value >= sizeof(*first) && first->nlmsg_len > n.value) {
       return failed(ENOSPC, "recv(SOCK_DIAG): reply larger than the buffer");
     }
+    Reading reading{&reply, cookie};
     const int r =
-        mnl_cb_run(buf, n.value, seq, /*portid=*/0, OnMessage, &reply);
+        mnl_cb_run(buf, n.value, seq, /*portid=*/0, OnMessage, &reading);
+    if (reading.other_socket) {
+      return failed(EBADMSG,
+                    "sock_diag reply: it describes another socket (its "
+                    "SO_COOKIE differs)");
+    }
     if (r == MNL_CB_STOP) break;
     if (r < 0) {
       // No socket with this address and cookie in the lookup tables: a

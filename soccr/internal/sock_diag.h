@@ -110,7 +110,9 @@ sys::Result<uint64_t> ReadCookie(const sys::Sys& sys, BorrowedFd fd);
     bool with_options = false);
 
 // A sock_diag netlink socket kept for many questions, opened on the first
-// and closed with the object. One thread at a time.
+// and closed with the object. One thread at a time. Nonblocking: the
+// kernel queues its reply inside the send (AskOn), so a receive that finds
+// nothing is an error, never a wait.
 class SockDiagSocket {
  public:
   SockDiagSocket() = default;
@@ -124,6 +126,7 @@ class SockDiagSocket {
   // After a failed question: a reply may still be queued, so the next one
   // starts on a new socket.
   void Close();
+  [[nodiscard]] bool is_open() const { return static_cast<bool>(fd_); }
   uint32_t NextSeq() { return ++seq_; }
 
  private:
