@@ -18,6 +18,11 @@
 // ones).
 // The "/options:1" variants save and restore socket options (the default);
 // "/options:0" saves exactly what libsoccr saves.
+// IdleCheckpointSession and IdleMigrateSession: the same with a
+// SockDiagSession (CheckpointOptions::sock_diag) kept across the
+// checkpoints, as a caller moving connections one after another keeps one;
+// its netlink socket is opened before the counted round, so the count is
+// the steady state's.
 
 #include <string>
 #include <utility>
@@ -31,6 +36,7 @@
 #include "soccr/checkpoint.h"
 #include "soccr/paused_socket.h"
 #include "soccr/restore.h"
+#include "soccr/sock_diag_session.h"
 #include "soccr/sys/counting_sys.h"
 
 namespace soccr::bench {
@@ -54,16 +60,35 @@ CheckpointOptions OptionsArg(const benchmark::State& state) {
 // connections, so that reading the clock costs nothing next to them.
 constexpr size_t kBlock = 100;
 
-void BM_IdleCheckpoint(benchmark::State& state) {
+// Opens `session`'s netlink socket with one checkpoint of `fd` (resumed
+// after), so that what follows is the steady state.
+absl::Status OpenSession(BorrowedFd fd, SockDiagSession& session) {
+  absl::StatusOr<PausedSocket> p = PausedSocket::Pause(fd);
+  if (!p.ok()) return p.status();
+  CheckpointOptions o;
+  o.sock_diag = &session;
+  absl::StatusOr<ConnectionState> s = Checkpoint(*p, o);
+  if (!s.ok()) return s.status();
+  return std::move(*p).Resume();
+}
+
+void BM_IdleCheckpoint(benchmark::State& state, bool with_session) {
   if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
     return state.SkipWithError(s.ToString().c_str());
   }
-  const CheckpointOptions options = OptionsArg(state);
+  CheckpointOptions options = OptionsArg(state);
   absl::StatusOr<IdleConnections> conns = MakeIdleConnections(kBlock);
   if (!conns.ok()) {
     return state.SkipWithError(conns.status().ToString().c_str());
   }
   const std::vector<OwnedFd>& fds = conns->clients;
+  SockDiagSession session;
+  if (with_session) {
+    options.sock_diag = &session;
+    if (absl::Status s = OpenSession(fds[0].borrow(), session); !s.ok()) {
+      return state.SkipWithError(s.ToString().c_str());
+    }
+  }
 
   sys::CountingSys counting;
   {
@@ -156,15 +181,22 @@ absl::StatusOr<OwnedFd> MigrateOnce(OwnedFd fd, const CheckpointOptions& co,
   return std::move(*r).Resume();
 }
 
-void BM_IdleMigrate(benchmark::State& state) {
+void BM_IdleMigrate(benchmark::State& state, bool with_session) {
   if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
     return state.SkipWithError(s.ToString().c_str());
   }
-  const CheckpointOptions options = OptionsArg(state);
+  CheckpointOptions options = OptionsArg(state);
   absl::StatusOr<loopback::TcpPair> pair =
       loopback::ConnectedPair(loopback::Family::kV4);
   if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
   OwnedFd fd = std::move(pair->client);
+  SockDiagSession session;
+  if (with_session) {
+    options.sock_diag = &session;
+    if (absl::Status s = OpenSession(fd.borrow(), session); !s.ok()) {
+      return state.SkipWithError(s.ToString().c_str());
+    }
+  }
   sys::CountingSys counting;
   absl::StatusOr<OwnedFd> moved = MigrateOnce(std::move(fd), options, counting);
   if (!moved.ok())
@@ -246,21 +278,28 @@ void BM_BatchMigrate(benchmark::State& state) {
 }  // namespace
 
 void RegisterConnectionBenchmarks(const Config& config) {
-  benchmark::RegisterBenchmark("IdleCheckpoint", BM_IdleCheckpoint)
-      ->ArgName("options")
-      ->Arg(1)
-      ->Arg(0)
-      ->UseManualTime();
+  for (bool session : {false, true}) {
+    benchmark::RegisterBenchmark(
+        session ? "IdleCheckpointSession" : "IdleCheckpoint", BM_IdleCheckpoint,
+        session)
+        ->ArgName("options")
+        ->Arg(1)
+        ->Arg(0)
+        ->UseManualTime();
+  }
   benchmark::RegisterBenchmark("IdleRestore", BM_IdleRestore)
       ->ArgName("options")
       ->Arg(1)
       ->Arg(0)
       ->UseManualTime();
-  benchmark::RegisterBenchmark("IdleMigrate", BM_IdleMigrate)
-      ->ArgName("options")
-      ->Arg(1)
-      ->Arg(0)
-      ->UseRealTime();
+  for (bool session : {false, true}) {
+    benchmark::RegisterBenchmark(session ? "IdleMigrateSession" : "IdleMigrate",
+                                 BM_IdleMigrate, session)
+        ->ArgName("options")
+        ->Arg(1)
+        ->Arg(0)
+        ->UseRealTime();
+  }
   auto* batch = benchmark::RegisterBenchmark("BatchMigrate", BM_BatchMigrate)
                     ->ArgNames({"conns", "threads", "options"})
                     ->Unit(benchmark::kMillisecond)

@@ -18,6 +18,15 @@
 //   CIdleCheckpoint and CIdleRestore are (blocks of 100 connections; the
 //   checkpoint's connections resumed, the restore's copies closed
 //   silently, untimed).
+// KernelIdleCheckpointChecked/kept:K: KernelIdleCheckpoint with the
+//   question a checkpoint that refuses TCP-MD5 connections must ask, raw:
+//   SO_COOKIE, then one sock_diag request for exactly this socket
+//   (INET_DIAG_INFO, whose reply carries the keys), whose tcp_info and
+//   queue lengths stand in for TCP_INFO and the three ioctls, as soccr
+//   takes them. kept:0 opens and closes a netlink socket for the question,
+//   as the C API and a C++ checkpoint without a session must; kept:1 asks
+//   on one kept open, as a SockDiagSession does. The floors for
+//   CIdleCheckpoint and IdleCheckpointSession.
 // KernelBatchMigrate/conns:N/threads:T: the same for N connections, each
 //   of T threads moving its share (checkpoint and close all of them, then
 //   restore all of them), wall-clock: the floor for BatchMigrate.
@@ -26,6 +35,10 @@
 // a byte each way, so the floor is a real move and not a faster failure.
 
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -34,6 +47,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -97,6 +111,91 @@ bool RawCheckpoint(int fd, RawIdleState* s) {
   // Idle: a queue with bytes in it would need the peeks this floor leaves
   // out.
   ok = ok && outq == 0 && unsent == 0 && inq == 0;
+  ok = ok && RawQueueSeq(fd, TCP_RECV_QUEUE, &s->recv_seq) &&
+       RawQueueSeq(fd, TCP_SEND_QUEUE, &s->send_seq) &&
+       Get(fd, TCP_MAXSEG, &s->mss) && Get(fd, TCP_TIMESTAMP, &s->timestamp) &&
+       Get(fd, TCP_REPAIR_WINDOW, &s->window);
+  return ok;
+}
+
+// The netlink socket for RawCheckedCheckpoint's question, or -1.
+int RawDiagSocket() {
+  return ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                  NETLINK_SOCK_DIAG);
+}
+
+// RawCheckpoint with sock_diag's answer (on `diag`, a netlink socket; -1:
+// one opened and closed for it) in place of TCP_INFO and the ioctls; false
+// also if the answer is not about this socket or shows TCP-MD5 keys.
+bool RawCheckedCheckpoint(int fd, int diag, RawIdleState* s) {
+  bool ok = SetInt(fd, SOL_TCP, TCP_REPAIR, 1);
+  socklen_t local_len = sizeof(s->local);
+  socklen_t peer_len = sizeof(s->peer);
+  ok = ok &&
+       ::getsockname(fd, reinterpret_cast<sockaddr*>(&s->local), &local_len) ==
+           0 &&
+       ::getpeername(fd, reinterpret_cast<sockaddr*>(&s->peer), &peer_len) == 0;
+  s->addr_len = local_len;
+  uint64_t cookie = 0;
+  socklen_t cookie_len = sizeof(cookie);
+  ok = ok && ::getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &cookie_len) == 0;
+  if (!ok) return false;
+  const int nl = diag >= 0 ? diag : RawDiagSocket();
+  if (nl < 0) return false;
+  struct {
+    nlmsghdr h;
+    inet_diag_req_v2 r;
+  } req = {};
+  req.h.nlmsg_len = sizeof(req);
+  req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  req.h.nlmsg_flags = NLM_F_REQUEST;
+  req.r.sdiag_family = static_cast<__u8>(s->local.ss_family);
+  req.r.sdiag_protocol = IPPROTO_TCP;
+  req.r.idiag_states = ~0u;
+  req.r.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+  if (s->local.ss_family == AF_INET) {
+    const auto& l = reinterpret_cast<const sockaddr_in&>(s->local);
+    const auto& p = reinterpret_cast<const sockaddr_in&>(s->peer);
+    req.r.id.idiag_sport = l.sin_port;
+    req.r.id.idiag_dport = p.sin_port;
+    req.r.id.idiag_src[0] = l.sin_addr.s_addr;
+    req.r.id.idiag_dst[0] = p.sin_addr.s_addr;
+  } else {
+    const auto& l = reinterpret_cast<const sockaddr_in6&>(s->local);
+    const auto& p = reinterpret_cast<const sockaddr_in6&>(s->peer);
+    req.r.id.idiag_sport = l.sin6_port;
+    req.r.id.idiag_dport = p.sin6_port;
+    memcpy(req.r.id.idiag_src, &l.sin6_addr, 16);
+    memcpy(req.r.id.idiag_dst, &p.sin6_addr, 16);
+  }
+  req.r.id.idiag_cookie[0] = static_cast<__u32>(cookie);
+  req.r.id.idiag_cookie[1] = static_cast<__u32>(cookie >> 32);
+  alignas(nlmsghdr) char buf[8192];
+  ok = ::send(nl, &req, sizeof(req), 0) == static_cast<ssize_t>(sizeof(req));
+  const ssize_t n = ok ? ::recv(nl, buf, sizeof(buf), 0) : -1;
+  if (diag < 0) ::close(nl);
+  const auto* h = reinterpret_cast<const nlmsghdr*>(buf);
+  if (n < static_cast<ssize_t>(NLMSG_LENGTH(sizeof(inet_diag_msg))) ||
+      !NLMSG_OK(h, static_cast<size_t>(n)) ||
+      h->nlmsg_type != SOCK_DIAG_BY_FAMILY) {
+    return false;
+  }
+  const auto* msg = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+  ok = msg->id.idiag_cookie[0] == req.r.id.idiag_cookie[0] &&
+       msg->id.idiag_cookie[1] == req.r.id.idiag_cookie[1];
+  bool info = false;
+  int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(*msg)));
+  for (const rtattr* a = reinterpret_cast<const rtattr*>(msg + 1);
+       RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (a->rta_type == INET_DIAG_MD5SIG && RTA_PAYLOAD(a) > 0) ok = false;
+    if (a->rta_type == INET_DIAG_INFO) {
+      memcpy(&s->info, RTA_DATA(a),
+             std::min<size_t>(RTA_PAYLOAD(a), sizeof(s->info)));
+      info = true;
+    }
+  }
+  // Idle, as RawCheckpoint requires.
+  ok = ok && info && msg->idiag_rqueue == 0 && msg->idiag_wqueue == 0;
   ok = ok && RawQueueSeq(fd, TCP_RECV_QUEUE, &s->recv_seq) &&
        RawQueueSeq(fd, TCP_SEND_QUEUE, &s->send_seq) &&
        Get(fd, TCP_MAXSEG, &s->mss) && Get(fd, TCP_TIMESTAMP, &s->timestamp) &&
@@ -189,6 +288,39 @@ void BM_KernelIdleCheckpoint(benchmark::State& state) {
     }
   }
   if (!ok) return state.SkipWithError("raw checkpoint failed");
+  SetPerConnection(state, kBlock, calls, cpu);
+}
+
+void BM_KernelIdleCheckpointChecked(benchmark::State& state) {
+  std::optional<IdleConnections> conns = IdleConnectionsOrSkip(state, kBlock);
+  if (!conns.has_value()) return;
+  const bool kept = state.range(0) != 0;
+  OwnedFd diag(kept ? RawDiagSocket() : -1);
+  if (kept && !diag) {
+    return state.SkipWithError(
+        absl::StrCat("socket(NETLINK_SOCK_DIAG): ", strerror(errno)).c_str());
+  }
+  std::vector<RawIdleState> saved(kBlock);
+  const int nl = kept ? diag.get() : -1;
+  const SyscallCounts before = CurrentSyscalls();
+  bool ok = RawCheckedCheckpoint(conns->clients[0].get(), nl, &saved[0]);
+  const SyscallCounts calls = CurrentSyscalls() - before;
+  ok &= SetInt(conns->clients[0].get(), SOL_TCP, TCP_REPAIR, 0);
+  double cpu = 0;
+  for (auto _ : state) {
+    if (!ok) break;
+    const double cpu_start = ThreadCpuSeconds();
+    const double start = WallSeconds();
+    for (size_t i = 0; i < kBlock; ++i) {
+      ok &= RawCheckedCheckpoint(conns->clients[i].get(), nl, &saved[i]);
+    }
+    state.SetIterationTime(WallSeconds() - start);
+    cpu += ThreadCpuSeconds() - cpu_start;
+    for (const OwnedFd& fd : conns->clients) {  // Resumes, untimed.
+      ok &= SetInt(fd.get(), SOL_TCP, TCP_REPAIR, 0);
+    }
+  }
+  if (!ok) return state.SkipWithError("raw checked checkpoint failed");
   SetPerConnection(state, kBlock, calls, cpu);
 }
 
@@ -318,6 +450,12 @@ void BM_KernelBatchMigrate(benchmark::State& state) {
 
 void RegisterKernelIdleBenchmarks(const Config& config) {
   benchmark::RegisterBenchmark("KernelIdleCheckpoint", BM_KernelIdleCheckpoint)
+      ->UseManualTime();
+  benchmark::RegisterBenchmark("KernelIdleCheckpointChecked",
+                               BM_KernelIdleCheckpointChecked)
+      ->ArgName("kept")
+      ->Arg(0)
+      ->Arg(1)
       ->UseManualTime();
   benchmark::RegisterBenchmark("KernelIdleRestore", BM_KernelIdleRestore)
       ->UseManualTime();

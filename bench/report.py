@@ -47,10 +47,12 @@ COLD_FAMILIES = [
 ]
 THROUGHPUT_FAMILIES = COLD_FAMILIES + THROUGHPUT_FAMILIES
 PER_CONN_FAMILIES = ["IdleCheckpoint", "IdleRestore", "IdleMigrate",
+                     "IdleCheckpointSession", "IdleMigrateSession",
                      "BatchMigrate", "CIdleCheckpoint", "CIdleRestore",
                      "CIdleMigrate", "CIdleMigrateSerial", "SerializeIdle",
-                     "KernelIdleCheckpoint", "KernelIdleRestore",
-                     "KernelIdleMigrate", "KernelBatchMigrate"]
+                     "KernelIdleCheckpoint", "KernelIdleCheckpointChecked",
+                     "KernelIdleRestore", "KernelIdleMigrate",
+                     "KernelBatchMigrate"]
 TIME_ONLY_FAMILIES = ["PeekRecvTail"]
 # ResumeInFlight/bytes:N/peer_has:K/probe:P: wall-clock ms to the last byte.
 IN_FLIGHT_FAMILY = "ResumeInFlight"
@@ -108,6 +110,10 @@ KERNEL_PART = {
 IDLE_FLOOR = "KernelIdleMigrate"
 STEP_FLOORS = {"CIdleCheckpoint": "KernelIdleCheckpoint",
                "CIdleRestore": "KernelIdleRestore"}
+# The same with the question a checkpoint that refuses TCP-MD5 connections
+# asks (SO_COOKIE and one sock_diag request), on a netlink socket opened for
+# it (as the C API must) or kept (a SockDiagSession).
+CHECKED_FLOORS = {"CIdleCheckpoint": "KernelIdleCheckpointChecked/kept:0"}
 BATCH_FLOOR = "KernelBatchMigrate/conns:10000/threads:2"
 
 SUFFIXES = ("/manual_time", "/real_time")
@@ -322,7 +328,13 @@ def goal_table(ratios, throughput, per_conn, per_us, send_path):
              "libsoccr's state"),
             ("IdleMigrate/options:1", GOAL_IDLE_MIGRATE_US,
              "idle checkpoint + close + restore + resume, C++ API, "
-             "socket options too")):
+             "socket options too"),
+            ("IdleMigrateSession/options:0", GOAL_IDLE_MIGRATE_US,
+             "idle checkpoint + close + restore + resume, C++ API, "
+             "libsoccr's state, a SockDiagSession kept"),
+            ("IdleMigrateSession/options:1", GOAL_IDLE_MIGRATE_US,
+             "idle checkpoint + close + restore + resume, C++ API, "
+             "socket options too, a SockDiagSession kept")):
         us = per_us.get(name)
         if us is not None:
             figure = f"{us:.2f} µs"
@@ -332,6 +344,12 @@ def goal_table(ratios, throughput, per_conn, per_us, send_path):
                 figure += (f"; the kernel's floor ({floor_name}, libsoccr's "
                            f"calls alone): {floor:.2f} µs, this is "
                            f"{us / floor:.2f}x of it")
+            checked_name = CHECKED_FLOORS.get(name)
+            checked = per_us.get(checked_name) if checked_name else None
+            if checked:
+                figure += (f"; with the TCP-MD5 question ({checked_name}): "
+                           f"{checked:.2f} µs, this is {us / checked:.2f}x "
+                           f"of it")
             rows.append((f"{what} <= {goal:g} µs", figure,
                          verdict(us <= goal)))
     row = per_conn.get("CIdleMigrate")
