@@ -22,6 +22,7 @@
 #include "soccr/restore_plan.h"
 #include "soccr/status_macros.h"
 #include "soccr/tcp_state.h"
+#include "soccr_c/kept_sock_diag.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -214,6 +215,7 @@ absl::StatusOr<ConnectionState> CheckpointForC(
   CheckpointOptions options;
   options.socket_options = false;  // libsoccr_sk_data has no room for them
   options.buffer = &buffer;
+  options.sock_diag = KeptSockDiag();
   absl::StatusOr<ConnectionState> state = Checkpoint(paused, options);
   if (!state.ok()) return state.status();
   *recv = BlockOf(state->recv_queue, blocks);

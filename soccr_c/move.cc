@@ -19,6 +19,7 @@
 #include "soccr/migrate/migrate.h"
 #include "soccr/netlock/netlock.h"
 #include "soccr/soccr.h"
+#include "soccr_c/kept_sock_diag.h"
 #include "soccr_c/log.h"
 
 // The caller-visible layouts are frozen (the ABI): pinned here.
@@ -111,7 +112,9 @@ int DumpImpl(int sk, int out_fd, unsigned flags) noexcept {
   }
   absl::StatusOr<PausedSocket> paused = PausedSocket::Pause(BorrowedFd(sk));
   if (!paused.ok()) return Fail(kCall, paused.status());
-  absl::StatusOr<ConnectionState> state = Checkpoint(*paused);
+  CheckpointOptions options;
+  options.sock_diag = KeptSockDiag();
+  absl::StatusOr<ConnectionState> state = Checkpoint(*paused, options);
   if (!state.ok()) return Fail(kCall, state.status());
   absl::StatusOr<uint64_t> written =
       WriteImageToStream(BorrowedFd(out_fd), {*state});

@@ -155,6 +155,30 @@ int soccr_move_receive(const struct soccr_move_receive_opts *opts, int *fds,
  */
 const char *soccr_version(void);
 
+/*
+ * soccr_sock_diag_keep: whether the calling thread's checkpoints
+ * (libsoccr_save, soccr_move_dump_fd) keep one netlink socket open between
+ * them. Each checkpoint asks sock_diag (NETLINK_SOCK_DIAG) about its
+ * connection, since TCP-MD5 keys show nowhere else; by default it opens a
+ * netlink socket for that one question and closes it again, which costs
+ * more than the question (about half of an idle checkpoint's time). A
+ * thread that checkpoints many connections may keep one instead:
+ *
+ *   soccr_sock_diag_keep(1);   // opened by the next checkpoint, kept
+ *   ... libsoccr_pause / libsoccr_save / ... for every connection ...
+ *   soccr_sock_diag_keep(0);   // closed
+ *
+ * keep != 0 keeps one from the thread's next checkpoint on (made then, in
+ * the thread's network namespace, close-on-exec); 0 closes it. The
+ * descriptor is the library's: the caller must not close it (a program
+ * that closes descriptors it did not open, or counts them, should not ask
+ * for this). It is closed when the thread exits, and a child made by
+ * fork() opens its own instead of using its parent's. Checkpoints on other
+ * threads are unaffected. Returns 1 if the thread kept one before the
+ * call, 0 if not. Not in libsoccr.
+ */
+int soccr_sock_diag_keep(int keep);
+
 #ifdef __cplusplus
 }
 #endif

@@ -39,20 +39,23 @@ version="$(cat VERSION)"
   echo "libsoccr.pc: Version $(pkg-config --modversion libsoccr), VERSION has $version" >&2
   exit 1; }
 
-# Only libsoccr_* (LIBSOCCR_1), soccr_move_* (LIBSOCCR_2) and soccr_version
-# (LIBSOCCR_3) leave the shared library.
+# Only libsoccr_* (LIBSOCCR_1), soccr_move_* (LIBSOCCR_2), soccr_version
+# (LIBSOCCR_3) and soccr_sock_diag_keep (LIBSOCCR_4) leave the shared
+# library.
 exported="$(nm -D --defined-only "$lib/libsoccr.so.1" |
             awk '$2 == "T" {print $3}' | sed 's/@.*//' | sort)"
-unexpected="$(grep -v -e '^libsoccr_' -e '^soccr_move_' -e '^soccr_version$' <<<"$exported" || true)"
+unexpected="$(grep -v -e '^libsoccr_' -e '^soccr_move_' -e '^soccr_version$' \
+                      -e '^soccr_sock_diag_keep$' <<<"$exported" || true)"
 if [[ -n "$unexpected" ]]; then
-  echo "libsoccr.so exports more than libsoccr_*, soccr_move_* and soccr_version:" >&2
+  echo "libsoccr.so exports more than libsoccr_*, soccr_move_*, soccr_version and soccr_sock_diag_keep:" >&2
   echo "$unexpected" >&2
   exit 1
 fi
 [[ "$(grep -c '^libsoccr_' <<<"$exported")" == 10 &&
    "$(grep -c '^soccr_move_' <<<"$exported")" == 7 &&
-   "$(grep -c '^soccr_version$' <<<"$exported")" == 1 ]] || {
-  echo "libsoccr.so should export the 10 libsoccr calls, the 7 soccr_move calls and soccr_version:" >&2
+   "$(grep -c '^soccr_version$' <<<"$exported")" == 1 &&
+   "$(grep -c '^soccr_sock_diag_keep$' <<<"$exported")" == 1 ]] || {
+  echo "libsoccr.so should export the 10 libsoccr calls, the 7 soccr_move calls, soccr_version and soccr_sock_diag_keep:" >&2
   echo "$exported" >&2
   exit 1
 }
@@ -60,6 +63,7 @@ fi
 nm -D --defined-only "$lib/libsoccr.so.1" | grep ' libsoccr_pause@@LIBSOCCR_1$' >/dev/null
 nm -D --defined-only "$lib/libsoccr.so.1" | grep ' soccr_move_send@@LIBSOCCR_2$' >/dev/null
 nm -D --defined-only "$lib/libsoccr.so.1" | grep ' soccr_version@@LIBSOCCR_3$' >/dev/null
+nm -D --defined-only "$lib/libsoccr.so.1" | grep ' soccr_sock_diag_keep@@LIBSOCCR_4$' >/dev/null
 
 # The manual page renders without a warning, with its version and a
 # section per subcommand (tools/man/man_test.sh checks the content).
