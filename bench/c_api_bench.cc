@@ -10,6 +10,10 @@
 //   with both queues, libsoccr_release, close, and the restore above.
 // CIdleMigrateSerial/conns:N: N connections moved once each, one after the
 //   other (the "10,000 connections, serial").
+// CIdleCheckpointKept, CIdleMigrateKept: CIdleCheckpoint and CIdleMigrate
+//   with soccr_sock_diag_keep(1) (<soccr/move.h>): the thread's
+//   checkpoints ask sock_diag on one netlink socket kept open, made by an
+//   untimed, uncounted checkpoint first.
 //
 // All wall-clock (manual time, CLOCK_MONOTONIC) with the thread's CPU time
 // as the counter cpu_s_per_conn, over blocks of 100 connections where the
@@ -31,6 +35,7 @@
 #include "bench/registry.h"
 #include "bench/syscall_count.h"
 #include "benchmark/benchmark.h"
+#include "soccr_c/move.h"
 #include "soccr_c/soccr.h"
 
 namespace soccr::bench {
@@ -64,10 +69,33 @@ void Discard(Checkpointed& c) {
   c = Checkpointed{};
 }
 
-void BM_CIdleCheckpoint(benchmark::State& state) {
+// soccr_sock_diag_keep(1) while it lives, if `keep`.
+class KeptSockDiag {
+ public:
+  explicit KeptSockDiag(bool keep) : keep_(keep) {
+    if (keep_) (void)soccr_sock_diag_keep(1);
+  }
+  KeptSockDiag(const KeptSockDiag&) = delete;
+  KeptSockDiag& operator=(const KeptSockDiag&) = delete;
+  ~KeptSockDiag() {
+    if (keep_) (void)soccr_sock_diag_keep(0);
+  }
+
+ private:
+  bool keep_;
+};
+
+void BM_CIdleCheckpoint(benchmark::State& state, bool keep) {
   std::optional<IdleConnections> conns = IdleConnectionsOrSkip(state, kBlock);
   if (!conns.has_value()) return;
   const std::vector<OwnedFd>& fds = conns->clients;
+  const KeptSockDiag kept(keep);
+  if (keep) {  // The kept socket is made here, uncounted.
+    Checkpointed c;
+    const bool ok = CheckpointIdle(fds[0].get(), &c);
+    Discard(c);
+    if (!ok) return state.SkipWithError("libsoccr checkpoint failed");
+  }
   SyscallCounts calls;
   {
     Checkpointed c;
@@ -166,8 +194,9 @@ int MigrateOnce(int fd) {
   return r->fd;
 }
 
-void BM_CIdleMigrate(benchmark::State& state) {
-  MoveOneRepeatedly(state, MigrateOnce, "libsoccr move");
+void BM_CIdleMigrate(benchmark::State& state, bool keep) {
+  const KeptSockDiag kept(keep);
+  MoveOneRepeatedly(state, MigrateOnce, "libsoccr move", /*warm_up=*/keep);
 }
 
 void BM_CIdleMigrateSerial(benchmark::State& state) {
@@ -205,11 +234,15 @@ void BM_CIdleMigrateSerial(benchmark::State& state) {
 }  // namespace
 
 void RegisterCApiBenchmarks(const Config& config) {
-  benchmark::RegisterBenchmark("CIdleCheckpoint", BM_CIdleCheckpoint)
+  benchmark::RegisterBenchmark("CIdleCheckpoint", BM_CIdleCheckpoint, false)
+      ->UseManualTime();
+  benchmark::RegisterBenchmark("CIdleCheckpointKept", BM_CIdleCheckpoint, true)
       ->UseManualTime();
   benchmark::RegisterBenchmark("CIdleRestore", BM_CIdleRestore)
       ->UseManualTime();
-  benchmark::RegisterBenchmark("CIdleMigrate", BM_CIdleMigrate)
+  benchmark::RegisterBenchmark("CIdleMigrate", BM_CIdleMigrate, false)
+      ->UseManualTime();
+  benchmark::RegisterBenchmark("CIdleMigrateKept", BM_CIdleMigrate, true)
       ->UseManualTime();
   auto* serial =
       benchmark::RegisterBenchmark("CIdleMigrateSerial", BM_CIdleMigrateSerial)

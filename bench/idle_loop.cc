@@ -25,8 +25,8 @@ std::optional<IdleConnections> IdleConnectionsOrSkip(benchmark::State& state,
 }
 
 void MoveOneRepeatedly(benchmark::State& state,
-                       absl::FunctionRef<int(int)> move_once,
-                       const char* what) {
+                       absl::FunctionRef<int(int)> move_once, const char* what,
+                       bool warm_up) {
   if (absl::Status s = UseDefaultNamespace(); !s.ok()) {
     return state.SkipWithError(s.ToString().c_str());
   }
@@ -34,6 +34,8 @@ void MoveOneRepeatedly(benchmark::State& state,
       loopback::ConnectedPair(loopback::Family::kV4);
   if (!pair.ok()) return state.SkipWithError(pair.status().ToString().c_str());
   int fd = pair->client.release();
+  if (warm_up) fd = move_once(fd);
+  if (fd < 0) return state.SkipWithError(absl::StrCat(what, " failed").c_str());
   const SyscallCounts before = CurrentSyscalls();
   fd = move_once(fd);
   const SyscallCounts calls = CurrentSyscalls() - before;

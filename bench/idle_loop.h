@@ -23,9 +23,12 @@ std::optional<IdleConnections> IdleConnectionsOrSkip(benchmark::State& state,
 // takes the descriptor and returns the moved copy's, or -1): wall-clock per
 // move, CPU time and the kernel calls of one untimed move first
 // (SetPerConnection). Afterwards (untimed) the last copy must still carry a
-// byte each way to the peer. `what` names the move in errors.
+// byte each way to the peer. `what` names the move in errors. `warm_up`:
+// one more move first, neither timed nor counted (for what the first move
+// of a process sets up, such as a kept netlink socket).
 void MoveOneRepeatedly(benchmark::State& state,
-                       absl::FunctionRef<int(int)> move_once, const char* what);
+                       absl::FunctionRef<int(int)> move_once, const char* what,
+                       bool warm_up = false);
 
 }  // namespace soccr::bench
 

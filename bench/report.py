@@ -50,6 +50,7 @@ PER_CONN_FAMILIES = ["IdleCheckpoint", "IdleRestore", "IdleMigrate",
                      "IdleCheckpointSession", "IdleMigrateSession",
                      "BatchMigrate", "CIdleCheckpoint", "CIdleRestore",
                      "CIdleMigrate", "CIdleMigrateSerial", "SerializeIdle",
+                     "CIdleCheckpointKept", "CIdleMigrateKept",
                      "KernelIdleCheckpoint", "KernelIdleCheckpointChecked",
                      "KernelIdleRestore", "KernelIdleMigrate",
                      "KernelBatchMigrate"]
@@ -109,11 +110,13 @@ KERNEL_PART = {
 # the calls the repair interface needs, as libsoccr makes them, no checks.
 IDLE_FLOOR = "KernelIdleMigrate"
 STEP_FLOORS = {"CIdleCheckpoint": "KernelIdleCheckpoint",
+               "CIdleCheckpointKept": "KernelIdleCheckpoint",
                "CIdleRestore": "KernelIdleRestore"}
 # The same with the question a checkpoint that refuses TCP-MD5 connections
 # asks (SO_COOKIE and one sock_diag request), on a netlink socket opened for
 # it (as the C API must) or kept (a SockDiagSession).
-CHECKED_FLOORS = {"CIdleCheckpoint": "KernelIdleCheckpointChecked/kept:0"}
+CHECKED_FLOORS = {"CIdleCheckpoint": "KernelIdleCheckpointChecked/kept:0",
+                  "CIdleCheckpointKept": "KernelIdleCheckpointChecked/kept:1"}
 BATCH_FLOOR = "KernelBatchMigrate/conns:10000/threads:2"
 
 SUFFIXES = ("/manual_time", "/real_time")
@@ -321,8 +324,13 @@ def goal_table(ratios, throughput, per_conn, per_us, send_path):
              "idle checkpoint, C API (pause + save + addresses)"),
             ("CIdleRestore", CRIU_IDLE_RESTORE_US,
              "idle restore, C API (socket ... resume)"),
+            ("CIdleCheckpointKept", CRIU_IDLE_CHECKPOINT_US,
+             "idle checkpoint, C API, soccr_sock_diag_keep(1)"),
             ("CIdleMigrate", GOAL_IDLE_MIGRATE_US,
              "idle checkpoint + close + restore, C API"),
+            ("CIdleMigrateKept", GOAL_IDLE_MIGRATE_US,
+             "idle checkpoint + close + restore, C API, "
+             "soccr_sock_diag_keep(1)"),
             ("IdleMigrate/options:0", GOAL_IDLE_MIGRATE_US,
              "idle checkpoint + close + restore + resume, C++ API, "
              "libsoccr's state"),
