@@ -10,15 +10,25 @@ The raw times are not compared: the machines are shared and one run's
 memcpy may be half another's. Each repetition of a throughput benchmark
 becomes its time relative to memcpy of the same size in the same run (the
 median Memcpy; 1 / the ratio bench/report.py prints, so lower is better), a
-per-connection benchmark its seconds per connection, and compare.py compares
+per-connection benchmark its seconds per connection relative to the
+kernel's floor for an idle move in the same run (the median
+KernelIdleMigrate: libsoccr's kernel calls alone), and compare.py compares
 those, repetition by repetition, with its Mann-Whitney U test. A benchmark
 whose median got worse and whose change the U test finds significant
-(p < alpha) is listed as a regression, and the exit status is 1. With fewer
-than 2 repetitions on either side compare.py can only show the change.
+(p < alpha) is listed as a regression, and the exit status is 1.
+
+The U test needs enough repetitions to find anything: with n and m of
+them its smallest possible p is 2 / C(n + m, n) (0.1 for 3 against 3,
+0.036 for 5 against 3, 0.008 for 5 against 5), and where that is not
+below alpha no change can be significant. Those benchmarks are listed
+with the changes worse than 10 %, untested, and if no benchmark could be
+tested the exit status is 3 ("cannot tell"), not 0. With fewer than 2
+repetitions on either side compare.py shows the change only.
 """
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -40,6 +50,18 @@ COMPARE_PYTHON = os.environ.get(
     sys.executable)
 
 
+# What per-connection benchmarks are divided by (bench/kernel_idle_bench.cc).
+PER_CONN_REFERENCE = "KernelIdleMigrate"
+# Changes listed for benchmarks the U test cannot judge.
+UNTESTED_WORSE = 0.10
+
+
+def smallest_p(n, m):
+    """The smallest two-sided p of a Mann-Whitney U test of n against m
+    values (all of one side below all of the other)."""
+    return 2 / math.comb(n + m, n)
+
+
 def normalize(data):
     """soccr_bench JSON -> compare.py JSON of relative times."""
     rows = [b for b in data.get("benchmarks", [])
@@ -57,13 +79,24 @@ def normalize(data):
                 b.get("cpu_bytes_per_second", b["bytes_per_second"]))
     memcpy = {k: statistics.median(v) for k, v in memcpy.items()}
     memcpy_cpu = {k: statistics.median(v) for k, v in memcpy_cpu.items()}
+    # The per-connection reference: the kernel's floor for an idle move.
+    floor = [b for b in rows if base_name(b) == PER_CONN_REFERENCE
+             and "s_per_conn" in b]
+    floor_real = statistics.median(b["s_per_conn"] for b in floor) \
+        if floor else None
+    floor_cpu = statistics.median(b.get("cpu_s_per_conn", b["s_per_conn"])
+                                  for b in floor) if floor else None
     out = []
     for b in rows:
         name = base_name(b)
         family, _, arg = name.partition("/")
-        if family == "Memcpy":
+        if family == "Memcpy" or name == PER_CONN_REFERENCE:
             continue
-        if "s_per_conn" in b:
+        if "s_per_conn" in b and floor_real:
+            real = b["s_per_conn"] / floor_real
+            cpu = b.get("cpu_s_per_conn", b["s_per_conn"]) / floor_cpu
+            name += f" [time / {PER_CONN_REFERENCE}'s]"
+        elif "s_per_conn" in b:
             real = b["s_per_conn"] * 1e9
             cpu = b.get("cpu_s_per_conn", b["s_per_conn"]) * 1e9
             name += " [ns per connection]"
@@ -140,23 +173,51 @@ def main():
             report = json.load(f)
     medians = {r["name"][: -len("_median")]: r for r in report
                if r.get("aggregate_name") == "median"}
-    regressed = []
-    for r in report:
-        u = r.get("utest") or {}
-        p = u.get("time_pvalue")
-        m = medians.get(r["name"])
-        if p is None or m is None or not m["measurements"]:
+    # Repetitions per benchmark on each side, for what the U test can find.
+    reps = [{}, {}]
+    for side, norm in enumerate(norms):
+        for r in norm["benchmarks"]:
+            if r["run_type"] == "iteration":
+                reps[side][r["name"]] = reps[side].get(r["name"], 0) + 1
+    regressed, untested = [], []
+    tested = 0
+    for name, m in sorted(medians.items()):
+        if not m.get("measurements"):
             continue
         change = m["measurements"][0]["time"]
-        if p < args.alpha and change > 0:
-            regressed.append((r["name"], change, p))
+        n, k = reps[0].get(name, 0), reps[1].get(name, 0)
+        if min(n, k) < 2 or smallest_p(n, k) >= args.alpha:
+            if change > UNTESTED_WORSE:
+                untested.append((name, change, n, k))
+            continue
+        tested += 1
+        row = next((r for r in report if r["name"] == name and
+                    (r.get("utest") or {}).get("time_pvalue") is not None),
+                   None)
+        p = row["utest"]["time_pvalue"] if row else None
+        if p is not None and p < args.alpha and change > 0:
+            regressed.append((name, change, p))
     print()
+    if untested:
+        print(f"Untested (too few repetitions for the U test to reach p < "
+              f"{args.alpha}), worse by more than "
+              f"{UNTESTED_WORSE * 100:.0f} %:")
+        for name, change, n, k in untested:
+            least = smallest_p(n, k) if min(n, k) >= 2 else 1.0
+            print(f"  {name}: {change * 100:+.1f}% ({n} and {k} repetitions: "
+                  f"p >= {least:.3f})")
     if regressed:
         print(f"Regressed (median worse, U test p < {args.alpha}):")
         for name, change, p in regressed:
             print(f"  {name}: {change * 100:+.1f}% (p = {p:.4f})")
         return 1
-    print(f"No regression beyond the noise (U test, alpha {args.alpha}).")
+    if tested == 0:
+        print(f"Cannot tell: with these repetitions the U test cannot reach "
+              f"p < {args.alpha} for any benchmark (5 against the baseline's "
+              f"3 can: bench/run.sh --repetitions 5).")
+        return 3
+    print(f"No regression beyond the noise (U test, alpha {args.alpha}, "
+          f"{tested} benchmarks tested).")
     return 0
 
 
