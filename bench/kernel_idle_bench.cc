@@ -92,16 +92,32 @@ bool RawQueueSeq(int fd, int queue, uint32_t* seq) {
          Get(fd, TCP_QUEUE_SEQ, seq);
 }
 
-// Pauses and saves `fd`, which stays in repair mode.
-bool RawCheckpoint(int fd, RawIdleState* s) {
-  bool ok = SetInt(fd, SOL_TCP, TCP_REPAIR, 1);
+// A checkpoint's first calls: repair mode on, then both addresses.
+bool RawPauseAndAddresses(int fd, RawIdleState* s) {
   socklen_t local_len = sizeof(s->local);
   socklen_t peer_len = sizeof(s->peer);
-  ok = ok &&
-       ::getsockname(fd, reinterpret_cast<sockaddr*>(&s->local), &local_len) ==
-           0 &&
-       ::getpeername(fd, reinterpret_cast<sockaddr*>(&s->peer), &peer_len) == 0;
+  const bool ok =
+      SetInt(fd, SOL_TCP, TCP_REPAIR, 1) &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&s->local), &local_len) ==
+          0 &&
+      ::getpeername(fd, reinterpret_cast<sockaddr*>(&s->peer), &peer_len) == 0;
   s->addr_len = local_len;
+  return ok;
+}
+
+// Its last: both queues' sequence numbers, the MSS, the timestamp and the
+// window.
+bool RawSequenceAndWindow(int fd, RawIdleState* s) {
+  return RawQueueSeq(fd, TCP_RECV_QUEUE, &s->recv_seq) &&
+         RawQueueSeq(fd, TCP_SEND_QUEUE, &s->send_seq) &&
+         Get(fd, TCP_MAXSEG, &s->mss) &&
+         Get(fd, TCP_TIMESTAMP, &s->timestamp) &&
+         Get(fd, TCP_REPAIR_WINDOW, &s->window);
+}
+
+// Pauses and saves `fd`, which stays in repair mode.
+bool RawCheckpoint(int fd, RawIdleState* s) {
+  bool ok = RawPauseAndAddresses(fd, s);
   int outq = -1;
   int unsent = -1;
   int inq = -1;
@@ -111,11 +127,7 @@ bool RawCheckpoint(int fd, RawIdleState* s) {
   // Idle: a queue with bytes in it would need the peeks this floor leaves
   // out.
   ok = ok && outq == 0 && unsent == 0 && inq == 0;
-  ok = ok && RawQueueSeq(fd, TCP_RECV_QUEUE, &s->recv_seq) &&
-       RawQueueSeq(fd, TCP_SEND_QUEUE, &s->send_seq) &&
-       Get(fd, TCP_MAXSEG, &s->mss) && Get(fd, TCP_TIMESTAMP, &s->timestamp) &&
-       Get(fd, TCP_REPAIR_WINDOW, &s->window);
-  return ok;
+  return ok && RawSequenceAndWindow(fd, s);
 }
 
 // The netlink socket for RawCheckedCheckpoint's question, or -1.
@@ -128,14 +140,7 @@ int RawDiagSocket() {
 // one opened and closed for it) in place of TCP_INFO and the ioctls; false
 // also if the answer is not about this socket or shows TCP-MD5 keys.
 bool RawCheckedCheckpoint(int fd, int diag, RawIdleState* s) {
-  bool ok = SetInt(fd, SOL_TCP, TCP_REPAIR, 1);
-  socklen_t local_len = sizeof(s->local);
-  socklen_t peer_len = sizeof(s->peer);
-  ok = ok &&
-       ::getsockname(fd, reinterpret_cast<sockaddr*>(&s->local), &local_len) ==
-           0 &&
-       ::getpeername(fd, reinterpret_cast<sockaddr*>(&s->peer), &peer_len) == 0;
-  s->addr_len = local_len;
+  bool ok = RawPauseAndAddresses(fd, s);
   uint64_t cookie = 0;
   socklen_t cookie_len = sizeof(cookie);
   ok = ok && ::getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &cookie_len) == 0;
@@ -196,11 +201,7 @@ bool RawCheckedCheckpoint(int fd, int diag, RawIdleState* s) {
   }
   // Idle, as RawCheckpoint requires.
   ok = ok && info && msg->idiag_rqueue == 0 && msg->idiag_wqueue == 0;
-  ok = ok && RawQueueSeq(fd, TCP_RECV_QUEUE, &s->recv_seq) &&
-       RawQueueSeq(fd, TCP_SEND_QUEUE, &s->send_seq) &&
-       Get(fd, TCP_MAXSEG, &s->mss) && Get(fd, TCP_TIMESTAMP, &s->timestamp) &&
-       Get(fd, TCP_REPAIR_WINDOW, &s->window);
-  return ok;
+  return ok && RawSequenceAndWindow(fd, s);
 }
 
 // RawCheckpoint, then close (silently: it is in repair mode).
