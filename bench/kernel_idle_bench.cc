@@ -53,6 +53,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "bench/fixtures.h"
@@ -266,25 +267,28 @@ void BM_KernelIdleMigrate(benchmark::State& state) {
 // CIdleRestore are, so that reading the clock weighs nothing.
 constexpr size_t kBlock = 100;
 
-void BM_KernelIdleCheckpoint(benchmark::State& state) {
-  std::optional<IdleConnections> conns = IdleConnectionsOrSkip(state, kBlock);
-  if (!conns.has_value()) return;
+// Times `checkpoint` of each of `conns`' clients (which it leaves in
+// repair mode), in blocks of kBlock; the kernel calls of the first are
+// counted untimed, and the sockets are resumed untimed after each block.
+void TimeRawCheckpoints(
+    benchmark::State& state, IdleConnections& conns,
+    absl::FunctionRef<bool(int fd, RawIdleState* s)> checkpoint) {
   std::vector<RawIdleState> saved(kBlock);
   const SyscallCounts before = CurrentSyscalls();
-  bool ok = RawCheckpoint(conns->clients[0].get(), &saved[0]);
+  bool ok = checkpoint(conns.clients[0].get(), &saved[0]);
   const SyscallCounts calls = CurrentSyscalls() - before;
-  ok &= SetInt(conns->clients[0].get(), SOL_TCP, TCP_REPAIR, 0);
+  ok &= SetInt(conns.clients[0].get(), SOL_TCP, TCP_REPAIR, 0);
   double cpu = 0;
   for (auto _ : state) {
     if (!ok) break;
     const double cpu_start = ThreadCpuSeconds();
     const double start = WallSeconds();
     for (size_t i = 0; i < kBlock; ++i) {
-      ok &= RawCheckpoint(conns->clients[i].get(), &saved[i]);
+      ok &= checkpoint(conns.clients[i].get(), &saved[i]);
     }
     state.SetIterationTime(WallSeconds() - start);
     cpu += ThreadCpuSeconds() - cpu_start;
-    for (const OwnedFd& fd : conns->clients) {  // Resumes, untimed.
+    for (const OwnedFd& fd : conns.clients) {  // Resumes, untimed.
       ok &= SetInt(fd.get(), SOL_TCP, TCP_REPAIR, 0);
     }
   }
@@ -292,7 +296,15 @@ void BM_KernelIdleCheckpoint(benchmark::State& state) {
   SetPerConnection(state, kBlock, calls, cpu);
 }
 
+void BM_KernelIdleCheckpoint(benchmark::State& state) {
+  std::optional<IdleConnections> conns = IdleConnectionsOrSkip(state, kBlock);
+  if (!conns.has_value()) return;
+  TimeRawCheckpoints(state, *conns, RawCheckpoint);
+}
+
 void BM_KernelIdleCheckpointChecked(benchmark::State& state) {
+  // The connections first: their namespace is where the netlink socket
+  // must be made.
   std::optional<IdleConnections> conns = IdleConnectionsOrSkip(state, kBlock);
   if (!conns.has_value()) return;
   const bool kept = state.range(0) != 0;
@@ -301,28 +313,10 @@ void BM_KernelIdleCheckpointChecked(benchmark::State& state) {
     return state.SkipWithError(
         absl::StrCat("socket(NETLINK_SOCK_DIAG): ", strerror(errno)).c_str());
   }
-  std::vector<RawIdleState> saved(kBlock);
   const int nl = kept ? diag.get() : -1;
-  const SyscallCounts before = CurrentSyscalls();
-  bool ok = RawCheckedCheckpoint(conns->clients[0].get(), nl, &saved[0]);
-  const SyscallCounts calls = CurrentSyscalls() - before;
-  ok &= SetInt(conns->clients[0].get(), SOL_TCP, TCP_REPAIR, 0);
-  double cpu = 0;
-  for (auto _ : state) {
-    if (!ok) break;
-    const double cpu_start = ThreadCpuSeconds();
-    const double start = WallSeconds();
-    for (size_t i = 0; i < kBlock; ++i) {
-      ok &= RawCheckedCheckpoint(conns->clients[i].get(), nl, &saved[i]);
-    }
-    state.SetIterationTime(WallSeconds() - start);
-    cpu += ThreadCpuSeconds() - cpu_start;
-    for (const OwnedFd& fd : conns->clients) {  // Resumes, untimed.
-      ok &= SetInt(fd.get(), SOL_TCP, TCP_REPAIR, 0);
-    }
-  }
-  if (!ok) return state.SkipWithError("raw checked checkpoint failed");
-  SetPerConnection(state, kBlock, calls, cpu);
+  TimeRawCheckpoints(state, *conns, [nl](int fd, RawIdleState* s) {
+    return RawCheckedCheckpoint(fd, nl, s);
+  });
 }
 
 void BM_KernelIdleRestore(benchmark::State& state) {
