@@ -153,7 +153,8 @@ sys::Result<BorrowedFd> SockDiagSocket::Get(const sys::Sys& sys) {
   // Unbound: the kernel binds it to a port id of its own on the first send
   // (netlink_autobind), and a send without an address goes to the kernel.
   // So no bind() and no getsockname() to learn the port id: replies are
-  // matched by sequence number, on a socket only this object uses.
+  // matched by sequence number, on a socket only this object uses, and
+  // each answer by the SO_COOKIE it names (OnMessage).
   sys::Result<OwnedFd> fd = sys.Socket(
       AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_SOCK_DIAG);
   if (!fd.ok()) return {BorrowedFd(), fd.err, fd.op};
