@@ -173,6 +173,8 @@ def main():
             report = json.load(f)
     medians = {r["name"][: -len("_median")]: r for r in report
                if r.get("aggregate_name") == "median"}
+    pvalues = {r["name"]: r["utest"]["time_pvalue"] for r in report
+               if (r.get("utest") or {}).get("time_pvalue") is not None}
     # Repetitions per benchmark on each side, for what the U test can find.
     reps = [{}, {}]
     for side, norm in enumerate(norms):
@@ -191,10 +193,7 @@ def main():
                 untested.append((name, change, n, k))
             continue
         tested += 1
-        row = next((r for r in report if r["name"] == name and
-                    (r.get("utest") or {}).get("time_pvalue") is not None),
-                   None)
-        p = row["utest"]["time_pvalue"] if row else None
+        p = pvalues.get(name)
         if p is not None and p < args.alpha and change > 0:
             regressed.append((name, change, p))
     print()

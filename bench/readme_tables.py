@@ -12,49 +12,30 @@ writer's. A benchmark missing from the run leaves its cells empty.
 """
 
 import json
+import os
 import sys
+
+# The report's own reading of a run (names without their timing and
+# iterations suffixes, medians where there are repetitions), so that both
+# read every benchmark the same way.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import human_bytes, pick_rows, to_seconds  # noqa: E402
 
 MIB = 1 << 20
 SIZES = (1 * MIB, 4 * MIB, 16 * MIB, 64 * MIB)
 KERNEL_SIZES = (1 * MIB, 16 * MIB, 64 * MIB)
-SUFFIXES = ("/manual_time", "/real_time")
-UNIT_MS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
-
-
-def medians(path):
-    """run_name (without the timing suffix) -> the median row."""
-    with open(path, encoding="utf-8") as f:
-        rows = json.load(f)["benchmarks"]
-    out = {}
-    for row in rows:
-        if row.get("run_type") == "aggregate" and \
-                row.get("aggregate_name") != "median":
-            continue
-        name = row.get("run_name") or row["name"]
-        for s in SUFFIXES:
-            if name.endswith(s):
-                name = name[: -len(s)]
-        # A run with one repetition has no aggregates: take the row itself.
-        if row.get("run_type") == "aggregate" or name not in out:
-            out[name] = row
-    return out
 
 
 class Run:
     def __init__(self, path):
-        self.rows = medians(path)
+        with open(path, encoding="utf-8") as f:
+            self.rows = pick_rows(json.load(f)["benchmarks"])
 
     def row(self, name):
         return self.rows.get(name)
 
     def sized(self, family, n):
-        """The row of family/n, with or without an iterations suffix."""
-        r = self.rows.get(f"{family}/{n}")
-        if r is None:
-            for name, row in self.rows.items():
-                if name.startswith(f"{family}/{n}/"):
-                    return row
-        return r
+        return self.rows.get(f"{family}/{n}")
 
     def bps(self, family, n, key="bytes_per_second"):
         r = self.sized(family, n)
@@ -78,15 +59,11 @@ class Run:
         r = self.sized(family, n)
         if r is None or "real_time" not in r:
             return None
-        return r["real_time"] * UNIT_MS[r.get("time_unit", "ns")]
+        return to_seconds(r["real_time"], r.get("time_unit", "ns")) * 1e3
 
 
 def cell(v, fmt="{:.2f}"):
     return "" if v is None else fmt.format(v)
-
-
-def human(n):
-    return f"{n // MIB} MiB"
 
 
 def table(header, rows):
@@ -105,7 +82,7 @@ def memcpy_row(run, sizes=SIZES):
 
 
 def ratio_table(run, title, rows):
-    table([title] + [human(n) for n in SIZES],
+    table([title] + [human_bytes(n) for n in SIZES],
           [memcpy_row(run)] + [[label] + [cell(run.ratio(f, n)) for n in SIZES]
                                for f, label in rows])
 
@@ -138,7 +115,7 @@ def kernel_paths(run):
     def rows(spec):
         return [[label] + [cell(run.ms(f, n), "{:.3f}") for n in KERNEL_SIZES]
                 for f, label in spec]
-    table(["receive queue, ms per call"] + [human(n) for n in KERNEL_SIZES],
+    table(["receive queue, ms per call"] + [human_bytes(n) for n in KERNEL_SIZES],
           rows([("Memcpy", "`Memcpy` (warm buffers, the reference)"),
                 ("PeekWarmRecv", "`PeekWarmRecv`: the kernel's copy into "
                  "faulted-in memory (hot)"),
@@ -152,7 +129,7 @@ def kernel_paths(run):
                 ("RefillRecv", "`RefillRecv`: the repair-mode writes alone"),
                 ("ColdRestoreRecv", "`ColdRestoreRecv` (C++)"),
                 ("CColdRestoreRecv", "`CColdRestoreRecv` (C)")]))
-    table(["send queue, ms per call"] + [human(n) for n in KERNEL_SIZES],
+    table(["send queue, ms per call"] + [human_bytes(n) for n in KERNEL_SIZES],
           rows([("ColdPlainSend", "`ColdPlainSend`: `send()` into a fresh "
                  "pair"),
                 ("ColdRestoreSend", "`ColdRestoreSend` (C++)"),
@@ -208,7 +185,7 @@ def end_to_end(run):
             steps = [cell(r.get(k)) for k in ("checkpoint_ms", "write_ms",
                                               "read_ms", "restore_ms",
                                               "release_ms")]
-            rows.append([f"`{family}/{human(n)}`",
+            rows.append([f"`{family}/{human_bytes(n)}`",
                          cell(run.ms(family, n))] + steps)
     table(["end to end, ms", "total", "checkpoint", "write", "read",
            "restore", "release"], rows)
@@ -324,7 +301,7 @@ def hot(run):
                 "CheckpointReusedSend", "PeekWarmRecv", "PeekWarmSend",
                 "PeekFreshRecv", "RestoreRecv", "RefillRecv", "ImageWrite",
                 "ImageRead", "EndToEnd")
-    table(["hot loop, CPU-time ratio to memcpy"] + [human(n) for n in SIZES],
+    table(["hot loop, CPU-time ratio to memcpy"] + [human_bytes(n) for n in SIZES],
           [[f"`{f}`"] + [cell(run.cpu_ratio(f, n)) for n in SIZES]
            for f in families])
 
